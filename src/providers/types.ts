@@ -1,0 +1,96 @@
+// The shape of a provider file. Each provider is pure data: what its OAuth endpoints are, which
+// scopes exist, and which documented quirks its token endpoint has. The OAuth code reads these
+// facts; it never branches on a provider's name.
+
+export const serviceNames = ['GITHUB', 'SPOTIFY', 'SALESFORCE', 'STRIPE', 'BOX', 'CONTENTFUL'] as const;
+export type ServiceName = (typeof serviceNames)[number];
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+export interface ScopeDefinition {
+  scope: string;
+  title: string;
+  description: string;
+  category?: string;
+  /** Requested when the caller names no scopes. */
+  isDefault?: boolean;
+  /** Always requested, whatever the caller names. */
+  isRequired?: boolean;
+}
+
+export interface ProviderEndpoints {
+  authorization: string;
+  token: string;
+  /** RFC 7009 revocation endpoint (or the provider's equivalent, see `revocation.style`). */
+  revocation?: string;
+  /** Base URL of the provider's API; the only host a stored token is ever sent to. */
+  api: string;
+}
+
+/** Where the connected account's identity comes from. Paths are dot-separated into the JSON. */
+export type IdentitySource =
+  /** GET `api` + `path` with the new access token. */
+  | { from: 'api'; path: string; idPath: string; namePath?: string; headers?: Record<string, string> }
+  /** A field of the token response itself (e.g. Stripe's stripe_user_id). */
+  | { from: 'token-response'; idField: string; nameField?: string }
+  /** GET the URL found in a token-response field, which must be on the token endpoint's origin (Salesforce's `id`). */
+  | { from: 'token-response-url'; urlField: string; idPath: string; namePath?: string };
+
+export type RevocationStyle =
+  /** RFC 7009: POST token=…&token_type_hint=… with client authentication. */
+  | 'rfc7009'
+  /** GitHub: DELETE /applications/{client_id}/grant with Basic auth and {"access_token": …}. */
+  | 'github-grant'
+  /** Stripe Connect: POST /oauth/deauthorize with client_id and stripe_user_id, secret key as Bearer. */
+  | 'stripe-deauthorize';
+
+export interface TokenEndpointQuirks {
+  /** Answers in form encoding unless the request says `Accept: application/json` (GitHub). */
+  formEncodedUnlessJsonAccepted?: boolean;
+  /** Reports errors as `{"error": …}` with HTTP 200 (GitHub). */
+  errorsWithStatus200?: boolean;
+  /** Separator of the `scope` field in the token response when it differs from the request's (GitHub: ","). */
+  grantedScopeSeparator?: ' ' | ',';
+  /** The token response carries no `scope`; the requested scopes are what was granted. */
+  scopeAbsentMeansRequested?: boolean;
+  /** A refresh answer may carry a new refresh token that replaces the old one. */
+  refreshTokenRotates?: boolean;
+  /** A refresh answer may leave out `refresh_token`; the old one stays valid (Spotify, Salesforce). */
+  refreshTokenMayBeOmitted?: boolean;
+  /** Non-secret fields of the token response worth keeping (Salesforce's instance_url). */
+  keepFields?: string[];
+  /** Lifetime to assume when the response has no `expires_in` (Salesforce sessions). */
+  assumedLifetimeSeconds?: number;
+  /** `token_type` is missing or not "bearer" in the provider's answer; treat it as bearer. */
+  tokenTypeMissing?: boolean;
+}
+
+export interface ProviderDefinition {
+  service: ServiceName;
+  friendlyServiceName: string;
+  /** Field name under `secrets` and in pass-through namespaces. */
+  graphQLField: string;
+  /** Issuer identifier compared with an `iss` callback parameter (RFC 9207) when the provider sends one. */
+  issuer: string;
+  endpoints: ProviderEndpoints;
+  /** Developer console where the OAuth app and its redirect URI are registered. */
+  appRegistrationUrl: string;
+  scopes: ScopeDefinition[];
+  /** Separator of `scope` in the authorization request. */
+  scopeSeparator: ' ' | ',';
+  clientAuthMethod: ClientAuthMethod;
+  pkce: boolean;
+  supportsRefresh: boolean;
+  revocation?: RevocationStyle;
+  supportsClientCredentials?: boolean;
+  /** Extra fixed parameters of the authorization request (e.g. Salesforce's prompt). */
+  authorizationParams?: Record<string, string>;
+  identity: IdentitySource;
+  quirks: TokenEndpointQuirks;
+  /** Refresh this many seconds before expiry (default 300). */
+  refreshBufferSeconds?: number;
+}
+
+export function defineProvider(definition: ProviderDefinition): ProviderDefinition {
+  return definition;
+}
