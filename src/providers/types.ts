@@ -63,6 +63,16 @@ export interface TokenEndpointQuirks {
   assumedLifetimeSeconds?: number;
   /** `token_type` is missing or not "bearer" in the provider's answer; treat it as bearer. */
   tokenTypeMissing?: boolean;
+  /** Error codes besides invalid_grant with which the provider refuses a dead refresh token (GitHub: bad_refresh_token). */
+  reauthErrors?: string[];
+  /**
+   * The API base URL differs per connected account and comes from this token-response field
+   * (Salesforce's instance_url); `endpoints.api` is then only the fallback. Accept the value only
+   * when it is https and its host matches `apiBaseUrlHosts` (or is the resolved `endpoints.api` host).
+   */
+  apiBaseUrlField?: string;
+  /** Hosts an `apiBaseUrlField` value may name: exact host names, or suffixes written with a leading dot. */
+  apiBaseUrlHosts?: string[];
 }
 
 export interface ProviderDefinition {
