@@ -1,0 +1,131 @@
+// One gateway instance: the GraphQL API on /graphql and the plain HTTP routes beside it, as a
+// graphql-yoga server (a fetch handler that tests call in-process and node:http serves).
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { createLogger, type Logger } from './logger.js';
+import { createServices, type Services } from './services.js';
+import type { GraphQLContext } from './context.js';
+import { schema } from './schema/index.js';
+import { handleOAuthCallback } from './http/oauth-callback.js';
+
+const MAX_BODY_BYTES = 256 * 1024;
+const CONTRACT_CODES = new Set([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'AUTH_STATE_INVALID',
+  'PROVIDER_ERROR',
+  'NEEDS_REAUTH',
+  'NOT_LOGGED_IN',
+  'RATE_LIMITED',
+  'UPSTREAM_ERROR',
+]);
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  });
+}
+
+/** Health, readiness and OAuth callback routes, answered before GraphQL sees the request. */
+function useGatewayRoutes(services: Services): Plugin<GraphQLContext> {
+  return {
+    async onRequest({ request, url, endResponse }) {
+      if (url.pathname === '/healthz') return endResponse(json({ status: 'ok' }));
+      if (url.pathname === '/readyz') {
+        try {
+          await services.db.$queryRaw`SELECT 1`;
+          return endResponse(json({ status: 'ok' }));
+        } catch {
+          return endResponse(json({ status: 'unavailable', reason: 'the database does not answer' }, 503));
+        }
+      }
+      if (url.pathname.startsWith('/oauth/callback/')) {
+        if (request.method !== 'GET') return endResponse(new Response('Method Not Allowed', { status: 405, headers: { allow: 'GET' } }));
+        return endResponse(await handleOAuthCallback(services, url));
+      }
+      const length = Number(request.headers.get('content-length') ?? 0);
+      if (length > MAX_BODY_BYTES) {
+        return endResponse(
+          json({ errors: [{ message: `Request body too large (limit ${MAX_BODY_BYTES} bytes).`, extensions: { code: 'BAD_USER_INPUT' } }] }, 413),
+        );
+      }
+    },
+  };
+}
+
+/** Parse and validation errors (including graphql-armor's limits) carry the contract's BAD_USER_INPUT. */
+function useContractErrorCodes(): Plugin {
+  const recode = (error: GraphQLError): GraphQLError => {
+    const code = error.extensions?.code;
+    if (typeof code === 'string' && CONTRACT_CODES.has(code)) return error;
+    if (code === 'INTERNAL_SERVER_ERROR' || error.extensions?.unexpected) return error;
+    return new GraphQLError(error.message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      path: error.path,
+      originalError: error.originalError,
+      extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+    });
+  };
+  return {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || !result || typeof result !== 'object' || !('errors' in result) || !result.errors) return;
+      setResult({ ...result, errors: result.errors.map((error) => (error instanceof GraphQLError ? recode(error) : error)) });
+    },
+  };
+}
+
+export interface Latchkey {
+  yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+  services: Services;
+  logger: Logger;
+}
+
+export function createLatchkey(config: Config, db: Database, logger: Logger = createLogger(config.logLevel)): Latchkey {
+  const services = createServices(config, db, logger);
+  const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    logging: {
+      debug: (...args) => logger.debug(String(args[0])),
+      info: (...args) => logger.info(String(args[0])),
+      warn: (...args) => logger.warn(String(args[0])),
+      // Yoga logs the unexpected errors it masks; log only their class so no secret can leak.
+      error: (...args) => logger.error('unexpected error', { kind: args.map((arg) => (arg instanceof Error ? arg.name : typeof arg)).join(',') }),
+    },
+    maskedErrors: { isDev: false },
+    cors: { origin: '*', credentials: false, methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type'] },
+    graphiql: {
+      title: 'Latchkey',
+      headers: JSON.stringify({ Authorization: 'Bearer lks_…' }),
+      defaultQuery: 'query Secrets {\n  secrets {\n    loggedInServices { service isLoggedIn expiresAt grantedScopes { scope } }\n  }\n}\n',
+    },
+    context: async ({ request }) => ({
+      services,
+      db,
+      request,
+      caller: await services.sites.authenticate(request.headers.get('authorization')),
+    }),
+    plugins: [
+      useGatewayRoutes(services),
+      EnvelopArmorPlugin({
+        maxDepth: { n: config.maxQueryDepth },
+        maxTokens: { n: config.maxQueryTokens },
+        maxAliases: { n: 30 },
+        maxDirectives: { n: 30 },
+        costLimit: { maxCost: 5000 },
+        blockFieldSuggestion: { enabled: true },
+      }),
+      useContractErrorCodes(),
+    ],
+  });
+  return { yoga, services, logger };
+}

@@ -1,0 +1,42 @@
+// The audit trail of auth events. Details are non-secret by construction: ids, scopes, error codes.
+import type { Database } from './db/database.js';
+import { generateId } from './crypto/opaque-token.js';
+import type { Logger } from './logger.js';
+
+export type AuditEventType =
+  | 'auth.started'
+  | 'auth.completed'
+  | 'auth.failed'
+  | 'token.refreshed'
+  | 'token.refresh_failed'
+  | 'connection.needs_reauth'
+  | 'connection.revoked'
+  | 'site.created'
+  | 'credentials.updated';
+
+export interface AuditEventInput {
+  type: AuditEventType;
+  siteId?: string | undefined;
+  service?: string | undefined;
+  connectionId?: string | undefined;
+  attemptId?: string | undefined;
+  detail?: Record<string, string | number | boolean | null | string[]>;
+}
+
+export function createAuditTrail(db: Database, logger: Logger) {
+  return async function record(event: AuditEventInput): Promise<void> {
+    try {
+      await db.auditEvent.create({ data: { id: generateId('evt'), ...event, detail: event.detail ?? undefined } });
+    } catch (error) {
+      logger.warn('audit event not recorded', { type: event.type, reason: error instanceof Error ? error.name : 'unknown' });
+    }
+    logger.info(event.type, {
+      siteId: event.siteId,
+      service: event.service,
+      connectionId: event.connectionId,
+      attemptId: event.attemptId,
+    });
+  };
+}
+
+export type AuditTrail = ReturnType<typeof createAuditTrail>;

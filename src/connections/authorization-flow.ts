@@ -1,0 +1,335 @@
+// The authorization-code flow around the database: start an attempt, complete it once from the
+// gateway's callback or from finishAuth, let a CLI wait for it, and sign out.
+import { EventEmitter } from 'node:events';
+import * as client from 'openid-client';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../logger.js';
+import type { AuditTrail } from '../audit.js';
+import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../crypto/token-cipher.js';
+import { generateId, hashOpaqueToken } from '../crypto/opaque-token.js';
+import { LatchkeyError, authStateInvalid, badUserInput, providerError, upstreamError } from '../errors.js';
+import { getProvider, normalizeRequestedScopes } from '../providers/index.js';
+import type { ServiceName } from '../providers/types.js';
+import { buildAuthorizationUrl, exchangeAuthorizationCode, OAuthFailure } from '../oauth/grants.js';
+import { fetchIdentity } from '../oauth/identity.js';
+import { revokeAtProvider } from '../oauth/revocation.js';
+import type { ProviderApps } from '../oauth/provider-apps.js';
+import { siteOwner, type ConnectionRow, type ConnectionStore } from './connection-store.js';
+
+export type AttemptRow = Awaited<ReturnType<Database['authAttempt']['findUniqueOrThrow']>>;
+export type AttemptStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'EXPIRED';
+
+export const MAX_WAIT_SECONDS = 30;
+
+export function attemptStatus(attempt: AttemptRow, now = Date.now()): AttemptStatus {
+  if (attempt.status === 'PENDING' && attempt.expiresAt.getTime() <= now) return 'EXPIRED';
+  return attempt.status as AttemptStatus;
+}
+
+export function callbackPath(service: ServiceName): string {
+  return `/oauth/callback/${service.toLowerCase()}`;
+}
+
+/** The exact origin of an absolute http(s) URL, or an error naming the field. */
+function checkAllowedUrl(value: string, field: string, allowedOrigins: readonly string[]): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw badUserInput(`${field} must be an absolute URL.`, field);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw badUserInput(`${field} must be an http or https URL.`, field);
+  if (url.username || url.password) throw badUserInput(`${field} must not contain credentials.`, field);
+  if (!allowedOrigins.includes(url.origin)) {
+    throw badUserInput(
+      `${field} must be on one of this site's allowed origins (${allowedOrigins.join(', ') || 'none configured'}); ${url.origin} is not.`,
+      field,
+    );
+  }
+  return url;
+}
+
+export function allowedOriginsOf(site: { allowedOrigins: unknown }): string[] {
+  return Array.isArray(site.allowedOrigins) ? site.allowedOrigins.filter((origin): origin is string => typeof origin === 'string') : [];
+}
+
+export interface StartAuthInput {
+  service: ServiceName;
+  scopes?: readonly string[] | null | undefined;
+  returnTo?: string | null | undefined;
+  redirectUri?: string | null | undefined;
+}
+
+export interface CallbackParameters {
+  state?: string | null | undefined;
+  code?: string | null | undefined;
+  iss?: string | null | undefined;
+  error?: string | null | undefined;
+  errorDescription?: string | null | undefined;
+}
+
+export interface CompletedAuthorization {
+  attempt: AttemptRow;
+  connection: ConnectionRow;
+}
+
+/** Thrown when an attempt fails after it was found, so the callback page can still say where to go. */
+export class AttemptFailedError extends LatchkeyError {
+  constructor(
+    readonly attempt: AttemptRow,
+    cause: LatchkeyError,
+  ) {
+    super(cause.code, cause.message, cause.extensions);
+  }
+}
+
+export function createAuthorizationFlow(deps: {
+  config: Config;
+  db: Database;
+  keyring: Keyring;
+  logger: Logger;
+  audit: AuditTrail;
+  apps: ProviderApps;
+  store: ConnectionStore;
+}) {
+  const { config, db, keyring } = deps;
+  const settled = new EventEmitter();
+  settled.setMaxListeners(0);
+
+  async function start(siteId: string, input: StartAuthInput) {
+    const provider = getProvider(input.service);
+    const site = await db.site.findUniqueOrThrow({ where: { id: siteId } });
+    const origins = allowedOriginsOf(site);
+    const returnTo = input.returnTo ? checkAllowedUrl(input.returnTo, 'returnTo', origins).href : null;
+    let redirectUri = `${config.publicUrl}${callbackPath(input.service)}`;
+    if (input.redirectUri) {
+      const url = checkAllowedUrl(input.redirectUri, 'redirectUri', origins);
+      if (url.hash) throw badUserInput('redirectUri must not contain a fragment (RFC 6749 §3.1.2).', 'redirectUri');
+      redirectUri = url.href;
+    }
+    let scopes: string[];
+    try {
+      scopes = normalizeRequestedScopes(provider, input.scopes ?? undefined);
+    } catch (error) {
+      throw badUserInput(error instanceof Error ? error.message : 'invalid scopes', 'scopes');
+    }
+    const providerClient = await deps.apps.requireClient(siteId, input.service);
+
+    const id = generateId('att');
+    const state = client.randomState();
+    const codeVerifier = provider.pkce ? client.randomPKCECodeVerifier() : undefined;
+    const expiresAt = new Date(Date.now() + config.authAttemptTtlSeconds * 1000);
+    await db.authAttempt.create({
+      data: {
+        id,
+        stateHash: hashOpaqueToken(state),
+        siteId,
+        service: input.service,
+        codeVerifier: codeVerifier ? encryptSecret(keyring, codeVerifier, secretContext('AuthAttempt', 'codeVerifier', id)) : null,
+        scopes,
+        redirectUri,
+        appHandled: Boolean(input.redirectUri),
+        returnTo,
+        expiresAt,
+      },
+    });
+    const authorizationUrl = buildAuthorizationUrl(providerClient.config, provider, {
+      redirectUri,
+      scopes,
+      state,
+      codeChallenge: codeVerifier ? await client.calculatePKCECodeChallenge(codeVerifier) : undefined,
+    });
+    await deps.audit({ type: 'auth.started', siteId, service: input.service, attemptId: id, detail: { scopes } });
+    return { authorizationUrl: authorizationUrl.href, attemptId: id, expiresAt };
+  }
+
+  function findByState(state: string | null | undefined): Promise<AttemptRow | null> {
+    if (!state || state.length > 512) return Promise.resolve(null);
+    return db.authAttempt.findUnique({ where: { stateHash: hashOpaqueToken(state) } });
+  }
+
+  /** Marks the attempt used; only one caller ever wins, so a state (and its code) works once. */
+  async function consume(attempt: AttemptRow): Promise<void> {
+    const now = new Date();
+    const { count } = await db.authAttempt.updateMany({
+      where: { id: attempt.id, usedAt: null, status: 'PENDING', expiresAt: { gt: now } },
+      data: { usedAt: now },
+    });
+    if (count === 1) return;
+    if (attempt.expiresAt <= now) {
+      throw authStateInvalid('This authorization attempt has expired: start a new one with startAuth.');
+    }
+    throw authStateInvalid('This authorization attempt was already used: start a new one with startAuth.');
+  }
+
+  async function settle(attempt: AttemptRow, status: 'COMPLETED' | 'FAILED', error?: string): Promise<AttemptRow> {
+    const updated = await db.authAttempt.update({
+      where: { id: attempt.id },
+      data: { status, error: error ?? null, completedAt: new Date() },
+    });
+    settled.emit(attempt.id);
+    return updated;
+  }
+
+  async function fail(attempt: AttemptRow, error: LatchkeyError, providerCode: string): Promise<never> {
+    const updated = await settle(attempt, 'FAILED', providerCode);
+    await deps.audit({ type: 'auth.failed', siteId: attempt.siteId, service: attempt.service, attemptId: attempt.id, detail: { error: providerCode } });
+    throw new AttemptFailedError(updated, error);
+  }
+
+  async function complete(attempt: AttemptRow, parameters: CallbackParameters, state: string): Promise<CompletedAuthorization> {
+    const service = attempt.service as ServiceName;
+    const provider = getProvider(service);
+    await consume(attempt);
+
+    if (parameters.error) {
+      const code = parameters.error.slice(0, 100);
+      const description = parameters.errorDescription?.slice(0, 300);
+      return fail(attempt, providerError(provider.friendlyServiceName, code, description), code);
+    }
+    if (!parameters.code) {
+      return fail(attempt, providerError(provider.friendlyServiceName, 'invalid_request', 'the callback carried no authorization code'), 'invalid_request');
+    }
+    const providerClient = await deps.apps.clientFor(attempt.siteId, service);
+    if (!providerClient) {
+      return fail(attempt, badUserInput(`No OAuth app is configured for ${provider.friendlyServiceName} any more.`), 'no_client');
+    }
+
+    const callbackUrl = new URL(attempt.redirectUri);
+    callbackUrl.searchParams.set('code', parameters.code);
+    callbackUrl.searchParams.set('state', state);
+    if (parameters.iss) callbackUrl.searchParams.set('iss', parameters.iss);
+    const requestedScopes = Array.isArray(attempt.scopes) ? (attempt.scopes as string[]) : [];
+
+    let tokens;
+    try {
+      tokens = await exchangeAuthorizationCode(providerClient.config, provider, {
+        callbackUrl,
+        expectedState: state,
+        codeVerifier: attempt.codeVerifier
+          ? decryptSecret(keyring, attempt.codeVerifier, secretContext('AuthAttempt', 'codeVerifier', attempt.id))
+          : undefined,
+        requestedScopes,
+      });
+    } catch (error) {
+      if (!(error instanceof OAuthFailure)) throw error;
+      const mapped =
+        error.kind === 'transient'
+          ? upstreamError(service, `${provider.friendlyServiceName} could not complete the authorization (${error.error}); start again in a moment.`, error.status)
+          : error.kind === 'invalid-response'
+            ? authStateInvalid(`The authorization response failed a check (${error.error}): start a new attempt with startAuth.`)
+            : providerError(provider.friendlyServiceName, error.error);
+      return fail(attempt, mapped, error.error);
+    }
+
+    let identity = null;
+    try {
+      identity = await fetchIdentity(provider, providerClient.endpoints, tokens, config.providerTimeoutSeconds);
+    } catch (error) {
+      deps.logger.warn('identity lookup failed; connection stored without foreignUserId', {
+        service,
+        attemptId: attempt.id,
+        reason: error instanceof Error ? error.message.slice(0, 200) : 'unknown',
+      });
+    }
+    const connection = await deps.store.saveAuthorized(siteOwner(attempt.siteId), service, tokens, identity);
+    const completed = await settle(attempt, 'COMPLETED');
+    await deps.audit({
+      type: 'auth.completed',
+      siteId: attempt.siteId,
+      service,
+      attemptId: attempt.id,
+      connectionId: connection.id,
+      detail: { grantedScopes: tokens.grantedScopes },
+    });
+    return { attempt: completed, connection };
+  }
+
+  /** The gateway's own callback: the state alone identifies the attempt. */
+  async function completeCallback(pathService: ServiceName, parameters: CallbackParameters): Promise<CompletedAuthorization> {
+    const attempt = await findByState(parameters.state);
+    if (!attempt) throw authStateInvalid('Unknown authorization state: start a new attempt with startAuth.');
+    if (attempt.service !== pathService) {
+      throw authStateInvalid(`This callback belongs to ${attempt.service}, not ${pathService}: the provider redirected to the wrong callback path.`);
+    }
+    if (attempt.appHandled) {
+      throw authStateInvalid('This attempt is completed by the app through finishAuth, not by the gateway callback.');
+    }
+    return complete(attempt, parameters, parameters.state!);
+  }
+
+  /** finishAuth: the app received the callback itself. The attempt must belong to the caller's site. */
+  async function finish(siteId: string, parameters: { state: string; code: string; iss?: string | null }): Promise<CompletedAuthorization> {
+    const attempt = await findByState(parameters.state);
+    if (!attempt || attempt.siteId !== siteId) {
+      throw authStateInvalid('Unknown authorization state for this site: start a new attempt with startAuth.');
+    }
+    return complete(attempt, { code: parameters.code, iss: parameters.iss }, parameters.state);
+  }
+
+  async function findAttempt(siteId: string, id: string): Promise<AttemptRow | null> {
+    const attempt = await db.authAttempt.findUnique({ where: { id } });
+    return attempt && attempt.siteId === siteId ? attempt : null;
+  }
+
+  /** Long-poll: resolves when the attempt settles, expires, or waitSeconds pass. */
+  async function waitForAttempt(siteId: string, id: string, waitSeconds: number, signal?: AbortSignal): Promise<AttemptRow | null> {
+    if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > MAX_WAIT_SECONDS) {
+      throw badUserInput(`waitSeconds must be a whole number from 0 to ${MAX_WAIT_SECONDS}.`, 'waitSeconds');
+    }
+    const deadline = Date.now() + waitSeconds * 1000;
+    let attempt = await findAttempt(siteId, id);
+    while (attempt && attemptStatus(attempt) === 'PENDING' && Date.now() < deadline && !signal?.aborted) {
+      const until = Math.min(deadline, attempt.expiresAt.getTime());
+      // Another instance may complete it: wake up at least once a second to re-read.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          settled.off(id, done);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.max(0, Math.min(1000, until - Date.now())));
+        settled.on(id, done);
+        signal?.addEventListener('abort', done);
+      });
+      attempt = await findAttempt(siteId, id);
+    }
+    return attempt;
+  }
+
+  async function signOut(siteId: string, service: ServiceName): Promise<void> {
+    const row = await deps.store.find(siteOwner(siteId), service);
+    if (!row || !row.accessToken) return;
+    const provider = getProvider(service);
+    let outcome: { revoked: boolean; reason?: string } = { revoked: false, reason: 'not supported' };
+    const providerClient = provider.revocation ? await deps.apps.clientFor(siteId, service) : undefined;
+    if (providerClient) {
+      try {
+        outcome = await revokeAtProvider(
+          providerClient.config,
+          provider,
+          providerClient.endpoints,
+          providerClient.app,
+          { accessToken: deps.store.accessTokenOf(row) ?? undefined, refreshToken: deps.store.refreshTokenOf(row) ?? undefined, foreignUserId: row.foreignUserId },
+          config.providerTimeoutSeconds,
+        );
+      } catch (error) {
+        outcome = { revoked: false, reason: error instanceof Error ? error.name : 'unknown' };
+      }
+    }
+    await deps.store.forget(row);
+    await deps.audit({
+      type: 'connection.revoked',
+      siteId,
+      service,
+      connectionId: row.id,
+      detail: { revokedAtProvider: outcome.revoked, ...(outcome.revoked ? {} : { reason: outcome.reason ?? null }) },
+    });
+  }
+
+  return { start, completeCallback, finish, findAttempt, waitForAttempt, signOut };
+}
+
+export type AuthorizationFlow = ReturnType<typeof createAuthorizationFlow>;

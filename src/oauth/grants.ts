@@ -1,0 +1,153 @@
+// The OAuth grants Latchkey performs, each a small function over an openid-client configuration.
+// Failures come back as OAuthFailure with a `kind` that tells the caller what to do next.
+import * as client from 'openid-client';
+import type { ProviderDefinition } from '../providers/types.js';
+import { readTokenSet, type TokenSet } from './token-set.js';
+import { TokenEndpointRedirectError } from './client-configuration.js';
+
+export type OAuthFailureKind =
+  /** The provider answered with an OAuth error (`error` holds its code). */
+  | 'rejected'
+  /** The authorization response failed a check (state, iss, missing code). */
+  | 'invalid-response'
+  /** 5xx, 429, network failure or timeout: worth retrying later. */
+  | 'transient';
+
+export class OAuthFailure extends Error {
+  constructor(
+    readonly kind: OAuthFailureKind,
+    readonly error: string,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'OAuthFailure';
+  }
+}
+
+export interface AuthorizationRequest {
+  redirectUri: string;
+  scopes: readonly string[];
+  state: string;
+  codeChallenge?: string | undefined;
+}
+
+export function buildAuthorizationUrl(
+  config: client.Configuration,
+  provider: ProviderDefinition,
+  request: AuthorizationRequest,
+): URL {
+  const parameters: Record<string, string> = {
+    ...provider.authorizationParams,
+    response_type: 'code',
+    redirect_uri: request.redirectUri,
+    state: request.state,
+  };
+  if (request.scopes.length > 0) parameters.scope = request.scopes.join(provider.scopeSeparator);
+  if (request.codeChallenge) {
+    parameters.code_challenge = request.codeChallenge;
+    parameters.code_challenge_method = 'S256';
+  }
+  return client.buildAuthorizationUrl(config, parameters);
+}
+
+/** Describes an openid-client failure without quoting the response body, which may hold secrets. */
+export function toOAuthFailure(provider: ProviderDefinition, error: unknown): OAuthFailure {
+  const name = provider.friendlyServiceName;
+  if (error instanceof OAuthFailure) return error;
+  if (error instanceof client.ResponseBodyError) {
+    const transient = error.status >= 500 || error.status === 429;
+    const description = typeof error.error_description === 'string' ? error.error_description.slice(0, 300) : undefined;
+    return new OAuthFailure(
+      transient ? 'transient' : 'rejected',
+      error.error,
+      `${name} answered ${error.error}${description ? ` (${description})` : ''}`,
+      error.status,
+    );
+  }
+  if (error instanceof client.AuthorizationResponseError) {
+    return new OAuthFailure('rejected', error.error, `${name} reported ${error.error}`);
+  }
+  if (error instanceof TokenEndpointRedirectError) {
+    return new OAuthFailure('transient', 'redirect_refused', error.message);
+  }
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return new OAuthFailure('transient', 'timeout', `${name} did not answer in time`);
+  }
+  if (error instanceof client.ClientError) {
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof Response) {
+      const status = cause.status;
+      const transient = status >= 500 || status === 429;
+      return new OAuthFailure(
+        transient ? 'transient' : 'rejected',
+        transient ? 'server_error' : 'invalid_response',
+        `${name} answered HTTP ${status} with an unexpected body`,
+        status,
+      );
+    }
+    const code = error.code ?? 'invalid_response';
+    if (/STATE|ISS|MISSING|PARAMETER|INVALID_RESPONSE/i.test(code) && !(cause instanceof Error && cause.name === 'TimeoutError')) {
+      return new OAuthFailure('invalid-response', code, `${name}'s answer failed a check: ${error.message}`);
+    }
+    if (cause instanceof Error) return toOAuthFailure(provider, cause);
+    return new OAuthFailure('rejected', code, `${name}'s answer was not usable: ${error.message}`);
+  }
+  if (error instanceof TypeError) {
+    return new OAuthFailure('transient', 'network_error', `${name} could not be reached`);
+  }
+  return new OAuthFailure('transient', 'unknown_error', `${name} failed unexpectedly`);
+}
+
+export interface CodeExchange {
+  /** The URL the provider redirected the browser to (code, state and, if sent, iss in its query). */
+  callbackUrl: URL;
+  expectedState: string;
+  codeVerifier?: string | undefined;
+  requestedScopes: readonly string[];
+}
+
+export async function exchangeAuthorizationCode(
+  config: client.Configuration,
+  provider: ProviderDefinition,
+  exchange: CodeExchange,
+): Promise<TokenSet> {
+  try {
+    const response = await client.authorizationCodeGrant(config, exchange.callbackUrl, {
+      expectedState: exchange.expectedState,
+      pkceCodeVerifier: exchange.codeVerifier,
+      idTokenExpected: false,
+    });
+    return readTokenSet(provider, response as unknown as Record<string, unknown>, exchange.requestedScopes);
+  } catch (error) {
+    throw toOAuthFailure(provider, error);
+  }
+}
+
+export async function refreshTokens(
+  config: client.Configuration,
+  provider: ProviderDefinition,
+  refreshToken: string,
+  currentScopes: readonly string[],
+): Promise<TokenSet> {
+  try {
+    const response = await client.refreshTokenGrant(config, refreshToken);
+    return readTokenSet(provider, response as unknown as Record<string, unknown>, currentScopes);
+  } catch (error) {
+    throw toOAuthFailure(provider, error);
+  }
+}
+
+export async function requestClientCredentials(
+  config: client.Configuration,
+  provider: ProviderDefinition,
+  scopes: readonly string[],
+): Promise<TokenSet> {
+  try {
+    const parameters = scopes.length > 0 ? { scope: scopes.join(provider.scopeSeparator) } : undefined;
+    const response = await client.clientCredentialsGrant(config, parameters);
+    return readTokenSet(provider, response as unknown as Record<string, unknown>, scopes);
+  } catch (error) {
+    throw toOAuthFailure(provider, error);
+  }
+}

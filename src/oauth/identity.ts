@@ -1,0 +1,60 @@
+// Who the connected account is. Only ever asks the provider's own hosts: the API base, or for
+// Salesforce the identity URL from the token answer when it is on the token endpoint's origin.
+import type { ProviderDefinition, ProviderEndpoints } from '../providers/types.js';
+import type { TokenSet } from './token-set.js';
+import { USER_AGENT } from './client-configuration.js';
+
+export interface ForeignIdentity {
+  id: string;
+  name: string | null;
+}
+
+function readPath(value: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), value);
+}
+
+function asText(value: unknown): string | null {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : null;
+}
+
+async function getJson(url: URL, accessToken: string, headers: Record<string, string>, timeoutSeconds: number): Promise<unknown> {
+  const response = await fetch(url, {
+    headers: { accept: 'application/json', ...headers, authorization: `Bearer ${accessToken}`, 'user-agent': USER_AGENT },
+    redirect: 'error',
+    signal: AbortSignal.timeout(timeoutSeconds * 1000),
+  });
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new Error(`identity lookup answered HTTP ${response.status}`);
+  }
+  return response.json();
+}
+
+export async function fetchIdentity(
+  provider: ProviderDefinition,
+  endpoints: ProviderEndpoints,
+  tokens: TokenSet,
+  timeoutSeconds: number,
+): Promise<ForeignIdentity | null> {
+  const source = provider.identity;
+  if (source.from === 'token-response') {
+    const id = asText(tokens.response[source.idField]);
+    return id ? { id, name: source.nameField ? asText(tokens.response[source.nameField]) : null } : null;
+  }
+  let url: URL;
+  if (source.from === 'api') {
+    const base = endpoints.api.endsWith('/') ? endpoints.api : `${endpoints.api}/`;
+    url = new URL(source.path.replace(/^\//, ''), base);
+  } else {
+    const field = asText(tokens.response[source.urlField]);
+    if (!field) return null;
+    url = new URL(field);
+    if (url.origin !== new URL(endpoints.token).origin) {
+      throw new Error(`identity URL is not on ${provider.friendlyServiceName}'s token endpoint origin`);
+    }
+  }
+  const headers = source.from === 'api' ? (source.headers ?? {}) : {};
+  const body = await getJson(url, tokens.accessToken, headers, timeoutSeconds);
+  const id = asText(readPath(body, source.idPath));
+  return id ? { id, name: source.namePath ? asText(readPath(body, source.namePath)) : null } : null;
+}

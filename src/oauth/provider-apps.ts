@@ -1,0 +1,141 @@
+// Which OAuth app (client id and secret) and which endpoints serve a site for a service: the
+// site's own app when it set one, otherwise the gateway-wide app from the environment.
+import type * as client from 'openid-client';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../crypto/token-cipher.js';
+import { generateId } from '../crypto/opaque-token.js';
+import { badUserInput } from '../errors.js';
+import { getProvider, providerList, resolveEndpoints } from '../providers/index.js';
+import type { ProviderDefinition, ProviderEndpoints, ServiceName } from '../providers/types.js';
+import { createClientConfiguration, type OAuthApp } from './client-configuration.js';
+
+export interface ProviderClient {
+  provider: ProviderDefinition;
+  endpoints: ProviderEndpoints;
+  app: OAuthApp;
+  config: client.Configuration;
+}
+
+export interface ServiceCredentialSummary {
+  service: ServiceName;
+  clientId: string;
+  hasClientSecret: boolean;
+  updatedAt: Date;
+}
+
+function issuerFor(provider: ProviderDefinition, endpoints: ProviderEndpoints, env: Config['env']): string {
+  const configured = env[`LATCHKEY_${provider.service}_ISSUER`];
+  if (configured) return configured;
+  // An overridden authorization endpoint (enterprise host, sandbox, test server) is its own issuer.
+  const overridden = env[`LATCHKEY_${provider.service}_AUTHORIZATION_URL`];
+  return overridden ? new URL(endpoints.authorization).origin : provider.issuer;
+}
+
+export function createProviderApps(config: Config, db: Database, keyring: Keyring) {
+  const endpointsByService = new Map<ServiceName, ProviderEndpoints>(
+    providerList.map((provider) => [provider.service, resolveEndpoints(provider, config.env)]),
+  );
+  const gatewayClients = new Map<ServiceName, ProviderClient>();
+
+  function endpointsFor(service: ServiceName): ProviderEndpoints {
+    return endpointsByService.get(service)!;
+  }
+
+  function gatewayApp(service: ServiceName): OAuthApp | undefined {
+    const clientId = config.env[`LATCHKEY_${service}_CLIENT_ID`];
+    if (!clientId) return undefined;
+    return { clientId, clientSecret: config.env[`LATCHKEY_${service}_CLIENT_SECRET`] || undefined };
+  }
+
+  function build(service: ServiceName, app: OAuthApp): ProviderClient {
+    const provider = getProvider(service);
+    const endpoints = endpointsFor(service);
+    return {
+      provider,
+      endpoints,
+      app,
+      config: createClientConfiguration(provider, endpoints, app, {
+        issuer: issuerFor(provider, endpoints, config.env),
+        timeoutSeconds: config.providerTimeoutSeconds,
+      }),
+    };
+  }
+
+  /** The client for a site and service, or undefined when no OAuth app is configured for it. */
+  async function clientFor(siteId: string, service: ServiceName): Promise<ProviderClient | undefined> {
+    const own = await db.serviceCredential.findUnique({ where: { siteId_service: { siteId, service } } });
+    if (own) {
+      const clientSecret = own.clientSecret
+        ? decryptSecret(keyring, own.clientSecret, secretContext('ServiceCredential', 'clientSecret', own.id))
+        : undefined;
+      return build(service, { clientId: own.clientId, clientSecret });
+    }
+    const cached = gatewayClients.get(service);
+    if (cached) return cached;
+    const app = gatewayApp(service);
+    if (!app) return undefined;
+    const built = build(service, app);
+    gatewayClients.set(service, built);
+    return built;
+  }
+
+  async function requireClient(siteId: string, service: ServiceName): Promise<ProviderClient> {
+    const found = await clientFor(siteId, service);
+    if (found) return found;
+    const name = getProvider(service).friendlyServiceName;
+    throw badUserInput(
+      `No OAuth app is configured for ${name}: set LATCHKEY_${service}_CLIENT_ID and LATCHKEY_${service}_CLIENT_SECRET on the gateway, or give this site its own with setServiceCredentials.`,
+      'service',
+    );
+  }
+
+  async function setSiteCredentials(
+    siteId: string,
+    service: ServiceName,
+    clientId: string,
+    clientSecret: string | null | undefined,
+  ): Promise<ServiceCredentialSummary> {
+    if (!clientId.trim() || clientId.length > 500) throw badUserInput('clientId must be 1 to 500 characters.', 'clientId');
+    if (clientSecret !== undefined && clientSecret !== null && clientSecret.length > 2000) {
+      throw badUserInput('clientSecret must be at most 2000 characters.', 'clientSecret');
+    }
+    const existing = await db.serviceCredential.findUnique({ where: { siteId_service: { siteId, service } } });
+    const id = existing?.id ?? generateId('cred');
+    const encrypted =
+      clientSecret === undefined
+        ? existing?.clientSecret ?? null
+        : clientSecret === null
+          ? null
+          : encryptSecret(keyring, clientSecret, secretContext('ServiceCredential', 'clientSecret', id));
+    const saved = await db.serviceCredential.upsert({
+      where: { siteId_service: { siteId, service } },
+      create: { id, siteId, service, clientId: clientId.trim(), clientSecret: encrypted },
+      update: { clientId: clientId.trim(), clientSecret: encrypted },
+    });
+    return { service, clientId: saved.clientId, hasClientSecret: saved.clientSecret !== null, updatedAt: saved.updatedAt };
+  }
+
+  async function removeSiteCredentials(siteId: string, service: ServiceName): Promise<boolean> {
+    const { count } = await db.serviceCredential.deleteMany({ where: { siteId, service } });
+    return count > 0;
+  }
+
+  async function listSiteCredentials(siteId: string): Promise<ServiceCredentialSummary[]> {
+    const rows = await db.serviceCredential.findMany({ where: { siteId }, orderBy: { service: 'asc' } });
+    return rows.map((row) => ({
+      service: row.service as ServiceName,
+      clientId: row.clientId,
+      hasClientSecret: row.clientSecret !== null,
+      updatedAt: row.updatedAt,
+    }));
+  }
+
+  function hasGatewayApp(service: ServiceName): boolean {
+    return gatewayApp(service) !== undefined;
+  }
+
+  return { endpointsFor, clientFor, requireClient, setSiteCredentials, removeSiteCredentials, listSiteCredentials, hasGatewayApp };
+}
+
+export type ProviderApps = ReturnType<typeof createProviderApps>;

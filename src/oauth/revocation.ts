@@ -1,0 +1,95 @@
+// Revocation at the provider, in the style its file names. Callers forget the tokens locally
+// whatever happens here; a failure is reported, never thrown past signOut.
+import * as client from 'openid-client';
+import type { ProviderDefinition, ProviderEndpoints } from '../providers/types.js';
+import type { OAuthApp } from './client-configuration.js';
+import { USER_AGENT } from './client-configuration.js';
+import { OAuthFailure, toOAuthFailure } from './grants.js';
+
+export interface RevocationTarget {
+  accessToken?: string | undefined;
+  refreshToken?: string | undefined;
+  foreignUserId?: string | null | undefined;
+}
+
+export type RevocationOutcome = { revoked: true } | { revoked: false; reason: string };
+
+function basicAuthorization(app: OAuthApp): string {
+  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${encode(app.clientId)}:${encode(app.clientSecret ?? '')}`).toString('base64')}`;
+}
+
+async function expectSuccess(provider: ProviderDefinition, response: Response): Promise<void> {
+  await response.body?.cancel();
+  // 404 means the provider no longer knows the token: it is as revoked as it can be.
+  if (response.ok || response.status === 404) return;
+  const transient = response.status >= 500 || response.status === 429;
+  throw new OAuthFailure(transient ? 'transient' : 'rejected', `http_${response.status}`, `${provider.friendlyServiceName} answered HTTP ${response.status} to the revocation`, response.status);
+}
+
+export async function revokeAtProvider(
+  config: client.Configuration,
+  provider: ProviderDefinition,
+  endpoints: ProviderEndpoints,
+  app: OAuthApp,
+  target: RevocationTarget,
+  timeoutSeconds: number,
+): Promise<RevocationOutcome> {
+  const signal = AbortSignal.timeout(timeoutSeconds * 1000);
+  try {
+    switch (provider.revocation) {
+      case undefined:
+        return { revoked: false, reason: `${provider.friendlyServiceName} has no revocation endpoint` };
+      case 'rfc7009': {
+        // Revoking the refresh token ends the whole grant at RFC 7009 servers that issue one.
+        const token = target.refreshToken ?? target.accessToken;
+        if (!token) return { revoked: false, reason: 'no token to revoke' };
+        await client.tokenRevocation(config, token, {
+          token_type_hint: target.refreshToken ? 'refresh_token' : 'access_token',
+        });
+        return { revoked: true };
+      }
+      case 'github-grant': {
+        if (!target.accessToken) return { revoked: false, reason: 'no token to revoke' };
+        const clientId = encodeURIComponent(app.clientId);
+        const url = endpoints.revocation
+          ? new URL(endpoints.revocation.replace('{client_id}', clientId))
+          : new URL(`applications/${clientId}/grant`, endpoints.api.endsWith('/') ? endpoints.api : `${endpoints.api}/`);
+        const response = await fetch(url, {
+          method: 'DELETE',
+          headers: {
+            authorization: basicAuthorization(app),
+            accept: 'application/vnd.github+json',
+            'content-type': 'application/json',
+            'x-github-api-version': '2022-11-28',
+            'user-agent': USER_AGENT,
+          },
+          body: JSON.stringify({ access_token: target.accessToken }),
+          redirect: 'manual',
+          signal,
+        });
+        await expectSuccess(provider, response);
+        return { revoked: true };
+      }
+      case 'stripe-deauthorize': {
+        if (!target.foreignUserId || !endpoints.revocation) return { revoked: false, reason: 'no Stripe account id to deauthorize' };
+        const response = await fetch(endpoints.revocation, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${app.clientSecret ?? ''}`,
+            'content-type': 'application/x-www-form-urlencoded',
+            'user-agent': USER_AGENT,
+          },
+          body: new URLSearchParams({ client_id: app.clientId, stripe_user_id: target.foreignUserId }),
+          redirect: 'manual',
+          signal,
+        });
+        await expectSuccess(provider, response);
+        return { revoked: true };
+      }
+    }
+  } catch (error) {
+    const failure = toOAuthFailure(provider, error);
+    return { revoked: false, reason: failure.message };
+  }
+}

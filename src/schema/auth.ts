@@ -1,0 +1,103 @@
+import { builder } from '../builder.js';
+import type { GraphQLContext } from '../context.js';
+import { attemptStatus, MAX_WAIT_SECONDS, type AttemptRow } from '../connections/authorization-flow.js';
+import { ServiceEnum } from './services.js';
+import { ServiceSecretRef, secretsFor } from './secrets.js';
+
+const AuthAttemptStatusEnum = builder.enumType('AuthAttemptStatus', {
+  values: ['PENDING', 'COMPLETED', 'FAILED', 'EXPIRED'] as const,
+});
+
+const AuthAttemptRef = builder.prismaObject('AuthAttempt', {
+  description: 'One authorization attempt, from startAuth to the provider\'s callback.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    service: t.field({ type: ServiceEnum, resolve: (attempt) => attempt.service as 'GITHUB' }),
+    status: t.field({ type: AuthAttemptStatusEnum, resolve: (attempt) => attemptStatus(attempt) }),
+    error: t.exposeString('error', { nullable: true, description: "The provider's error code when the attempt failed." }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    scopes: t.stringList({
+      description: 'The scopes requested.',
+      resolve: (attempt) => (Array.isArray(attempt.scopes) ? (attempt.scopes as string[]) : []),
+    }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const StartAuthInput = builder.inputType('StartAuthInput', {
+  fields: (t) => ({
+    service: t.field({ type: ServiceEnum, required: true }),
+    scopes: t.stringList({ required: false, description: "Default: the service's default scopes." }),
+    returnTo: t.string({ required: false, description: 'Where the browser goes after the gateway\'s callback; must be on an allowed origin.' }),
+    redirectUri: t.string({ required: false, description: 'App-handled callback (then call finishAuth); must be on an allowed origin.' }),
+  }),
+});
+
+const StartAuthPayload = builder
+  .objectRef<{ authorizationUrl: string; attemptId: string; expiresAt: Date }>('StartAuthPayload')
+  .implement({
+    fields: (t) => ({
+      authorizationUrl: t.exposeString('authorizationUrl'),
+      attemptId: t.exposeID('attemptId'),
+      expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    }),
+  });
+
+const FinishAuthInput = builder.inputType('FinishAuthInput', {
+  fields: (t) => ({
+    state: t.string({ required: true }),
+    code: t.string({ required: true }),
+    iss: t.string({ required: false }),
+  }),
+});
+
+function siteIdOf(context: GraphQLContext): string {
+  if (context.caller?.kind !== 'site') throw new Error('unreachable: guarded by authScopes');
+  return context.caller.siteId;
+}
+
+builder.queryField('authAttempt', (t) =>
+  t.prismaField({
+    type: 'AuthAttempt',
+    nullable: true,
+    authScopes: { site: true },
+    description: `Poll an authorization attempt (CLI / ticket flow). waitSeconds long-polls up to ${MAX_WAIT_SECONDS} s.`,
+    args: { id: t.arg.id({ required: true }), waitSeconds: t.arg.int({ required: false }) },
+    resolve: (_query, _root, args, context): Promise<AttemptRow | null> =>
+      context.services.flow.waitForAttempt(siteIdOf(context), String(args.id), args.waitSeconds ?? 0, context.request.signal),
+  }),
+);
+
+builder.mutationFields((t) => ({
+  startAuth: t.field({
+    type: StartAuthPayload,
+    authScopes: { site: true },
+    description: "Begin provider authorization for the caller's site.",
+    args: { input: t.arg({ type: StartAuthInput, required: true }) },
+    resolve: (_root, { input }, context) => context.services.flow.start(siteIdOf(context), input),
+  }),
+  finishAuth: t.field({
+    type: ServiceSecretRef,
+    authScopes: { site: true },
+    description: "Finish when the provider redirected to the app's own redirectUri (code + state from its query).",
+    args: { input: t.arg({ type: FinishAuthInput, required: true }) },
+    resolve: async (_root, { input }, context) => {
+      const { connection } = await context.services.flow.finish(siteIdOf(context), input);
+      return { service: connection.service as 'GITHUB', row: connection, refreshError: null };
+    },
+  }),
+  signOut: t.field({
+    type: ServiceSecretRef,
+    authScopes: { site: true },
+    description: 'Revoke at the provider where supported, and forget the tokens.',
+    args: { service: t.arg({ type: ServiceEnum, required: true }) },
+    resolve: async (_root, { service }, context) => {
+      const siteId = siteIdOf(context);
+      await context.services.flow.signOut(siteId, service);
+      const row = await context.services.store.find({ siteId, ownerType: 'SITE', ownerId: '', accountKey: '' }, service);
+      return { service, row, refreshError: null };
+    },
+  }),
+}));
+
+export { AuthAttemptRef, secretsFor };

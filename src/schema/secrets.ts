@@ -1,0 +1,136 @@
+import { builder } from '../builder.js';
+import type { GraphQLContext } from '../context.js';
+import { getProvider, providerList } from '../providers/index.js';
+import type { ScopeDefinition } from '../providers/types.js';
+import { grantedScopesOf } from '../connections/connection-store.js';
+import { createSecretsView, isLoggedIn, type SecretsView, type ServiceSecretView } from '../connections/secrets-view.js';
+import { ScopeInfoRef, ServiceEnum } from './services.js';
+
+interface GrantedScopeShape {
+  scope: string;
+  scopeInfo: ScopeDefinition | null;
+}
+
+const GrantedScopeRef = builder.objectRef<GrantedScopeShape>('GrantedScope').implement({
+  description: 'A scope the provider reported as granted.',
+  fields: (t) => ({
+    scope: t.exposeString('scope'),
+    scopeInfo: t.field({ type: ScopeInfoRef, nullable: true, resolve: (granted) => granted.scopeInfo }),
+  }),
+});
+
+export const ConnectionStatusEnum = builder.enumType('ConnectionStatus', {
+  description: 'Health of a stored connection.',
+  values: ['ACTIVE', 'REFRESHING', 'NEEDS_REAUTH', 'REVOKED'] as const,
+});
+
+function grantedScopes(view: ServiceSecretView): GrantedScopeShape[] | null {
+  if (!view.row || !isLoggedIn(view)) return null;
+  const catalog = getProvider(view.service).scopes;
+  return grantedScopesOf(view.row).map((scope) => ({ scope, scopeInfo: catalog.find((info) => info.scope === scope) ?? null }));
+}
+
+function bearerToken(view: ServiceSecretView, context: GraphQLContext): string | null {
+  if (!view.row || !isLoggedIn(view)) return null;
+  if (view.refreshError) throw view.refreshError;
+  return context.services.store.accessTokenOf(view.row);
+}
+
+export const ServiceSecretRef = builder.objectRef<ServiceSecretView>('ServiceSecret').implement({
+  description: "The caller's connection to one service.",
+  fields: (t) => ({
+    service: t.field({ type: ServiceEnum, resolve: (view) => view.service }),
+    friendlyServiceName: t.string({ resolve: (view) => getProvider(view.service).friendlyServiceName }),
+    isLoggedIn: t.boolean({ resolve: isLoggedIn }),
+    bearerToken: t.string({
+      nullable: true,
+      description: 'A currently valid access token (refreshed first if it was about to expire); null unless logged in.',
+      resolve: (view, _args, context) => bearerToken(view, context),
+    }),
+    expiresAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the access token expires; null when the provider gave no expiry.',
+      resolve: (view) => (view.row && isLoggedIn(view) ? view.row.expiresAt : null),
+    }),
+    grantedScopes: t.field({ type: [GrantedScopeRef], nullable: true, resolve: grantedScopes }),
+    foreignUserId: t.string({ nullable: true, resolve: (view) => (isLoggedIn(view) ? view.row!.foreignUserId : null) }),
+    foreignUserName: t.string({ nullable: true, resolve: (view) => (isLoggedIn(view) ? view.row!.foreignUserName : null) }),
+    status: t.field({
+      type: ConnectionStatusEnum,
+      nullable: true,
+      description: 'Health of the connection; null when the service was never connected.',
+      resolve: (view) => (view.row ? (view.row.status as 'ACTIVE') : null),
+    }),
+    lastRefreshedAt: t.field({ type: 'DateTime', nullable: true, resolve: (view) => view.row?.lastRefreshedAt ?? null }),
+    refreshFailures: t.int({ resolve: (view) => view.row?.refreshFailures ?? 0 }),
+    lastError: t.string({ nullable: true, resolve: (view) => view.row?.lastError ?? null }),
+  }),
+});
+
+const SecretsRef = builder.objectRef<SecretsView>('Secrets').implement({
+  description: "Per-service login state and bearer tokens of the caller's site.",
+  fields: (t) => ({
+    ...Object.fromEntries(
+      providerList.map((provider) => [
+        provider.graphQLField,
+        t.field({ type: ServiceSecretRef, resolve: (view) => view.get(provider.service) }),
+      ]),
+    ),
+    loggedInServices: t.field({ type: [ServiceSecretRef], resolve: (view) => view.loggedIn() }),
+  }),
+});
+
+const LoggedInServiceRef = builder.objectRef<ServiceSecretView>('LoggedInService').implement({
+  description: 'OneGraph / Netlify Graph compatible view of a connected service.',
+  fields: (t) => ({
+    service: t.string({ description: 'e.g. "GITHUB"', resolve: (view) => view.service }),
+    friendlyServiceName: t.string({ resolve: (view) => getProvider(view.service).friendlyServiceName }),
+    isLoggedIn: t.boolean({ resolve: isLoggedIn }),
+    bearerToken: t.string({ nullable: true, resolve: (view, _args, context) => bearerToken(view, context) }),
+    grantedScopes: t.field({ type: [GrantedScopeRef], nullable: true, resolve: grantedScopes }),
+    foreignUserId: t.string({ nullable: true, resolve: (view) => view.row?.foreignUserId ?? null }),
+    usedTestFlow: t.boolean({ resolve: (view) => view.row?.usedTestFlow ?? false }),
+  }),
+});
+
+const ServiceMetadataRef = builder.objectRef<SecretsView>('ServiceMetadata').implement({
+  fields: (t) => ({
+    loggedInServices: t.field({ type: [LoggedInServiceRef], resolve: (view) => view.loggedIn() }),
+  }),
+});
+
+const MeRef = builder.objectRef<SecretsView>('Me').implement({
+  fields: (t) => ({
+    serviceMetadata: t.field({ type: ServiceMetadataRef, resolve: (view) => view }),
+  }),
+});
+
+const viewsByRequest = new WeakMap<GraphQLContext, SecretsView>();
+
+/** One view per request, so `secrets` and `me` in one query share a single read. */
+export function secretsFor(context: GraphQLContext): SecretsView {
+  const caller = context.caller;
+  if (caller?.kind !== 'site') throw new Error('unreachable: guarded by authScopes');
+  let view = viewsByRequest.get(context);
+  if (!view) {
+    view = createSecretsView(context.services, caller.siteId, caller.services);
+    viewsByRequest.set(context, view);
+  }
+  return view;
+}
+
+builder.queryFields((t) => ({
+  secrets: t.field({
+    type: SecretsRef,
+    authScopes: { site: true },
+    description: "Per-service login state and bearer tokens of the caller's site.",
+    resolve: (_root, _args, context) => secretsFor(context),
+  }),
+  me: t.field({
+    type: MeRef,
+    authScopes: { site: true },
+    description: 'OneGraph / Netlify Graph compatible shape (the query @netlify/functions getSecrets sent).',
+    resolve: (_root, _args, context) => secretsFor(context),
+  }),
+}));

@@ -1,0 +1,44 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { openDatabase, migrateDatabase, type Database } from './db/database.js';
+import { createLatchkey, type Latchkey } from './app.js';
+
+export interface RunningGateway extends Latchkey {
+  server: Server;
+  url: string;
+  db: Database;
+  close(): Promise<void>;
+}
+
+/** Migrates the database, then serves the gateway on config.host:config.port. */
+export async function startGateway(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningGateway> {
+  await migrateDatabase(config.databaseUrl, { log: (message) => logger.info(message) });
+  const db = openDatabase(config.databaseUrl);
+  const latchkey = createLatchkey(config, db, logger);
+  const server = createServer(latchkey.yoga);
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  return {
+    ...latchkey,
+    server,
+    url,
+    db,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await db.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,114 @@
+// Starts a real gateway (real HTTP port, real database) for a test, capturing its log lines so
+// tests can prove no secret reaches them.
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { startGateway, type RunningGateway } from '../../src/server.js';
+import { createTestDatabase } from './database.js';
+
+export interface GraphQLResult<TData = any> {
+  status: number;
+  headers: Headers;
+  body: { data?: TData | null; errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, any> }> };
+}
+
+export interface TestGateway {
+  url: string;
+  graphqlUrl: string;
+  publicUrl: string;
+  adminToken: string;
+  config: Config;
+  gateway: RunningGateway;
+  logs: string[];
+  databaseUrl: string;
+  gql<TData = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResult<TData>>;
+  createSite(name?: string, allowedOrigins?: string[]): Promise<{ siteId: string; token: string }>;
+  close(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startTestGateway(env: Record<string, string> = {}, options: { databaseUrl?: string } = {}): Promise<TestGateway> {
+  const database = options.databaseUrl ? undefined : await createTestDatabase();
+  const databaseUrl = options.databaseUrl ?? database!.url;
+  const port = await freePort();
+  const adminToken = `admin-${randomBytes(16).toString('hex')}`;
+  const config = loadConfig({
+    LATCHKEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    LATCHKEY_ADMIN_TOKEN: adminToken,
+    LATCHKEY_LOG_LEVEL: 'debug',
+    LATCHKEY_PROVIDER_TIMEOUT_SECONDS: '3',
+    ...env,
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LATCHKEY_PUBLIC_URL: env.LATCHKEY_PUBLIC_URL ?? `http://127.0.0.1:${port}`,
+  });
+  const logs: string[] = [];
+  const gateway = await startGateway(config, createLogger('debug', (line) => logs.push(line)));
+  const graphqlUrl = `${gateway.url}/graphql`;
+
+  async function gql<TData>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResult<TData>> {
+    const response = await fetch(graphqlUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: JSON.parse(text) };
+  }
+
+  return {
+    url: gateway.url,
+    graphqlUrl,
+    publicUrl: config.publicUrl,
+    adminToken,
+    config,
+    gateway,
+    logs,
+    databaseUrl,
+    gql,
+    async createSite(name = 'Test site', allowedOrigins = ['http://app.test:3000']) {
+      const result = await gql<{ createSite: { siteToken: string; site: { id: string } } }>(
+        'mutation ($input: CreateSiteInput!) { createSite(input: $input) { siteToken site { id } } }',
+        { input: { name, allowedOrigins } },
+        adminToken,
+      );
+      if (!result.body.data) throw new Error(`createSite failed: ${JSON.stringify(result.body.errors)}`);
+      return { siteId: result.body.data.createSite.site.id, token: result.body.data.createSite.siteToken };
+    },
+    async close() {
+      await gateway.close();
+      await database?.cleanup();
+    },
+  };
+}
+
+/** Follows redirects like a browser without fetching the last hop; returns every Location seen. */
+export async function followRedirects(start: string, stopWhen: (url: URL) => boolean, limit = 10): Promise<{ final: URL; response: Response | null }> {
+  let current = new URL(start);
+  for (let hop = 0; hop < limit; hop += 1) {
+    if (stopWhen(current)) return { final: current, response: null };
+    const response = await fetch(current, { redirect: 'manual' });
+    const location = response.headers.get('location');
+    if (response.status < 300 || response.status >= 400 || !location) return { final: current, response };
+    await response.body?.cancel();
+    current = new URL(location, current);
+  }
+  throw new Error('too many redirects');
+}
