@@ -1,8 +1,7 @@
-import { lexicographicSortSchema } from 'graphql';
 import { builder } from '../builder.js';
 import './services.js';
 import './secrets.js';
 import './auth.js';
 import './sites.js';
 
-export const schema = lexicographicSortSchema(builder.toSchema());
+export const schema = builder.toSchema();
