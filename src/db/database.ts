@@ -1,0 +1,96 @@
+// Opens and migrates the database named by a URL: an embedded SQLite file (`file:…`) or a
+// PostgreSQL server (`postgresql://…`). Each provider has its own generated client and migrations.
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import BetterSqlite3 from 'better-sqlite3';
+import { PrismaClient as PostgresPrismaClient } from '../generated/postgresql/client.js';
+import { PrismaClient as SqlitePrismaClient } from '../generated/sqlite/client.js';
+
+export type DatabaseProvider = 'sqlite' | 'postgresql';
+
+/** Both generated clients have the same API; code above this module uses this type only. */
+export type Database = SqlitePrismaClient;
+
+/** How long a SQLite connection waits for another writer before failing with SQLITE_BUSY. */
+const sqliteBusyTimeoutMs = 5_000;
+
+export function databaseProviderFromUrl(url: string): DatabaseProvider {
+  if (url.startsWith('file:')) return 'sqlite';
+  if (url.startsWith('postgresql://') || url.startsWith('postgres://')) return 'postgresql';
+  throw new Error(
+    `Unsupported database URL "${redactDatabaseUrl(url)}": use file:./data/latchkey.db (SQLite) ` +
+      'or postgresql://user:password@host:5432/database (PostgreSQL).',
+  );
+}
+
+/** The URL with its password replaced by ***, safe to log. */
+export function redactDatabaseUrl(url: string): string {
+  if (url.startsWith('file:')) return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    // an unparsable URL could still contain a password, so show none of it
+    return `${url.split(':', 1)[0]}://…`;
+  }
+}
+
+/** The absolute path of a SQLite `file:` URL; relative paths are resolved against process.cwd(). */
+export function sqliteFilePath(url: string): string {
+  const withoutQuery = url.replace(/\?.*$/, '');
+  const path = withoutQuery.slice('file:'.length);
+  if (path === ':memory:') return path;
+  if (path.startsWith('//')) return fileURLToPath(withoutQuery);
+  return isAbsolute(path) ? path : resolve(process.cwd(), path);
+}
+
+export function createDriverAdapterFactory(url: string): SqlMigrationAwareDriverAdapterFactory {
+  if (databaseProviderFromUrl(url) === 'sqlite') {
+    return new PrismaBetterSqlite3({ url: sqliteFilePath(url), timeout: sqliteBusyTimeoutMs });
+  }
+  return new PrismaPg({ connectionString: url });
+}
+
+export function openDatabase(url: string): Database {
+  const adapter = createDriverAdapterFactory(url);
+  if (databaseProviderFromUrl(url) === 'postgresql') {
+    return new PostgresPrismaClient({ adapter }) as unknown as Database;
+  }
+  prepareSqliteFile(sqliteFilePath(url));
+  return new SqlitePrismaClient({ adapter });
+}
+
+export function migrationsDir(provider: DatabaseProvider): string {
+  return fileURLToPath(new URL(`../../prisma/${provider}/migrations`, import.meta.url));
+}
+
+/** Applies the provider's committed migrations that the database lacks; returns their names. */
+export async function migrateDatabase(url: string, options: { log?: (message: string) => void } = {}): Promise<string[]> {
+  const log = options.log ?? (() => {});
+  const provider = databaseProviderFromUrl(url);
+  if (provider === 'sqlite') prepareSqliteFile(sqliteFilePath(url));
+  log(`Migrating ${provider} database ${redactDatabaseUrl(url)}`);
+  // Loaded on demand: only migrating needs the schema engine, and it imports this module.
+  const { applyMigrations } = await import('./schema-engine.js');
+  const applied = await applyMigrations({ databaseUrl: url, migrationsDir: migrationsDir(provider), provider });
+  log(applied.length > 0 ? `Applied ${applied.length} migration(s): ${applied.join(', ')}` : 'Database schema is up to date');
+  return applied;
+}
+
+// WAL lets readers work while a write is in progress; the mode is stored in the file, so setting
+// it once here applies to every later connection.
+function prepareSqliteFile(path: string): void {
+  if (path === ':memory:') return;
+  mkdirSync(dirname(path), { recursive: true });
+  const connection = new BetterSqlite3(path, { timeout: sqliteBusyTimeoutMs });
+  try {
+    connection.pragma('journal_mode = WAL');
+  } finally {
+    connection.close();
+  }
+}
