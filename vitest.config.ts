@@ -3,6 +3,16 @@ import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
 
+/** Tests that do not touch a gateway database run once; every other test runs on both databases. */
+const databaseAgnostic = [
+  'test/providers.test.ts',
+  'test/token-cipher.test.ts',
+  'test/schema.test.ts',
+  'test/authorization-server.test.ts',
+  'test/cli.test.ts',
+  'test/migrations.test.ts',
+];
+
 export default defineConfig({
   resolve: {
     // Vite would pick graphql's ESM build for our files while Node hands the CommonJS build to
@@ -10,9 +20,25 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    globalSetup: ['test/global-setup.ts'],
+    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { LATCHKEY_TEST_DB: 'sqlite' } },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'postgresql',
+          include: ['test/**/*.test.ts'],
+          exclude: databaseAgnostic,
+          env: { LATCHKEY_TEST_DB: 'postgresql' },
+        },
+      },
+    ],
   },
 });
