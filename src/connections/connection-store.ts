@@ -77,6 +77,7 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
       lastRefreshedAt: null,
       refreshFailures: 0,
       lastError: null,
+      nextRefreshAt: null,
     };
     return db.connection.upsert({
       where: { siteId_service_ownerType_ownerId_accountKey: { ...owner, service } },
@@ -105,6 +106,7 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
         lastRefreshedAt: new Date(),
         refreshFailures: 0,
         lastError: null,
+        nextRefreshAt: null,
         version: { increment: 1 },
       },
     });
