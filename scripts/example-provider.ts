@@ -1,0 +1,21 @@
+// Local stand-ins for GitHub and Spotify (the same fakes the tests use), so the README's example
+// runs on a machine with no internet and no OAuth app. Prints the variables to start the gateway with.
+import { startFakeGitHub } from '../test/support/fake-github.js';
+import { startFakeSpotify } from '../test/support/fake-spotify.js';
+
+const publicUrl = process.env.LATCHKEY_PUBLIC_URL ?? 'http://localhost:4000';
+const github = await startFakeGitHub();
+const spotify = await startFakeSpotify({ redirectUris: [`${publicUrl}/oauth/callback/spotify`] });
+
+const env = {
+  ...github.env,
+  LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
+  LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
+  ...spotify.env,
+  LATCHKEY_SPOTIFY_CLIENT_ID: spotify.clientId,
+  LATCHKEY_SPOTIFY_CLIENT_SECRET: spotify.clientSecret,
+};
+console.error(`Fake GitHub on ${github.url}, fake Spotify on ${spotify.url} (they approve every authorization).`);
+console.error('Start the gateway in another terminal with these variables (or: eval "$(cat example.env)"):\n');
+for (const [name, value] of Object.entries(env)) console.log(`export ${name}='${value}'`);
+console.error('\nPress Ctrl+C to stop.');
