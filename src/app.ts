@@ -3,6 +3,7 @@
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createLogger, type Logger } from './logger.js';
@@ -12,6 +13,7 @@ import { schema } from './schema/index.js';
 import { handleOAuthCallback } from './http/oauth-callback.js';
 
 const MAX_BODY_BYTES = 256 * 1024;
+const INTROSPECTION_MAX_DEPTH = 30;
 const CONTRACT_CODES = new Set([
   'UNAUTHENTICATED',
   'FORBIDDEN',
@@ -124,6 +126,9 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
         costLimit: { maxCost: 5000 },
         blockFieldSuggestion: { enabled: true },
       }),
+      // Introspection gets its own, wider depth limit: GraphiQL's query is 21 deep, and a query
+      // nesting `ofType` hundreds of times would otherwise cost real CPU within the token limit.
+      maxDepthPlugin({ n: INTROSPECTION_MAX_DEPTH, ignoreIntrospection: false }),
       useContractErrorCodes(),
     ],
   });

@@ -35,8 +35,14 @@ const environmentSchema = z.object({
   LATCHKEY_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   LATCHKEY_AUTH_ATTEMPT_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(600),
   LATCHKEY_PROVIDER_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(10),
-  LATCHKEY_MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(50).default(12),
+  LATCHKEY_MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(50).default(15),
   LATCHKEY_MAX_QUERY_TOKENS: z.coerce.number().int().min(100).max(100_000).default(2000),
+  LATCHKEY_TOKEN_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  LATCHKEY_WEBHOOK_ALLOW_HTTP: z.stringbool().default(false),
+  LATCHKEY_WEBHOOK_ALLOW_LOOPBACK: z.stringbool().optional(),
+  LATCHKEY_WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
+  LATCHKEY_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
+  LATCHKEY_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5000),
 });
 
 export type LogLevel = z.infer<typeof environmentSchema>['LATCHKEY_LOG_LEVEL'];
@@ -60,6 +66,20 @@ export interface Config {
   providerTimeoutSeconds: number;
   maxQueryDepth: number;
   maxQueryTokens: number;
+  /** How long authenticate() may reuse a token lookup; a revocation on another instance takes effect within it. */
+  tokenCacheMs: number;
+  webhooks: {
+    /** Plain http:// webhook URLs for any host (otherwise only for loopback hosts). */
+    allowHttp: boolean;
+    /** Delivery to loopback addresses (default: yes outside production). */
+    allowLoopback: boolean;
+    /** Delivery to private, link-local, unique-local and other non-public addresses. */
+    allowPrivateNetworks: boolean;
+    /** First retry delay; later ones are 6, 30, 180, 720 and 2160 times it (10 s … 6 h by default). */
+    retryBaseMs: number;
+    /** How often the delivery worker looks for due deliveries enqueued by other instances. */
+    pollMs: number;
+  };
   /** The environment, for per-service variables (LATCHKEY_GITHUB_CLIENT_ID, …) read by the provider catalog. */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -128,6 +148,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     providerTimeoutSeconds: values.LATCHKEY_PROVIDER_TIMEOUT_SECONDS,
     maxQueryDepth: values.LATCHKEY_MAX_QUERY_DEPTH,
     maxQueryTokens: values.LATCHKEY_MAX_QUERY_TOKENS,
+    tokenCacheMs: values.LATCHKEY_TOKEN_CACHE_MS,
+    webhooks: {
+      allowHttp: values.LATCHKEY_WEBHOOK_ALLOW_HTTP,
+      allowLoopback: values.LATCHKEY_WEBHOOK_ALLOW_LOOPBACK ?? !production,
+      allowPrivateNetworks: values.LATCHKEY_WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      retryBaseMs: values.LATCHKEY_WEBHOOK_RETRY_BASE_MS,
+      pollMs: values.LATCHKEY_WEBHOOK_POLL_MS,
+    },
     env,
   };
 }
