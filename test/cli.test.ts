@@ -80,6 +80,10 @@ describe('latchkey CLI with no configuration at all', () => {
     expect(await response.json()).toEqual({
       data: { secrets: { github: { isLoggedIn: false } }, site: { name: 'My site', allowedOrigins: ['http://localhost:3000'] } },
     });
+    // A second process on the same SQLite file while the gateway holds it open.
+    const second = await run(['site', 'create', 'Second site']);
+    expect(second.code).toBe(0);
+    expect(second.stdout.trim()).toMatch(/^lks_/);
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('close', resolve));
     expect(output).not.toContain(siteToken);

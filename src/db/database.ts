@@ -1,12 +1,13 @@
 // Opens and migrates the database named by a URL: an embedded SQLite file (`file:…`) or a
 // PostgreSQL server (`postgresql://…`). Each provider has its own generated client and migrations.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
 import { PrismaClient as PostgresPrismaClient } from '../generated/postgresql/client.js';
 import { PrismaClient as SqlitePrismaClient } from '../generated/sqlite/client.js';
 
@@ -75,11 +76,50 @@ export async function migrateDatabase(url: string, options: { log?: (message: st
   const provider = databaseProviderFromUrl(url);
   if (provider === 'sqlite') prepareSqliteFile(sqliteFilePath(url));
   log(`Migrating ${provider} database ${redactDatabaseUrl(url)}`);
+  const pending = await pendingMigrations(url, provider);
+  if (pending.length === 0) {
+    // Nothing to apply: skip the schema engine, which takes an exclusive lock on a SQLite file and
+    // so could not run beside another gateway or CLI that has the database open.
+    log('Database schema is up to date');
+    return [];
+  }
   // Loaded on demand: only migrating needs the schema engine, and it imports this module.
   const { applyMigrations } = await import('./schema-engine.js');
   const applied = await applyMigrations({ databaseUrl: url, migrationsDir: migrationsDir(provider), provider });
   log(applied.length > 0 ? `Applied ${applied.length} migration(s): ${applied.join(', ')}` : 'Database schema is up to date');
   return applied;
+}
+
+/** Committed migrations the database has not recorded as finished (all of them on a new database). */
+export async function pendingMigrations(url: string, provider: DatabaseProvider = databaseProviderFromUrl(url)): Promise<string[]> {
+  const committed = readdirSync(migrationsDir(provider), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+  const query = 'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL';
+  let applied: string[] = [];
+  try {
+    if (provider === 'sqlite') {
+      const connection = new BetterSqlite3(sqliteFilePath(url), { readonly: true, fileMustExist: true, timeout: sqliteBusyTimeoutMs });
+      try {
+        applied = (connection.prepare(query).all() as Array<{ migration_name: string }>).map((row) => row.migration_name);
+      } finally {
+        connection.close();
+      }
+    } else {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        applied = (await client.query<{ migration_name: string }>(query)).rows.map((row) => row.migration_name);
+      } finally {
+        await client.end();
+      }
+    }
+  } catch {
+    return committed; // no database or no _prisma_migrations table yet: the engine decides
+  }
+  const done = new Set(applied);
+  return committed.filter((name) => !done.has(name));
 }
 
 // WAL lets readers work while a write is in progress; the mode is stored in the file, so setting
