@@ -1,14 +1,46 @@
-// Sites and the bearer tokens that act for them.
+// Sites and the bearer tokens that act for them: long-lived site tokens (`lks_…`, full access) and
+// short-lived function tokens (`lkf_…`, read-only, limited to chosen services). Only a SHA-256 of a
+// token is stored; the token itself is shown once, when it is made.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Database } from '../db/database.js';
 import type { AuditTrail } from '../audit.js';
+import type { Logger } from '../logger.js';
 import { displayPrefix, generateId, generateOpaqueToken, hashOpaqueToken, SITE_TOKEN_PREFIX } from '../crypto/opaque-token.js';
-import { badUserInput, unauthenticated } from '../errors.js';
+import { badUserInput, notFound, unauthenticated } from '../errors.js';
 import type { ServiceName } from '../providers/types.js';
 
-export type Caller =
-  | { kind: 'admin' }
-  | { kind: 'site'; siteId: string; tokenId: string; services: ServiceName[] | null };
+export const FUNCTION_TOKEN_PREFIX = 'lkf_';
+/** A function token minted with canConnect: it may also start auth and sign out for its services (browser helper). */
+export const CONNECT_FUNCTION_TOKEN_PREFIX = 'lkc_';
+export const DEFAULT_FUNCTION_TOKEN_TTL_SECONDS = 900;
+export const MAX_FUNCTION_TOKEN_TTL_SECONDS = 86_400;
+/** Expired or revoked function tokens are deleted this long after they stopped working. */
+const FUNCTION_TOKEN_RETENTION_MS = 7 * 24 * 3600 * 1000;
+/** lastUsedAt is written at most this often per token. */
+const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+const MAX_LISTED_TOKENS = 500;
+const MAX_CACHED_TOKENS = 10_000;
+
+export type TokenKind = 'SITE' | 'FUNCTION';
+
+export type SiteCaller = { kind: 'site'; siteId: string; tokenId: string; tokenKind: TokenKind; services: ServiceName[] | null; canConnect?: boolean };
+export type Caller = { kind: 'admin' } | SiteCaller;
+
+export type AccessTokenRow = Awaited<ReturnType<Database['siteToken']['findUniqueOrThrow']>>;
+
+export interface FunctionTokenInput {
+  services?: readonly ServiceName[] | null | undefined;
+  ttlSeconds?: number | null | undefined;
+  label?: string | null | undefined;
+  canConnect?: boolean | null | undefined;
+}
+
+export interface SitesOptions {
+  /** How long a token lookup is reused in this process; 0 disables the cache. */
+  tokenCacheMs?: number;
+  logger?: Logger;
+}
 
 const MAX_ORIGINS = 50;
 
@@ -37,10 +69,65 @@ export function parseBearer(header: string | null): string | null {
   return match[1]!;
 }
 
+export function canConnectOf(row: AccessTokenRow): boolean {
+  return row.kind === 'FUNCTION' && row.canConnect;
+}
+
+export function servicesOf(row: AccessTokenRow): ServiceName[] | null {
+  return Array.isArray(row.services) ? (row.services as ServiceName[]) : null;
+}
+
+function normalizeLabel(label: string | null | undefined): string | null {
+  const trimmed = label?.trim();
+  if (!trimmed) return null;
+  if (trimmed.length > 200) throw badUserInput('label must be at most 200 characters.', 'label');
+  return trimmed;
+}
+
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-export function createSites(db: Database, audit: AuditTrail, adminToken: string | undefined) {
+/** What authenticate() keeps of a token row between requests. */
+interface TokenLookup {
+  caller: SiteCaller;
+  expiresAt: number | null;
+}
+
+export function createSites(db: Database, audit: AuditTrail, adminToken: string | undefined, options: SitesOptions = {}) {
   const adminDigest = adminToken ? digest(adminToken) : undefined;
+  const cacheMs = options.tokenCacheMs ?? 0;
+
+  // Trade-off: a token found here is reused for `cacheMs` without asking the database, so the hot
+  // path (`secrets { github { bearerToken } }`) costs no token query. Revoking through this
+  // instance evicts at once; another instance keeps accepting a revoked token until its entry
+  // expires (at most `cacheMs`). Expiry is checked on every request, so it is always exact.
+  const lookups = new LRUCache<string, TokenLookup>({
+    max: MAX_CACHED_TOKENS,
+    ttl: Math.max(cacheMs, 1),
+    fetchMethod: (tokenHash) => lookup(tokenHash),
+  });
+  const recentlyTouched = new LRUCache<string, true>({ max: MAX_CACHED_TOKENS, ttl: LAST_USED_WRITE_INTERVAL_MS });
+
+  async function lookup(tokenHash: string): Promise<TokenLookup | undefined> {
+    const row = await db.siteToken.findUnique({ where: { tokenHash } });
+    if (!row || row.revokedAt) return undefined;
+    return {
+      caller: { kind: 'site', siteId: row.siteId, tokenId: row.id, tokenKind: row.kind === 'FUNCTION' ? 'FUNCTION' : 'SITE', services: servicesOf(row), canConnect: canConnectOf(row) },
+      expiresAt: row.expiresAt?.getTime() ?? null,
+    };
+  }
+
+  /** Records use at most once a minute per token, without making the request wait for it. */
+  function touch(tokenId: string): void {
+    if (recentlyTouched.has(tokenId)) return;
+    recentlyTouched.set(tokenId, true);
+    const now = new Date();
+    db.siteToken
+      .updateMany({
+        where: { id: tokenId, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now.getTime() - LAST_USED_WRITE_INTERVAL_MS) } }] },
+        data: { lastUsedAt: now },
+      })
+      .catch((error: unknown) => options.logger?.debug('token lastUsedAt not recorded', { tokenId, reason: error instanceof Error ? error.name : 'unknown' }));
+  }
 
   async function create(name: string, allowedOrigins: readonly string[] = []) {
     const trimmed = name.trim();
@@ -66,17 +153,101 @@ export function createSites(db: Database, audit: AuditTrail, adminToken: string 
     const token = parseBearer(header);
     if (token === null) return null;
     if (adminDigest && timingSafeEqual(digest(token), adminDigest)) return { kind: 'admin' };
-    if (!token.startsWith(SITE_TOKEN_PREFIX) || token.length > 200) {
+    if ((!token.startsWith(SITE_TOKEN_PREFIX) && !token.startsWith(FUNCTION_TOKEN_PREFIX) && !token.startsWith(CONNECT_FUNCTION_TOKEN_PREFIX)) || token.length > 200) {
       throw unauthenticated('The bearer token is not a valid Latchkey token.');
     }
-    const row = await db.siteToken.findUnique({ where: { tokenHash: hashOpaqueToken(token) } });
-    if (!row || row.revokedAt) throw unauthenticated('The bearer token is not valid (unknown or revoked).');
-    if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) throw unauthenticated('The bearer token has expired.');
-    const services = Array.isArray(row.services) ? (row.services as ServiceName[]) : null;
-    return { kind: 'site', siteId: row.siteId, tokenId: row.id, services };
+    const tokenHash = hashOpaqueToken(token);
+    const found = cacheMs > 0 ? await lookups.fetch(tokenHash) : await lookup(tokenHash);
+    if (!found) throw unauthenticated('The bearer token is not valid (unknown or revoked).');
+    if (found.expiresAt !== null && found.expiresAt <= Date.now()) {
+      throw unauthenticated(
+        found.caller.tokenKind === 'FUNCTION'
+          ? 'The function token has expired: mint a new one with createFunctionToken.'
+          : 'The bearer token has expired.',
+      );
+    }
+    touch(found.caller.tokenId);
+    return found.caller;
   }
 
-  return { create, authenticate };
+  /** Mints a function token: expiring, limited to `services` (default: all), read-only. */
+  async function createFunctionToken(siteId: string, input: FunctionTokenInput = {}) {
+    const ttlSeconds = input.ttlSeconds ?? DEFAULT_FUNCTION_TOKEN_TTL_SECONDS;
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_FUNCTION_TOKEN_TTL_SECONDS) {
+      throw badUserInput(`ttlSeconds must be a whole number from 1 to ${MAX_FUNCTION_TOKEN_TTL_SECONDS} (24 hours).`, 'ttlSeconds');
+    }
+    let services: ServiceName[] | null = null;
+    if (input.services) {
+      services = [...new Set(input.services)];
+      if (services.length === 0) throw badUserInput('services must name at least one service; omit it to allow every service.', 'services');
+    }
+    const label = normalizeLabel(input.label);
+    const now = Date.now();
+    const cutoff = new Date(now - FUNCTION_TOKEN_RETENTION_MS);
+    await db.siteToken.deleteMany({
+      where: { siteId, kind: 'FUNCTION', OR: [{ expiresAt: { lt: cutoff } }, { revokedAt: { lt: cutoff } }] },
+    });
+    const token = generateOpaqueToken(input.canConnect ? CONNECT_FUNCTION_TOKEN_PREFIX : FUNCTION_TOKEN_PREFIX);
+    const accessToken = await db.siteToken.create({
+      data: {
+        id: generateId('tok'),
+        siteId,
+        kind: 'FUNCTION',
+        tokenHash: hashOpaqueToken(token),
+        prefix: displayPrefix(token),
+        label,
+        ...(services ? { services } : {}),
+        canConnect: Boolean(input.canConnect),
+        expiresAt: new Date(now + ttlSeconds * 1000),
+      },
+    });
+    return { token, accessToken };
+  }
+
+  /** The site's tokens, newest first; without `includeRevoked`, only those that still work. */
+  function list(siteId: string, includeRevoked = false): Promise<AccessTokenRow[]> {
+    return db.siteToken.findMany({
+      where: includeRevoked ? { siteId } : { siteId, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: new Date() } }] },
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      take: MAX_LISTED_TOKENS,
+    });
+  }
+
+  async function findOwned(siteId: string, id: string): Promise<AccessTokenRow> {
+    const row = await db.siteToken.findUnique({ where: { id } });
+    if (!row || row.siteId !== siteId) throw notFound(`No access token with id ${JSON.stringify(id.slice(0, 100))} belongs to this site: list them with accessTokens.`);
+    return row;
+  }
+
+  /** Revokes a token of the site; revoking a revoked token changes nothing. */
+  async function revoke(siteId: string, id: string): Promise<AccessTokenRow> {
+    const row = await findOwned(siteId, id);
+    lookups.delete(row.tokenHash);
+    if (row.revokedAt) return row;
+    await db.siteToken.updateMany({ where: { id: row.id, revokedAt: null }, data: { revokedAt: new Date() } });
+    return db.siteToken.findUniqueOrThrow({ where: { id: row.id } });
+  }
+
+  /** Replaces a site token with a new one and revokes it, in one transaction. */
+  async function rotateSiteToken(siteId: string, id: string) {
+    const old = await findOwned(siteId, id);
+    if (old.kind !== 'SITE') {
+      throw badUserInput('Only site tokens are rotated; function tokens expire on their own (mint a new one with createFunctionToken).', 'id');
+    }
+    const token = generateOpaqueToken(SITE_TOKEN_PREFIX);
+    const newId = generateId('tok');
+    const [accessToken] = await db.$transaction([
+      db.siteToken.create({
+        data: { id: newId, siteId: old.siteId, kind: 'SITE', tokenHash: hashOpaqueToken(token), prefix: displayPrefix(token), label: old.label },
+      }),
+      db.siteToken.updateMany({ where: { id: old.id, revokedAt: null }, data: { revokedAt: new Date() } }),
+    ]);
+    lookups.delete(old.tokenHash);
+    const revoked = await db.siteToken.findUniqueOrThrow({ where: { id: old.id } });
+    return { token, accessToken, revoked };
+  }
+
+  return { create, authenticate, createFunctionToken, list, revoke, rotateSiteToken };
 }
 
 export type Sites = ReturnType<typeof createSites>;

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "SiteToken" ADD COLUMN     "canConnect" BOOLEAN NOT NULL DEFAULT false;

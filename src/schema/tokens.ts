@@ -1,0 +1,140 @@
+import { builder } from '../builder.js';
+import type { GraphQLContext } from '../context.js';
+import { canConnectOf, DEFAULT_FUNCTION_TOKEN_TTL_SECONDS, MAX_FUNCTION_TOKEN_TTL_SECONDS, servicesOf, type AccessTokenRow } from '../sites/sites.js';
+import { createConnectLink, DEFAULT_CONNECT_LINK_TTL_SECONDS, MAX_CONNECT_LINK_TTL_SECONDS } from '../sites/connect-links.js';
+import { ServiceEnum } from './services.js';
+
+const AccessTokenKindEnum = builder.enumType('AccessTokenKind', {
+  description: 'SITE: long-lived, full access. FUNCTION: short-lived, reads secrets of its services only.',
+  values: ['SITE', 'FUNCTION'] as const,
+});
+
+export const AccessTokenRef = builder.prismaObject('SiteToken', {
+  name: 'AccessToken',
+  description: 'A bearer token of the site. The token itself is never shown again after it is made.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    kind: t.field({ type: AccessTokenKindEnum, resolve: (token) => (token.kind === 'FUNCTION' ? 'FUNCTION' : 'SITE') }),
+    label: t.exposeString('label', { nullable: true }),
+    prefix: t.exposeString('prefix', { description: 'The first characters of the token, to tell tokens apart.' }),
+    services: t.field({
+      type: [ServiceEnum],
+      nullable: true,
+      description: 'The services a function token may read; null means every service.',
+      resolve: servicesOf,
+    }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
+    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true, description: 'Updated at most once a minute.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    canConnect: t.boolean({
+      description: 'A function token minted with canConnect (prefix lkc_): it may also call startAuth and signOut for its services.',
+      resolve: canConnectOf,
+    }),
+  }),
+});
+
+const CreateFunctionTokenInput = builder.inputType('CreateFunctionTokenInput', {
+  fields: (t) => ({
+    services: t.field({ type: [ServiceEnum], required: false, description: 'The services it may read. Default: all.' }),
+    ttlSeconds: t.int({
+      required: false,
+      description: `Lifetime in seconds. Default ${DEFAULT_FUNCTION_TOKEN_TTL_SECONDS}, at most ${MAX_FUNCTION_TOKEN_TTL_SECONDS}.`,
+    }),
+    label: t.string({ required: false }),
+    canConnect: t.boolean({
+      required: false,
+      defaultValue: false,
+      description:
+        'Also let it call startAuth and signOut for its services, e.g. for the @latchkey/auth browser helper. The token then starts with "lkc_" instead of "lkf_".',
+    }),
+  }),
+});
+
+const CreateFunctionTokenPayload = builder
+  .objectRef<{ token: string; accessToken: AccessTokenRow }>('CreateFunctionTokenPayload')
+  .implement({
+    fields: (t) => ({
+      token: t.exposeString('token', { description: 'Shown only here: "lkf_" + 43 characters. Send it as "Authorization: Bearer <token>".' }),
+      accessToken: t.field({ type: AccessTokenRef, resolve: (payload) => payload.accessToken }),
+    }),
+  });
+
+const RotateSiteTokenPayload = builder
+  .objectRef<{ token: string; accessToken: AccessTokenRow; revoked: AccessTokenRow }>('RotateSiteTokenPayload')
+  .implement({
+    fields: (t) => ({
+      token: t.exposeString('token', { description: 'The new site token, shown only here.' }),
+      accessToken: t.field({ type: AccessTokenRef, resolve: (payload) => payload.accessToken }),
+      revoked: t.field({ type: AccessTokenRef, description: 'The token it replaces, now revoked.', resolve: (payload) => payload.revoked }),
+    }),
+  });
+
+function siteCaller(context: GraphQLContext) {
+  if (context.caller?.kind !== 'site') throw new Error('unreachable: guarded by authScopes');
+  return context.caller;
+}
+
+builder.queryField('accessTokens', (t) =>
+  t.field({
+    type: [AccessTokenRef],
+    authScopes: { siteOwner: true },
+    description: "The site's tokens, newest first, without their secret. includeRevoked also lists revoked and expired ones.",
+    args: { includeRevoked: t.arg.boolean({ required: false, defaultValue: false }) },
+    resolve: (_root, args, context) => context.services.sites.list(siteCaller(context).siteId, args.includeRevoked ?? false),
+  }),
+);
+
+builder.mutationFields((t) => ({
+  createFunctionToken: t.field({
+    type: CreateFunctionTokenPayload,
+    authScopes: { siteOwner: true },
+    description: 'Mint a short-lived token for a function: it reads secrets of the chosen services only, and expires.',
+    args: { input: t.arg({ type: CreateFunctionTokenInput, required: false }) },
+    resolve: (_root, { input }, context) => context.services.sites.createFunctionToken(siteCaller(context).siteId, input ?? {}),
+  }),
+  revokeAccessToken: t.field({
+    type: AccessTokenRef,
+    authScopes: { siteOwner: true },
+    description: 'Revoke a site or function token of the site. It stops working at once on this instance, within LATCHKEY_TOKEN_CACHE_MS on others.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, context) => context.services.sites.revoke(siteCaller(context).siteId, String(id)),
+  }),
+  rotateSiteToken: t.field({
+    type: RotateSiteTokenPayload,
+    authScopes: { siteOwner: true },
+    description: 'Make a new site token and revoke `id` (default: the calling token), in one step.',
+    args: { id: t.arg.id({ required: false }) },
+    resolve: (_root, { id }, context) => {
+      const caller = siteCaller(context);
+      return context.services.sites.rotateSiteToken(caller.siteId, id ? String(id) : caller.tokenId);
+    },
+  }),
+}));
+
+// ---- Links to the connect page ----
+
+const ConnectLinkRef = builder
+  .objectRef<{ url: string; expiresAt: Date; accessToken: AccessTokenRow }>('ConnectLink')
+  .implement({
+    description:
+      'A short-lived link to the gateway\'s connect page. Its URL fragment carries a token of its own: a function token with canConnect for every service, which expires.',
+    fields: (t) => ({
+      url: t.exposeString('url', {
+        description: 'Shown only here. Anyone holding it can see, connect and disconnect the site\'s services until it expires.',
+      }),
+      expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+      accessToken: t.field({ type: AccessTokenRef, description: 'The link\'s token, to revoke it early with revokeAccessToken.', resolve: (link) => link.accessToken }),
+    }),
+  });
+
+builder.mutationField('createConnectLink', (t) =>
+  t.field({
+    type: ConnectLinkRef,
+    authScopes: { siteOwner: true },
+    description: `A link to the connect page that works for ttlSeconds (default ${DEFAULT_CONNECT_LINK_TTL_SECONDS}, at most ${MAX_CONNECT_LINK_TTL_SECONDS}), never longer than the calling token.`,
+    args: { ttlSeconds: t.arg.int({ required: false, defaultValue: DEFAULT_CONNECT_LINK_TTL_SECONDS }) },
+    resolve: (_root, args, context) =>
+      createConnectLink(context.services.db, context.services.config.publicUrl, siteCaller(context), args.ttlSeconds ?? DEFAULT_CONNECT_LINK_TTL_SECONDS),
+  }),
+);

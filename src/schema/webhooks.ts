@@ -1,0 +1,124 @@
+import { builder } from '../builder.js';
+import type { GraphQLContext } from '../context.js';
+import { eventsOf, isWebhookEventType, type WebhookEventType } from '../webhooks/events.js';
+import { DEFAULT_LISTED_DELIVERIES, type WebhookEndpointRow } from '../webhooks/webhooks.js';
+
+const WebhookEventTypeEnum = builder.enumType('WebhookEventType', {
+  description: 'What happened to a connection. The payload\'s "type" is the lower-case, dotted name.',
+  values: {
+    CONNECTION_CREATED: { value: 'connection.created', description: 'connection.created: a service was connected (or connected again).' },
+    CONNECTION_REFRESHED_AFTER_FAILURE: {
+      value: 'connection.refreshed_after_failure',
+      description: 'connection.refreshed_after_failure: a refresh succeeded after earlier ones had failed.',
+    },
+    CONNECTION_NEEDS_REAUTH: { value: 'connection.needs_reauth', description: 'connection.needs_reauth: the provider refused the refresh; connect again.' },
+    CONNECTION_REVOKED: { value: 'connection.revoked', description: 'connection.revoked: the site signed out of the service.' },
+  } as const,
+});
+
+const WebhookDeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
+  values: {
+    PENDING: { description: 'Waiting for its first attempt or for a retry.' },
+    DELIVERED: { description: 'The receiver answered 2xx.' },
+    FAILED: { description: 'Gave up after the last retry (or the URL is no longer allowed).' },
+  } as const,
+});
+
+const WebhookEndpointRef = builder.prismaObject('WebhookEndpoint', {
+  description: 'A URL that receives signed webhooks. Its signing secret is shown only when it is created.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    url: t.exposeString('url'),
+    events: t.field({ type: [WebhookEventTypeEnum], resolve: (endpoint) => eventsOf(endpoint) }),
+    enabled: t.exposeBoolean('enabled'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+const WebhookDeliveryRef = builder.prismaObject('WebhookDelivery', {
+  description: 'One event sent (or to be sent) to one endpoint: the delivery log.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    endpointId: t.exposeID('endpointId'),
+    event: t.field({
+      type: WebhookEventTypeEnum,
+      resolve: (delivery) => (isWebhookEventType(delivery.event) ? delivery.event : 'connection.created'),
+    }),
+    status: t.field({ type: WebhookDeliveryStatusEnum, resolve: (delivery) => delivery.status as 'PENDING' }),
+    attempts: t.exposeInt('attempts'),
+    nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true }),
+    lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true, description: "The receiver's HTTP status on the last attempt." }),
+    lastError: t.exposeString('lastError', { nullable: true }),
+    payload: t.exposeString('payload', { description: 'The JSON body exactly as signed and sent.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    deliveredAt: t.expose('deliveredAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const CreateWebhookEndpointInput = builder.inputType('CreateWebhookEndpointInput', {
+  fields: (t) => ({
+    url: t.string({ required: true, description: 'https:// (http:// only for loopback hosts); no credentials, no private addresses.' }),
+    events: t.field({ type: [WebhookEventTypeEnum], required: false, description: 'Default: every event.' }),
+  }),
+});
+
+const CreateWebhookEndpointPayload = builder
+  .objectRef<{ endpoint: WebhookEndpointRow; secret: string }>('CreateWebhookEndpointPayload')
+  .implement({
+    fields: (t) => ({
+      endpoint: t.field({ type: WebhookEndpointRef, resolve: (payload) => payload.endpoint }),
+      secret: t.exposeString('secret', {
+        description: 'The signing secret ("whsec_…"), shown only here: verify webhook-signature with it (Standard Webhooks).',
+      }),
+    }),
+  });
+
+function siteIdOf(context: GraphQLContext): string {
+  if (context.caller?.kind !== 'site') throw new Error('unreachable: guarded by authScopes');
+  return context.caller.siteId;
+}
+
+builder.queryFields((t) => ({
+  webhookEndpoints: t.field({
+    type: [WebhookEndpointRef],
+    authScopes: { siteOwner: true },
+    description: "The site's webhook endpoints.",
+    resolve: (_root, _args, context) => context.services.webhooks.listEndpoints(siteIdOf(context)),
+  }),
+  webhookDeliveries: t.field({
+    type: [WebhookDeliveryRef],
+    authScopes: { siteOwner: true },
+    description: 'The delivery log of an endpoint, newest first.',
+    args: {
+      endpointId: t.arg.id({ required: true }),
+      first: t.arg.int({ required: false, defaultValue: DEFAULT_LISTED_DELIVERIES, description: 'At most 100.' }),
+    },
+    resolve: (_root, args, context) =>
+      context.services.webhooks.listDeliveries(siteIdOf(context), String(args.endpointId), args.first ?? DEFAULT_LISTED_DELIVERIES),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createWebhookEndpoint: t.field({
+    type: CreateWebhookEndpointPayload,
+    authScopes: { siteOwner: true },
+    description: 'Register a URL for signed webhooks; the signing secret is shown only in the answer.',
+    args: { input: t.arg({ type: CreateWebhookEndpointInput, required: true }) },
+    resolve: (_root, { input }, context) =>
+      context.services.webhooks.createEndpoint(siteIdOf(context), { url: input.url, events: input.events as WebhookEventType[] | null | undefined }),
+  }),
+  deleteWebhookEndpoint: t.field({
+    type: WebhookEndpointRef,
+    authScopes: { siteOwner: true },
+    description: 'Delete an endpoint and its delivery log; returns the deleted endpoint.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, context) => context.services.webhooks.deleteEndpoint(siteIdOf(context), String(id)),
+  }),
+  redeliverWebhook: t.field({
+    type: WebhookDeliveryRef,
+    authScopes: { siteOwner: true },
+    description: 'Send a delivery\'s message again, as a new delivery (same body and webhook-id, fresh signature).',
+    args: { deliveryId: t.arg.id({ required: true }) },
+    resolve: (_root, { deliveryId }, context) => context.services.webhooks.redeliver(siteIdOf(context), String(deliveryId)),
+  }),
+}));
