@@ -1,4 +1,4 @@
-// `latchkey serve | migrate | site create NAME [--origin URL]...`
+// `latchkey serve | migrate | site create NAME [--origin URL]... | connect SERVICE | connect-link`
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -6,11 +6,18 @@ import { migrateDatabase, openDatabase } from './db/database.js';
 import { startGateway } from './server.js';
 import { createServices } from './services.js';
 import { LatchkeyError } from './errors.js';
+import { connectCommand } from './cli/connect.js';
+import { connectLinkCommand } from './cli/connect-link.js';
 
 const usage = `Usage:
   latchkey serve                               migrate the database, then serve HTTP on HOST:PORT
   latchkey migrate                             apply pending migrations and exit
-  latchkey site create NAME [--origin URL]...  create a site and print its token once`;
+  latchkey site create NAME [--origin URL]...  create a site and print its token once
+  latchkey connect SERVICE [--scope S]... [--gateway URL] [--token TOKEN]
+                                               connect a service through a running gateway: prints
+                                               the URL to open in a browser and waits for it
+  latchkey connect-link [--ttl SECONDS] [--gateway URL] [--token TOKEN]
+                                               print a short-lived link to the gateway's connect page`;
 
 function warnAboutDevelopmentKey(config: Config, log: (message: string) => void): void {
   if (config.encryptionKeyGenerated) {
@@ -61,6 +68,14 @@ async function createSite(config: Config, args: string[]): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === 'connect-link') {
+    process.exitCode = await connectLinkCommand(rest, process.env, { out: (line) => console.log(line), err: (line) => console.error(line) });
+    return;
+  }
+  if (command === 'connect') {
+    process.exitCode = await connectCommand(rest, process.env, { out: (line) => console.log(line), err: (line) => console.error(line) });
+    return;
+  }
   const config = loadConfig();
   if (command === 'serve' || command === undefined) return serve(config);
   if (command === 'migrate') return migrate(config);

@@ -14,9 +14,10 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'UPSTREAM_ERROR';
 
+// Only a missing or invalid token changes the HTTP status (the contract's 401); every other error
+// is a field error beside whatever data the rest of the query produced, so the status stays 200.
 const httpStatusByCode: Partial<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
 };
 
 /** A GraphQLError, so graphql-yoga passes it to the caller unmasked with its code. */

@@ -9,13 +9,13 @@ import type { AuditTrail } from '../audit.js';
 import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../crypto/token-cipher.js';
 import { generateId, hashOpaqueToken } from '../crypto/opaque-token.js';
 import { LatchkeyError, authStateInvalid, badUserInput, providerError, upstreamError } from '../errors.js';
-import { getProvider, normalizeRequestedScopes } from '../providers/index.js';
+import { getProvider, MAX_REQUESTED_SCOPES, normalizeRequestedScopes } from '../providers/index.js';
 import type { ServiceName } from '../providers/types.js';
 import { buildAuthorizationUrl, exchangeAuthorizationCode, OAuthFailure } from '../oauth/grants.js';
 import { fetchIdentity } from '../oauth/identity.js';
 import { revokeAtProvider } from '../oauth/revocation.js';
 import type { ProviderApps } from '../oauth/provider-apps.js';
-import { siteOwner, type ConnectionRow, type ConnectionStore } from './connection-store.js';
+import { grantedScopesOf, siteOwner, type ConnectionRow, type ConnectionStore } from './connection-store.js';
 
 export type AttemptRow = Awaited<ReturnType<Database['authAttempt']['findUniqueOrThrow']>>;
 export type AttemptStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'EXPIRED';
@@ -59,6 +59,8 @@ export interface StartAuthInput {
   scopes?: readonly string[] | null | undefined;
   returnTo?: string | null | undefined;
   redirectUri?: string | null | undefined;
+  /** Ask for exactly `scopes`, dropping what an existing connection was granted (default false). */
+  replaceScopes?: boolean | null | undefined;
 }
 
 export interface CallbackParameters {
@@ -97,11 +99,30 @@ export function createAuthorizationFlow(deps: {
   const settled = new EventEmitter();
   settled.setMaxListeners(0);
 
+  /**
+   * Incremental consent: most providers (GitHub among them) give the new grant exactly the scopes
+   * the new authorization asks for, so asking only for the added ones would drop the old ones.
+   */
+  async function withGrantedScopes(siteId: string, service: ServiceName, scopes: string[]): Promise<string[]> {
+    const existing = await deps.store.find(siteOwner(siteId), service);
+    const live = existing && (existing.status === 'ACTIVE' || existing.status === 'REFRESHING');
+    if (!live || existing.grantType !== 'AUTHORIZATION_CODE') return scopes;
+    const union = [...new Set([...scopes, ...grantedScopesOf(existing)])];
+    if (union.length > MAX_REQUESTED_SCOPES) {
+      throw badUserInput(
+        `Together with the ${grantedScopesOf(existing).length} scopes already granted that is more than ${MAX_REQUESTED_SCOPES}: pass replaceScopes: true to ask for only the scopes you list.`,
+        'scopes',
+      );
+    }
+    return union;
+  }
+
   async function start(siteId: string, input: StartAuthInput) {
     const provider = getProvider(input.service);
     const site = await db.site.findUniqueOrThrow({ where: { id: siteId } });
     const origins = allowedOriginsOf(site);
-    const returnTo = input.returnTo ? checkAllowedUrl(input.returnTo, 'returnTo', origins).href : null;
+    // The gateway's own pages (the connect page) may be returned to; they never receive a code.
+    const returnTo = input.returnTo ? checkAllowedUrl(input.returnTo, 'returnTo', [...origins, new URL(config.publicUrl).origin]).href : null;
     let redirectUri = `${config.publicUrl}${callbackPath(input.service)}`;
     if (input.redirectUri) {
       const url = checkAllowedUrl(input.redirectUri, 'redirectUri', origins);
@@ -114,6 +135,7 @@ export function createAuthorizationFlow(deps: {
     } catch (error) {
       throw badUserInput(error instanceof Error ? error.message : 'invalid scopes', 'scopes');
     }
+    if (!input.replaceScopes) scopes = await withGrantedScopes(siteId, input.service, scopes);
     const providerClient = await deps.apps.requireClient(siteId, input.service);
 
     const id = generateId('att');

@@ -1,18 +1,42 @@
 // Hands out a currently valid access token, refreshing it first when it expires within the
-// provider's buffer. Concurrent readers in this process share one refresh per connection; a
-// writer that loses the version race re-reads the row and uses the token the winner stored.
+// provider's buffer. Exactly one refresh per connection runs at a time: readers in this process
+// share one promise, and gateway instances share a lease on the connection's row
+// (refreshLockedUntil / refreshLockOwner, taken by one conditional update). Whoever does not hold
+// the lease waits for the row to change and uses the token the holder stored; a holder that died
+// leaves a lease that expires, and the next reader takes over.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { AuditTrail } from '../audit.js';
 import { getProvider } from '../providers/index.js';
 import type { ServiceName } from '../providers/types.js';
-import { upstreamError, providerError } from '../errors.js';
+import { LatchkeyError, notFound, providerError, upstreamError } from '../errors.js';
 import { OAuthFailure, refreshTokens } from '../oauth/grants.js';
 import type { ProviderApps } from '../oauth/provider-apps.js';
 import { grantedScopesOf, type ConnectionRow, type ConnectionStore } from './connection-store.js';
+import { reRequestClientCredentials } from './client-credentials.js';
 
 const DEFAULT_REFRESH_BUFFER_SECONDS = 300;
 /** OAuth error codes after which only a new authorization helps. */
 const REAUTH_ERRORS = new Set(['invalid_grant', 'unauthorized_client', 'invalid_scope']);
+/** A lease outlasts the provider call by this much, for the database round trips around it. */
+const LEASE_MARGIN_MS = 5_000;
+/** Back-off after the first transient failure is 2.5 to 5 s, doubling per failure up to 15 min. */
+const BACKOFF_BASE_MS = 5_000;
+const BACKOFF_MAX_MS = 15 * 60_000;
+/** A provider's Retry-After is honoured up to this long. */
+const RETRY_AFTER_MAX_MS = 60 * 60_000;
+const POLL_FIRST_MS = 20;
+const POLL_MAX_MS = 250;
+
+export type RefreshConfig = Pick<Config, 'providerTimeoutSeconds' | 'forcedRefreshIntervalSeconds' | 'testCrashAfterRefreshResponse'>;
+
+const defaultRefreshConfig: RefreshConfig = {
+  providerTimeoutSeconds: 10,
+  forcedRefreshIntervalSeconds: 60,
+  testCrashAfterRefreshResponse: false,
+};
 
 export function refreshBufferMs(service: ServiceName): number {
   return (getProvider(service).refreshBufferSeconds ?? DEFAULT_REFRESH_BUFFER_SECONDS) * 1000;
@@ -26,8 +50,60 @@ export function expiresWithinBuffer(row: ConnectionRow, now = Date.now()): boole
   return row.expiresAt !== null && row.expiresAt.getTime() - now <= refreshBufferMs(row.service as ServiceName);
 }
 
+export function isExpired(row: ConnectionRow, now = Date.now()): boolean {
+  return row.expiresAt !== null && row.expiresAt.getTime() <= now;
+}
+
+/** A transient failure set a back-off that has not run out yet. */
+export function isBackingOff(row: ConnectionRow, now = Date.now()): boolean {
+  return row.nextRefreshAt !== null && row.nextRefreshAt.getTime() > now;
+}
+
+/** Client-credentials connections are refreshed by asking again; the others need a refresh token. */
 export function canRefresh(row: ConnectionRow): boolean {
-  return row.refreshToken !== null && getProvider(row.service as ServiceName).supportsRefresh;
+  const provider = getProvider(row.service as ServiceName);
+  if (row.grantType === 'CLIENT_CREDENTIALS') return provider.supportsClientCredentials === true;
+  return row.refreshToken !== null && provider.supportsRefresh;
+}
+
+/** Exponential back-off with jitter: half the doubling delay plus a random part of the other half. */
+export function backoffDelayMs(failures: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, Math.min(failures - 1, 20)));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+function retryDelayMs(failure: OAuthFailure, failures: number): number {
+  if (failure.retryAfterSeconds !== undefined) return Math.min(RETRY_AFTER_MAX_MS, Math.max(1000, failure.retryAfterSeconds * 1000));
+  return backoffDelayMs(failures);
+}
+
+/**
+ * A refresh that failed without ending the connection. `connection` is the row as it is now (the
+ * failure recorded), so a caller can show its health; it is never serialized into a response.
+ */
+export class RefreshFailedError extends LatchkeyError {
+  constructor(
+    code: 'UPSTREAM_ERROR' | 'PROVIDER_ERROR',
+    message: string,
+    extensions: Record<string, unknown>,
+    readonly connection: ConnectionRow,
+  ) {
+    super(code, message, extensions);
+  }
+}
+
+/** The error a reader gets for a live connection whose token expired and could not be refreshed yet. */
+function refreshPendingError(row: ConnectionRow): RefreshFailedError {
+  const provider = getProvider(row.service as ServiceName);
+  const retryAt = row.nextRefreshAt?.toISOString();
+  const cause = row.lastError ? ` (${row.lastError})` : '';
+  return new RefreshFailedError(
+    'UPSTREAM_ERROR',
+    `The ${provider.friendlyServiceName} token expired and refreshing it failed for now${cause}; ` +
+      `the connection is kept and Latchkey retries${retryAt ? ` after ${retryAt}` : ' shortly'}. Try again then.`,
+    { service: row.service, ...(retryAt ? { retryAt } : {}) },
+    row,
+  );
 }
 
 export function createTokenRefresher(deps: {
@@ -35,49 +111,147 @@ export function createTokenRefresher(deps: {
   apps: ProviderApps;
   audit: AuditTrail;
   logger: Logger;
+  config?: RefreshConfig;
 }) {
+  const config = deps.config ?? defaultRefreshConfig;
+  /** Names this instance's leases; random so that two instances never share one. */
+  const instanceId = randomUUID();
+  const leaseMs = config.providerTimeoutSeconds * 1000 + LEASE_MARGIN_MS;
   const inflight = new Map<string, Promise<ConnectionRow>>();
 
   async function markNeedsReauth(row: ConnectionRow, reason: string): Promise<ConnectionRow> {
-    const updated = (await deps.store.markRefreshFailed(row, 'NEEDS_REAUTH', reason)) ?? (await deps.store.findById(row.id)) ?? row;
+    const updated = await deps.store.markRefreshFailed(row, 'NEEDS_REAUTH', reason);
+    if (!updated) return (await deps.store.findById(row.id)) ?? row;
     await deps.audit({ type: 'connection.needs_reauth', siteId: row.siteId, service: row.service, connectionId: row.id, detail: { reason } });
     return updated;
+  }
+
+  async function findOrThrow(row: ConnectionRow): Promise<ConnectionRow> {
+    const current = await deps.store.findById(row.id);
+    if (!current) throw notFound(`The ${getProvider(row.service as ServiceName).friendlyServiceName} connection was removed.`);
+    return current;
+  }
+
+  /**
+   * Takes the lease, or waits for whoever holds it. `leased` says whether this caller must now ask
+   * the provider; otherwise `row` is what another writer stored (tokens, failure or reauth).
+   */
+  async function acquireOrWait(row: ConnectionRow): Promise<{ row: ConnectionRow; leased: boolean }> {
+    // Long enough to outlast a holder's whole lease, so a dead holder is taken over within one read.
+    const deadline = Date.now() + leaseMs + 1000;
+    let pause = POLL_FIRST_MS;
+    for (;;) {
+      const current = await findOrThrow(row);
+      if (current.version !== row.version || !isUsable(current)) return { row: current, leased: false };
+      if (await deps.store.acquireRefreshLease(row.id, instanceId, leaseMs)) {
+        // Re-read under the lease: another instance may have stored new tokens since the read above.
+        const leased = await findOrThrow(row);
+        if (leased.version === row.version) return { row: leased, leased: true };
+        await deps.store.releaseRefreshLease(row.id, instanceId);
+        return { row: await findOrThrow(row), leased: false };
+      }
+      if (Date.now() >= deadline) {
+        throw new RefreshFailedError(
+          'UPSTREAM_ERROR',
+          `Another gateway instance is refreshing the ${getProvider(row.service as ServiceName).friendlyServiceName} token and has not finished; try again shortly.`,
+          { service: row.service },
+          current,
+        );
+      }
+      await sleep(pause);
+      pause = Math.min(pause * 2, POLL_MAX_MS);
+    }
+  }
+
+  /** Records a failed refresh; returns the NEEDS_REAUTH row, or throws what the reader should see. */
+  async function recordFailure(row: ConnectionRow, failure: OAuthFailure): Promise<ConnectionRow> {
+    const service = row.service as ServiceName;
+    const provider = getProvider(service);
+    await deps.audit({
+      type: 'token.refresh_failed',
+      siteId: row.siteId,
+      service,
+      connectionId: row.id,
+      detail: { error: failure.error, kind: failure.kind, failures: row.refreshFailures + 1 },
+    });
+    if (failure.kind === 'rejected' && (REAUTH_ERRORS.has(failure.error) || provider.quirks.reauthErrors?.includes(failure.error))) {
+      return markNeedsReauth(row, `${provider.friendlyServiceName} refused the refresh token (${failure.error})`);
+    }
+    const nextRefreshAt = new Date(Date.now() + retryDelayMs(failure, row.refreshFailures + 1));
+    const recorded =
+      (await deps.store.markRefreshFailed(row, 'ACTIVE', `${failure.error}: ${failure.message}`, { nextRefreshAt })) ??
+      (await findOrThrow(row));
+    deps.logger.warn('token refresh failed; will retry', {
+      connectionId: row.id,
+      service,
+      error: failure.error,
+      status: failure.status,
+      retryAt: nextRefreshAt.toISOString(),
+    });
+    if (failure.kind === 'transient') {
+      throw new RefreshFailedError(
+        'UPSTREAM_ERROR',
+        `Refreshing the ${provider.friendlyServiceName} token failed for now (${failure.error}); the connection is kept and Latchkey retries after ${nextRefreshAt.toISOString()}. Try again then.`,
+        { service, retryAt: nextRefreshAt.toISOString(), ...(failure.status ? { upstreamStatus: failure.status } : {}) },
+        recorded,
+      );
+    }
+    const refused = providerError(service, failure.error, 'while refreshing the token');
+    throw new RefreshFailedError('PROVIDER_ERROR', refused.message, { ...refused.extensions, retryAt: nextRefreshAt.toISOString() }, recorded);
   }
 
   async function performRefresh(row: ConnectionRow): Promise<ConnectionRow> {
     const service = row.service as ServiceName;
     const provider = getProvider(service);
-    const refreshToken = deps.store.refreshTokenOf(row);
-    if (!refreshToken) return markNeedsReauth(row, 'the access token expired and there is no refresh token');
+    if (!canRefresh(row)) return markNeedsReauth(row, 'the access token expired and there is no refresh token');
     const client = await deps.apps.clientFor(row.siteId, service);
     if (!client) {
       throw upstreamError(service, `${provider.friendlyServiceName}'s token expired and no OAuth app is configured to refresh it: restore the site's or the gateway's client credentials.`);
     }
+    const taken = await acquireOrWait(row);
+    if (!taken.leased) return taken.row;
+    const current = taken.row;
+    // The success write releases the lease in the same statement; every other way out releases it
+    // here (a no-op when a failure write already did).
+    let released = false;
     try {
-      const tokens = await refreshTokens(client.config, provider, refreshToken, grantedScopesOf(row));
-      const saved = await deps.store.saveRefreshed(row, tokens);
-      if (!saved) return (await deps.store.findById(row.id)) ?? row;
-      await deps.audit({ type: 'token.refreshed', siteId: row.siteId, service, connectionId: row.id });
-      return saved;
-    } catch (error) {
-      if (!(error instanceof OAuthFailure)) throw error;
+      if (current.grantType === 'CLIENT_CREDENTIALS') return await reRequestClientCredentials(deps, current);
+      const refreshToken = deps.store.refreshTokenOf(current);
+      if (!refreshToken) return await markNeedsReauth(current, 'the access token expired and there is no refresh token');
+      let tokens;
+      try {
+        tokens = await refreshTokens(client.config, provider, refreshToken, grantedScopesOf(current));
+      } catch (error) {
+        if (!(error instanceof OAuthFailure)) throw error;
+        return await recordFailure(current, error);
+      }
+      if (config.testCrashAfterRefreshResponse) process.kill(process.pid, 'SIGKILL');
+      const saved = await deps.store.saveRefreshed(current, tokens);
+      if (!saved) return await findOrThrow(current);
+      released = true;
       await deps.audit({
-        type: 'token.refresh_failed',
+        type: 'token.refreshed',
         siteId: row.siteId,
         service,
         connectionId: row.id,
-        detail: { error: error.error, kind: error.kind },
+        detail: { previousFailures: current.refreshFailures },
       });
-      if (error.kind === 'rejected' && (REAUTH_ERRORS.has(error.error) || provider.quirks.reauthErrors?.includes(error.error))) {
-        return markNeedsReauth(row, `${provider.friendlyServiceName} refused the refresh token (${error.error})`);
+      return saved;
+    } finally {
+      if (!released) {
+        await deps.store.releaseRefreshLease(row.id, instanceId).catch(() => {
+          deps.logger.warn('refresh lease not released; it expires on its own', { connectionId: row.id });
+        });
       }
-      await deps.store.markRefreshFailed(row, 'ACTIVE', `${error.error}: ${error.message}`);
-      if (error.kind === 'rejected') throw providerError(service, error.error, 'while refreshing the token');
-      throw upstreamError(service, `Refreshing the ${provider.friendlyServiceName} token failed for now (${error.error}); try again shortly.`, error.status);
     }
   }
 
-  /** Refreshes once per connection at a time in this process. */
+  /**
+   * Refreshes now, whatever the token's expiry, once per connection at a time (in this process
+   * and, through the lease, across instances). Returns the row to use: refreshed, NEEDS_REAUTH, or
+   * what another instance stored meanwhile. Throws UPSTREAM_ERROR / PROVIDER_ERROR after a failure
+   * that leaves the connection alive (recorded with a back-off).
+   */
   function refresh(row: ConnectionRow): Promise<ConnectionRow> {
     const running = inflight.get(row.id);
     if (running) return running;
@@ -86,31 +260,53 @@ export function createTokenRefresher(deps: {
     return started;
   }
 
-  /**
-   * Brings a connection to a state where its token can be handed out: refreshed if it expires
-   * soon, NEEDS_REAUTH if it has expired and cannot be refreshed.
-   */
-  async function ensureFresh(row: ConnectionRow): Promise<ConnectionRow> {
-    if (!isUsable(row) || !expiresWithinBuffer(row)) return row;
-    if (canRefresh(row)) {
-      try {
-        return await refresh(row);
-      } catch (error) {
-        // A failed refresh of a token that is still valid leaves it usable until it expires.
-        if (row.expiresAt && row.expiresAt.getTime() > Date.now()) {
-          deps.logger.warn('refresh failed; handing out the still-valid token', { connectionId: row.id, service: row.service });
-          return row;
-        }
-        throw error;
-      }
-    }
-    if (row.expiresAt && row.expiresAt.getTime() <= Date.now()) {
-      return markNeedsReauth(row, 'the access token expired and the provider offers no refresh');
-    }
+  /** A usable row whose token already expired is an error for the reader, not a token to hand out. */
+  function usableOrThrow(row: ConnectionRow): ConnectionRow {
+    if (isUsable(row) && isExpired(row)) throw refreshPendingError(row);
     return row;
   }
 
-  return { ensureFresh, refresh };
+  /**
+   * Brings a connection to a state where its token can be handed out: refreshed if it expires
+   * within the provider's buffer, NEEDS_REAUTH if it cannot be refreshed. While a transient failure
+   * backs off, a still-valid token is handed out and an expired one is an UPSTREAM_ERROR.
+   */
+  async function ensureFresh(row: ConnectionRow): Promise<ConnectionRow> {
+    if (!isUsable(row) || !expiresWithinBuffer(row)) return row;
+    if (!canRefresh(row)) {
+      return isExpired(row) ? markNeedsReauth(row, 'the access token expired and the provider offers no refresh') : row;
+    }
+    if (isBackingOff(row)) return usableOrThrow(row);
+    try {
+      return usableOrThrow(await refresh(row));
+    } catch (error) {
+      // A failed refresh of a token that is still valid leaves it usable until it expires.
+      if (!isExpired(row)) {
+        deps.logger.warn('refresh failed; handing out the still-valid token', { connectionId: row.id, service: row.service });
+        const now = error instanceof RefreshFailedError ? error.connection : row;
+        return isUsable(now) && now.accessToken === row.accessToken ? now : row;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * For a 401 from the provider on a token the row calls valid: refreshes it even so, at most once
+   * per connection per `forcedRefreshIntervalSeconds` (counted from its last refresh, on any
+   * instance), so a provider that keeps answering 401 is not asked for tokens in a loop. A
+   * connection that cannot be refreshed becomes NEEDS_REAUTH. Returns the row to retry with; when
+   * its version equals `row.version`, nothing changed and a retry would fail the same way.
+   */
+  async function forceRefresh(row: ConnectionRow): Promise<ConnectionRow> {
+    const current = await findOrThrow(row);
+    if (current.version !== row.version || !isUsable(current)) return current;
+    if (!canRefresh(current)) return markNeedsReauth(current, 'the provider rejected the token (401)');
+    const lastRefreshed = current.lastRefreshedAt?.getTime() ?? 0;
+    if (Date.now() - lastRefreshed < config.forcedRefreshIntervalSeconds * 1000 || isBackingOff(current)) return current;
+    return refresh(current);
+  }
+
+  return { ensureFresh, refresh, forceRefresh, instanceId };
 }
 
 export type TokenRefresher = ReturnType<typeof createTokenRefresher>;

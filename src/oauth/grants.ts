@@ -19,10 +19,21 @@ export class OAuthFailure extends Error {
     readonly error: string,
     message: string,
     readonly status?: number,
+    /** The provider's Retry-After, in seconds, when it sent one (429, 503). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'OAuthFailure';
   }
+}
+
+/** Retry-After as delta-seconds or an HTTP date (RFC 9110 section 10.2.3); undefined when absent or unreadable. */
+export function retryAfterSecondsOf(response: Response | undefined, now = Date.now()): number | undefined {
+  const value = response?.headers.get('retry-after')?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
 export interface AuthorizationRequest {
@@ -63,6 +74,7 @@ export function toOAuthFailure(provider: ProviderDefinition, error: unknown): OA
       error.error,
       `${name} answered ${error.error}${description ? ` (${description})` : ''}`,
       error.status,
+      retryAfterSecondsOf(error.response),
     );
   }
   if (error instanceof client.AuthorizationResponseError) {
@@ -84,6 +96,7 @@ export function toOAuthFailure(provider: ProviderDefinition, error: unknown): OA
         transient ? 'server_error' : 'invalid_response',
         `${name} answered HTTP ${status} with an unexpected body`,
         status,
+        retryAfterSecondsOf(cause),
       );
     }
     const code = error.code ?? 'invalid_response';
@@ -142,9 +155,12 @@ export async function requestClientCredentials(
   config: client.Configuration,
   provider: ProviderDefinition,
   scopes: readonly string[],
+  /** Provider-specific parameters of the request (Box's box_subject_type and box_subject_id). */
+  extraParameters: Readonly<Record<string, string>> = {},
 ): Promise<TokenSet> {
   try {
-    const parameters = scopes.length > 0 ? { scope: scopes.join(provider.scopeSeparator) } : undefined;
+    const parameters: Record<string, string> = { ...extraParameters };
+    if (scopes.length > 0) parameters.scope = scopes.join(provider.scopeSeparator);
     const response = await client.clientCredentialsGrant(config, parameters);
     return readTokenSet(provider, response as unknown as Record<string, unknown>, scopes);
   } catch (error) {

@@ -21,6 +21,25 @@ export default defineProvider({
   pkce: false,
   supportsRefresh: true,
   revocation: 'rfc7009',
+  // Client Credentials Grant (a Server Authentication app): every token request names the subject,
+  // the enterprise's service account or one user. Tokens last 60 minutes; there is no refresh token.
+  supportsClientCredentials: true,
+  clientCredentials: {
+    params: [
+      {
+        name: 'box_subject_type',
+        description: '"enterprise" for the app\'s service account, "user" for an app user, managed user or admin.',
+        required: true,
+        allowedValues: ['enterprise', 'user'],
+      },
+      {
+        name: 'box_subject_id',
+        description: 'The enterprise id (subject type enterprise) or the user id (subject type user).',
+        required: true,
+        pattern: '[0-9]{1,20}',
+      },
+    ],
+  },
   identity: { from: 'api', path: '/2.0/users/me', idPath: 'id', namePath: 'login' },
   quirks: {
     // The token response has no `scope`; the requested scopes (a subset of the app's) are granted.

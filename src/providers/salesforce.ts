@@ -21,6 +21,16 @@ export default defineProvider({
   supportsRefresh: true,
   // POST token=… to /services/oauth2/revoke; revoking the refresh token also ends its access tokens.
   revocation: 'rfc7009',
+  // Client credentials: the connected app enables the flow and names a run-as user, whose identity
+  // URL comes back as `id`. The answer has no refresh token, and the flow works only on the org's My
+  // Domain host, never on the shared login hosts.
+  supportsClientCredentials: true,
+  clientCredentials: {
+    refusedTokenHosts: {
+      hosts: ['login.salesforce.com', 'test.salesforce.com'],
+      hint: "set LATCHKEY_SALESFORCE_TOKEN_URL to the org's My Domain token endpoint (https://MyDomainName.my.salesforce.com/services/oauth2/token)",
+    },
+  },
   // The token response's `id` is the identity URL (https://login.salesforce.com/id/<org>/<user>).
   identity: { from: 'token-response-url', urlField: 'id', idPath: 'user_id', namePath: 'username' },
   quirks: {

@@ -17,6 +17,10 @@ export default defineProvider({
   clientAuthMethod: 'client_secret_basic',
   pkce: true,
   supportsRefresh: true,
+  // Client credentials: Basic client authentication, no scopes, a one-hour token and no refresh
+  // token. The token acts for the app, not a user, so it reaches only endpoints without user data.
+  supportsClientCredentials: true,
+  clientCredentials: { noIdentity: true },
   identity: {
     from: 'api',
     path: '/v1/me',

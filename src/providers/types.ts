@@ -75,6 +75,27 @@ export interface TokenEndpointQuirks {
   apiBaseUrlHosts?: string[];
 }
 
+/** A parameter of the client-credentials token request that the site supplies (Box's box_subject_id). */
+export interface ClientCredentialsParameter {
+  name: string;
+  description: string;
+  required?: boolean;
+  /** The only values accepted. */
+  allowedValues?: string[];
+  /** A regular expression (source, matched whole) the value must match. */
+  pattern?: string;
+}
+
+/** How a provider answers the client credentials grant (machine to machine, no user). */
+export interface ClientCredentialsOptions {
+  /** Parameters the site supplies; kept with the connection (non-secret) and sent again on every re-request. */
+  params?: ClientCredentialsParameter[];
+  /** The token acts for no user, so there is no identity to look up (Spotify's app tokens cannot read /v1/me). */
+  noIdentity?: boolean;
+  /** Token endpoint hosts that refuse this grant, and what to configure instead (Salesforce needs the org's My Domain). */
+  refusedTokenHosts?: { hosts: string[]; hint: string };
+}
+
 export interface ProviderDefinition {
   service: ServiceName;
   friendlyServiceName: string;
@@ -93,6 +114,8 @@ export interface ProviderDefinition {
   supportsRefresh: boolean;
   revocation?: RevocationStyle;
   supportsClientCredentials?: boolean;
+  /** Details of the client credentials grant, when `supportsClientCredentials`. */
+  clientCredentials?: ClientCredentialsOptions;
   /** Extra fixed parameters of the authorization request (e.g. Salesforce's prompt). */
   authorizationParams?: Record<string, string>;
   identity: IdentitySource;

@@ -30,6 +30,11 @@ const StartAuthInput = builder.inputType('StartAuthInput', {
     scopes: t.stringList({ required: false, description: "Default: the service's default scopes." }),
     returnTo: t.string({ required: false, description: 'Where the browser goes after the gateway\'s callback; must be on an allowed origin.' }),
     redirectUri: t.string({ required: false, description: 'App-handled callback (then call finishAuth); must be on an allowed origin.' }),
+    replaceScopes: t.boolean({
+      required: false,
+      description:
+        'When the site is already connected, the new authorization asks for the scopes already granted plus `scopes` (incremental consent). true asks for exactly `scopes`, so scopes not listed are dropped.',
+    }),
   }),
 });
 
@@ -71,14 +76,14 @@ builder.queryField('authAttempt', (t) =>
 builder.mutationFields((t) => ({
   startAuth: t.field({
     type: StartAuthPayload,
-    authScopes: { site: true },
+    authScopes: (_root, args) => ({ $any: { siteOwner: true, connect: args.input.service } }),
     description: "Begin provider authorization for the caller's site.",
     args: { input: t.arg({ type: StartAuthInput, required: true }) },
     resolve: (_root, { input }, context) => context.services.flow.start(siteIdOf(context), input),
   }),
   finishAuth: t.field({
     type: ServiceSecretRef,
-    authScopes: { site: true },
+    authScopes: { siteOwner: true },
     description: "Finish when the provider redirected to the app's own redirectUri (code + state from its query).",
     args: { input: t.arg({ type: FinishAuthInput, required: true }) },
     resolve: async (_root, { input }, context) => {
@@ -88,7 +93,7 @@ builder.mutationFields((t) => ({
   }),
   signOut: t.field({
     type: ServiceSecretRef,
-    authScopes: { site: true },
+    authScopes: (_root, args) => ({ $any: { siteOwner: true, connect: args.service } }),
     description: 'Revoke at the provider where supported, and forget the tokens.',
     args: { service: t.arg({ type: ServiceEnum, required: true }) },
     resolve: async (_root, { service }, context) => {

@@ -3,6 +3,7 @@ import type { GraphQLContext } from '../context.js';
 import { getProvider, providerList } from '../providers/index.js';
 import type { ScopeDefinition } from '../providers/types.js';
 import { grantedScopesOf } from '../connections/connection-store.js';
+import { assertScopes } from '../connections/scope-check.js';
 import { createSecretsView, isLoggedIn, type SecretsView, type ServiceSecretView } from '../connections/secrets-view.js';
 import { ScopeInfoRef, ServiceEnum } from './services.js';
 
@@ -45,7 +46,16 @@ export const ServiceSecretRef = builder.objectRef<ServiceSecretView>('ServiceSec
     bearerToken: t.string({
       nullable: true,
       description: 'A currently valid access token (refreshed first if it was about to expire); null unless logged in.',
-      resolve: (view, _args, context) => bearerToken(view, context),
+      args: {
+        requireScopes: t.arg.stringList({
+          required: false,
+          description: 'Scopes the caller needs: when the connection lacks any of them the field fails with FORBIDDEN naming them (extensions.missingScopes).',
+        }),
+      },
+      resolve: (view, { requireScopes }, context) => {
+        if (requireScopes?.length && view.row && isLoggedIn(view)) assertScopes(view.service, grantedScopesOf(view.row), requireScopes);
+        return bearerToken(view, context);
+      },
     }),
     expiresAt: t.field({
       type: 'DateTime',

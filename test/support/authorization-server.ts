@@ -15,6 +15,11 @@ export interface AuthorizationServerOptions {
     redirectUris: string[];
     /** Default client_secret_post, as the gateway's Salesforce definition uses. */
     tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+    /**
+     * Allow the client credentials grant, as a Salesforce connected app that enables it: its tokens
+     * act for the app's run-as user (default DEFAULT_ACCOUNT_ID), whose identity URL they may read.
+     */
+    clientCredentials?: { runAsAccountId?: string };
   }>;
   /** Scopes it knows (others are silently dropped from requests); default Salesforce's common ones. */
   scopes?: string[];
@@ -38,7 +43,8 @@ export interface AuthorizationServer {
     tokenRequests: number;
     refreshRequests: number;
     revocations: number;
-    lastTokenRequest?: { grantType: string; hadCodeVerifier: boolean };
+    lastTokenRequest?: { grantType: string; hadCodeVerifier: boolean; extraParams?: Record<string, string> };
+    clientCredentialsRequests: number;
   };
   /** The next `count` token requests get `status` with a body like a broken server's. */
   failNextTokenRequests(count: number, status: 500 | 503 | 429): void;
@@ -52,6 +58,9 @@ export interface AuthorizationServer {
 export const DEFAULT_ACCOUNT_ID = '005xx000001Sv6eAAC';
 export const ORGANIZATION_ID = '00Dxx0000001gPLEAY';
 export const DEFAULT_SCOPES = ['api', 'refresh_token', 'id', 'profile', 'email', 'web', 'full', 'offline_access'];
+
+/** Token request parameters of the standard grants; anything else is recorded as an extra parameter. */
+const STANDARD_TOKEN_PARAMS = new Set(['grant_type', 'client_id', 'client_secret', 'code', 'code_verifier', 'redirect_uri', 'refresh_token', 'scope', 'resource']);
 
 const paths = {
   authorization: '/services/oauth2/authorize',
@@ -77,7 +86,7 @@ interface KoaContext {
   set(header: string, value: string): void;
   oidc?: {
     body?: Record<string, unknown>;
-    entities: { AccessToken?: { accountId?: string }; Client?: { clientSecret?: string } };
+    entities: { AccessToken?: { accountId?: string }; ClientCredentials?: { clientId: string }; Client?: { clientSecret?: string } };
   };
 }
 type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
@@ -94,6 +103,7 @@ interface OidcProvider {
   interactionFinished(req: IncomingMessage, res: ServerResponse, result: object, options: { mergeWithLastSubmission: boolean }): Promise<void>;
   Grant: new (init: { accountId: string; clientId: string }) => OidcGrant;
   AccessToken: { find(token: string): Promise<{ accountId: string; clientId: string; isExpired: boolean } | undefined> };
+  ClientCredentials: { find(token: string): Promise<{ clientId: string; isExpired: boolean } | undefined> };
 }
 type ProviderConstructor = new (issuer: string, configuration: object) => OidcProvider;
 
@@ -206,7 +216,10 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   const store = createStore();
   const rotateRefreshTokens = options.rotateRefreshTokens ?? false;
 
-  const state: AuthorizationServer['state'] = { tokenRequests: 0, refreshRequests: 0, revocations: 0 };
+  const state: AuthorizationServer['state'] = { tokenRequests: 0, refreshRequests: 0, revocations: 0, clientCredentialsRequests: 0 };
+  const runAsByClient = new Map(
+    options.clients.filter((client) => client.clientCredentials).map((client) => [client.clientId, client.clientCredentials!.runAsAccountId ?? DEFAULT_ACCOUNT_ID]),
+  );
   const faults: Array<500 | 503 | 429 | 'hang'> = [];
   /** What the simulated user will answer on an interaction page, by interaction uid. */
   const decisions = new Map<string, { deny?: boolean; accountId?: string }>();
@@ -226,7 +239,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
       client_id: client.clientId,
       client_secret: client.clientSecret,
       redirect_uris: client.redirectUris,
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: ['authorization_code', 'refresh_token', ...(client.clientCredentials ? ['client_credentials'] : [])],
       response_types: ['code'],
       token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? 'client_secret_post',
     })),
@@ -240,6 +253,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
       devInteractions: { enabled: false },
       revocation: { enabled: true, allowedPolicy: async (_ctx: unknown, client: { clientId: string }, token: { clientId: string }) => token.clientId === client.clientId },
       introspection: { enabled: true, allowedPolicy: async () => true },
+      clientCredentials: { enabled: true },
     },
     interactions: { url: async (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     // Salesforce issues a refresh token when the `refresh_token` (or `offline_access`) scope was granted.
@@ -257,6 +271,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     },
     ttl: {
       AccessToken: options.accessTokenTtlSeconds ?? 3600,
+      ClientCredentials: options.accessTokenTtlSeconds ?? 3600,
       AuthorizationCode: 60,
       IdToken: 3600,
       RefreshToken: 90 * 24 * 3600,
@@ -293,7 +308,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     const identity = /^\/id\/([^/]+)\/([^/]+)$/.exec(ctx.path);
     if (identity && ctx.method === 'GET') {
       const bearer = /^Bearer (.+)$/i.exec(ctx.get('authorization'))?.[1];
-      const token = bearer ? await provider.AccessToken.find(bearer) : undefined;
+      const token = bearer ? ((await provider.AccessToken.find(bearer)) ?? (await clientCredentialsToken(bearer))) : undefined;
       if (!token || token.isExpired) {
         ctx.status = 401;
         ctx.body = { error: 'Bad_OAuth_Token' };
@@ -344,11 +359,14 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     await next();
     const body = ctx.oidc?.body ?? {};
     const grantType = typeof body.grant_type === 'string' ? body.grant_type : '';
-    countTokenRequest(grantType, body.code_verifier !== undefined);
+    countTokenRequest(grantType, body.code_verifier !== undefined, body);
 
     const response = ctx.body as Record<string, unknown> | undefined;
     if (ctx.status === 200 && typeof response?.access_token === 'string') {
-      const accountId = ctx.oidc?.entities.AccessToken?.accountId ?? DEFAULT_ACCOUNT_ID;
+      const accountId =
+        ctx.oidc?.entities.AccessToken?.accountId ??
+        (ctx.oidc?.entities.ClientCredentials ? runAsByClient.get(ctx.oidc.entities.ClientCredentials.clientId) : undefined) ??
+        DEFAULT_ACCOUNT_ID;
       const id = identityUrl(accountId);
       const issuedAt = String(Date.now());
       // Salesforce signs id + issued_at with the client secret (HMAC-SHA256, base64).
@@ -359,9 +377,20 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     }
   });
 
-  function countTokenRequest(grantType: string, hadCodeVerifier: boolean) {
+  function countTokenRequest(grantType: string, hadCodeVerifier: boolean, body: Record<string, unknown> = {}) {
     if (grantType === 'refresh_token') state.refreshRequests += 1;
-    state.lastTokenRequest = { grantType, hadCodeVerifier };
+    if (grantType === 'client_credentials') state.clientCredentialsRequests += 1;
+    const extraParams = Object.fromEntries(
+      Object.entries(body).filter((entry): entry is [string, string] => !STANDARD_TOKEN_PARAMS.has(entry[0]) && typeof entry[1] === 'string'),
+    );
+    state.lastTokenRequest = { grantType, hadCodeVerifier, ...(Object.keys(extraParams).length > 0 ? { extraParams } : {}) };
+  }
+
+  /** A client credentials token, as the identity URL sees it: acting for its client's run-as user. */
+  async function clientCredentialsToken(bearer: string) {
+    const token = await provider.ClientCredentials.find(bearer);
+    const accountId = token ? runAsByClient.get(token.clientId) : undefined;
+    return token && accountId ? { accountId, clientId: token.clientId, isExpired: token.isExpired } : undefined;
   }
 
   handler = provider.callback();

@@ -1,0 +1,102 @@
+// Refreshes connections that are about to expire before anyone asks for them, so reads rarely wait
+// on a provider. Every instance runs one: each connection still goes through the refresher's lease,
+// so two sweeping instances (or a sweep and a reader) never refresh the same connection twice.
+import type { Logger } from '../logger.js';
+import { LatchkeyError } from '../errors.js';
+import { providerList } from '../providers/index.js';
+import type { ConnectionStore } from './connection-store.js';
+import { canRefresh, refreshBufferMs, type TokenRefresher } from './token-refresh.js';
+
+/** Connections refreshed per sweep at most; the rest wait for the next one. */
+const BATCH_SIZE = 100;
+/** Refreshes running at once in one sweep; low, so a sweep never crowds out the readers. */
+const CONCURRENCY = 2;
+
+export interface RefreshSweeperOptions {
+  /** Seconds between sweeps; 0 disables the sweeper. */
+  intervalSeconds: number;
+  /** How long before a connection enters its provider's refresh buffer the sweeper refreshes it. */
+  lookAheadSeconds: number;
+}
+
+export interface RefreshSweeper {
+  start(): void;
+  /** Stops scheduling and waits for the refreshes already running. */
+  stop(): Promise<void>;
+  /** One sweep now; resolves to the number of connections it refreshed. */
+  sweep(): Promise<number>;
+}
+
+export function createRefreshSweeper(
+  deps: { store: ConnectionStore; refresher: TokenRefresher; logger: Logger },
+  options: RefreshSweeperOptions,
+): RefreshSweeper {
+  let timer: NodeJS.Timeout | undefined;
+  let started = false;
+  let stopped = false;
+  const running = new Set<Promise<unknown>>();
+
+  function track<T>(work: Promise<T>): Promise<T> {
+    running.add(work);
+    void work.finally(() => running.delete(work)).catch(() => {});
+    return work;
+  }
+
+  function horizons(): Map<string, Date> {
+    const now = Date.now();
+    return new Map(
+      providerList.map((provider) => [provider.service, new Date(now + refreshBufferMs(provider.service) + options.lookAheadSeconds * 1000)]),
+    );
+  }
+
+  async function sweep(): Promise<number> {
+    const due = (await deps.store.listDueForRefresh(horizons(), BATCH_SIZE)).filter(canRefresh);
+    let refreshed = 0;
+    const worker = async () => {
+      for (let row = due.shift(); row && !stopped; row = due.shift()) {
+        try {
+          const after = await deps.refresher.refresh(row);
+          if (after.version !== row.version && after.status === 'ACTIVE') refreshed += 1;
+        } catch (error) {
+          // Already recorded on the connection (back-off, lastError); the sweep goes on.
+          deps.logger.warn('sweeper could not refresh a connection', {
+            connectionId: row.id,
+            service: row.service,
+            code: error instanceof LatchkeyError ? error.code : error instanceof Error ? error.name : 'unknown',
+          });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    if (refreshed > 0) deps.logger.info('sweeper refreshed connections', { count: refreshed });
+    return refreshed;
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    // ±10 % so that instances started together do not sweep in lockstep.
+    const delay = options.intervalSeconds * 1000 * (0.9 + Math.random() * 0.2);
+    timer = setTimeout(() => {
+      void track(
+        sweep().catch((error: unknown) => {
+          deps.logger.warn('refresh sweep failed', { reason: error instanceof Error ? error.name : 'unknown' });
+        }),
+      ).finally(schedule);
+    }, delay);
+    timer.unref();
+  }
+
+  return {
+    start() {
+      if (options.intervalSeconds <= 0 || started || stopped) return;
+      started = true;
+      schedule();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await Promise.allSettled([...running]);
+    },
+    sweep: () => track(sweep()),
+  };
+}

@@ -1,0 +1,62 @@
+import { builder } from '../builder.js';
+import { connectWithClientCredentials } from '../connections/client-credentials.js';
+import type { ClientCredentialsParameter } from '../providers/types.js';
+import { ServiceEnum, ServiceInfoRef } from './services.js';
+import { ServiceSecretRef } from './secrets.js';
+
+const ClientCredentialsParameterRef = builder.objectRef<ClientCredentialsParameter>('ClientCredentialsParameter').implement({
+  description: 'A parameter a service needs in its client credentials request.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    description: t.exposeString('description'),
+    required: t.boolean({ resolve: (parameter) => Boolean(parameter.required) }),
+    allowedValues: t.stringList({ nullable: true, resolve: (parameter) => parameter.allowedValues ?? null }),
+  }),
+});
+
+builder.objectFields(ServiceInfoRef, (t) => ({
+  supportsClientCredentials: t.boolean({
+    description: 'True when connectClientCredentials works for this service.',
+    resolve: (provider) => Boolean(provider.supportsClientCredentials),
+  }),
+  clientCredentialsParameters: t.field({
+    type: [ClientCredentialsParameterRef],
+    description: 'Parameters connectClientCredentials needs for this service.',
+    resolve: (provider) => provider.clientCredentials?.params ?? [],
+  }),
+}));
+
+const ClientCredentialsParameterInput = builder.inputType('ClientCredentialsParameterInput', {
+  description: "A provider-specific parameter of the client credentials request (Box's box_subject_type and box_subject_id).",
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    value: t.string({ required: true }),
+  }),
+});
+
+const ConnectClientCredentialsInput = builder.inputType('ConnectClientCredentialsInput', {
+  fields: (t) => ({
+    service: t.field({ type: ServiceEnum, required: true }),
+    scopes: t.stringList({ required: false, description: "Default: none, so the provider grants the app's configured scopes." }),
+    parameters: t.field({
+      type: [ClientCredentialsParameterInput],
+      required: false,
+      description: 'Parameters the provider needs (see ServiceInfo.clientCredentialsParameters).',
+    }),
+  }),
+});
+
+builder.mutationField('connectClientCredentials', (t) =>
+  t.field({
+    type: ServiceSecretRef,
+    authScopes: { siteOwner: true },
+    description:
+      "Connect the site to a service as the OAuth app itself (client credentials grant, no user). The token is asked for again whenever it is about to expire. Replaces the site's existing connection to the service.",
+    args: { input: t.arg({ type: ConnectClientCredentialsInput, required: true }) },
+    resolve: async (_root, { input }, context) => {
+      const siteId = context.caller?.kind === 'site' ? context.caller.siteId : '';
+      const row = await connectWithClientCredentials(context.services, siteId, input);
+      return { service: input.service, row, refreshError: null };
+    },
+  }),
+);
