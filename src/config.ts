@@ -37,7 +37,14 @@ const environmentSchema = z.object({
   LATCHKEY_PROVIDER_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(10),
   LATCHKEY_MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(50).default(15),
   LATCHKEY_MAX_QUERY_TOKENS: z.coerce.number().int().min(100).max(100_000).default(2000),
+  LATCHKEY_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  LATCHKEY_SWEEP_LOOKAHEAD_SECONDS: z.coerce.number().int().min(0).max(86_400).default(120),
+  LATCHKEY_FORCED_REFRESH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  LATCHKEY_TEST_CRASH_AFTER_REFRESH_RESPONSE: z.stringbool().default(false),
   LATCHKEY_TOKEN_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
+  LATCHKEY_CONNECTION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  LATCHKEY_RATE_LIMIT_MAX_WAIT_SECONDS: z.coerce.number().min(0).max(60).default(5),
+  LATCHKEY_UPSTREAM_CACHE_MB: z.coerce.number().min(0).max(4096).default(32),
   LATCHKEY_WEBHOOK_ALLOW_HTTP: z.stringbool().default(false),
   LATCHKEY_WEBHOOK_ALLOW_LOOPBACK: z.stringbool().optional(),
   LATCHKEY_WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
@@ -66,8 +73,22 @@ export interface Config {
   providerTimeoutSeconds: number;
   maxQueryDepth: number;
   maxQueryTokens: number;
+  /** How often the refresh sweeper looks for connections nearing expiry; 0 disables it. */
+  sweepIntervalSeconds: number;
+  /** The sweeper refreshes a connection this long before it enters its provider's refresh buffer. */
+  sweepLookAheadSeconds: number;
+  /** A connection is force-refreshed (after a 401 from its provider) at most once per this many seconds. */
+  forcedRefreshIntervalSeconds: number;
+  /** Test only (ignored when NODE_ENV=production): die between a provider's refresh answer and the database write. */
+  testCrashAfterRefreshResponse: boolean;
   /** How long authenticate() may reuse a token lookup; a revocation on another instance takes effect within it. */
   tokenCacheMs: number;
+  /** How long a site's connection rows are reused in this process; writes here drop them at once, other instances' within it. 0 disables. */
+  connectionCacheMs: number;
+  /** Pass-through waits at most this long for a provider's rate limit to reset before answering RATE_LIMITED. */
+  rateLimitMaxWaitSeconds: number;
+  /** Memory for pass-through GET responses kept with their ETag for conditional requests; 0 disables. */
+  upstreamCacheMb: number;
   webhooks: {
     /** Plain http:// webhook URLs for any host (otherwise only for loopback hosts). */
     allowHttp: boolean;
@@ -148,7 +169,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     providerTimeoutSeconds: values.LATCHKEY_PROVIDER_TIMEOUT_SECONDS,
     maxQueryDepth: values.LATCHKEY_MAX_QUERY_DEPTH,
     maxQueryTokens: values.LATCHKEY_MAX_QUERY_TOKENS,
+    sweepIntervalSeconds: values.LATCHKEY_SWEEP_INTERVAL_SECONDS,
+    sweepLookAheadSeconds: values.LATCHKEY_SWEEP_LOOKAHEAD_SECONDS,
+    forcedRefreshIntervalSeconds: values.LATCHKEY_FORCED_REFRESH_INTERVAL_SECONDS,
+    testCrashAfterRefreshResponse: !production && values.LATCHKEY_TEST_CRASH_AFTER_REFRESH_RESPONSE,
     tokenCacheMs: values.LATCHKEY_TOKEN_CACHE_MS,
+    connectionCacheMs: values.LATCHKEY_CONNECTION_CACHE_MS,
+    rateLimitMaxWaitSeconds: values.LATCHKEY_RATE_LIMIT_MAX_WAIT_SECONDS,
+    upstreamCacheMb: values.LATCHKEY_UPSTREAM_CACHE_MB,
     webhooks: {
       allowHttp: values.LATCHKEY_WEBHOOK_ALLOW_HTTP,
       allowLoopback: values.LATCHKEY_WEBHOOK_ALLOW_LOOPBACK ?? !production,
@@ -157,5 +185,41 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       pollMs: values.LATCHKEY_WEBHOOK_POLL_MS,
     },
     env,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The CLI's client commands (`latchkey connect`) talk to a running gateway; they read only this,
+// never the server's configuration (which would create a development key as a side effect).
+
+const clientEnvironmentSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  LATCHKEY_GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
+  LATCHKEY_SITE_TOKEN: z.string().trim().min(1).optional(),
+});
+
+export interface ClientConfig {
+  /** The gateway's base URL: --gateway, LATCHKEY_GATEWAY_URL, or http://127.0.0.1:$PORT. */
+  gatewayUrl: string;
+  /** The site token: --token or LATCHKEY_SITE_TOKEN. */
+  siteToken: string | undefined;
+}
+
+export function loadClientConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  overrides: { gatewayUrl?: string | undefined; siteToken?: string | undefined } = {},
+): ClientConfig {
+  const parsed = clientEnvironmentSchema.safeParse({
+    ...Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== '')),
+    ...(overrides.gatewayUrl ? { LATCHKEY_GATEWAY_URL: overrides.gatewayUrl } : {}),
+    ...(overrides.siteToken ? { LATCHKEY_SITE_TOKEN: overrides.siteToken } : {}),
+  });
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid configuration:\n${describeIssues(parsed.error).replace('LATCHKEY_GATEWAY_URL', 'the gateway URL (--gateway or LATCHKEY_GATEWAY_URL)')}`);
+  }
+  const values = parsed.data;
+  return {
+    gatewayUrl: (values.LATCHKEY_GATEWAY_URL ?? `http://127.0.0.1:${values.PORT}`).replace(/\/+$/, ''),
+    siteToken: values.LATCHKEY_SITE_TOKEN,
   };
 }

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openDatabase, migrateDatabase, type Database } from './db/database.js';
 import { createLatchkey, type Latchkey } from './app.js';
+import { createRefreshSweeper } from './connections/refresh-sweeper.js';
 
 export interface RunningGateway extends Latchkey {
   server: Server;
@@ -17,6 +18,10 @@ export async function startGateway(config: Config, logger: Logger = createLogger
   await migrateDatabase(config.databaseUrl, { log: (message) => logger.info(message) });
   const db = openDatabase(config.databaseUrl);
   const latchkey = createLatchkey(config, db, logger);
+  const sweeper = createRefreshSweeper(latchkey.services, {
+    intervalSeconds: config.sweepIntervalSeconds,
+    lookAheadSeconds: config.sweepLookAheadSeconds,
+  });
   const server = createServer(latchkey.yoga);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -28,16 +33,21 @@ export async function startGateway(config: Config, logger: Logger = createLogger
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
+  latchkey.services.webhooks.worker.start();
+  sweeper.start();
   return {
     ...latchkey,
     server,
     url,
     db,
     async close() {
+      await sweeper.stop();
+      await latchkey.services.webhooks.worker.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await latchkey.services.passthrough.close();
       await db.$disconnect();
     },
   };

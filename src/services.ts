@@ -9,16 +9,22 @@ import { createProviderApps } from './oauth/provider-apps.js';
 import { createConnectionStore } from './connections/connection-store.js';
 import { createTokenRefresher } from './connections/token-refresh.js';
 import { createAuthorizationFlow } from './connections/authorization-flow.js';
+import { createWebhooks } from './webhooks/webhooks.js';
+import { createConnectionCache } from './connections/connection-cache.js';
+import { createPassthrough } from './passthrough/passthrough.js';
 
 export function createServices(config: Config, db: Database, logger: Logger) {
   const keyring = createKeyring(config.encryptionKey, config.previousEncryptionKeys);
-  const audit = createAuditTrail(db, logger);
+  const webhooks = createWebhooks({ config, db, keyring, logger });
+  const audit = webhooks.withEvents(createAuditTrail(db, logger));
   const apps = createProviderApps(config, db, keyring);
   const store = createConnectionStore(db, keyring);
-  const refresher = createTokenRefresher({ store, apps, audit, logger });
+  const refresher = createTokenRefresher({ store, apps, audit, logger, config });
+  const connections = createConnectionCache(store, { ttlMs: config.connectionCacheMs });
+  const passthrough = createPassthrough({ config, apps, store, refresher, logger });
   const flow = createAuthorizationFlow({ config, db, keyring, logger, audit, apps, store });
-  const sites = createSites(db, audit, config.adminToken);
-  return { config, db, logger, keyring, audit, apps, store, refresher, flow, sites };
+  const sites = createSites(db, audit, config.adminToken, { tokenCacheMs: config.tokenCacheMs, logger });
+  return { config, db, logger, keyring, audit, apps, store, refresher, flow, sites, webhooks, connections, passthrough };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -9,6 +9,8 @@ import type { ForeignIdentity } from '../oauth/identity.js';
 
 export type ConnectionRow = Awaited<ReturnType<Database['connection']['findUniqueOrThrow']>>;
 export type ConnectionStatus = 'ACTIVE' | 'REFRESHING' | 'NEEDS_REAUTH' | 'REVOKED';
+/** CLIENT_CREDENTIALS connections have no refresh token; they are refreshed by asking again. */
+export type ConnectionGrantType = 'AUTHORIZATION_CODE' | 'CLIENT_CREDENTIALS';
 
 export interface ConnectionOwner {
   siteId: string;
@@ -27,8 +29,17 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
   const encrypt = (id: string, column: 'accessToken' | 'refreshToken', value: string) =>
     encryptSecret(keyring, value, secretContext('Connection', column, id));
 
+  // A row read once is shared by the requests of the connection cache's window: its access token
+  // is decrypted once, and forgotten with the row.
+  const decryptedAccessTokens = new WeakMap<ConnectionRow, string | null>();
+
   function accessTokenOf(row: ConnectionRow): string | null {
-    return row.accessToken ? decryptSecret(keyring, row.accessToken, secretContext('Connection', 'accessToken', row.id)) : null;
+    let token = decryptedAccessTokens.get(row);
+    if (token === undefined) {
+      token = row.accessToken ? decryptSecret(keyring, row.accessToken, secretContext('Connection', 'accessToken', row.id)) : null;
+      decryptedAccessTokens.set(row, token);
+    }
+    return token;
   }
 
   function refreshTokenOf(row: ConnectionRow): string | null {
@@ -60,11 +71,13 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
     tokens: TokenSet,
     identity: ForeignIdentity | null,
     usedTestFlow = false,
+    grantType: ConnectionGrantType = 'AUTHORIZATION_CODE',
   ): Promise<ConnectionRow> {
     const existing = await find(owner, service);
     const id = existing?.id ?? generateId('conn');
     const fields = {
       status: 'ACTIVE' as const,
+      grantType,
       accessToken: encrypt(id, 'accessToken', tokens.accessToken),
       refreshToken: tokens.refreshToken ? encrypt(id, 'refreshToken', tokens.refreshToken) : null,
       tokenType: tokens.tokenType,
@@ -87,9 +100,10 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
   }
 
   /**
-   * Stores refreshed tokens only if nobody changed the row since `expectedVersion`; the rotated
-   * refresh token is written in the same statement as its access token. Returns null when another
-   * writer got there first.
+   * Stores refreshed tokens only if nobody changed the row since `row.version`. One statement
+   * writes the access token, the rotated refresh token and the health fields and releases the
+   * refresh lease, so no reader ever sees one without the other. Returns null when another writer
+   * got there first.
    */
   async function saveRefreshed(row: ConnectionRow, tokens: TokenSet): Promise<ConnectionRow | null> {
     const { count } = await db.connection.updateMany({
@@ -107,18 +121,89 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
         refreshFailures: 0,
         lastError: null,
         nextRefreshAt: null,
+        refreshLockedUntil: null,
+        refreshLockOwner: null,
         version: { increment: 1 },
       },
     });
     return count === 1 ? findById(row.id) : null;
   }
 
-  async function markRefreshFailed(row: ConnectionRow, status: ConnectionStatus, reason: string): Promise<ConnectionRow | null> {
+  /**
+   * Records a failed refresh (unless the row changed since `row.version`) and releases the lease:
+   * NEEDS_REAUTH when only a new authorization helps, ACTIVE with `nextRefreshAt` for a back-off.
+   */
+  async function markRefreshFailed(
+    row: ConnectionRow,
+    status: ConnectionStatus,
+    reason: string,
+    options: { nextRefreshAt?: Date | null } = {},
+  ): Promise<ConnectionRow | null> {
     const { count } = await db.connection.updateMany({
       where: { id: row.id, version: row.version },
-      data: { status, lastError: reason.slice(0, 500), refreshFailures: { increment: 1 }, version: { increment: 1 } },
+      data: {
+        status,
+        lastError: reason.slice(0, 500),
+        refreshFailures: { increment: 1 },
+        nextRefreshAt: options.nextRefreshAt ?? null,
+        refreshLockedUntil: null,
+        refreshLockOwner: null,
+        version: { increment: 1 },
+      },
     });
     return count === 1 ? findById(row.id) : null;
+  }
+
+  /**
+   * Takes the connection's refresh lease for `leaseMs` unless another holder's lease is still
+   * running, and shows REFRESHING meanwhile. A single conditional update, so exactly one caller
+   * wins on SQLite and PostgreSQL alike; an expired lease (its holder died) can be taken over.
+   */
+  async function acquireRefreshLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    const now = new Date();
+    const { count } = await db.connection.updateMany({
+      where: {
+        id,
+        status: { in: ['ACTIVE', 'REFRESHING'] },
+        OR: [{ refreshLockedUntil: null }, { refreshLockedUntil: { lte: now } }],
+      },
+      data: { status: 'REFRESHING', refreshLockedUntil: new Date(now.getTime() + leaseMs), refreshLockOwner: owner },
+    });
+    return count === 1;
+  }
+
+  /** Gives a lease back without writing tokens; a connection still REFRESHING is ACTIVE again. */
+  async function releaseRefreshLease(id: string, owner: string): Promise<void> {
+    const { count } = await db.connection.updateMany({
+      where: { id, refreshLockOwner: owner, status: 'REFRESHING' },
+      data: { status: 'ACTIVE', refreshLockedUntil: null, refreshLockOwner: null },
+    });
+    if (count === 0) {
+      // Revoked or re-authorized meanwhile: keep that status, only drop the lease.
+      await db.connection.updateMany({ where: { id, refreshLockOwner: owner }, data: { refreshLockedUntil: null, refreshLockOwner: null } });
+    }
+  }
+
+  /**
+   * Connections a sweep should refresh now: usable, refreshable (a refresh token, or client
+   * credentials to ask with again), expiring before their service's horizon, not backing off and
+   * not leased. Soonest expiry first.
+   */
+  function listDueForRefresh(horizons: ReadonlyMap<string, Date>, limit: number): Promise<ConnectionRow[]> {
+    const now = new Date();
+    return db.connection.findMany({
+      where: {
+        status: { in: ['ACTIVE', 'REFRESHING'] },
+        OR: [...horizons].map(([service, horizon]) => ({ service, expiresAt: { lte: horizon } })),
+        AND: [
+          { OR: [{ refreshToken: { not: null } }, { grantType: 'CLIENT_CREDENTIALS' }] },
+          { OR: [{ nextRefreshAt: null }, { nextRefreshAt: { lte: now } }] },
+          { OR: [{ refreshLockedUntil: null }, { refreshLockedUntil: { lte: now } }] },
+        ],
+      },
+      orderBy: { expiresAt: 'asc' },
+      take: limit,
+    });
   }
 
   /** Forgets the tokens; the row stays as REVOKED so its history and health remain visible. */
@@ -137,7 +222,31 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
     });
   }
 
-  return { accessTokenOf, refreshTokenOf, listForOwner, find, findById, saveAuthorized, saveRefreshed, markRefreshFailed, forget };
+  // In-process listeners told which site's connections a write changed (the connection cache drops them).
+  const writeListeners = new Set<(siteId: string) => void>();
+  function onWrite(listener: (siteId: string) => void): () => void {
+    writeListeners.add(listener);
+    return () => writeListeners.delete(listener);
+  }
+  function notifying<A extends unknown[], R>(write: (...args: A) => Promise<R>, siteOf: (...args: A) => string) {
+    return async (...args: A): Promise<R> => {
+      try {
+        return await write(...args);
+      } finally {
+        for (const listener of writeListeners) listener(siteOf(...args));
+      }
+    };
+  }
+
+  return {
+    accessTokenOf, refreshTokenOf, listForOwner, find, findById,
+    saveAuthorized: notifying(saveAuthorized, (owner) => owner.siteId),
+    saveRefreshed: notifying(saveRefreshed, (row) => row.siteId),
+    markRefreshFailed: notifying(markRefreshFailed, (row) => row.siteId),
+    acquireRefreshLease, releaseRefreshLease, listDueForRefresh,
+    forget: notifying(forget, (row) => row.siteId),
+    onWrite,
+  };
 }
 
 export type ConnectionStore = ReturnType<typeof createConnectionStore>;

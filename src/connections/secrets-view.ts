@@ -1,10 +1,11 @@
-// What one request sees of its site's connections. All of them are read in one query, the first
-// time a field asks; each service's token is made fresh at most once per request.
+// What one request sees of its site's connections. All of them are read in one query (or from the
+// short-lived connection cache), the first time a field asks; each service's token is made fresh at
+// most once per request.
 import type { Services } from '../services.js';
 import type { ServiceName } from '../providers/types.js';
 import { serviceNames } from '../providers/types.js';
 import { siteOwner, type ConnectionRow } from './connection-store.js';
-import { isUsable } from './token-refresh.js';
+import { isUsable, RefreshFailedError } from './token-refresh.js';
 
 export interface ServiceSecretView {
   service: ServiceName;
@@ -22,7 +23,7 @@ export function createSecretsView(services: Services, siteId: string, allowedSer
   const fresh = new Map<ServiceName, Promise<ServiceSecretView>>();
 
   function load(): Promise<Map<string, ConnectionRow>> {
-    rows ??= services.store
+    rows ??= services.connections
       .listForOwner(siteOwner(siteId))
       .then((list) => new Map(list.filter((row) => row.accountKey === '').map((row) => [row.service, row])));
     return rows;
@@ -35,7 +36,9 @@ export function createSecretsView(services: Services, siteId: string, allowedSer
     try {
       return { service, row: await services.refresher.ensureFresh(row), refreshError: null };
     } catch (error) {
-      return { service, row, refreshError: error instanceof Error ? error : new Error(String(error)) };
+      // After a failed refresh the row shows the recorded failure (refreshFailures, lastError).
+      const current = error instanceof RefreshFailedError ? error.connection : row;
+      return { service, row: current, refreshError: error instanceof Error ? error : new Error(String(error)) };
     }
   }
 

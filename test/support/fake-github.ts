@@ -4,6 +4,10 @@
 // granted scopes, single-use codes bound to client, redirect URI and PKCE challenge, expiring GitHub
 // App user tokens with rotating refresh tokens, GET /user with GitHub's headers, and the grant
 // revocation API. One server plays both hosts: their paths do not collide.
+// The REST API paths pass-through calls are there too (users, repositories, issues, pull requests,
+// comments, stars), seeded from @octokit/fixtures recordings, with ETag/304 (free of quota), Link
+// pagination, x-ratelimit-* per token, 401 for unknown or expired tokens, and queued faults: 403
+// secondary and primary rate limits, 5xx, and requests that never get an answer.
 
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -106,10 +110,57 @@ export class FakeGitHubState {
   /** @internal */ readonly faults: TokenFault[] = [];
   /** @internal */ readonly rateLimitUsed = new Map<string, number>();
 
+  /** Token-authenticated REST API requests (GET /user and the pass-through paths), whatever their outcome. */
+  apiRequests = 0;
+  /** Of those, answered 304 Not Modified (free: they do not count against the rate limit). */
+  notModifiedResponses = 0;
+  /** API requests whose client went away before the answer (cancellation). */
+  abortedApiRequests = 0;
+  readonly apiLog: FakeApiRequestRecord[] = [];
+  /** Profiles served by GET /users/{login}, by lower-case login. */
+  readonly users = new Map<string, Record<string, unknown>>();
+  /** Repositories by lower-case "owner/name": octokit-fixture-org/hello-world and octokit-fixture-org/paginate-issues. */
+  readonly repositories = new Map<string, FakeRepository>();
+  /** Lower-case "owner/name" of the repositories the user stars. */
+  readonly starred = new Set<string>();
+  /** @internal */ commentCount = 0;
+  /** @internal */ readonly apiFaults: ApiFault[] = [];
+
   constructor(options: FakeGitHubOptions) {
     this.denyAuthorization = options.denyAuthorization ?? false;
     this.expiringTokens = options.expiringTokens ?? true;
     this.user = { ...defaultUser(), ...options.user } as FakeGitHubUser;
+    seedWorld(this);
+  }
+
+  /** Requests counted against this token's hourly quota (304s are free). */
+  quotaUsed(accessToken: string): number {
+    return this.rateLimitUsed.get(accessToken) ?? 0;
+  }
+
+  /** The next API request gets GitHub's 403 secondary rate limit, with `retry-after` when given. */
+  secondaryRateLimitNext(retryAfterSeconds?: number): void {
+    this.apiFaults.push({ kind: 'secondary', retryAfterSeconds });
+  }
+
+  /** The next API request gets the 403 of an exhausted primary limit (x-ratelimit-remaining: 0). */
+  exhaustRateLimitNext(resetInSeconds = 3600): void {
+    this.apiFaults.push({ kind: 'primary', resetInSeconds });
+  }
+
+  /** The next API request answers `status` (default 502). */
+  failNextApiRequest(status = 502): void {
+    this.apiFaults.push({ kind: 'status', status });
+  }
+
+  /** The next API request is never answered, for timeout and cancellation tests. */
+  hangNextApiRequest(): void {
+    this.apiFaults.push({ kind: 'hang' });
+  }
+
+  /** The next API request is redirected (GitHub answers 301 for a renamed repository). */
+  redirectNextApiRequest(location: string, status = 301): void {
+    this.apiFaults.push({ kind: 'redirect', location, status });
   }
 
   get lastToken(): FakeGitHubToken | undefined {
@@ -263,6 +314,9 @@ async function handleRequest(
   const revocation = /^\/applications\/([^/]+)\/(grant|token)$/.exec(url.pathname);
   if (revocation && method === 'DELETE') {
     await handleRevocation(app, state, decodeURIComponent(revocation[1] ?? ''), revocation[2] as 'grant' | 'token', req, res);
+    return;
+  }
+  if (await handleRestApi(state, url, method, req, res)) {
     return;
   }
   sendApiJson(res, 404, {
@@ -533,35 +587,11 @@ function sendTokenAnswer(req: IncomingMessage, res: ServerResponse, body: Record
 
 function handleUser(state: FakeGitHubState, req: IncomingMessage, res: ServerResponse): void {
   state.userRequests += 1;
-  const presented = parseTokenAuth(req.headers.authorization);
-  if (presented === undefined) {
-    sendApiJson(res, 401, {
-      message: 'Requires authentication',
-      documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user',
-      status: '401',
-    });
-    return;
-  }
-  const token = state.findByAccessToken(presented);
-  if (!token || !isAccessTokenValid(token)) {
-    sendApiJson(res, 401, badCredentials(), { 'x-ratelimit-limit': '60' });
-    return;
-  }
-  const body = JSON.stringify(state.user);
-  const etag = `W/"${createHash('sha256').update(body).digest('hex').slice(0, 64)}"`;
-  const headers = {
-    ...apiHeaders(state, token),
-    'cache-control': 'private, max-age=60, s-maxage=60',
-    etag,
+  const token = authenticateApi(state, req, res, 'https://docs.github.com/rest/users/users#get-the-authenticated-user');
+  if (!token) return;
+  sendApiData(state, token, req, res, 200, state.user, {
     'last-modified': new Date(String(state.user['updated_at'] ?? Date.now())).toUTCString(),
-    'x-oauth-scopes': token.scopes.join(', '),
-    'x-accepted-oauth-scopes': '',
-  };
-  if (req.headers['if-none-match'] === etag) {
-    res.writeHead(304, headers).end();
-    return;
-  }
-  res.writeHead(200, headers).end(body);
+  });
 }
 
 function isAccessTokenValid(token: FakeGitHubToken): boolean {
@@ -626,6 +656,408 @@ async function handleRevocation(
     }
   }
   res.writeHead(204, apiHeaders(state, token)).end();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The REST API v3 pass-through uses: users, repositories, issues, pull requests, comments, stars.
+// Answers carry GitHub's headers: a weak ETag per body (If-None-Match → 304, which costs no quota),
+// x-ratelimit-* per token, and Link pagination pointing at /repositories/{id}/… as GitHub's does.
+
+export interface FakeRepository {
+  json: Record<string, unknown> & { id: number; name: string; full_name: string };
+  issues: Array<Record<string, unknown> & { number: number; state: string }>;
+  pulls: Array<Record<string, unknown> & { number: number; state: string }>;
+  comments: Map<number, Array<Record<string, unknown>>>;
+}
+
+export interface FakeApiRequestRecord {
+  method: string;
+  path: string;
+  status: number;
+  conditional: boolean;
+}
+
+type ApiFault =
+  | { kind: 'secondary'; retryAfterSeconds: number | undefined }
+  | { kind: 'primary'; resetInSeconds: number }
+  | { kind: 'status'; status: number }
+  | { kind: 'redirect'; location: string; status: number }
+  | { kind: 'hang' };
+
+/** @internal */
+export function seedWorld(state: FakeGitHubState): void {
+  const org = findOrgObject();
+  state.users.set(state.user.login.toLowerCase(), state.user);
+  state.users.set(String(org.login).toLowerCase(), { ...org, name: 'Octokit Fixture Organization', public_repos: 2, followers: 0, following: 0, created_at: '2017-10-10T16:00:00Z' });
+
+  const recorded = loadFixture('get-repository').find((fixture) => fixture.method === 'get')!.response as FakeRepository['json'];
+  const helloWorld: FakeRepository = { json: { ...recorded }, issues: [], pulls: [], comments: new Map() };
+  const author = pickUser(state.user);
+  helloWorld.issues.push(
+    issueJson(helloWorld.json, 1, 'Found a bug', 'closed', author, { body: 'It does not say hello.', closed_at: '2017-10-11T16:00:00Z', state_reason: 'completed' }),
+    issueJson(helloWorld.json, 2, 'Say hello in more languages', 'open', author, { body: 'Bonjour, hallo, hej.', labels: [label('enhancement', 'a2eeef', 'New feature or request')] }),
+  );
+  helloWorld.pulls.push(pullJson(helloWorld.json, 3, 'Add a French greeting', 'open', author, 'french', { draft: false }));
+  helloWorld.pulls.push(pullJson(helloWorld.json, 4, 'Fix the typo in the README', 'closed', author, 'typo', { merged_at: '2017-10-12T16:00:00Z', closed_at: '2017-10-12T16:00:00Z' }));
+  for (const pull of helloWorld.pulls) {
+    helloWorld.issues.push(issueJson(helloWorld.json, pull.number, String(pull['title']), pull.state, author, { pull_request: { url: pull['url'], html_url: pull['html_url'] } }));
+  }
+  state.repositories.set(helloWorld.json.full_name.toLowerCase(), helloWorld);
+
+  // Recorded pages of 13 open issues (octokit's paginate-issues scenario), kept as they were.
+  const pages = loadFixture('paginate-issues').filter((fixture) => fixture.method === 'get');
+  const issues = pages.flatMap((fixture) => fixture.response as FakeRepository['issues']);
+  const paginate: FakeRepository = {
+    json: { ...recorded, id: 1001, node_id: 'MDEwOlJlcG9zaXRvcnkxMDAx', name: 'paginate-issues', full_name: 'octokit-fixture-org/paginate-issues', html_url: 'https://github.com/octokit-fixture-org/paginate-issues', url: 'https://api.github.com/repos/octokit-fixture-org/paginate-issues', open_issues_count: issues.length, topics: [] },
+    issues,
+    pulls: [],
+    comments: new Map(),
+  };
+  state.repositories.set(paginate.json.full_name.toLowerCase(), paginate);
+}
+
+function findOrgObject(): Record<string, unknown> & { login: string } {
+  const recorded = loadFixture('get-repository').find((fixture) => fixture.method === 'get')!.response as { owner: Record<string, unknown> & { login: string } };
+  return { ...recorded.owner };
+}
+
+function pickUser(user: FakeGitHubUser): Record<string, unknown> {
+  const keep = ['login', 'id', 'node_id', 'avatar_url', 'gravatar_id', 'url', 'html_url', 'followers_url', 'following_url', 'gists_url', 'starred_url', 'subscriptions_url', 'organizations_url', 'repos_url', 'events_url', 'received_events_url', 'type', 'site_admin'];
+  return Object.fromEntries(keep.filter((key) => key in user).map((key) => [key, user[key]]));
+}
+
+function label(name: string, color: string, description: string): Record<string, unknown> {
+  return { id: 1000, node_id: 'MDU6TGFiZWwxMDAw', url: `https://api.github.com/repos/octokit-fixture-org/hello-world/labels/${name}`, name, color, default: true, description };
+}
+
+function issueJson(
+  repository: FakeRepository['json'],
+  number: number,
+  title: string,
+  state: string,
+  user: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): FakeRepository['issues'][number] {
+  const api = `https://api.github.com/repos/${repository.full_name}`;
+  return {
+    url: `${api}/issues/${number}`,
+    repository_url: api,
+    labels_url: `${api}/issues/${number}/labels{/name}`,
+    comments_url: `${api}/issues/${number}/comments`,
+    events_url: `${api}/issues/${number}/events`,
+    html_url: `https://github.com/${repository.full_name}/issues/${number}`,
+    id: 1000 + number,
+    node_id: Buffer.from(`04:Issue${1000 + number}`).toString('base64'),
+    number,
+    title,
+    user,
+    labels: [],
+    state,
+    locked: false,
+    assignee: null,
+    assignees: [],
+    milestone: null,
+    comments: 0,
+    created_at: '2017-10-10T16:00:00Z',
+    updated_at: '2017-10-10T16:00:00Z',
+    closed_at: null,
+    author_association: 'MEMBER',
+    active_lock_reason: null,
+    body: null,
+    state_reason: null,
+    ...extra,
+  };
+}
+
+function pullJson(
+  repository: FakeRepository['json'],
+  number: number,
+  title: string,
+  state: string,
+  user: Record<string, unknown>,
+  branch: string,
+  extra: Record<string, unknown> = {},
+): FakeRepository['pulls'][number] {
+  const api = `https://api.github.com/repos/${repository.full_name}`;
+  const ref = (name: string) => ({ label: `octokit-fixture-org:${name}`, ref: name, sha: '0000000000000000000000000000000000000000', user, repo: null });
+  return {
+    url: `${api}/pulls/${number}`,
+    id: 2000 + number,
+    node_id: Buffer.from(`011:PullRequest${2000 + number}`).toString('base64'),
+    html_url: `https://github.com/${repository.full_name}/pull/${number}`,
+    number,
+    state,
+    locked: false,
+    title,
+    user,
+    body: null,
+    created_at: '2017-10-10T16:00:00Z',
+    updated_at: '2017-10-10T16:00:00Z',
+    closed_at: null,
+    merged_at: null,
+    draft: false,
+    head: ref(branch),
+    base: ref(String(repository['default_branch'] ?? 'master')),
+    author_association: 'MEMBER',
+    ...extra,
+  };
+}
+
+/** Routes the REST API paths; false when the path is not one of them. */
+async function handleRestApi(state: FakeGitHubState, url: URL, method: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const path = url.pathname;
+  const routes: Array<[string, RegExp, (match: string[]) => Promise<void> | void]> = [
+    ['GET', /^\/users\/([^/]+)$/, ([login]) => getUser(state, login!, req, res)],
+    ['GET', /^\/repos\/([^/]+)\/([^/]+)$/, ([owner, name]) => getRepository(state, owner!, name!, req, res)],
+    ['GET', /^\/repos\/([^/]+)\/([^/]+)\/issues$/, ([owner, name]) => listIssues(state, owner!, name!, 'issues', url, req, res)],
+    ['GET', /^\/repos\/([^/]+)\/([^/]+)\/pulls$/, ([owner, name]) => listIssues(state, owner!, name!, 'pulls', url, req, res)],
+    ['GET', /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)$/, ([owner, name, number]) => getIssue(state, owner!, name!, Number(number), req, res)],
+    ['POST', /^\/repos\/([^/]+)\/([^/]+)\/issues$/, ([owner, name]) => createIssue(state, owner!, name!, req, res)],
+    ['POST', /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/, ([owner, name, number]) => createComment(state, owner!, name!, Number(number), req, res)],
+    ['GET', /^\/user\/starred\/([^/]+)\/([^/]+)$/, ([owner, name]) => star(state, 'GET', owner!, name!, req, res)],
+    ['PUT', /^\/user\/starred\/([^/]+)\/([^/]+)$/, ([owner, name]) => star(state, 'PUT', owner!, name!, req, res)],
+    ['DELETE', /^\/user\/starred\/([^/]+)\/([^/]+)$/, ([owner, name]) => star(state, 'DELETE', owner!, name!, req, res)],
+  ];
+  for (const [routeMethod, pattern, handle] of routes) {
+    const match = pattern.exec(path);
+    if (match && routeMethod === method) {
+      await handle(match.slice(1).map((part) => decodeURIComponent(part)));
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Counts the request, applies a queued fault, and checks the token; undefined when it answered. */
+function authenticateApi(state: FakeGitHubState, req: IncomingMessage, res: ServerResponse, docs = 'https://docs.github.com/rest'): FakeGitHubToken | undefined {
+  state.apiRequests += 1;
+  res.once('close', () => {
+    if (!res.writableFinished) state.abortedApiRequests += 1;
+  });
+  const presented = parseTokenAuth(req.headers.authorization);
+  const token = presented === undefined ? undefined : state.findByAccessToken(presented);
+  if (!token || !isAccessTokenValid(token)) {
+    sendApiJson(res, 401, presented === undefined ? { message: 'Requires authentication', documentation_url: docs, status: '401' } : badCredentials(), { 'x-ratelimit-limit': '60' });
+    logApi(state, req, 401);
+    return undefined;
+  }
+  const fault = state.apiFaults.shift();
+  if (fault?.kind === 'hang') return undefined;
+  if (fault?.kind === 'redirect') {
+    sendApiJson(res, fault.status, { message: 'Moved Permanently', url: fault.location, documentation_url: 'https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects' }, { location: fault.location });
+    logApi(state, req, fault.status);
+    return undefined;
+  }
+  if (fault?.kind === 'status') {
+    sendApiJson(res, fault.status, { message: 'Server Error', status: String(fault.status) });
+    logApi(state, req, fault.status);
+    return undefined;
+  }
+  if (fault?.kind === 'secondary') {
+    // https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits
+    const headers: Record<string, string> = { ...apiHeaders(state, token, false) };
+    if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
+    sendApiJson(res, 403, {
+      message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.',
+      documentation_url: 'https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+      status: '403',
+    }, headers);
+    logApi(state, req, 403);
+    return undefined;
+  }
+  if (fault?.kind === 'primary') {
+    const used = state.rateLimitUsed.get(token.accessToken) ?? 0;
+    sendApiJson(res, 403, {
+      message: `API rate limit exceeded for user ID ${state.user.id}. If you reach out to GitHub Support for help, please include the request ID.`,
+      documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+      status: '403',
+    }, {
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-used': String(Math.max(used, 5000)),
+      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + fault.resetInSeconds),
+      'x-ratelimit-resource': 'core',
+    });
+    logApi(state, req, 403);
+    return undefined;
+  }
+  return token;
+}
+
+function logApi(state: FakeGitHubState, req: IncomingMessage, status: number): void {
+  state.apiLog.push({ method: req.method ?? 'GET', path: req.url ?? '/', status, conditional: req.headers['if-none-match'] !== undefined });
+}
+
+/** A JSON answer with GitHub's headers and ETag; a matching If-None-Match gets a 304 that costs no quota. */
+function sendApiData(state: FakeGitHubState, token: FakeGitHubToken, req: IncomingMessage, res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  const etag = `W/"${createHash('sha256').update(text).digest('hex').slice(0, 64)}"`;
+  const conditional = req.method === 'GET' && req.headers['if-none-match'] === etag;
+  const headers: Record<string, string> = {
+    ...apiHeaders(state, token, !conditional),
+    'cache-control': 'private, max-age=60, s-maxage=60',
+    etag,
+    'x-oauth-scopes': token.scopes.join(', '),
+    'x-accepted-oauth-scopes': '',
+    ...extra,
+  };
+  logApi(state, req, conditional ? 304 : status);
+  if (conditional) {
+    state.notModifiedResponses += 1;
+    res.writeHead(304, headers).end();
+    return;
+  }
+  res.writeHead(status, headers).end(text);
+}
+
+function notFound(state: FakeGitHubState, req: IncomingMessage, res: ServerResponse, docs: string, extra: Record<string, string> = {}): void {
+  sendApiJson(res, 404, { message: 'Not Found', documentation_url: docs, status: '404' }, extra);
+  logApi(state, req, 404);
+}
+
+function repositoryOf(state: FakeGitHubState, owner: string, name: string): FakeRepository | undefined {
+  return state.repositories.get(`${owner}/${name}`.toLowerCase());
+}
+
+function getUser(state: FakeGitHubState, login: string, req: IncomingMessage, res: ServerResponse): void {
+  const token = authenticateApi(state, req, res);
+  if (!token) return;
+  const user = state.users.get(login.toLowerCase());
+  if (!user) return notFound(state, req, res, 'https://docs.github.com/rest/users/users#get-a-user');
+  // The public profile: no plan, private counts or notification email.
+  const { plan: _plan, private_gists: _a, total_private_repos: _b, owned_private_repos: _c, disk_usage: _d, collaborators: _e, two_factor_authentication: _f, notification_email: _g, ...profile } = user;
+  sendApiData(state, token, req, res, 200, { ...profile, user_view_type: 'public' });
+}
+
+function getRepository(state: FakeGitHubState, owner: string, name: string, req: IncomingMessage, res: ServerResponse): void {
+  const token = authenticateApi(state, req, res);
+  if (!token) return;
+  const repository = repositoryOf(state, owner, name);
+  if (!repository) return notFound(state, req, res, 'https://docs.github.com/rest/repos/repos#get-a-repository', { 'x-accepted-oauth-scopes': 'repo' });
+  sendApiData(state, token, req, res, 200, repository.json, { 'x-accepted-oauth-scopes': 'repo' });
+}
+
+function listIssues(state: FakeGitHubState, owner: string, name: string, kind: 'issues' | 'pulls', url: URL, req: IncomingMessage, res: ServerResponse): void {
+  const token = authenticateApi(state, req, res);
+  if (!token) return;
+  const repository = repositoryOf(state, owner, name);
+  if (!repository) return notFound(state, req, res, `https://docs.github.com/rest/${kind === 'issues' ? 'issues/issues#list-repository-issues' : 'pulls/pulls#list-pull-requests'}`);
+  const wanted = url.searchParams.get('state') ?? 'open';
+  const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get('per_page') ?? 30) || 30));
+  const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
+  const all = (kind === 'issues' ? repository.issues : repository.pulls)
+    .filter((item) => wanted === 'all' || item.state === wanted)
+    .sort((a, b) => b.number - a.number);
+  const lastPage = Math.max(1, Math.ceil(all.length / perPage));
+  const items = all.slice((page - 1) * perPage, page * perPage);
+  const link = (target: number) => {
+    const next = new URL(`https://api.github.com/repositories/${repository.json.id}/${kind}`);
+    for (const [key, value] of url.searchParams) if (key !== 'page') next.searchParams.set(key, value);
+    next.searchParams.set('page', String(target));
+    return `<${next.toString()}>`;
+  };
+  const rels: string[] = [];
+  if (page > 1) rels.push(`${link(page - 1)}; rel="prev"`);
+  if (page < lastPage) rels.push(`${link(page + 1)}; rel="next"`, `${link(lastPage)}; rel="last"`);
+  if (page > 1) rels.push(`${link(1)}; rel="first"`);
+  sendApiData(state, token, req, res, 200, items, rels.length > 0 ? { link: rels.join(', ') } : {});
+}
+
+function getIssue(state: FakeGitHubState, owner: string, name: string, number: number, req: IncomingMessage, res: ServerResponse): void {
+  const token = authenticateApi(state, req, res);
+  if (!token) return;
+  const issue = repositoryOf(state, owner, name)?.issues.find((candidate) => candidate.number === number);
+  if (!issue) return notFound(state, req, res, 'https://docs.github.com/rest/issues/issues#get-an-issue');
+  sendApiData(state, token, req, res, 200, issue);
+}
+
+function canWrite(token: FakeGitHubToken): boolean {
+  return token.scopes.includes('repo') || token.scopes.includes('public_repo');
+}
+
+async function createIssue(state: FakeGitHubState, owner: string, name: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const token = authenticateApi(state, req, res);
+  if (!token) return;
+  const body = parseJsonBody(await readBody(req));
+  const repository = repositoryOf(state, owner, name);
+  if (!repository || !canWrite(token)) return notFound(state, req, res, 'https://docs.github.com/rest/issues/issues#create-an-issue', { 'x-accepted-oauth-scopes': 'repo' });
+  if (typeof body?.title !== 'string' || body.title.length === 0) {
+    sendApiJson(res, 422, { message: 'Validation Failed', errors: [{ resource: 'Issue', code: 'missing_field', field: 'title' }], documentation_url: 'https://docs.github.com/rest/issues/issues#create-an-issue', status: '422' });
+    logApi(state, req, 422);
+    return;
+  }
+  const number = Math.max(0, ...repository.issues.map((issue) => issue.number)) + 1;
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const labels = Array.isArray(body.labels) ? body.labels.filter((value): value is string => typeof value === 'string').map((value) => label(value, 'ededed', '')) : [];
+  const issue = issueJson(repository.json, number, body.title, 'open', pickUser(state.user), { body: typeof body.body === 'string' ? body.body : null, labels, created_at: now, updated_at: now });
+  repository.issues.push(issue);
+  sendApiData(state, token, req, res, 201, issue, { location: String(issue['url']) });
+}
+
+async function createComment(state: FakeGitHubState, owner: string, name: string, number: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const token = authenticateApi(state, req, res);
+  if (!token) return;
+  const body = parseJsonBody(await readBody(req));
+  const repository = repositoryOf(state, owner, name);
+  const issue = repository?.issues.find((candidate) => candidate.number === number);
+  if (!repository || !issue || !canWrite(token)) return notFound(state, req, res, 'https://docs.github.com/rest/issues/comments#create-an-issue-comment');
+  if (typeof body?.body !== 'string' || body.body.length === 0) {
+    sendApiJson(res, 422, { message: 'Validation Failed', errors: [{ resource: 'IssueComment', code: 'missing_field', field: 'body' }], status: '422' });
+    logApi(state, req, 422);
+    return;
+  }
+  const comments = repository.comments.get(number) ?? [];
+  const id = 3000 + state.commentCount++;
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const comment = {
+    url: `https://api.github.com/repos/${repository.json.full_name}/issues/comments/${id}`,
+    html_url: `${String(issue['html_url'])}#issuecomment-${id}`,
+    issue_url: String(issue['url']),
+    id,
+    node_id: Buffer.from(`012:IssueComment${id}`).toString('base64'),
+    user: pickUser(state.user),
+    created_at: now,
+    updated_at: now,
+    author_association: 'MEMBER',
+    body: body.body,
+  };
+  comments.push(comment);
+  repository.comments.set(number, comments);
+  issue['comments'] = comments.length;
+  sendApiData(state, token, req, res, 201, comment, { location: comment.url });
+}
+
+async function star(state: FakeGitHubState, method: 'GET' | 'PUT' | 'DELETE', owner: string, name: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const token = authenticateApi(state, req, res);
+  if (!token) return;
+  await readBody(req);
+  const repository = repositoryOf(state, owner, name);
+  const key = `${owner}/${name}`.toLowerCase();
+  if (!repository) return notFound(state, req, res, 'https://docs.github.com/rest/activity/starring');
+  if (method === 'GET') {
+    if (!state.starred.has(key)) return notFound(state, req, res, 'https://docs.github.com/rest/activity/starring#check-if-a-repository-is-starred-by-the-authenticated-user');
+  } else {
+    if (!canWrite(token)) return notFound(state, req, res, 'https://docs.github.com/rest/activity/starring', { 'x-accepted-oauth-scopes': 'public_repo, repo' });
+    // "You'll need to set Content-Length to zero when calling out to this endpoint."
+    if (method === 'PUT' && req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+      res.writeHead(411, { 'content-type': 'text/html' }).end('<h1>Length Required</h1>');
+      logApi(state, req, 411);
+      return;
+    }
+    if (method === 'PUT') state.starred.add(key);
+    else state.starred.delete(key);
+  }
+  res.writeHead(204, apiHeaders(state, token)).end();
+  logApi(state, req, 204);
+}
+
+function parseJsonBody(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -719,8 +1151,8 @@ function findUserObject(value: unknown, login: string): (Record<string, unknown>
   return undefined;
 }
 
-function apiHeaders(state: FakeGitHubState, token: FakeGitHubToken): Record<string, string> {
-  const used = (state.rateLimitUsed.get(token.accessToken) ?? 0) + 1;
+function apiHeaders(state: FakeGitHubState, token: FakeGitHubToken, count = true): Record<string, string> {
+  const used = (state.rateLimitUsed.get(token.accessToken) ?? 0) + (count ? 1 : 0);
   state.rateLimitUsed.set(token.accessToken, used);
   return {
     ...recordedApiHeaders,

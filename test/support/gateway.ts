@@ -49,6 +49,9 @@ export async function startTestGateway(env: Record<string, string> = {}, options
     LATCHKEY_ADMIN_TOKEN: adminToken,
     LATCHKEY_LOG_LEVEL: 'debug',
     LATCHKEY_PROVIDER_TIMEOUT_SECONDS: '3',
+    // Tests that write the database directly act like another instance, whose writes the connection
+    // cache would show only after its TTL: off unless a test asks for it.
+    LATCHKEY_CONNECTION_CACHE_MS: '0',
     ...env,
     DATABASE_URL: databaseUrl,
     PORT: String(port),

@@ -1,0 +1,126 @@
+// The in-process cache of a site's connection rows, with the real connection store on a real
+// database and a clock the test moves: reads are reused within the TTL, every write through the
+// store drops them at once, a token inside its refresh buffer is never handed out from memory, and
+// sites never share entries.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConnectionCache } from '../src/connections/connection-cache.js';
+import { createConnectionStore, siteOwner, type ConnectionStore } from '../src/connections/connection-store.js';
+import { createKeyring } from '../src/crypto/token-cipher.js';
+import type { TokenSet } from '../src/oauth/token-set.js';
+import { createTestDatabase, type TestDatabase } from './support/database.js';
+
+const HOUR = 3600_000;
+const TTL = 10 * 60_000;
+
+let database: TestDatabase;
+let store: ConnectionStore;
+let siteCounter = 0;
+
+function tokens(accessToken: string, expiresAt: Date): TokenSet {
+  return { accessToken, refreshToken: `r-${accessToken}`, tokenType: 'bearer', expiresAt, grantedScopes: ['read:user'], providerData: {}, response: {} };
+}
+
+async function newSite(): Promise<string> {
+  siteCounter += 1;
+  const id = `site_cache_${siteCounter}_${randomBytes(4).toString('hex')}`;
+  await database.db.site.create({ data: { id, name: id, allowedOrigins: [] } });
+  return id;
+}
+
+function clock(start = Date.now()) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  store = createConnectionStore(database.db, createKeyring(randomBytes(32)));
+});
+
+afterAll(async () => {
+  await database?.cleanup();
+});
+
+describe('the connection cache', () => {
+  it('reuses a read within its TTL and reads again after it', async () => {
+    const siteId = await newSite();
+    const time = clock();
+    const cache = createConnectionCache(store, { ttlMs: TTL, now: time.now });
+    await store.saveAuthorized(siteOwner(siteId), 'GITHUB', tokens('first', new Date(Date.now() + 8 * HOUR)), null);
+    const [cached] = await cache.listForOwner(siteOwner(siteId));
+    // Another instance changes the row: this process does not see it until the TTL passes.
+    await database.db.connection.updateMany({ where: { siteId }, data: { foreignUserName: 'changed elsewhere' } });
+    expect((await cache.listForOwner(siteOwner(siteId)))[0]).toBe(cached);
+    time.advance(TTL + 1);
+    expect((await cache.listForOwner(siteOwner(siteId)))[0]!.foreignUserName).toBe('changed elsewhere');
+  });
+
+  it('drops a site at once on every write through the store', async () => {
+    const siteId = await newSite();
+    const time = clock();
+    const cache = createConnectionCache(store, { ttlMs: TTL, now: time.now });
+    const saved = await store.saveAuthorized(siteOwner(siteId), 'GITHUB', tokens('first', new Date(Date.now() + 8 * HOUR)), null);
+    await cache.listForOwner(siteOwner(siteId));
+
+    const refreshed = await store.saveRefreshed(saved, tokens('second', new Date(Date.now() + 8 * HOUR)));
+    let [row] = await cache.listForOwner(siteOwner(siteId));
+    expect(store.accessTokenOf(row!)).toBe('second');
+
+    await store.markRefreshFailed(refreshed!, 'NEEDS_REAUTH', 'refused');
+    [row] = await cache.listForOwner(siteOwner(siteId));
+    expect(row!.status).toBe('NEEDS_REAUTH');
+
+    await store.saveAuthorized(siteOwner(siteId), 'GITHUB', tokens('third', new Date(Date.now() + 8 * HOUR)), null);
+    [row] = await cache.listForOwner(siteOwner(siteId));
+    expect(store.accessTokenOf(row!)).toBe('third');
+
+    await store.forget(row!);
+    [row] = await cache.listForOwner(siteOwner(siteId));
+    expect(row!.status).toBe('REVOKED');
+    expect(row!.accessToken).toBeNull();
+  });
+
+  it('never hands out a cached token that has entered its refresh buffer', async () => {
+    const siteId = await newSite();
+    const time = clock();
+    const cache = createConnectionCache(store, { ttlMs: 2 * HOUR, now: time.now });
+    const expiresAt = new Date(time.now() + HOUR);
+    await store.saveAuthorized(siteOwner(siteId), 'GITHUB', tokens('soon-stale', expiresAt), null);
+    await cache.listForOwner(siteOwner(siteId));
+    // Another instance refreshed it; this process only learns by reading again.
+    const refreshedExpiry = new Date(time.now() + 9 * HOUR);
+    await database.db.connection.updateMany({ where: { siteId }, data: { expiresAt: refreshedExpiry } });
+    time.advance(30 * 60_000);
+    expect((await cache.listForOwner(siteOwner(siteId)))[0]!.expiresAt!.getTime()).toBe(expiresAt.getTime());
+    // A minute before expiry, well within the TTL but inside GitHub's 5-minute refresh buffer.
+    time.advance(29 * 60_000);
+    const [row] = await cache.listForOwner(siteOwner(siteId));
+    expect(row!.expiresAt!.getTime()).toBe(refreshedExpiry.getTime());
+  });
+
+  it('keeps sites apart', async () => {
+    const [one, two] = [await newSite(), await newSite()];
+    const cache = createConnectionCache(store, { ttlMs: TTL });
+    await store.saveAuthorized(siteOwner(one), 'GITHUB', tokens('one', new Date(Date.now() + HOUR)), null);
+    await store.saveAuthorized(siteOwner(two), 'SPOTIFY', tokens('two', new Date(Date.now() + HOUR)), null);
+    const first = await cache.listForOwner(siteOwner(one));
+    const second = await cache.listForOwner(siteOwner(two));
+    expect(first.map((row) => row.service)).toEqual(['GITHUB']);
+    expect(second.map((row) => row.service)).toEqual(['SPOTIFY']);
+    // A write to one site leaves the other's entry alone.
+    await store.forget(first[0]!);
+    expect(await cache.listForOwner(siteOwner(two))).toBe(second);
+    expect((await cache.listForOwner(siteOwner(one)))[0]!.status).toBe('REVOKED');
+  });
+
+  it('reads through when disabled', async () => {
+    const siteId = await newSite();
+    const cache = createConnectionCache(store, { ttlMs: 0 });
+    await store.saveAuthorized(siteOwner(siteId), 'GITHUB', tokens('x', new Date(Date.now() + HOUR)), null);
+    const first = await cache.listForOwner(siteOwner(siteId));
+    await database.db.connection.updateMany({ where: { siteId }, data: { foreignUserName: 'direct' } });
+    expect((await cache.listForOwner(siteOwner(siteId)))[0]!.foreignUserName).toBe('direct');
+    expect(first[0]!.foreignUserName).toBeNull();
+  });
+});
