@@ -11,6 +11,10 @@ const databaseAgnostic = [
   'test/authorization-server.test.ts',
   'test/cli.test.ts',
   'test/migrations.test.ts',
+  // The browser tests exercise pages and popups; the database work under them is covered elsewhere.
+  'test/browser-connect.test.ts',
+  'test/browser-auth-helper.test.ts',
+  'test/browser-graphiql.test.ts',
 ];
 
 export default defineConfig({

@@ -11,6 +11,9 @@ import { createServices, type Services } from './services.js';
 import type { GraphQLContext } from './context.js';
 import { schema } from './schema/index.js';
 import { handleOAuthCallback } from './http/oauth-callback.js';
+import { useUpstreamUsage } from './passthrough/usage.js';
+import { useBrowserPages } from './http/browser-pages.js';
+import { exampleTabs, GRAPHIQL_HEADERS, renderLocalGraphiQL } from './http/graphiql.js';
 
 const MAX_BODY_BYTES = 256 * 1024;
 const INTROSPECTION_MAX_DEPTH = 30;
@@ -107,9 +110,11 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     cors: { origin: '*', credentials: false, methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type'] },
     graphiql: {
       title: 'Latchkey',
-      headers: JSON.stringify({ Authorization: 'Bearer lks_…' }),
+      headers: GRAPHIQL_HEADERS,
       defaultQuery: 'query Secrets {\n  secrets {\n    loggedInServices { service isLoggedIn expiresAt grantedScopes { scope } }\n  }\n}\n',
+      defaultTabs: exampleTabs(GRAPHIQL_HEADERS),
     },
+    renderGraphiQL: renderLocalGraphiQL,
     context: async ({ request }) => ({
       services,
       db,
@@ -118,6 +123,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     }),
     plugins: [
       useGatewayRoutes(services),
+      useBrowserPages(),
       EnvelopArmorPlugin({
         maxDepth: { n: config.maxQueryDepth },
         maxTokens: { n: config.maxQueryTokens },
@@ -130,6 +136,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       // nesting `ofType` hundreds of times would otherwise cost real CPU within the token limit.
       maxDepthPlugin({ n: INTROSPECTION_MAX_DEPTH, ignoreIntrospection: false }),
       useContractErrorCodes(),
+      useUpstreamUsage(),
     ],
   });
   return { yoga, services, logger };

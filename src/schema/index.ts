@@ -3,5 +3,11 @@ import './services.js';
 import './secrets.js';
 import './auth.js';
 import './sites.js';
+import './github.js';
+import './spotify.js';
+import './client-credentials.js';
+import './tokens.js';
+import './connect-page.js';
+import './webhooks.js';
 
 export const schema = builder.toSchema();

@@ -57,7 +57,7 @@ builder.queryFields((t) => ({
   }),
   serviceCredentials: t.field({
     type: [ServiceCredentialRef],
-    authScopes: { site: true },
+    authScopes: { siteOwner: true },
     description: "The site's own OAuth apps (secrets never shown).",
     resolve: (_root, _args, context) =>
       context.services.apps.listSiteCredentials(context.caller?.kind === 'site' ? context.caller.siteId : ''),
@@ -74,7 +74,7 @@ builder.mutationFields((t) => ({
   }),
   setServiceCredentials: t.field({
     type: ServiceCredentialRef,
-    authScopes: { site: true },
+    authScopes: { siteOwner: true },
     description: "Use the site's own OAuth app for a service instead of the gateway-wide one.",
     args: { input: t.arg({ type: SetServiceCredentialsInput, required: true }) },
     resolve: async (_root, { input }, context) => {
@@ -85,7 +85,7 @@ builder.mutationFields((t) => ({
     },
   }),
   removeServiceCredentials: t.boolean({
-    authScopes: { site: true },
+    authScopes: { siteOwner: true },
     description: "Go back to the gateway-wide OAuth app for a service.",
     args: { service: t.arg({ type: ServiceEnum, required: true }) },
     resolve: (_root, { service }, context) =>

@@ -1,0 +1,423 @@
+// The connect page: lists the catalog with each service's scopes and connection health, and lets a
+// site owner connect, change permissions, reconnect and disconnect. Plain browser JavaScript served
+// by the gateway (no build step); it only talks to the gateway's own /graphql.
+//
+// The token comes from the URL fragment of a connect link (`/connect#token=lkc_…`, never sent to a
+// server) or a pasted site token, lives in sessionStorage only, and is removed from the address bar
+// at once.
+
+const TOKEN_KEY = 'latchkey.connect.token';
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const elements = {
+  status: document.getElementById('status'),
+  alert: document.getElementById('alert'),
+  tokenForm: document.getElementById('token-form'),
+  tokenInput: document.getElementById('token-input'),
+  services: document.getElementById('services'),
+  siteName: document.getElementById('site-name'),
+  forget: document.getElementById('forget-token'),
+};
+
+class GatewayError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.code = code;
+  }
+}
+
+// ---- Token handling ----
+
+function takeTokenFromFragment() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const token = fragment.get('token');
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+  if (token) sessionStorage.setItem(TOKEN_KEY, token.trim());
+}
+
+function currentToken() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+function forgetToken() {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+// ---- Talking to the gateway ----
+
+async function graphql(query, variables = {}) {
+  const token = currentToken();
+  let response;
+  try {
+    response = await fetch('/graphql', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch {
+    throw new GatewayError('The gateway could not be reached. Check that it is running, then reload this page.', 'NETWORK_ERROR');
+  }
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new GatewayError(`The gateway answered HTTP ${response.status} without a GraphQL response.`, 'UPSTREAM_ERROR');
+  }
+  if (body.errors?.length) {
+    const [error] = body.errors;
+    throw new GatewayError(error.message, error.extensions?.code);
+  }
+  return body.data;
+}
+
+const CATALOG = `query ConnectPageCatalog {
+  site { name }
+  services {
+    service friendlyServiceName graphQLField supportsRefresh supportsRevocation appConfigured
+    availableScopes { scope title description category isDefault isRequired }
+  }
+}`;
+
+function stateQuery(fields) {
+  const selections = fields.map((field) => `${field} { ...ServiceState }`).join('\n    ');
+  return `query ConnectPageState {
+  secrets {
+    ${selections}
+  }
+}
+fragment ServiceState on ServiceSecret {
+  service isLoggedIn status foreignUserId foreignUserName expiresAt lastRefreshedAt lastError storedScopes
+}`;
+}
+
+const START_AUTH = `mutation ConnectPageStartAuth($input: StartAuthInput!) {
+  startAuth(input: $input) { authorizationUrl attemptId }
+}`;
+
+const SIGN_OUT = `mutation ConnectPageSignOut($service: Service!) {
+  signOut(service: $service) { service isLoggedIn }
+}`;
+
+// ---- Messages ----
+
+function announce(message) {
+  elements.status.textContent = message;
+}
+
+function showAlert(message) {
+  elements.alert.textContent = message;
+  elements.alert.hidden = !message;
+}
+
+function explain(error) {
+  if (!(error instanceof GatewayError)) return 'Something went wrong on this page; reload it and try again.';
+  if (error.code === 'UNAUTHENTICATED') {
+    return `${error.message} Open a new link from \`npx latchkey connect-link\` or paste a site token.`;
+  }
+  if (error.code === 'FORBIDDEN') {
+    return `${error.message} This page needs a connect link or a site token (lks_…).`;
+  }
+  return error.message;
+}
+
+/** The outcome the gateway's callback appended to /connect, announced once and then removed. */
+function reportReturnFromProvider(catalog) {
+  const params = new URLSearchParams(location.search);
+  const status = params.get('latchkey_status');
+  if (!status) return;
+  const service = catalog.find((entry) => entry.service === params.get('service'));
+  const name = service ? service.friendlyServiceName : 'The service';
+  history.replaceState(null, '', location.pathname);
+  if (status === 'success') {
+    announce(`${name} is connected.`);
+  } else {
+    const reason = params.get('error') === 'access_denied' ? 'access was denied on the provider’s page' : params.get('error') || 'unknown error';
+    showAlert(`Could not connect ${name}: ${reason}. You can try again.`);
+  }
+}
+
+// ---- Rendering ----
+
+function element(tag, attributes = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name === 'text') node.textContent = value;
+    else if (value === true) node.setAttribute(name, '');
+    else node.setAttribute(name, String(value));
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+function formatTime(value) {
+  if (!value) return '';
+  return new Date(value).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+function connectionState(secret) {
+  if (!secret || secret.status === null) return { key: 'none', label: 'Not connected' };
+  if (secret.status === 'NEEDS_REAUTH') return { key: 'reauth', label: 'Needs reconnecting' };
+  if (secret.status === 'REVOKED' || !secret.isLoggedIn) return { key: 'none', label: 'Not connected' };
+  if (secret.status === 'REFRESHING') return { key: 'connected', label: 'Connected (refreshing)' };
+  return { key: 'connected', label: 'Connected' };
+}
+
+function healthText(entry, secret, state) {
+  if (state.key === 'reauth') {
+    const reason = (secret.lastError || `${entry.friendlyServiceName} refused to refresh the token`).replace(/\.$/, '');
+    return `${reason}. Reconnect so your functions keep working.`;
+  }
+  if (state.key !== 'connected') return `Not connected. Pick the permissions below, then connect.`;
+  const who = secret.foreignUserName || secret.foreignUserId;
+  const parts = [who ? `Connected as ${who}.` : 'Connected.'];
+  if (secret.expiresAt) {
+    parts.push(`Token valid until ${formatTime(secret.expiresAt)}${entry.supportsRefresh ? ', refreshed automatically' : ''}.`);
+  }
+  if (secret.lastRefreshedAt) parts.push(`Last refreshed ${formatTime(secret.lastRefreshedAt)}.`);
+  return parts.join(' ');
+}
+
+function scopeRow(entry, scope, { checked, granted, extra }) {
+  const id = `scope-${entry.graphQLField}-${scope.scope.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const tags = [];
+  if (scope.isRequired) tags.push(element('span', { class: 'tag', text: 'required' }));
+  if (granted) tags.push(element('span', { class: 'tag tag-granted', text: 'granted' }));
+  return element('div', { class: 'scope' }, [
+    element('input', {
+      type: 'checkbox',
+      id,
+      name: 'scope',
+      value: scope.scope,
+      checked: checked || scope.isRequired,
+      disabled: Boolean(scope.isRequired),
+      'aria-describedby': `${id}-description`,
+    }),
+    element('label', { for: id }, [
+      element('span', { class: 'scope-title', text: scope.title || scope.scope }),
+      ' ',
+      element('code', { text: scope.scope }),
+      ...tags.flatMap((tag) => [' ', tag]),
+    ]),
+    element('p', {
+      class: 'scope-description',
+      id: `${id}-description`,
+      text: extra ? 'Granted by the provider; not in the catalog.' : scope.description || '',
+    }),
+  ]);
+}
+
+function serviceCard(entry, secret) {
+  const state = connectionState(secret);
+  const connected = state.key === 'connected';
+  // A connection that needs reconnecting keeps its scopes ticked, so reconnecting asks for them again.
+  const granted = new Set(connected || state.key === 'reauth' ? (secret.storedScopes ?? []) : []);
+  const titleId = `svc-${entry.graphQLField}-title`;
+  const healthId = `svc-${entry.graphQLField}-health`;
+  const noteId = `svc-${entry.graphQLField}-note`;
+  const configured = entry.appConfigured;
+
+  const rows = entry.availableScopes.map((scope) =>
+    scopeRow(entry, scope, { checked: granted.size ? granted.has(scope.scope) : scope.isDefault, granted: granted.has(scope.scope) }),
+  );
+  for (const scope of granted) {
+    if (!entry.availableScopes.some((known) => known.scope === scope)) {
+      rows.push(scopeRow(entry, { scope, title: scope, description: '' }, { checked: true, granted: true, extra: true }));
+    }
+  }
+
+  const primaryLabel = connected ? 'Update permissions' : state.key === 'reauth' ? `Reconnect ${entry.friendlyServiceName}` : `Connect ${entry.friendlyServiceName}`;
+  const actions = [
+    element('button', {
+      type: 'submit',
+      class: 'primary',
+      'data-action': connected ? 'update' : state.key === 'reauth' ? 'reconnect' : 'connect',
+      disabled: !configured,
+      'aria-describedby': configured ? null : noteId,
+      text: primaryLabel,
+    }),
+  ];
+  if (connected || state.key === 'reauth') {
+    actions.push(element('button', { type: 'button', class: 'danger', 'data-action': 'disconnect', text: `Disconnect ${entry.friendlyServiceName}` }));
+  }
+
+  const form = element('form', { class: 'scopes-form', 'data-service': entry.service }, [
+    element('p', { class: 'selection', id: `svc-${entry.graphQLField}-selection` }),
+    element('details', { class: 'scopes' }, [
+      element('summary', { text: 'Choose permissions' }),
+      element('fieldset', {}, [element('legend', { text: `Permissions for ${entry.friendlyServiceName}` }), element('div', { class: 'scope-list' }, rows)]),
+    ]),
+    configured
+      ? null
+      : element('p', {
+          class: 'note',
+          id: noteId,
+          text: `No OAuth app is configured for ${entry.friendlyServiceName}: set LATCHKEY_${entry.service}_CLIENT_ID and LATCHKEY_${entry.service}_CLIENT_SECRET on the gateway, or give this site its own app with setServiceCredentials.`,
+        }),
+    element('div', { class: 'actions' }, actions),
+  ]);
+
+  return element('section', { class: `service service-${state.key}`, 'aria-labelledby': titleId, 'data-service': entry.service }, [
+    element('div', { class: 'service-head' }, [
+      element('h2', { id: titleId, text: entry.friendlyServiceName }),
+      element('span', { class: `badge badge-${state.key}`, text: state.label }),
+    ]),
+    element('p', { class: 'health', id: healthId, text: healthText(entry, secret, state) }),
+    form,
+  ]);
+}
+
+// ---- Behaviour ----
+
+let catalog = [];
+
+async function loadState() {
+  const fields = catalog.map((entry) => entry.graphQLField).filter((field) => IDENTIFIER.test(field));
+  const data = await graphql(stateQuery(fields));
+  return data.secrets;
+}
+
+async function render() {
+  elements.services.setAttribute('aria-busy', 'true');
+  const secrets = await loadState();
+  const cards = catalog.map((entry) => serviceCard(entry, secrets[entry.graphQLField]));
+  elements.services.replaceChildren(...cards);
+  // The `checked` attribute only sets the default; set the property so a re-render is exact.
+  for (const input of elements.services.querySelectorAll('input[type=checkbox]')) input.checked = input.hasAttribute('checked');
+  for (const form of elements.services.querySelectorAll('form')) describeSelection(form);
+  elements.services.setAttribute('aria-busy', 'false');
+}
+
+/** Keeps the line above the permissions in step with the ticked boxes. */
+function describeSelection(form) {
+  const entry = catalog.find((item) => item.service === form.dataset.service);
+  const boxes = [...form.querySelectorAll('input[name=scope]')];
+  const ticked = boxes.filter((box) => box.checked).map((box) => box.value);
+  const connected = form.closest('section')?.classList.contains('service-connected');
+  const verb = connected ? 'Granted or requested' : 'Will ask for';
+  form.querySelector('.selection').textContent = ticked.length
+    ? `${verb}: ${ticked.join(', ')}`
+    : `No permissions selected: ${entry.friendlyServiceName} will ask for its defaults.`;
+  form.querySelector('summary').textContent = `Choose permissions (${ticked.length} of ${boxes.length} selected)`;
+}
+
+function setBusy(form, busy) {
+  for (const button of form.querySelectorAll('button')) {
+    if (busy) {
+      button.dataset.wasDisabled = String(button.disabled);
+      button.disabled = true;
+    } else {
+      button.disabled = button.dataset.wasDisabled === 'true';
+    }
+  }
+  form.setAttribute('aria-busy', String(busy));
+}
+
+async function connect(form) {
+  const entry = catalog.find((item) => item.service === form.dataset.service);
+  const scopes = [...form.querySelectorAll('input[name=scope]:checked')].map((input) => input.value);
+  setBusy(form, true);
+  showAlert('');
+  announce(`Opening ${entry.friendlyServiceName}…`);
+  try {
+    const data = await graphql(START_AUTH, {
+      // The page shows the whole set, so ask for exactly what is ticked.
+      input: { service: entry.service, scopes, returnTo: `${location.origin}/connect`, replaceScopes: true },
+    });
+    location.assign(data.startAuth.authorizationUrl);
+  } catch (error) {
+    setBusy(form, false);
+    announce('');
+    showAlert(explain(error));
+  }
+}
+
+async function disconnect(form) {
+  const entry = catalog.find((item) => item.service === form.dataset.service);
+  if (!window.confirm(`Disconnect ${entry.friendlyServiceName}? Your functions will stop receiving its token.`)) return;
+  setBusy(form, true);
+  showAlert('');
+  try {
+    await graphql(SIGN_OUT, { service: entry.service });
+    await render();
+    announce(`${entry.friendlyServiceName} is disconnected.`);
+    document.querySelector(`section[data-service="${entry.service}"] button[data-action]`)?.focus();
+  } catch (error) {
+    setBusy(form, false);
+    showAlert(explain(error));
+  }
+}
+
+function showTokenForm(message) {
+  elements.tokenForm.hidden = false;
+  elements.services.replaceChildren();
+  elements.siteName.hidden = true;
+  elements.forget.hidden = true;
+  if (message) showAlert(message);
+  elements.tokenInput.focus();
+}
+
+async function open() {
+  if (!currentToken()) {
+    showTokenForm('');
+    return;
+  }
+  elements.tokenForm.hidden = true;
+  announce('Loading services…');
+  try {
+    const data = await graphql(CATALOG);
+    catalog = data.services;
+    elements.siteName.textContent = `Site: ${data.site.name}`;
+    elements.siteName.hidden = false;
+    elements.forget.hidden = false;
+    await render();
+    announce('');
+    reportReturnFromProvider(catalog);
+  } catch (error) {
+    announce('');
+    if (error instanceof GatewayError && (error.code === 'UNAUTHENTICATED' || error.code === 'FORBIDDEN')) {
+      forgetToken();
+      showTokenForm(explain(error));
+    } else {
+      showAlert(explain(error));
+    }
+  }
+}
+
+elements.tokenForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const token = elements.tokenInput.value.trim();
+  if (!token) return;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  elements.tokenInput.value = '';
+  showAlert('');
+  void open();
+});
+
+elements.forget.addEventListener('click', () => {
+  forgetToken();
+  announce('The token was removed from this tab.');
+  showTokenForm('');
+});
+
+elements.services.addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (event.target instanceof HTMLFormElement) void connect(event.target);
+});
+
+elements.services.addEventListener('change', (event) => {
+  const form = event.target instanceof HTMLInputElement ? event.target.form : null;
+  if (form) describeSelection(form);
+});
+
+elements.services.addEventListener('click', (event) => {
+  const button = event.target instanceof Element ? event.target.closest('button[data-action=disconnect]') : null;
+  if (button) void disconnect(button.form);
+});
+
+takeTokenFromFragment();
+void open();

@@ -1,0 +1,281 @@
+// The connect page in a real browser (Debian's Chromium), against a real gateway, the GitHub fake
+// and oidc-provider standing in for Salesforce: a newcomer opens the link the CLI prints, picks
+// scopes, connects, and a function using getSecrets() sees the token; then adds a scope,
+// reconnects a connection that needs it, and disconnects. Screenshots land in test-results/screenshots.
+import { randomBytes } from 'node:crypto';
+import { connect, createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { getSecrets } from '../packages/latchkey-functions/index.js';
+import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
+import { startAuthorizationServer, DEFAULT_ACCOUNT_ID, type AuthorizationServer } from './support/authorization-server.js';
+import { freePort, startTestGateway, type TestGateway } from './support/gateway.js';
+import { launchBrowser, nonLoopback, recordTraffic, screenshot } from './support/browser.js';
+
+const SALESFORCE_CLIENT_ID = 'latchkey-browser-test';
+const SALESFORCE_CLIENT_SECRET = `sf-${randomBytes(24).toString('base64url')}`;
+
+let github: FakeGitHub;
+let salesforce: AuthorizationServer;
+let gateway: TestGateway;
+let site: { siteId: string; token: string };
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let traffic: ReturnType<typeof recordTraffic>;
+/** Where the gateway says it lives (its LATCHKEY_PUBLIC_URL), relayed to its real port. */
+let publicUrl: string;
+
+let relay: Server;
+
+/** Forwards every connection on `port` to the gateway's real port. */
+async function startRelay(port: number, target: number): Promise<Server> {
+  const server = createServer((socket) => {
+    const upstream = connect(target, '127.0.0.1');
+    socket.pipe(upstream).pipe(socket);
+    const end = () => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    socket.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return server;
+}
+
+async function functionSecrets() {
+  const minted = await gateway.gql('mutation { createFunctionToken(input: { ttlSeconds: 60 }) { token } }', {}, site.token);
+  return getSecrets({ url: gateway.url, token: minted.body.data.createFunctionToken.token });
+}
+
+function card(service: string) {
+  return page.locator(`section[data-service="${service}"]`);
+}
+
+async function openPermissions(service: string) {
+  const details = card(service).locator('details');
+  if (!(await details.evaluate((element) => (element as HTMLDetailsElement).open))) await details.locator('summary').click();
+}
+
+beforeAll(async () => {
+  github = await startFakeGitHub();
+  publicUrl = `http://127.0.0.1:${await freePort()}`;
+  salesforce = await startAuthorizationServer({
+    clients: [{ clientId: SALESFORCE_CLIENT_ID, clientSecret: SALESFORCE_CLIENT_SECRET, redirectUris: [`${publicUrl}/oauth/callback/salesforce`] }],
+  });
+  gateway = await startTestGateway({
+    ...github.env,
+    ...salesforce.salesforceEnv(),
+    LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
+    LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
+    LATCHKEY_SALESFORCE_CLIENT_ID: SALESFORCE_CLIENT_ID,
+    LATCHKEY_SALESFORCE_CLIENT_SECRET: SALESFORCE_CLIENT_SECRET,
+    LATCHKEY_PUBLIC_URL: publicUrl,
+    // The test moves a stored token's expiry in the database, as another instance would.
+    LATCHKEY_CONNECTION_CACHE_MS: '0',
+  });
+  // The browser reaches the gateway at its public URL (the redirect URI registered at the provider)
+  // through a plain TCP relay, as behind a reverse proxy.
+  relay = await startRelay(Number(new URL(publicUrl).port), Number(new URL(gateway.url).port));
+  // The site lists no origin at all: the connect page is the gateway's own.
+  site = await gateway.createSite('Newcomer site', []);
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  traffic = recordTraffic(context);
+  page = await context.newPage();
+  page.on('dialog', (dialog) => void dialog.accept());
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => relay?.close(resolve));
+  await gateway?.close();
+  await github?.close();
+  await salesforce?.close();
+});
+
+describe('the connect page in a browser', () => {
+  it('opens from the link `latchkey connect-link` prints and takes the token out of the address bar', async () => {
+    const created = await gateway.gql('mutation { createConnectLink(ttlSeconds: 600) { url } }', {}, site.token);
+    const link: string = created.body.data.createConnectLink.url;
+    expect(link.startsWith(`${publicUrl}/connect#token=lkc_`)).toBe(true);
+
+    await page.goto(link);
+    await expect.poll(() => page.locator('#site-name').textContent()).toBe('Site: Newcomer site');
+    expect(page.url()).toBe(`${publicUrl}/connect`);
+    const stored = await page.evaluate(() => sessionStorage.getItem('latchkey.connect.token'));
+    expect(stored).toBe(new URLSearchParams(new URL(link).hash.slice(1)).get('token'));
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+
+    // Every catalog service, each with its scopes in a labelled fieldset, defaults ticked, required locked.
+    await expect.poll(() => page.locator('section.service').count()).toBeGreaterThanOrEqual(6);
+    const github = card('GITHUB');
+    expect(await github.locator('.badge').textContent()).toBe('Not connected');
+    expect(await github.locator('legend').textContent()).toBe('Permissions for GitHub');
+    expect(await page.locator('#scope-github-read_user').isChecked()).toBe(true);
+    expect(await page.locator('#scope-github-repo').isChecked()).toBe(false);
+    const salesforceRequired = card('SALESFORCE').locator('input[name=scope]:disabled');
+    expect(await salesforceRequired.count()).toBeGreaterThan(0);
+    expect(await salesforceRequired.first().isChecked()).toBe(true);
+    // Spotify has no OAuth app on this gateway: its button is off and the page says what to set.
+    expect(await card('SPOTIFY').getByRole('button', { name: 'Connect Spotify' }).isDisabled()).toBe(true);
+    expect(await card('SPOTIFY').locator('.note').textContent()).toContain('LATCHKEY_SPOTIFY_CLIENT_ID');
+    await screenshot(page, 'connect-page-opened');
+  });
+
+  it('connects GitHub with the scopes ticked, and a function sees the token', async () => {
+    await openPermissions('GITHUB');
+    await page.getByLabel(/^Repositories repo\b/).check();
+    // Keyboard only: focus the checkbox and press Space.
+    await page.locator('#scope-github-user_email').focus();
+    await page.keyboard.press('Space');
+    expect(await card('GITHUB').locator('.selection').textContent()).toBe('Will ask for: read:user, user:email, repo');
+    await screenshot(page, 'connect-page-scopes-chosen');
+
+    await card('GITHUB').getByRole('button', { name: 'Connect GitHub' }).click();
+    await expect.poll(() => page.locator('#status').textContent()).toBe('GitHub is connected.');
+    expect(page.url()).toBe(`${publicUrl}/connect`);
+    expect(await card('GITHUB').locator('.badge').textContent()).toBe('Connected');
+    expect(await card('GITHUB').locator('.health').textContent()).toContain(`Connected as ${github.state.user.login}.`);
+    await screenshot(page, 'connect-page-github-connected');
+
+    expect(github.state.lastToken!.scopes.sort()).toEqual(['read:user', 'repo', 'user:email']);
+    const secrets = await functionSecrets();
+    expect(secrets.github).toMatchObject({ isLoggedIn: true, bearerToken: github.state.lastToken!.accessToken });
+    expect(secrets.github!.grantedScopes.sort()).toEqual(['read:user', 'repo', 'user:email']);
+  });
+
+  it('adds a scope to the connection', async () => {
+    await openPermissions('GITHUB');
+    expect(await page.locator('#scope-github-repo').isChecked()).toBe(true);
+    await page.locator('#scope-github-gist').check();
+    await card('GITHUB').getByRole('button', { name: 'Update permissions' }).click();
+    await expect.poll(() => page.locator('#status').textContent()).toBe('GitHub is connected.');
+    const secrets = await functionSecrets();
+    expect(secrets.github!.grantedScopes.sort()).toEqual(['gist', 'read:user', 'repo', 'user:email']);
+    expect(secrets.github!.bearerToken).toBe(github.state.lastToken!.accessToken);
+  });
+
+  it('shows a connection that needs reconnecting, and reconnects it', async () => {
+    github.state.invalidateAllRefreshTokens();
+    await gateway.gateway.db.connection.updateMany({ where: { siteId: site.siteId, service: 'GITHUB' }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await page.reload();
+    await expect.poll(() => card('GITHUB').locator('.badge').textContent()).toBe('Needs reconnecting');
+    expect(await card('GITHUB').locator('.health').textContent()).toContain('bad_refresh_token');
+    // What the site had stays ticked, so reconnecting asks for it again.
+    expect(await card('GITHUB').locator('.selection').textContent()).toBe('Will ask for: read:user, user:email, repo, gist');
+    await screenshot(page, 'connect-page-needs-reauth');
+
+    await card('GITHUB').getByRole('button', { name: 'Reconnect GitHub' }).click();
+    await expect.poll(() => page.locator('#status').textContent()).toBe('GitHub is connected.');
+    expect(await card('GITHUB').locator('.badge').textContent()).toBe('Connected');
+    const secrets = await functionSecrets();
+    expect(secrets.github!.bearerToken).toBe(github.state.lastToken!.accessToken);
+    expect(secrets.github!.grantedScopes.sort()).toEqual(['gist', 'read:user', 'repo', 'user:email']);
+  });
+
+  it('connects Salesforce through a real authorization server with its required scopes', async () => {
+    await openPermissions('SALESFORCE');
+    expect(await page.locator('#scope-salesforce-api').isChecked()).toBe(true);
+    await page.locator('#scope-salesforce-web').check();
+    await card('SALESFORCE').getByRole('button', { name: 'Connect Salesforce' }).click();
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 15_000 }).toBe('Salesforce is connected.');
+    expect(await card('SALESFORCE').locator('.badge').textContent()).toBe('Connected');
+    const secrets = await functionSecrets();
+    expect(secrets.salesforce).toMatchObject({ isLoggedIn: true, foreignUserId: expect.stringContaining(DEFAULT_ACCOUNT_ID) });
+    expect(secrets.salesforce!.grantedScopes).toEqual(expect.arrayContaining(['api', 'refresh_token', 'id', 'web']));
+  });
+
+  it('reports a denied consent on the page', async () => {
+    github.state.denyAuthorization = true;
+    try {
+      await card('GITHUB').getByRole('button', { name: 'Update permissions' }).click();
+      await expect.poll(() => page.locator('#alert').textContent()).toContain('Could not connect GitHub: access was denied');
+      expect(await page.locator('#alert').getAttribute('role')).toBe('alert');
+      await screenshot(page, 'connect-page-denied', { fullPage: false });
+    } finally {
+      github.state.denyAuthorization = false;
+    }
+    expect((await functionSecrets()).github!.isLoggedIn).toBe(true);
+  });
+
+  it('disconnects GitHub', async () => {
+    const token = github.state.lastToken!;
+    await card('GITHUB').getByRole('button', { name: 'Disconnect GitHub' }).click();
+    await expect.poll(() => page.locator('#status').textContent()).toBe('GitHub is disconnected.');
+    expect(await card('GITHUB').locator('.badge').textContent()).toBe('Not connected');
+    expect(token.active).toBe(false);
+    expect((await functionSecrets()).github).toMatchObject({ isLoggedIn: false, bearerToken: null });
+    await screenshot(page, 'connect-page-disconnected');
+  });
+
+  it('keeps every text at a contrast of 4.5:1 or more, and every control labelled', async () => {
+    await page.reload();
+    await expect.poll(() => page.locator('section.service').count()).toBeGreaterThanOrEqual(6);
+    await openPermissions('GITHUB');
+    const report = await page.evaluate(() => {
+      const channel = (value: number) => {
+        const c = value / 255;
+        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+      };
+      const parse = (color: string) => (color.match(/[\d.]+/g) ?? []).map(Number);
+      const luminance = ([r = 0, g = 0, b = 0]: number[]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+      const background = (element: Element | null): number[] => {
+        for (let node = element; node; node = node.parentElement) {
+          const [r = 0, g = 0, b = 0, a = 1] = parse(getComputedStyle(node).backgroundColor);
+          if (a > 0 && getComputedStyle(node).backgroundColor !== 'rgba(0, 0, 0, 0)') return [r, g, b];
+        }
+        return [255, 255, 255];
+      };
+      const low: string[] = [];
+      let checked = 0;
+      for (const element of document.querySelectorAll('body *')) {
+        const text = [...element.childNodes].filter((node) => node.nodeType === Node.TEXT_NODE).map((node) => node.textContent ?? '').join('').trim();
+        if (!text || (element as HTMLElement).offsetParent === null || element.closest(':disabled')) continue;
+        const foreground = luminance(parse(getComputedStyle(element).color));
+        const back = luminance(background(element));
+        const ratio = (Math.max(foreground, back) + 0.05) / (Math.min(foreground, back) + 0.05);
+        checked += 1;
+        if (ratio < 4.5) low.push(`${text.slice(0, 40)}: ${ratio.toFixed(2)}`);
+      }
+      const unlabelled = [...document.querySelectorAll('input, button')]
+        .filter((control) => (control as HTMLElement).offsetParent !== null)
+        .filter((control) => control.tagName === 'BUTTON' ? !control.textContent?.trim() : !(control as HTMLInputElement).labels?.length)
+        .map((control) => control.outerHTML.slice(0, 80));
+      return { low, checked, unlabelled };
+    });
+    expect(report.checked).toBeGreaterThan(50);
+    expect(report.low).toEqual([]);
+    expect(report.unlabelled).toEqual([]);
+    // Every service's scopes are a fieldset with a legend.
+    expect(await page.locator('fieldset > legend').count()).toBe(await page.locator('section.service').count());
+  });
+
+  it('sends the person back to the token form when the link has expired', async () => {
+    await gateway.gateway.db.siteToken.updateMany({ where: { siteId: site.siteId, label: 'connect link' }, data: { revokedAt: new Date() } });
+    const fresh = await browser.newContext();
+    try {
+      const other = await fresh.newPage();
+      const created = await gateway.gql('mutation { createConnectLink(ttlSeconds: 60) { url accessToken { id } } }', {}, site.token);
+      await gateway.gateway.db.siteToken.update({ where: { id: created.body.data.createConnectLink.accessToken.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+      await other.goto(created.body.data.createConnectLink.url.replace(publicUrl, gateway.url));
+      await expect.poll(() => other.locator('#alert').textContent()).toContain('expired');
+      expect(await other.locator('#token-form').isVisible()).toBe(true);
+      expect(await other.evaluate(() => sessionStorage.getItem('latchkey.connect.token'))).toBeNull();
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('loaded nothing from outside loopback and broke no CSP rule', () => {
+    expect(traffic.requests.length).toBeGreaterThan(10);
+    expect(nonLoopback(traffic.requests)).toEqual([]);
+    expect(traffic.problems.filter((problem) => /Content Security Policy|Refused to/i.test(problem))).toEqual([]);
+    // The site token never travels in a URL.
+    expect(traffic.requests.filter((url) => url.includes(site.token) || /lk[sfc]_[A-Za-z0-9_-]{43}/.test(url.split('#')[0]!))).toEqual([]);
+  });
+});
