@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { connectService } from './support/connect.js';
+import { connectViaCallback as connectService } from './support/connect.js';
 import { launchBrowser, nonLoopback, recordTraffic, screenshot } from './support/browser.js';
 
 let github: FakeGitHub;

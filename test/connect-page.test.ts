@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { connectService } from './support/connect.js';
+import { connectViaCallback as connectService } from './support/connect.js';
 
 const ORIGIN = 'http://app.test:3000';
 const STRICT_CSP =

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSecrets, withSecrets, LatchkeyFunctionsError } from '../packages/latchkey-functions/index.js';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { freePort, startTestGateway, type TestGateway } from './support/gateway.js';
-import { connectService } from './support/connect.js';
+import { connectViaCallback as connectService } from './support/connect.js';
 
 const ORIGIN = 'http://app.test:3000';
 const MINT = 'mutation ($input: CreateFunctionTokenInput) { createFunctionToken(input: $input) { token accessToken { id } } }';

@@ -11,7 +11,7 @@ import { startAuthorizationServer, DEFAULT_ACCOUNT_ID, ORGANIZATION_ID, type Aut
 import { createTestDatabase, stopSharedPostgres, type TestDatabase } from './support/database.js';
 import { freePort, startTestGateway } from './support/gateway.js';
 import { spawnGateway, type GatewayProcess } from './support/gateway-process.js';
-import { APP_ORIGIN, appRedirectUri, connectService } from './support/connect-service.js';
+import { APP_ORIGIN, appRedirectUri, connectViaFinishAuth as connectService } from './support/connect.js';
 
 const ENCRYPTION_KEY = randomBytes(32).toString('base64');
 const ADMIN_TOKEN = `admin-${randomBytes(16).toString('hex')}`;

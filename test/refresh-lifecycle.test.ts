@@ -6,7 +6,7 @@ import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { startFakeSpotify, type FakeSpotify } from './support/fake-spotify.js';
 import { startAuthorizationServer, type AuthorizationServer } from './support/authorization-server.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { APP_ORIGIN, appRedirectUri, connectService } from './support/connect-service.js';
+import { APP_ORIGIN, appRedirectUri, connectViaFinishAuth as connectService } from './support/connect.js';
 
 const SF_CLIENT_ID = 'latchkey-refresh-test-client';
 const SF_CLIENT_SECRET = 'refresh-test-client-secret-0123456789';

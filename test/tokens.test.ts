@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { startFakeSpotify, type FakeSpotify } from './support/fake-spotify.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { connectService } from './support/connect.js';
+import { connectViaCallback as connectService } from './support/connect.js';
 
 const ORIGIN = 'http://app.test:3000';
 const MINT = `mutation ($input: CreateFunctionTokenInput) {

@@ -14,7 +14,7 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { createLatchkey } from '../src/app.js';
 import { createLogger } from '../src/logger.js';
-import { connectService } from './support/connect.js';
+import { connectViaCallback as connectService } from './support/connect.js';
 
 const ORIGIN = 'http://app.test:3000';
 const CREATE = `mutation ($input: CreateWebhookEndpointInput!) {
