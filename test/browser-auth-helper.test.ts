@@ -146,7 +146,12 @@ describe('login() in a popup', () => {
     await expect.poll(() => opened.isClosed(), { timeout: 5000 }).toBe(true);
     await screenshot(page, 'auth-helper-logged-in');
 
-    const secrets = await getSecrets({ url: gateway.url, token: mintedForPages.at(-1)! });
+    // The page's own token sees the connection but never the provider token...
+    const forPage = await getSecrets({ url: gateway.url, token: mintedForPages.at(-1)! });
+    expect(forPage.github).toMatchObject({ isLoggedIn: true, bearerToken: null, grantedScopes: ['repo'] });
+    // ...which a function, with a function token from the same backend, reads.
+    const minted = await gateway.gql('mutation { createFunctionToken(input: { services: [GITHUB] }) { token } }', undefined, site.token);
+    const secrets = await getSecrets({ url: gateway.url, token: minted.body.data.createFunctionToken.token });
     expect(secrets.github).toMatchObject({ isLoggedIn: true, bearerToken: github.state.lastToken!.accessToken, grantedScopes: ['repo'] });
   });
 

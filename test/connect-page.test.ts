@@ -180,6 +180,19 @@ describe('connect links', () => {
     expect((await gql('{ site { id } }')).body.data.site.id).toBe(site.siteId);
   });
 
+  it('never hands a leaked link a provider token, nor lets it call the provider', async () => {
+    await connectService(gateway, site.token, 'GITHUB', `${ORIGIN}/done`);
+    const token = tokenOf((await gql(LINK, {})).body.data.createConnectLink.url);
+    const state = await gql('{ secrets { github { isLoggedIn bearerToken } } me { serviceMetadata { loggedInServices { bearerToken } } } }', undefined, token);
+    expect(state.body.data.secrets.github).toEqual({ isLoggedIn: true, bearerToken: null });
+    expect(state.body.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+    expect(JSON.stringify(state.body)).not.toMatch(/gh[ou]_/);
+    const passThrough = await gql('{ github { viewer { login } } }', undefined, token);
+    expect(passThrough.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // The site token still reads it.
+    expect((await gql('{ secrets { github { bearerToken } } }')).body.data.secrets.github.bearerToken).toMatch(/^gh[ou]_/);
+  });
+
   it('defaults to 15 minutes and never outlives the token that made it', async () => {
     const first = (await gql(LINK, {})).body.data.createConnectLink;
     const lifetime = new Date(first.expiresAt).getTime() - Date.now();

@@ -113,15 +113,41 @@ describe('connecting GitHub through the gateway callback', () => {
     expect(response.status).toBe(302);
     const exchangesBefore = github.state.codeExchanges;
     const replay = await callback(callbackUrl);
-    expect(replay.status).toBe(400);
-    const page = await replay.text();
-    expect(page).toContain('already used');
-    expect(page).toContain('AUTH_STATE_INVALID');
+    // The attempt is known, so the browser goes back to its returnTo, with the reason.
+    expect(replay.status).toBe(302);
+    const back = new URL(replay.headers.get('location')!);
+    expect(back.searchParams.get('latchkey_status')).toBe('error');
+    expect(back.searchParams.get('error')).toBe('AUTH_STATE_INVALID');
     expect(github.state.codeExchanges).toBe(exchangesBefore);
     const after = (await gql(SECRETS)).body.data.secrets.github;
     expect(after.isLoggedIn).toBe(true);
     expect(after.bearerToken).not.toBe(before);
     expect(after.bearerToken).toBe(github.state.lastToken!.accessToken);
+  });
+
+  it('says on its page why a replayed callback without returnTo was refused', async () => {
+    const started = await startAuth({});
+    const callbackUrl = await browserAuthorize(started.body.data.startAuth.authorizationUrl);
+    expect((await callback(callbackUrl)).status).toBe(200);
+    const replay = await callback(callbackUrl);
+    expect(replay.status).toBe(400);
+    const page = await replay.text();
+    expect(page).toContain('already used');
+    expect(page).toContain('AUTH_STATE_INVALID');
+  });
+
+  it('stores a readable connection when two first connects of a site finish at the same moment', async () => {
+    const fresh = await gateway.createSite('Two tabs', [ORIGIN]);
+    const first = await startAuth({ returnTo: `${ORIGIN}/a` }, fresh.token);
+    const second = await startAuth({ returnTo: `${ORIGIN}/b` }, fresh.token);
+    const landings = await Promise.all([first, second].map((started) => browserAuthorize(started.body.data.startAuth.authorizationUrl)));
+    const responses = await Promise.all(landings.map(callback));
+    for (const response of responses) {
+      expect(new URL(response.headers.get('location')!).searchParams.get('latchkey_status')).toBe('success');
+    }
+    const secret = (await gql(SECRETS, undefined, fresh.token)).body.data.secrets.github;
+    expect(secret.isLoggedIn).toBe(true);
+    expect(github.state.findByAccessToken(secret.bearerToken)?.active).toBe(true);
   });
 
   it('refuses a forged state', async () => {
@@ -152,8 +178,10 @@ describe('connecting GitHub through the gateway callback', () => {
     const callbackUrl = await browserAuthorize(started.body.data.startAuth.authorizationUrl);
     await gateway.gateway.db.authAttempt.update({ where: { id: started.body.data.startAuth.attemptId }, data: { expiresAt: new Date(Date.now() - 1000) } });
     const response = await callback(callbackUrl);
-    expect(response.status).toBe(400);
-    expect(await response.text()).toContain('expired');
+    expect(response.status).toBe(302);
+    const back = new URL(response.headers.get('location')!);
+    expect(back.searchParams.get('error')).toBe('AUTH_STATE_INVALID');
+    expect(back.searchParams.get('attempt')).toBe(started.body.data.startAuth.attemptId);
     const attempt = await gql('query ($id: ID!) { authAttempt(id: $id) { status } }', { id: started.body.data.startAuth.attemptId });
     expect(attempt.body.data.authAttempt.status).toBe('EXPIRED');
   });
@@ -196,6 +224,7 @@ describe('startAuth input checks', () => {
     [{ returnTo: '//evil.example/x' }, 'returnTo'],
     [{ redirectUri: 'https://evil.example/callback' }, 'redirectUri'],
     [{ redirectUri: `${ORIGIN}/cb#fragment` }, 'redirectUri'],
+    [{ redirectUri: `${ORIGIN}/cb?provider=github` }, 'redirectUri'],
     [{ scopes: ['repo user'] }, 'scopes'],
     [{ scopes: ['repo,user'] }, 'scopes'],
   ])('rejects %j', async (input, field) => {
@@ -335,6 +364,23 @@ describe('refresh and sign-out', () => {
     expect(github.state.lastToken!.active).toBe(false);
     const again = await gql('mutation { signOut(service: GITHUB) { isLoggedIn } }');
     expect(again.body.data.signOut.isLoggedIn).toBe(false);
+  });
+
+  it("revokes only this site's token: the same GitHub user connected on another site stays connected", async () => {
+    const other = await gateway.createSite('Neighbour', [ORIGIN]);
+    await connect();
+    const ours = github.state.lastToken!.accessToken;
+    const started = await startAuth({ returnTo: `${ORIGIN}/done` }, other.token);
+    await callback(await browserAuthorize(started.body.data.startAuth.authorizationUrl));
+    const theirs = (await gql(SECRETS, undefined, other.token)).body.data.secrets.github.bearerToken;
+    expect(theirs).not.toBe(ours);
+
+    await gql('mutation { signOut(service: GITHUB) { isLoggedIn } }');
+    expect(github.state.findByAccessToken(ours)!.active).toBe(false);
+    expect(github.state.findByAccessToken(theirs)!.active).toBe(true);
+    const user = await fetch(`${github.url}/user`, { headers: { authorization: `Bearer ${theirs}` } });
+    expect(user.status).toBe(200);
+    expect((await gql(SECRETS, undefined, other.token)).body.data.secrets.github.isLoggedIn).toBe(true);
   });
 });
 

@@ -120,11 +120,11 @@ describe('provider catalog', () => {
     expect(github.endpoints).toEqual({
       authorization: 'https://github.com/login/oauth/authorize',
       token: 'https://github.com/login/oauth/access_token',
-      revocation: 'https://api.github.com/applications/{client_id}/grant',
+      revocation: 'https://api.github.com/applications/{client_id}/token',
       api: 'https://api.github.com',
     });
     expect(github.issuer).toBe('https://github.com');
-    expect(github.revocation).toBe('github-grant');
+    expect(github.revocation).toBe('github-token');
     expect(github.quirks).toMatchObject({
       formEncodedUnlessJsonAccepted: true,
       errorsWithStatus200: true,
@@ -233,14 +233,14 @@ describe('resolveEndpoints', () => {
     const env = {
       LATCHKEY_GITHUB_AUTHORIZATION_URL: 'https://ghe.example.com/login/oauth/authorize',
       LATCHKEY_GITHUB_TOKEN_URL: 'https://ghe.example.com/login/oauth/access_token',
-      LATCHKEY_GITHUB_REVOCATION_URL: 'https://ghe.example.com/api/v3/applications/{client_id}/grant',
+      LATCHKEY_GITHUB_REVOCATION_URL: 'https://ghe.example.com/api/v3/applications/{client_id}/token',
       LATCHKEY_GITHUB_API_URL: 'https://ghe.example.com/api/v3',
       LATCHKEY_SPOTIFY_API_URL: 'https://should-not-apply.example.com',
     };
     expect(resolveEndpoints(github, env)).toEqual({
       authorization: 'https://ghe.example.com/login/oauth/authorize',
       token: 'https://ghe.example.com/login/oauth/access_token',
-      revocation: 'https://ghe.example.com/api/v3/applications/{client_id}/grant',
+      revocation: 'https://ghe.example.com/api/v3/applications/{client_id}/token',
       api: 'https://ghe.example.com/api/v3',
     });
     expect(github.endpoints.api).toBe('https://api.github.com');

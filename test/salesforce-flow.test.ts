@@ -257,10 +257,9 @@ describe('connecting Salesforce through the gateway callback', () => {
     const stored = await storedConnection();
     const tokenRequestsBefore = server.state.tokenRequests;
     const replay = await callback(landing);
-    expect(replay.status).toBe(400);
-    const page = await replay.text();
-    expect(page).toContain('already used');
-    expect(page).toContain('AUTH_STATE_INVALID');
+    // The attempt is known, so the browser goes back to its returnTo, with the reason.
+    expect(backTo(replay).searchParams.get('latchkey_status')).toBe('error');
+    expect(backTo(replay).searchParams.get('error')).toBe('AUTH_STATE_INVALID');
     expect(server.state.tokenRequests).toBe(tokenRequestsBefore);
     expect(await storedConnection()).toEqual(stored);
   });
@@ -272,10 +271,9 @@ describe('connecting Salesforce through the gateway callback', () => {
     const stored = await storedConnection();
     const tokenRequestsBefore = server.state.tokenRequests;
     const response = await callback(landing);
-    expect(response.status).toBe(400);
-    const page = await response.text();
-    expect(page).toContain('expired');
-    expect(page).toContain('AUTH_STATE_INVALID');
+    expect(backTo(response).searchParams.get('latchkey_status')).toBe('error');
+    expect(backTo(response).searchParams.get('error')).toBe('AUTH_STATE_INVALID');
+    expect(backTo(response).searchParams.get('attempt')).toBe(started.attemptId);
     expect(server.state.tokenRequests).toBe(tokenRequestsBefore);
     expect((await gql(ATTEMPT, { id: started.attemptId })).body.data.authAttempt.status).toBe('EXPIRED');
     expect(await storedConnection()).toEqual(stored);
@@ -299,8 +297,7 @@ describe('connecting Salesforce through the gateway callback', () => {
 
     // The attempt is burnt: the genuine callback afterwards is refused too.
     const genuine = await callback(landing);
-    expect(genuine.status).toBe(400);
-    expect(await genuine.text()).toContain('already used');
+    expect(backTo(genuine).searchParams.get('error')).toBe('AUTH_STATE_INVALID');
     expect(server.state.tokenRequests).toBe(tokenRequestsBefore);
   });
 

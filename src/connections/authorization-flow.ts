@@ -127,6 +127,9 @@ export function createAuthorizationFlow(deps: {
     if (input.redirectUri) {
       const url = checkAllowedUrl(input.redirectUri, 'redirectUri', origins);
       if (url.hash) throw badUserInput('redirectUri must not contain a fragment (RFC 6749 §3.1.2).', 'redirectUri');
+      // The token request repeats redirect_uri without its query (openid-client strips it), and
+      // providers compare the two exactly: a query here could never complete.
+      if (url.search) throw badUserInput('redirectUri must not contain a query string; keep any state of your own on your side.', 'redirectUri');
       redirectUri = url.href;
     }
     let scopes: string[];
@@ -179,10 +182,11 @@ export function createAuthorizationFlow(deps: {
       data: { usedAt: now },
     });
     if (count === 1) return;
+    // The attempt itself is known, so the browser can still be sent back to its (checked) returnTo.
     if (attempt.expiresAt <= now) {
-      throw authStateInvalid('This authorization attempt has expired: start a new one with startAuth.');
+      throw new AttemptFailedError(attempt, authStateInvalid('This authorization attempt has expired: start a new one with startAuth.'));
     }
-    throw authStateInvalid('This authorization attempt was already used: start a new one with startAuth.');
+    throw new AttemptFailedError(attempt, authStateInvalid('This authorization attempt was already used: start a new one with startAuth.'));
   }
 
   async function settle(attempt: AttemptRow, status: 'COMPLETED' | 'FAILED', error?: string): Promise<AttemptRow> {
@@ -201,10 +205,20 @@ export function createAuthorizationFlow(deps: {
   }
 
   async function complete(attempt: AttemptRow, parameters: CallbackParameters, state: string): Promise<CompletedAuthorization> {
+    await consume(attempt);
+    try {
+      return await exchangeAndStore(attempt, parameters, state);
+    } catch (error) {
+      if (error instanceof AttemptFailedError) throw error;
+      // Never leave a consumed attempt PENDING: a CLI waiting on it would wait until it expires.
+      await settle(attempt, 'FAILED', 'server_error').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async function exchangeAndStore(attempt: AttemptRow, parameters: CallbackParameters, state: string): Promise<CompletedAuthorization> {
     const service = attempt.service as ServiceName;
     const provider = getProvider(service);
-    await consume(attempt);
-
     if (parameters.error) {
       const code = parameters.error.slice(0, 100);
       const description = parameters.errorDescription?.slice(0, 300);
@@ -321,13 +335,26 @@ export function createAuthorizationFlow(deps: {
     return attempt;
   }
 
+  /** Whether another live connection uses the same account at the provider. */
+  async function sharesProviderAccount(row: ConnectionRow): Promise<boolean> {
+    if (!row.foreignUserId) return false;
+    const others = await db.connection.count({
+      where: { service: row.service, foreignUserId: row.foreignUserId, id: { not: row.id }, status: { not: 'REVOKED' } },
+    });
+    return others > 0;
+  }
+
   async function signOut(siteId: string, service: ServiceName): Promise<void> {
     const row = await deps.store.find(siteOwner(siteId), service);
     if (!row || !row.accessToken) return;
     const provider = getProvider(service);
     let outcome: { revoked: boolean; reason?: string } = { revoked: false, reason: 'not supported' };
     const providerClient = provider.revocation ? await deps.apps.clientFor(siteId, service) : undefined;
-    if (providerClient) {
+    const shared = provider.revocation === 'stripe-deauthorize' && (await sharesProviderAccount(row));
+    if (shared) {
+      // Deauthorizing detaches the Stripe account from the platform, for every site that uses it.
+      outcome = { revoked: false, reason: 'the account is connected to another site as well; only forgotten here' };
+    } else if (providerClient) {
       try {
         outcome = await revokeAtProvider(
           providerClient.config,
@@ -341,7 +368,7 @@ export function createAuthorizationFlow(deps: {
         outcome = { revoked: false, reason: error instanceof Error ? error.name : 'unknown' };
       }
     }
-    await deps.store.forget(row);
+    if (!(await deps.store.forget(row))) return; // reconnected meanwhile: the new tokens stay
     await deps.audit({
       type: 'connection.revoked',
       siteId,

@@ -74,29 +74,40 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
     grantType: ConnectionGrantType = 'AUTHORIZATION_CODE',
   ): Promise<ConnectionRow> {
     const existing = await find(owner, service);
-    const id = existing?.id ?? generateId('conn');
-    const fields = {
-      status: 'ACTIVE' as const,
-      grantType,
-      accessToken: encrypt(id, 'accessToken', tokens.accessToken),
-      refreshToken: tokens.refreshToken ? encrypt(id, 'refreshToken', tokens.refreshToken) : null,
-      tokenType: tokens.tokenType,
-      expiresAt: tokens.expiresAt,
-      grantedScopes: tokens.grantedScopes,
-      providerData: tokens.providerData,
-      foreignUserId: identity?.id ?? null,
-      foreignUserName: identity?.name ?? null,
-      usedTestFlow,
-      lastRefreshedAt: null,
-      refreshFailures: 0,
-      lastError: null,
-      nextRefreshAt: null,
-    };
-    return db.connection.upsert({
-      where: { siteId_service_ownerType_ownerId_accountKey: { ...owner, service } },
-      create: { id, ...owner, service, ...fields },
-      update: { ...fields, version: { increment: 1 } },
-    });
+    if (existing) return writeAuthorized(existing.id);
+    try {
+      return await writeAuthorized(generateId('conn'), true);
+    } catch (error) {
+      // Two first connects raced and the other created the row: the ciphertexts must be bound to
+      // the id the row really has, so write again under that id.
+      if ((error as { code?: string }).code !== 'P2002') throw error;
+      const created = await find(owner, service);
+      if (!created) throw error;
+      return writeAuthorized(created.id);
+    }
+
+    function writeAuthorized(id: string, create = false): Promise<ConnectionRow> {
+      const fields = {
+        status: 'ACTIVE' as const,
+        grantType,
+        accessToken: encrypt(id, 'accessToken', tokens.accessToken),
+        refreshToken: tokens.refreshToken ? encrypt(id, 'refreshToken', tokens.refreshToken) : null,
+        tokenType: tokens.tokenType,
+        expiresAt: tokens.expiresAt,
+        grantedScopes: tokens.grantedScopes,
+        providerData: tokens.providerData,
+        foreignUserId: identity?.id ?? null,
+        foreignUserName: identity?.name ?? null,
+        usedTestFlow,
+        lastRefreshedAt: null,
+        refreshFailures: 0,
+        lastError: null,
+        nextRefreshAt: null,
+      };
+      return create
+        ? db.connection.create({ data: { id, ...owner, service, ...fields } })
+        : db.connection.update({ where: { id }, data: { ...fields, version: { increment: 1 } } });
+    }
   }
 
   /**
@@ -207,9 +218,13 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
   }
 
   /** Forgets the tokens; the row stays as REVOKED so its history and health remain visible. */
-  async function forget(row: ConnectionRow): Promise<ConnectionRow> {
-    return db.connection.update({
-      where: { id: row.id },
+  /**
+   * Forgets the tokens of the version the caller read; false when the row changed meanwhile (a
+   * reconnect that landed during the revocation is kept).
+   */
+  async function forget(row: ConnectionRow): Promise<boolean> {
+    const { count } = await db.connection.updateMany({
+      where: { id: row.id, version: row.version },
       data: {
         status: 'REVOKED',
         accessToken: null,
@@ -220,6 +235,7 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
         version: { increment: 1 },
       },
     });
+    return count === 1;
   }
 
   // In-process listeners told which site's connections a write changed (the connection cache drops them).

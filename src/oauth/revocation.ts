@@ -49,12 +49,12 @@ export async function revokeAtProvider(
         });
         return { revoked: true };
       }
-      case 'github-grant': {
+      case 'github-token': {
         if (!target.accessToken) return { revoked: false, reason: 'no token to revoke' };
         const clientId = encodeURIComponent(app.clientId);
         const url = endpoints.revocation
           ? new URL(endpoints.revocation.replace('{client_id}', clientId))
-          : new URL(`applications/${clientId}/grant`, endpoints.api.endsWith('/') ? endpoints.api : `${endpoints.api}/`);
+          : new URL(`applications/${clientId}/token`, endpoints.api.endsWith('/') ? endpoints.api : `${endpoints.api}/`);
         const response = await fetch(url, {
           method: 'DELETE',
           headers: {

@@ -10,8 +10,8 @@ export default defineProvider({
   endpoints: {
     authorization: 'https://github.com/login/oauth/authorize',
     token: 'https://github.com/login/oauth/access_token',
-    // `{client_id}` is replaced with the app's client id: DELETE /applications/{client_id}/grant.
-    revocation: 'https://api.github.com/applications/{client_id}/grant',
+    // `{client_id}` is replaced with the app's client id: DELETE /applications/{client_id}/token.
+    revocation: 'https://api.github.com/applications/{client_id}/token',
     api: 'https://api.github.com',
   },
   appRegistrationUrl: 'https://github.com/settings/developers',
@@ -20,7 +20,7 @@ export default defineProvider({
   // Supported (S256 only) since July 2025; not required by GitHub.
   pkce: true,
   supportsRefresh: true,
-  revocation: 'github-grant',
+  revocation: 'github-token',
   identity: {
     from: 'api',
     path: '/user',

@@ -39,8 +39,11 @@ export type IdentitySource =
 export type RevocationStyle =
   /** RFC 7009: POST token=…&token_type_hint=… with client authentication. */
   | 'rfc7009'
-  /** GitHub: DELETE /applications/{client_id}/grant with Basic auth and {"access_token": …}. */
-  | 'github-grant'
+  /**
+   * GitHub: DELETE /applications/{client_id}/token with Basic auth and {"access_token": …}. The
+   * token, not the grant: deleting the grant would end the same user's connections on every site.
+   */
+  | 'github-token'
   /** Stripe Connect: POST /oauth/deauthorize with client_id and stripe_user_id, secret key as Bearer. */
   | 'stripe-deauthorize';
 

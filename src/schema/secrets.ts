@@ -1,5 +1,6 @@
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
+import { forbidden } from '../errors.js';
 import { getProvider, providerList } from '../providers/index.js';
 import type { ScopeDefinition } from '../providers/types.js';
 import { grantedScopesOf } from '../connections/connection-store.js';
@@ -31,8 +32,21 @@ function grantedScopes(view: ServiceSecretView): GrantedScopeShape[] | null {
   return grantedScopesOf(view.row).map((scope) => ({ scope, scopeInfo: catalog.find((info) => info.scope === scope) ?? null }));
 }
 
+/**
+ * Tokens minted with canConnect (the browser helper's, connect links) live in browsers: they may see
+ * connection state and connect or disconnect, but never hold a provider's token or act with it.
+ */
+export function assertMayUseProviderTokens(context: GraphQLContext): void {
+  if (context.caller?.kind === 'site' && context.caller.canConnect) {
+    throw forbidden(
+      'This token is browser-facing (canConnect or a connect link): it cannot read bearer tokens or call providers. Use a function token minted by your backend.',
+    );
+  }
+}
+
 function bearerToken(view: ServiceSecretView, context: GraphQLContext): string | null {
   if (!view.row || !isLoggedIn(view)) return null;
+  assertMayUseProviderTokens(context);
   if (view.refreshError) throw view.refreshError;
   return context.services.store.accessTokenOf(view.row);
 }

@@ -6,7 +6,7 @@ import type { ServiceName } from '../providers/types.js';
 import { badUserInput } from '../errors.js';
 import type { UpstreamSession } from '../passthrough/passthrough.js';
 import { usageFor } from '../passthrough/usage.js';
-import { secretsFor } from './secrets.js';
+import { assertMayUseProviderTokens, secretsFor } from './secrets.js';
 
 const sessionsByRequest = new WeakMap<GraphQLContext, Map<ServiceName, UpstreamSession>>();
 
@@ -14,6 +14,7 @@ const sessionsByRequest = new WeakMap<GraphQLContext, Map<ServiceName, UpstreamS
 export function upstream(context: GraphQLContext, service: ServiceName): UpstreamSession {
   const caller = context.caller;
   if (caller?.kind !== 'site') throw new Error('unreachable: guarded by authScopes');
+  assertMayUseProviderTokens(context);
   let sessions = sessionsByRequest.get(context);
   if (!sessions) {
     sessions = new Map();

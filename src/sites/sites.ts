@@ -225,6 +225,8 @@ export function createSites(db: Database, audit: AuditTrail, adminToken: string 
     lookups.delete(row.tokenHash);
     if (row.revokedAt) return row;
     await db.siteToken.updateMany({ where: { id: row.id, revokedAt: null }, data: { revokedAt: new Date() } });
+    // Again after the write: a lookup running meanwhile may have cached the row as it was.
+    lookups.delete(row.tokenHash);
     return db.siteToken.findUniqueOrThrow({ where: { id: row.id } });
   }
 

@@ -267,7 +267,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     env: {
       LATCHKEY_GITHUB_AUTHORIZATION_URL: `${url}/login/oauth/authorize`,
       LATCHKEY_GITHUB_TOKEN_URL: `${url}/login/oauth/access_token`,
-      LATCHKEY_GITHUB_REVOCATION_URL: `${url}/applications/{client_id}/grant`,
+      LATCHKEY_GITHUB_REVOCATION_URL: `${url}/applications/{client_id}/token`,
       LATCHKEY_GITHUB_API_URL: url,
     },
     state,
