@@ -17,7 +17,7 @@ import { useUpstreamUsage } from './passthrough/usage.js';
 import { useBrowserPages } from './http/browser-pages.js';
 import { exampleTabs, GRAPHIQL_HEADERS, renderLocalGraphiQL } from './http/graphiql.js';
 
-const MAX_BODY_BYTES = 256 * 1024;
+export const MAX_BODY_BYTES = 256 * 1024;
 const INTROSPECTION_MAX_DEPTH = 30;
 const CONTRACT_CODES = new Set([
   'UNAUTHENTICATED',

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openDatabase, migrateDatabase, type Database } from './db/database.js';
-import { createLatchkey, type Latchkey } from './app.js';
+import { createLatchkey, MAX_BODY_BYTES, type Latchkey } from './app.js';
 import { createRefreshSweeper } from './connections/refresh-sweeper.js';
 
 export interface RunningGateway extends Latchkey {
@@ -22,7 +22,18 @@ export async function startGateway(config: Config, logger: Logger = createLogger
     intervalSeconds: config.sweepIntervalSeconds,
     lookAheadSeconds: config.sweepLookAheadSeconds,
   });
-  const server = createServer(latchkey.yoga);
+  const server = createServer((request, response) => {
+    // The body limit is enforced from Content-Length before anything is read; a body of unknown
+    // length (chunked) could only be limited after buffering it, so it is refused up front.
+    if (request.method === 'POST' && request.headers['content-length'] === undefined) {
+      response
+        .writeHead(411, { 'content-type': 'application/json; charset=utf-8', connection: 'close' })
+        .end(JSON.stringify({ errors: [{ message: `Send the request body with a Content-Length (at most ${MAX_BODY_BYTES} bytes).`, extensions: { code: 'BAD_USER_INPUT' } }] }));
+      request.resume();
+      return;
+    }
+    void latchkey.yoga(request, response);
+  });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 60_000;

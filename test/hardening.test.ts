@@ -111,6 +111,23 @@ describe('request limits', () => {
     expect(result.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
 
+  it('refuses a body of unknown length (chunked) instead of buffering it', async () => {
+    const { request } = await import('node:http');
+    const url = new URL(gateway.graphqlUrl);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const outgoing = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (incoming) => {
+        let body = '';
+        incoming.on('data', (chunk) => (body += chunk));
+        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, body }));
+      });
+      outgoing.on('error', reject);
+      outgoing.write('{"query":');
+      outgoing.end('"{ services { service } }"}');
+    });
+    expect(answer.status).toBe(411);
+    expect(JSON.parse(answer.body).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+
   it('answers a syntax error with BAD_USER_INPUT', async () => {
     const result = await post(JSON.stringify({ query: '{ secrets { github {' }));
     expect(result.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
