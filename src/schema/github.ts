@@ -249,6 +249,13 @@ const GitHubStateFilterEnum = builder.enumType('GitHubStateFilter', {
   description: 'Which issues or pull requests a list returns.',
   values: ['OPEN', 'CLOSED', 'ALL'] as const,
 });
+
+/** Page-number pagination as GitHub's REST lists offer it, for issues and pull requests alike. */
+const listPageArgs = builder.args((t) => ({
+  first: t.int({ required: true, defaultValue: 30, description: 'Page size, 1 to 100.' }),
+  page: t.int({ required: true, defaultValue: 1, description: 'Page number, from 1.' }),
+  state: t.field({ type: GitHubStateFilterEnum, required: true, defaultValue: 'OPEN' }),
+}));
 const GitHubRepositoryPermissionEnum = builder.enumType('GitHubRepositoryPermission', {
   values: ['ADMIN', 'MAINTAIN', 'WRITE', 'TRIAGE', 'READ'] as const,
 });
@@ -388,11 +395,7 @@ const GitHubRepositoryRef = builder.objectRef<RepositoryJson>('GitHubRepository'
       type: GitHubIssuePageRef,
       nullable: true,
       description: 'One page of issues, newest first (GitHub includes pull requests here).',
-      args: {
-        first: t.arg.int({ required: true, defaultValue: 30, description: 'Page size, 1 to 100.' }),
-        page: t.arg.int({ required: true, defaultValue: 1, description: 'Page number, from 1.' }),
-        state: t.arg({ type: GitHubStateFilterEnum, required: true, defaultValue: 'OPEN' }),
-      },
+      args: listPageArgs,
       resolve: (repository, args, context) => listPage<IssueJson>(context, repository, 'issues', args),
     }),
     issue: t.field({
@@ -409,11 +412,7 @@ const GitHubRepositoryRef = builder.objectRef<RepositoryJson>('GitHubRepository'
       type: GitHubPullRequestPageRef,
       nullable: true,
       description: 'One page of pull requests, newest first.',
-      args: {
-        first: t.arg.int({ required: true, defaultValue: 30, description: 'Page size, 1 to 100.' }),
-        page: t.arg.int({ required: true, defaultValue: 1, description: 'Page number, from 1.' }),
-        state: t.arg({ type: GitHubStateFilterEnum, required: true, defaultValue: 'OPEN' }),
-      },
+      args: listPageArgs,
       resolve: (repository, args, context) => listPage<PullRequestJson>(context, repository, 'pulls', args),
     }),
   }),
