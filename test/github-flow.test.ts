@@ -150,6 +150,24 @@ describe('connecting GitHub through the gateway callback', () => {
     expect(github.state.findByAccessToken(secret.bearerToken)?.active).toBe(true);
   });
 
+  it('checks an iss against the authorization server when the provider sends one', async () => {
+    // No LATCHKEY_GITHUB_ISSUER here: an issuer on the overridden authorization endpoint's origin
+    // (a server mounted below a path) is GitHub's; any other is a mix-up.
+    const mounted = await startAuth({ returnTo: `${ORIGIN}/done` });
+    const mountedUrl = await browserAuthorize(mounted.body.data.startAuth.authorizationUrl);
+    mountedUrl.searchParams.set('iss', `${github.url}/enterprise`);
+    const accepted = await callback(mountedUrl);
+    expect(new URL(accepted.headers.get('location')!).searchParams.get('latchkey_status')).toBe('success');
+
+    const exchanges = github.state.codeExchanges;
+    const foreign = await startAuth({ returnTo: `${ORIGIN}/done` });
+    const foreignUrl = await browserAuthorize(foreign.body.data.startAuth.authorizationUrl);
+    foreignUrl.searchParams.set('iss', 'https://evil.example');
+    const refused = await callback(foreignUrl);
+    expect(new URL(refused.headers.get('location')!).searchParams.get('error')).toBe('AUTH_STATE_INVALID');
+    expect(github.state.codeExchanges).toBe(exchanges);
+  });
+
   it('refuses a forged state', async () => {
     const response = await fetch(`${gateway.url}/oauth/callback/github?code=abc&state=forged-state-value`, { redirect: 'manual' });
     expect(response.status).toBe(400);

@@ -279,6 +279,15 @@ describe('connecting Salesforce through the gateway callback', () => {
     expect(await storedConnection()).toEqual(stored);
   });
 
+  it('holds a configured issuer exactly: another issuer on the same origin is refused too', async () => {
+    const started = await startAuth({ returnTo: `${ORIGIN}/done` });
+    const landing = await browserAuthorize(started.authorizationUrl);
+    const sameOrigin = new URL(landing);
+    sameOrigin.searchParams.set('iss', `${new URL(server.issuer).origin}/realms/other`);
+    const response = await callback(sameOrigin);
+    expect(backTo(response).searchParams.get('error')).toBe('AUTH_STATE_INVALID');
+  });
+
   it('refuses a callback whose iss names another issuer (mix-up), before the code is sent anywhere', async () => {
     const stored = await storedConnection();
     const started = await startAuth({ returnTo: `${ORIGIN}/done` });

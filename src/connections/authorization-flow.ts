@@ -235,7 +235,14 @@ export function createAuthorizationFlow(deps: {
     const callbackUrl = new URL(attempt.redirectUri);
     callbackUrl.searchParams.set('code', parameters.code);
     callbackUrl.searchParams.set('state', state);
-    if (parameters.iss) callbackUrl.searchParams.set('iss', parameters.iss);
+    // iss is checked here rather than by openid-client, which would demand the exact issuer string.
+    if (parameters.iss && !deps.apps.acceptsIssuer(service, parameters.iss)) {
+      return fail(
+        attempt,
+        authStateInvalid(`The authorization response names another issuer (iss): a mix-up attempt, or LATCHKEY_${service}_ISSUER is wrong. Start a new attempt.`),
+        'invalid_issuer',
+      );
+    }
     const requestedScopes = Array.isArray(attempt.scopes) ? (attempt.scopes as string[]) : [];
 
     let tokens;

@@ -131,11 +131,29 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
     }));
   }
 
+  /**
+   * Whether a callback's `iss` (RFC 9207) names this service's authorization server. Without a
+   * configured LATCHKEY_<SERVICE>_ISSUER, any issuer on the authorization endpoint's origin is
+   * accepted: servers mounted below a path name themselves with it (…/realms/x, …/oidc), and the
+   * per-service callback path and the attempt-bound state already keep other services apart.
+   */
+  function acceptsIssuer(service: ServiceName, iss: string): boolean {
+    const provider = getProvider(service);
+    const endpoints = endpointsFor(service);
+    if (iss === issuerFor(provider, endpoints, config.env)) return true;
+    if (config.env[`LATCHKEY_${service}_ISSUER`]) return false;
+    try {
+      return new URL(iss).origin === new URL(endpoints.authorization).origin;
+    } catch {
+      return false;
+    }
+  }
+
   function hasGatewayApp(service: ServiceName): boolean {
     return gatewayApp(service) !== undefined;
   }
 
-  return { endpointsFor, clientFor, requireClient, setSiteCredentials, removeSiteCredentials, listSiteCredentials, hasGatewayApp };
+  return { endpointsFor, acceptsIssuer, clientFor, requireClient, setSiteCredentials, removeSiteCredentials, listSiteCredentials, hasGatewayApp };
 }
 
 export type ProviderApps = ReturnType<typeof createProviderApps>;
