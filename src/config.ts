@@ -38,6 +38,7 @@ const environmentSchema = z.object({
   LATCHKEY_MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(50).default(15),
   LATCHKEY_MAX_QUERY_TOKENS: z.coerce.number().int().min(100).max(100_000).default(2000),
   LATCHKEY_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  LATCHKEY_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   LATCHKEY_SWEEP_LOOKAHEAD_SECONDS: z.coerce.number().int().min(0).max(86_400).default(120),
   LATCHKEY_FORCED_REFRESH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   LATCHKEY_TEST_CRASH_AFTER_REFRESH_RESPONSE: z.stringbool().default(false),
@@ -75,6 +76,8 @@ export interface Config {
   maxQueryTokens: number;
   /** How often the refresh sweeper looks for connections nearing expiry; 0 disables it. */
   sweepIntervalSeconds: number;
+  /** Audit events older than this are deleted (authorization attempts after a day, settled webhook deliveries after 30). */
+  auditRetentionDays: number;
   /** The sweeper refreshes a connection this long before it enters its provider's refresh buffer. */
   sweepLookAheadSeconds: number;
   /** A connection is force-refreshed (after a 401 from its provider) at most once per this many seconds. */
@@ -170,6 +173,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     maxQueryDepth: values.LATCHKEY_MAX_QUERY_DEPTH,
     maxQueryTokens: values.LATCHKEY_MAX_QUERY_TOKENS,
     sweepIntervalSeconds: values.LATCHKEY_SWEEP_INTERVAL_SECONDS,
+    auditRetentionDays: values.LATCHKEY_AUDIT_RETENTION_DAYS,
     sweepLookAheadSeconds: values.LATCHKEY_SWEEP_LOOKAHEAD_SECONDS,
     forcedRefreshIntervalSeconds: values.LATCHKEY_FORCED_REFRESH_INTERVAL_SECONDS,
     testCrashAfterRefreshResponse: !production && values.LATCHKEY_TEST_CRASH_AFTER_REFRESH_RESPONSE,

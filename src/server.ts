@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openDatabase, migrateDatabase, type Database } from './db/database.js';
 import { createLatchkey, MAX_BODY_BYTES, type Latchkey } from './app.js';
+import { defaultRetention, startRetention } from './retention.js';
 import { createRefreshSweeper } from './connections/refresh-sweeper.js';
 
 export interface RunningGateway extends Latchkey {
@@ -46,12 +47,14 @@ export async function startGateway(config: Config, logger: Logger = createLogger
   const url = `http://${host}:${port}`;
   latchkey.services.webhooks.worker.start();
   sweeper.start();
+  const stopRetention = startRetention(db, logger, { ...defaultRetention, auditDays: config.auditRetentionDays });
   return {
     ...latchkey,
     server,
     url,
     db,
     async close() {
+      stopRetention();
       await sweeper.stop();
       await latchkey.services.webhooks.worker.stop();
       await new Promise<void>((resolve) => {
