@@ -1,5 +1,5 @@
 import { builder } from '../builder.js';
-import type { GraphQLContext } from '../context.js';
+import { siteIdOf } from '../context.js';
 import { attemptStatus, MAX_WAIT_SECONDS, type AttemptRow } from '../connections/authorization-flow.js';
 import { ServiceEnum } from './services.js';
 import { ServiceSecretRef, secretsFor } from './secrets.js';
@@ -56,10 +56,6 @@ const FinishAuthInput = builder.inputType('FinishAuthInput', {
   }),
 });
 
-function siteIdOf(context: GraphQLContext): string {
-  if (context.caller?.kind !== 'site') throw new Error('unreachable: guarded by authScopes');
-  return context.caller.siteId;
-}
 
 builder.queryField('authAttempt', (t) =>
   t.prismaField({

@@ -1,4 +1,5 @@
 import { builder } from '../builder.js';
+import { siteIdOf } from '../context.js';
 import { connectWithClientCredentials } from '../connections/client-credentials.js';
 import type { ClientCredentialsParameter } from '../providers/types.js';
 import { ServiceEnum, ServiceInfoRef } from './services.js';
@@ -54,7 +55,7 @@ builder.mutationField('connectClientCredentials', (t) =>
       "Connect the site to a service as the OAuth app itself (client credentials grant, no user). The token is asked for again whenever it is about to expire. Replaces the site's existing connection to the service.",
     args: { input: t.arg({ type: ConnectClientCredentialsInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const siteId = context.caller?.kind === 'site' ? context.caller.siteId : '';
+      const siteId = siteIdOf(context);
       const row = await connectWithClientCredentials(context.services, siteId, input);
       return { service: input.service, row, refreshError: null };
     },

@@ -1,5 +1,5 @@
 import { builder } from '../builder.js';
-import type { GraphQLContext } from '../context.js';
+import { siteCallerOf, type GraphQLContext } from '../context.js';
 import { forbidden } from '../errors.js';
 import { getProvider, providerList } from '../providers/index.js';
 import type { ScopeDefinition } from '../providers/types.js';
@@ -134,8 +134,7 @@ const viewsByRequest = new WeakMap<GraphQLContext, SecretsView>();
 
 /** One view per request, so `secrets` and `me` in one query share a single read. */
 export function secretsFor(context: GraphQLContext): SecretsView {
-  const caller = context.caller;
-  if (caller?.kind !== 'site') throw new Error('unreachable: guarded by authScopes');
+  const caller = siteCallerOf(context);
   let view = viewsByRequest.get(context);
   if (!view) {
     view = createSecretsView(context.services, caller.siteId, caller.services);

@@ -1,4 +1,5 @@
 import { builder } from '../builder.js';
+import { siteIdOf } from '../context.js';
 import { allowedOriginsOf } from '../connections/authorization-flow.js';
 import type { ServiceCredentialSummary } from '../oauth/provider-apps.js';
 import { ServiceEnum } from './services.js';
@@ -53,14 +54,14 @@ builder.queryFields((t) => ({
     authScopes: { site: true },
     description: "The caller's site.",
     resolve: (query, _root, _args, context) =>
-      context.db.site.findUniqueOrThrow({ ...query, where: { id: context.caller?.kind === 'site' ? context.caller.siteId : '' } }),
+      context.db.site.findUniqueOrThrow({ ...query, where: { id: siteIdOf(context) } }),
   }),
   serviceCredentials: t.field({
     type: [ServiceCredentialRef],
     authScopes: { siteOwner: true },
     description: "The site's own OAuth apps (secrets never shown).",
     resolve: (_root, _args, context) =>
-      context.services.apps.listSiteCredentials(context.caller?.kind === 'site' ? context.caller.siteId : ''),
+      context.services.apps.listSiteCredentials(siteIdOf(context)),
   }),
 }));
 
@@ -78,7 +79,7 @@ builder.mutationFields((t) => ({
     description: "Use the site's own OAuth app for a service instead of the gateway-wide one.",
     args: { input: t.arg({ type: SetServiceCredentialsInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const siteId = context.caller?.kind === 'site' ? context.caller.siteId : '';
+      const siteId = siteIdOf(context);
       const saved = await context.services.apps.setSiteCredentials(siteId, input.service, input.clientId, input.clientSecret);
       await context.services.audit({ type: 'credentials.updated', siteId, service: input.service });
       return saved;
@@ -89,7 +90,7 @@ builder.mutationFields((t) => ({
     description: "Go back to the gateway-wide OAuth app for a service.",
     args: { service: t.arg({ type: ServiceEnum, required: true }) },
     resolve: (_root, { service }, context) =>
-      context.services.apps.removeSiteCredentials(context.caller?.kind === 'site' ? context.caller.siteId : '', service),
+      context.services.apps.removeSiteCredentials(siteIdOf(context), service),
   }),
 }));
 

@@ -1,5 +1,5 @@
 import { builder } from '../builder.js';
-import type { GraphQLContext } from '../context.js';
+import { siteCallerOf } from '../context.js';
 import { canConnectOf, DEFAULT_FUNCTION_TOKEN_TTL_SECONDS, MAX_FUNCTION_TOKEN_TTL_SECONDS, servicesOf, type AccessTokenRow } from '../sites/sites.js';
 import { createConnectLink, DEFAULT_CONNECT_LINK_TTL_SECONDS, MAX_CONNECT_LINK_TTL_SECONDS } from '../sites/connect-links.js';
 import { ServiceEnum } from './services.js';
@@ -70,10 +70,6 @@ const RotateSiteTokenPayload = builder
     }),
   });
 
-function siteCaller(context: GraphQLContext) {
-  if (context.caller?.kind !== 'site') throw new Error('unreachable: guarded by authScopes');
-  return context.caller;
-}
 
 builder.queryField('accessTokens', (t) =>
   t.field({
@@ -81,7 +77,7 @@ builder.queryField('accessTokens', (t) =>
     authScopes: { siteOwner: true },
     description: "The site's tokens, newest first, without their secret. includeRevoked also lists revoked and expired ones.",
     args: { includeRevoked: t.arg.boolean({ required: false, defaultValue: false }) },
-    resolve: (_root, args, context) => context.services.sites.list(siteCaller(context).siteId, args.includeRevoked ?? false),
+    resolve: (_root, args, context) => context.services.sites.list(siteCallerOf(context).siteId, args.includeRevoked ?? false),
   }),
 );
 
@@ -91,14 +87,14 @@ builder.mutationFields((t) => ({
     authScopes: { siteOwner: true },
     description: 'Mint a short-lived token for a function: it reads secrets of the chosen services only, and expires.',
     args: { input: t.arg({ type: CreateFunctionTokenInput, required: false }) },
-    resolve: (_root, { input }, context) => context.services.sites.createFunctionToken(siteCaller(context).siteId, input ?? {}),
+    resolve: (_root, { input }, context) => context.services.sites.createFunctionToken(siteCallerOf(context).siteId, input ?? {}),
   }),
   revokeAccessToken: t.field({
     type: AccessTokenRef,
     authScopes: { siteOwner: true },
     description: 'Revoke a site or function token of the site. It stops working at once on this instance, within LATCHKEY_TOKEN_CACHE_MS on others.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, context) => context.services.sites.revoke(siteCaller(context).siteId, String(id)),
+    resolve: (_root, { id }, context) => context.services.sites.revoke(siteCallerOf(context).siteId, String(id)),
   }),
   rotateSiteToken: t.field({
     type: RotateSiteTokenPayload,
@@ -106,7 +102,7 @@ builder.mutationFields((t) => ({
     description: 'Make a new site token and revoke `id` (default: the calling token), in one step.',
     args: { id: t.arg.id({ required: false }) },
     resolve: (_root, { id }, context) => {
-      const caller = siteCaller(context);
+      const caller = siteCallerOf(context);
       return context.services.sites.rotateSiteToken(caller.siteId, id ? String(id) : caller.tokenId);
     },
   }),
@@ -135,6 +131,6 @@ builder.mutationField('createConnectLink', (t) =>
     description: `A link to the connect page that works for ttlSeconds (default ${DEFAULT_CONNECT_LINK_TTL_SECONDS}, at most ${MAX_CONNECT_LINK_TTL_SECONDS}), never longer than the calling token.`,
     args: { ttlSeconds: t.arg.int({ required: false, defaultValue: DEFAULT_CONNECT_LINK_TTL_SECONDS }) },
     resolve: (_root, args, context) =>
-      createConnectLink(context.services.db, context.services.config.publicUrl, siteCaller(context), args.ttlSeconds ?? DEFAULT_CONNECT_LINK_TTL_SECONDS),
+      createConnectLink(context.services.db, context.services.config.publicUrl, siteCallerOf(context), args.ttlSeconds ?? DEFAULT_CONNECT_LINK_TTL_SECONDS),
   }),
 );

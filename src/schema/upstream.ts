@@ -1,7 +1,7 @@
 // Shared by the pass-through namespaces (github.ts, spotify.ts): one upstream session per request
 // and service, on the caller's own connection, and argument checks that answer BAD_USER_INPUT.
 import type { z } from 'zod';
-import type { GraphQLContext } from '../context.js';
+import { siteCallerOf, type GraphQLContext } from '../context.js';
 import type { ServiceName } from '../providers/types.js';
 import { badUserInput } from '../errors.js';
 import type { UpstreamSession } from '../passthrough/passthrough.js';
@@ -12,8 +12,7 @@ const sessionsByRequest = new WeakMap<GraphQLContext, Map<ServiceName, UpstreamS
 
 /** The caller's session with a provider's API for this request (the connection is read lazily). */
 export function upstream(context: GraphQLContext, service: ServiceName): UpstreamSession {
-  const caller = context.caller;
-  if (caller?.kind !== 'site') throw new Error('unreachable: guarded by authScopes');
+  const caller = siteCallerOf(context);
   assertMayUseProviderTokens(context);
   let sessions = sessionsByRequest.get(context);
   if (!sessions) {

@@ -1,5 +1,5 @@
 import { builder } from '../builder.js';
-import type { GraphQLContext } from '../context.js';
+import { siteIdOf } from '../context.js';
 import { eventsOf, isWebhookEventType, type WebhookEventType } from '../webhooks/events.js';
 import { DEFAULT_LISTED_DELIVERIES, type WebhookEndpointRow } from '../webhooks/webhooks.js';
 
@@ -73,10 +73,6 @@ const CreateWebhookEndpointPayload = builder
     }),
   });
 
-function siteIdOf(context: GraphQLContext): string {
-  if (context.caller?.kind !== 'site') throw new Error('unreachable: guarded by authScopes');
-  return context.caller.siteId;
-}
 
 builder.queryFields((t) => ({
   webhookEndpoints: t.field({
