@@ -511,55 +511,51 @@ const addCommentArgs = repositoryRef.extend({
 
 const GitHubMutationRef = builder.objectRef<UpstreamSession>('GitHubMutation').implement({
   description: "Writes to GitHub with the site's stored connection (they need the public_repo or repo scope). Fields of one operation run in parallel: send dependent writes in separate operations.",
-  fields: (t) => ({
-    createIssue: t.field({
-      type: GitHubIssueRef,
-      nullable: true,
-      args: { input: t.arg({ type: GitHubCreateIssueInput, required: true }) },
-      resolve: async (session, { input }) => {
-        const issue = validate(createIssueArgs, input);
-        const body: Record<string, unknown> = { title: issue.title };
-        if (issue.body) body.body = issue.body;
-        if (issue.labels?.length) body.labels = issue.labels;
-        const created = await session.send<IssueJson>('POST', apiPath`/repos/${issue.owner}/${issue.name}/issues`, { body, scopes: WRITE_SCOPES });
-        return created.data;
-      },
-    }),
-    addComment: t.field({
-      type: GitHubCommentRef,
-      nullable: true,
-      description: 'Comments on an issue or pull request.',
-      args: { input: t.arg({ type: GitHubAddCommentInput, required: true }) },
-      resolve: async (session, { input }) => {
-        const comment = validate(addCommentArgs, input);
-        const created = await session.send<CommentJson>('POST', apiPath`/repos/${comment.owner}/${comment.name}/issues/${comment.number}/comments`, {
-          body: { body: comment.body },
-          scopes: WRITE_SCOPES,
-        });
-        return created.data;
-      },
-    }),
-    addStar: t.field({
-      type: GitHubStarPayloadRef,
-      nullable: true,
-      args: { input: t.arg({ type: GitHubStarInput, required: true }) },
-      resolve: async (session, { input }) => {
-        const ref = validate(repositoryRef, input);
-        await session.send('PUT', apiPath`/user/starred/${ref.owner}/${ref.name}`, { scopes: WRITE_SCOPES });
-        return { ...ref, starred: true };
-      },
-    }),
-    removeStar: t.field({
-      type: GitHubStarPayloadRef,
-      nullable: true,
-      args: { input: t.arg({ type: GitHubStarInput, required: true }) },
-      resolve: async (session, { input }) => {
-        const ref = validate(repositoryRef, input);
-        await session.send('DELETE', apiPath`/user/starred/${ref.owner}/${ref.name}`, { scopes: WRITE_SCOPES });
-        return { ...ref, starred: false };
-      },
-    }),
-  }),
+  fields: (t) => {
+    /** PUT or DELETE /user/starred/{owner}/{repo}: the same call but for its method. */
+    const star = (starred: boolean) =>
+      t.field({
+        type: GitHubStarPayloadRef,
+        nullable: true,
+        args: { input: t.arg({ type: GitHubStarInput, required: true }) },
+        resolve: async (session, { input }) => {
+          const ref = validate(repositoryRef, input);
+          await session.send(starred ? 'PUT' : 'DELETE', apiPath`/user/starred/${ref.owner}/${ref.name}`, { scopes: WRITE_SCOPES });
+          return { ...ref, starred };
+        },
+      });
+    return {
+      createIssue: t.field({
+        type: GitHubIssueRef,
+        nullable: true,
+        args: { input: t.arg({ type: GitHubCreateIssueInput, required: true }) },
+        resolve: async (session, { input }) => {
+          const issue = validate(createIssueArgs, input);
+          const body: Record<string, unknown> = { title: issue.title };
+          if (issue.body) body.body = issue.body;
+          if (issue.labels?.length) body.labels = issue.labels;
+          const created = await session.send<IssueJson>('POST', apiPath`/repos/${issue.owner}/${issue.name}/issues`, { body, scopes: WRITE_SCOPES });
+          return created.data;
+        },
+      }),
+      addComment: t.field({
+        type: GitHubCommentRef,
+        nullable: true,
+        description: 'Comments on an issue or pull request.',
+        args: { input: t.arg({ type: GitHubAddCommentInput, required: true }) },
+        resolve: async (session, { input }) => {
+          const comment = validate(addCommentArgs, input);
+          const created = await session.send<CommentJson>('POST', apiPath`/repos/${comment.owner}/${comment.name}/issues/${comment.number}/comments`, {
+            body: { body: comment.body },
+            scopes: WRITE_SCOPES,
+          });
+          return created.data;
+        },
+      }),
+      addStar: star(true),
+      removeStar: star(false),
+    };
+  },
 });
 
 builder.mutationField('github', (t) =>
