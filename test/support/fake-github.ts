@@ -15,6 +15,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
+import { FakeTokenLedger } from './fake-token-ledger.js';
 
 const ACCESS_TOKEN_LIFETIME_SECONDS = 28_800;
 const REFRESH_TOKEN_LIFETIME_SECONDS = 15_897_600;
@@ -91,7 +92,7 @@ interface IssuedCode {
   used: boolean;
 }
 
-export class FakeGitHubState {
+export class FakeGitHubState extends FakeTokenLedger<FakeGitHubToken, TokenFault> {
   authorizeRequests = 0;
   /** Every POST to /login/oauth/access_token, whatever its grant or outcome. */
   tokenRequests = 0;
@@ -99,15 +100,12 @@ export class FakeGitHubState {
   refreshRequests = 0;
   userRequests = 0;
   revocationRequests = 0;
-  /** Every access token issued, oldest first. */
-  readonly issuedTokens: FakeGitHubToken[] = [];
   readonly tokenRequestLog: FakeTokenRequestRecord[] = [];
   denyAuthorization: boolean;
   expiringTokens: boolean;
   user: FakeGitHubUser;
 
   /** @internal */ readonly codes = new Map<string, IssuedCode>();
-  /** @internal */ readonly faults: TokenFault[] = [];
   /** @internal */ readonly rateLimitUsed = new Map<string, number>();
 
   /** Token-authenticated REST API requests (GET /user and the pass-through paths), whatever their outcome. */
@@ -127,6 +125,7 @@ export class FakeGitHubState {
   /** @internal */ readonly apiFaults: ApiFault[] = [];
 
   constructor(options: FakeGitHubOptions) {
+    super();
     this.denyAuthorization = options.denyAuthorization ?? false;
     this.expiringTokens = options.expiringTokens ?? true;
     this.user = { ...defaultUser(), ...options.user } as FakeGitHubUser;
@@ -163,67 +162,9 @@ export class FakeGitHubState {
     this.apiFaults.push({ kind: 'redirect', location, status });
   }
 
-  get lastToken(): FakeGitHubToken | undefined {
-    return this.issuedTokens.at(-1);
-  }
-
-  /** The next token request answers `status` (default 500) with an HTML error page. */
-  failNextTokenRequest(status = 500): void {
-    this.faults.push({ kind: 'status', status });
-  }
-
-  /** The next token request is never answered (until `close()`), for timeout tests. */
-  hangNextTokenRequest(): void {
-    this.faults.push({ kind: 'hang' });
-  }
-
   /** The next token request answers this OAuth error, GitHub-style (HTTP 200 with an error body). */
   errorNextTokenRequest(error: string, description = 'The request failed.'): void {
     this.faults.push({ kind: 'error', error, description });
-  }
-
-  /** The access token stops working: GET /user answers 401 Bad credentials. */
-  expireAccessToken(accessToken: string): void {
-    const token = this.findByAccessToken(accessToken);
-    if (token) {
-      token.expiresAt = Date.now() - 1;
-    }
-  }
-
-  /** The access token is revoked: GitHub answers 401 Bad credentials as for an expired one. */
-  invalidateAccessToken(accessToken: string): void {
-    const token = this.findByAccessToken(accessToken);
-    if (token) {
-      token.active = false;
-    }
-  }
-
-  expireAllAccessTokens(): void {
-    for (const token of this.issuedTokens) {
-      token.expiresAt = Date.now() - 1;
-    }
-  }
-
-  /** Refreshing with this refresh token answers bad_refresh_token. */
-  invalidateRefreshToken(refreshToken: string): void {
-    const token = this.findByRefreshToken(refreshToken);
-    if (token) {
-      token.refreshActive = false;
-    }
-  }
-
-  invalidateAllRefreshTokens(): void {
-    for (const token of this.issuedTokens) {
-      token.refreshActive = false;
-    }
-  }
-
-  findByAccessToken(accessToken: string): FakeGitHubToken | undefined {
-    return this.issuedTokens.find((token) => token.accessToken === accessToken);
-  }
-
-  findByRefreshToken(refreshToken: string): FakeGitHubToken | undefined {
-    return this.issuedTokens.find((token) => token.refreshToken === refreshToken);
   }
 }
 

@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 import spotify from '../../src/providers/spotify.js';
+import { FakeTokenLedger } from './fake-token-ledger.js';
 
 const ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
 const CODE_LIFETIME_MS = 10 * 60 * 1000;
@@ -82,7 +83,7 @@ interface IssuedCode {
   used: boolean;
 }
 
-export class FakeSpotifyState {
+export class FakeSpotifyState extends FakeTokenLedger<FakeSpotifyToken, TokenFault> {
   authorizeRequests = 0;
   /** Every POST to /api/token, whatever its grant or outcome. */
   tokenRequests = 0;
@@ -90,7 +91,6 @@ export class FakeSpotifyState {
   refreshRequests = 0;
   clientCredentialsRequests = 0;
   meRequests = 0;
-  readonly issuedTokens: FakeSpotifyToken[] = [];
   readonly tokenRequestLog: FakeTokenRequestRecord[] = [];
   denyAuthorization: boolean;
   omitRefreshTokenOnRefresh: boolean;
@@ -98,9 +98,9 @@ export class FakeSpotifyState {
   user: FakeSpotifyUser;
 
   /** @internal */ readonly codes = new Map<string, IssuedCode>();
-  /** @internal */ readonly faults: TokenFault[] = [];
 
   constructor(options: FakeSpotifyOptions) {
+    super();
     this.denyAuthorization = options.denyAuthorization ?? false;
     this.omitRefreshTokenOnRefresh = options.omitRefreshTokenOnRefresh ?? true;
     this.rotateRefreshTokens = options.rotateRefreshTokens ?? false;
@@ -138,68 +138,9 @@ export class FakeSpotifyState {
     this.apiFaults.push({ kind: 'hang' });
   }
 
-  get lastToken(): FakeSpotifyToken | undefined {
-    return this.issuedTokens.at(-1);
-  }
-
-  /** The next token request answers `status` (default 500) with Spotify's HTML error page. */
-  failNextTokenRequest(status = 500): void {
-    this.faults.push({ kind: 'status', status });
-  }
-
-  /** The next token request is never answered (until `close()`), for timeout tests. */
-  hangNextTokenRequest(): void {
-    this.faults.push({ kind: 'hang' });
-  }
-
   /** The next token request answers this OAuth error as JSON with `status` (default 400). */
   errorNextTokenRequest(error: string, description = 'The request failed.', status = 400): void {
     this.faults.push({ kind: 'error', status, error, description });
-  }
-
-  /** The access token stops working: GET /v1/me answers 401 "The access token expired". */
-  expireAccessToken(accessToken: string): void {
-    const token = this.findByAccessToken(accessToken);
-    if (token) {
-      token.expiresAt = Date.now() - 1;
-    }
-  }
-
-  /** The access token is no longer recognised: GET /v1/me answers 401 "Invalid access token". */
-  invalidateAccessToken(accessToken: string): void {
-    const token = this.findByAccessToken(accessToken);
-    if (token) {
-      token.active = false;
-    }
-  }
-
-  expireAllAccessTokens(): void {
-    for (const token of this.issuedTokens) {
-      token.expiresAt = Date.now() - 1;
-    }
-  }
-
-  /** Refreshing with this refresh token answers 400 invalid_grant "Refresh token revoked". */
-  invalidateRefreshToken(refreshToken: string): void {
-    for (const token of this.issuedTokens.filter((candidate) => candidate.refreshToken === refreshToken)) {
-      token.refreshActive = false;
-    }
-  }
-
-  invalidateAllRefreshTokens(): void {
-    for (const token of this.issuedTokens) {
-      token.refreshActive = false;
-    }
-  }
-
-  findByAccessToken(accessToken: string): FakeSpotifyToken | undefined {
-    return this.issuedTokens.find((token) => token.accessToken === accessToken);
-  }
-
-  /** The newest token record carrying this refresh token (kept refresh tokens span several records). */
-  findByRefreshToken(refreshToken: string): FakeSpotifyToken | undefined {
-    if (!refreshToken) return undefined;
-    return this.issuedTokens.findLast((token) => token.refreshToken === refreshToken);
   }
 }
 

@@ -1,0 +1,67 @@
+// What both provider fakes keep about the tokens they issued, and the test controls over them:
+// which tokens exist, expiring or invalidating them, and faults queued for the token endpoint.
+
+export interface LedgerToken {
+  accessToken: string;
+  refreshToken?: string;
+  expiresAt?: number;
+  active: boolean;
+  refreshActive: boolean;
+}
+
+export type BaseTokenFault = { kind: 'status'; status: number } | { kind: 'hang' };
+
+export class FakeTokenLedger<Token extends LedgerToken, Fault extends { kind: string }> {
+  /** Every token issued, oldest first. */
+  readonly issuedTokens: Token[] = [];
+  /** @internal */ readonly faults: Array<BaseTokenFault | Fault> = [];
+
+  get lastToken(): Token | undefined {
+    return this.issuedTokens.at(-1);
+  }
+
+  /** The next token request answers `status` (default 500) with the provider's HTML error page. */
+  failNextTokenRequest(status = 500): void {
+    this.faults.push({ kind: 'status', status });
+  }
+
+  /** The next token request is never answered (until `close()`), for timeout tests. */
+  hangNextTokenRequest(): void {
+    this.faults.push({ kind: 'hang' });
+  }
+
+  /** The access token stops working: the API answers 401 as for an expired token. */
+  expireAccessToken(accessToken: string): void {
+    const token = this.findByAccessToken(accessToken);
+    if (token) token.expiresAt = Date.now() - 1;
+  }
+
+  /** The access token is no longer recognised (revoked): the API answers 401. */
+  invalidateAccessToken(accessToken: string): void {
+    const token = this.findByAccessToken(accessToken);
+    if (token) token.active = false;
+  }
+
+  expireAllAccessTokens(): void {
+    for (const token of this.issuedTokens) token.expiresAt = Date.now() - 1;
+  }
+
+  /** Refreshing with this refresh token is refused (every record carrying it: kept refresh tokens span several). */
+  invalidateRefreshToken(refreshToken: string): void {
+    for (const token of this.issuedTokens) if (token.refreshToken === refreshToken) token.refreshActive = false;
+  }
+
+  invalidateAllRefreshTokens(): void {
+    for (const token of this.issuedTokens) token.refreshActive = false;
+  }
+
+  findByAccessToken(accessToken: string): Token | undefined {
+    return this.issuedTokens.find((token) => token.accessToken === accessToken);
+  }
+
+  /** The newest record carrying this refresh token. */
+  findByRefreshToken(refreshToken: string): Token | undefined {
+    if (!refreshToken) return undefined;
+    return this.issuedTokens.findLast((token) => token.refreshToken === refreshToken);
+  }
+}
