@@ -46,6 +46,8 @@ const environmentSchema = z.object({
   LATCHKEY_CONNECTION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   LATCHKEY_RATE_LIMIT_MAX_WAIT_SECONDS: z.coerce.number().min(0).max(60).default(5),
   LATCHKEY_UPSTREAM_CACHE_MB: z.coerce.number().min(0).max(4096).default(32),
+  LATCHKEY_CUSTOM_SERVICE_ALLOW_LOOPBACK: z.stringbool().optional(),
+  LATCHKEY_CUSTOM_SERVICE_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
   LATCHKEY_WEBHOOK_ALLOW_HTTP: z.stringbool().default(false),
   LATCHKEY_WEBHOOK_ALLOW_LOOPBACK: z.stringbool().optional(),
   LATCHKEY_WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
@@ -92,6 +94,14 @@ export interface Config {
   rateLimitMaxWaitSeconds: number;
   /** Memory for pass-through GET responses kept with their ETag for conditional requests; 0 disables. */
   upstreamCacheMb: number;
+  /** Where a site's custom OAuth services may point (discovery and endpoints); plain http:// only for loopback hosts. */
+  customServices: {
+    allowHttp: false;
+    /** Loopback hosts (default: yes outside production). */
+    allowLoopback: boolean;
+    /** Private, link-local, unique-local and other non-public addresses (an on-premises identity server). */
+    allowPrivateNetworks: boolean;
+  };
   webhooks: {
     /** Plain http:// webhook URLs for any host (otherwise only for loopback hosts). */
     allowHttp: boolean;
@@ -181,6 +191,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     connectionCacheMs: values.LATCHKEY_CONNECTION_CACHE_MS,
     rateLimitMaxWaitSeconds: values.LATCHKEY_RATE_LIMIT_MAX_WAIT_SECONDS,
     upstreamCacheMb: values.LATCHKEY_UPSTREAM_CACHE_MB,
+    customServices: {
+      allowHttp: false,
+      allowLoopback: values.LATCHKEY_CUSTOM_SERVICE_ALLOW_LOOPBACK ?? !production,
+      allowPrivateNetworks: values.LATCHKEY_CUSTOM_SERVICE_ALLOW_PRIVATE_NETWORKS,
+    },
     webhooks: {
       allowHttp: values.LATCHKEY_WEBHOOK_ALLOW_HTTP,
       allowLoopback: values.LATCHKEY_WEBHOOK_ALLOW_LOOPBACK ?? !production,
