@@ -20,6 +20,7 @@ CREATE TABLE "new_CustomService" (
     "pkce" BOOLEAN NOT NULL DEFAULT true,
     "authorizationParams" JSONB,
     "supportsClientCredentials" BOOLEAN NOT NULL DEFAULT false,
+    "requireIss" BOOLEAN NOT NULL DEFAULT false,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL,
     CONSTRAINT "CustomService_siteId_fkey" FOREIGN KEY ("siteId") REFERENCES "Site" ("id") ON DELETE CASCADE ON UPDATE CASCADE
