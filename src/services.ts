@@ -6,6 +6,7 @@ import { createKeyring } from './crypto/token-cipher.js';
 import { createAuditTrail } from './audit.js';
 import { createSites } from './sites/sites.js';
 import { createProviderApps } from './oauth/provider-apps.js';
+import { createCustomServices } from './oauth/custom-services.js';
 import { createConnectionStore } from './connections/connection-store.js';
 import { createTokenRefresher } from './connections/token-refresh.js';
 import { createAuthorizationFlow } from './connections/authorization-flow.js';
@@ -17,14 +18,15 @@ export function createServices(config: Config, db: Database, logger: Logger) {
   const keyring = createKeyring(config.encryptionKey, config.previousEncryptionKeys);
   const webhooks = createWebhooks({ config, db, keyring, logger });
   const audit = webhooks.withEvents(createAuditTrail(db, logger));
-  const apps = createProviderApps(config, db, keyring);
+  const customServices = createCustomServices(config, db, keyring);
+  const apps = createProviderApps(config, db, keyring, customServices);
   const store = createConnectionStore(db, keyring);
   const refresher = createTokenRefresher({ store, apps, audit, logger, config });
   const connections = createConnectionCache(store, { ttlMs: config.connectionCacheMs });
   const passthrough = createPassthrough({ config, apps, store, refresher, logger });
   const flow = createAuthorizationFlow({ config, db, keyring, logger, audit, apps, store });
   const sites = createSites(db, audit, config.adminToken, { tokenCacheMs: config.tokenCacheMs, logger });
-  return { config, db, logger, keyring, audit, apps, store, refresher, flow, sites, webhooks, connections, passthrough };
+  return { config, db, logger, keyring, audit, customServices, apps, store, refresher, flow, sites, webhooks, connections, passthrough };
 }
 
 export type Services = ReturnType<typeof createServices>;

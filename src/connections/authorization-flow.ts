@@ -10,11 +10,13 @@ import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../cr
 import { generateId, hashOpaqueToken } from '../crypto/opaque-token.js';
 import { LatchkeyError, authStateInvalid, badUserInput, providerError, upstreamError } from '../errors.js';
 import { getProvider, MAX_REQUESTED_SCOPES, normalizeRequestedScopes } from '../providers/index.js';
-import type { ServiceName } from '../providers/types.js';
+import { isCustomServiceKey, serviceLabel, slugOf } from '../providers/custom.js';
+import type { ServiceKey } from '../providers/types.js';
 import { buildAuthorizationUrl, exchangeAuthorizationCode, OAuthFailure } from '../oauth/grants.js';
 import { fetchIdentity } from '../oauth/identity.js';
 import { revokeAtProvider } from '../oauth/revocation.js';
-import type { ProviderApps } from '../oauth/provider-apps.js';
+import { acceptsIssuer, type ProviderApps } from '../oauth/provider-apps.js';
+import { customCallbackPath } from '../oauth/custom-services.js';
 import { grantedScopesOf, siteOwner, type ConnectionRow, type ConnectionStore } from './connection-store.js';
 
 export type AttemptRow = Awaited<ReturnType<Database['authAttempt']['findUniqueOrThrow']>>;
@@ -27,9 +29,13 @@ export function attemptStatus(attempt: AttemptRow, now = Date.now()): AttemptSta
   return attempt.status as AttemptStatus;
 }
 
-export function callbackPath(service: ServiceName): string {
-  return `/oauth/callback/${service.toLowerCase()}`;
+/** The gateway's callback path: one per catalog service, one per site and custom service (mix-up defence). */
+export function callbackPath(service: ServiceKey, siteId: string): string {
+  return isCustomServiceKey(service) ? customCallbackPath(siteId, slugOf(service)) : `/oauth/callback/${service.toLowerCase()}`;
 }
+
+/** Which callback path a request came in on. */
+export type CallbackTarget = { service: ServiceKey; siteId?: string | undefined };
 
 /** The exact origin of an absolute http(s) URL, or an error naming the field. */
 function checkAllowedUrl(value: string, field: string, allowedOrigins: readonly string[]): URL {
@@ -55,7 +61,7 @@ export function allowedOriginsOf(site: { allowedOrigins: unknown }): string[] {
 }
 
 export interface StartAuthInput {
-  service: ServiceName;
+  service: ServiceKey;
   scopes?: readonly string[] | null | undefined;
   returnTo?: string | null | undefined;
   redirectUri?: string | null | undefined;
@@ -103,7 +109,7 @@ export function createAuthorizationFlow(deps: {
    * Incremental consent: most providers (GitHub among them) give the new grant exactly the scopes
    * the new authorization asks for, so asking only for the added ones would drop the old ones.
    */
-  async function withGrantedScopes(siteId: string, service: ServiceName, scopes: string[]): Promise<string[]> {
+  async function withGrantedScopes(siteId: string, service: ServiceKey, scopes: string[]): Promise<string[]> {
     const existing = await deps.store.find(siteOwner(siteId), service);
     const live = existing && (existing.status === 'ACTIVE' || existing.status === 'REFRESHING');
     if (!live || existing.grantType !== 'AUTHORIZATION_CODE') return scopes;
@@ -118,12 +124,14 @@ export function createAuthorizationFlow(deps: {
   }
 
   async function start(siteId: string, input: StartAuthInput) {
-    const provider = getProvider(input.service);
+    const provider = isCustomServiceKey(input.service)
+      ? (await deps.apps.requireClient(siteId, input.service)).provider
+      : getProvider(input.service);
     const site = await db.site.findUniqueOrThrow({ where: { id: siteId } });
     const origins = allowedOriginsOf(site);
     // The gateway's own pages (the connect page) may be returned to; they never receive a code.
     const returnTo = input.returnTo ? checkAllowedUrl(input.returnTo, 'returnTo', [...origins, new URL(config.publicUrl).origin]).href : null;
-    let redirectUri = `${config.publicUrl}${callbackPath(input.service)}`;
+    let redirectUri = `${config.publicUrl}${callbackPath(input.service, siteId)}`;
     if (input.redirectUri) {
       const url = checkAllowedUrl(input.redirectUri, 'redirectUri', origins);
       if (url.hash) throw badUserInput('redirectUri must not contain a fragment (RFC 6749 §3.1.2).', 'redirectUri');
@@ -217,29 +225,39 @@ export function createAuthorizationFlow(deps: {
   }
 
   async function exchangeAndStore(attempt: AttemptRow, parameters: CallbackParameters, state: string): Promise<CompletedAuthorization> {
-    const service = attempt.service as ServiceName;
-    const provider = getProvider(service);
+    const service = attempt.service as ServiceKey;
+    const providerClient = await deps.apps.clientFor(attempt.siteId, service);
+    const name = providerClient?.provider.friendlyServiceName ?? serviceLabel(service);
     if (parameters.error) {
       const code = parameters.error.slice(0, 100);
       const description = parameters.errorDescription?.slice(0, 300);
-      return fail(attempt, providerError(provider.friendlyServiceName, code, description), code);
+      return fail(attempt, providerError(name, code, description), code);
     }
     if (!parameters.code) {
-      return fail(attempt, providerError(provider.friendlyServiceName, 'invalid_request', 'the callback carried no authorization code'), 'invalid_request');
+      return fail(attempt, providerError(name, 'invalid_request', 'the callback carried no authorization code'), 'invalid_request');
     }
-    const providerClient = await deps.apps.clientFor(attempt.siteId, service);
     if (!providerClient) {
-      return fail(attempt, badUserInput(`No OAuth app is configured for ${provider.friendlyServiceName} any more.`), 'no_client');
+      const what = isCustomServiceKey(service) ? `The site no longer defines the ${name}.` : `No OAuth app is configured for ${name} any more.`;
+      return fail(attempt, badUserInput(what), 'no_client');
     }
+    const provider = providerClient.provider;
 
     const callbackUrl = new URL(attempt.redirectUri);
     callbackUrl.searchParams.set('code', parameters.code);
     callbackUrl.searchParams.set('state', state);
     // iss is checked here rather than by openid-client, which would demand the exact issuer string.
-    if (parameters.iss && !deps.apps.acceptsIssuer(service, parameters.iss)) {
+    if (!parameters.iss && providerClient.requireIss) {
       return fail(
         attempt,
-        authStateInvalid(`The authorization response names another issuer (iss): a mix-up attempt, or LATCHKEY_${service}_ISSUER is wrong. Start a new attempt.`),
+        authStateInvalid(`${name} promises an iss parameter in its authorization responses (RFC 9207) and this one has none: a mix-up attempt, or the app did not pass iss to finishCustomAuth. Start a new attempt.`),
+        'missing_issuer',
+      );
+    }
+    if (parameters.iss && !acceptsIssuer(providerClient, parameters.iss)) {
+      const setting = isCustomServiceKey(service) ? "the custom service's issuer" : `LATCHKEY_${service}_ISSUER`;
+      return fail(
+        attempt,
+        authStateInvalid(`The authorization response names another issuer (iss): a mix-up attempt, or ${setting} is wrong. Start a new attempt.`),
         'invalid_issuer',
       );
     }
@@ -268,7 +286,7 @@ export function createAuthorizationFlow(deps: {
 
     let identity = null;
     try {
-      identity = await fetchIdentity(provider, providerClient.endpoints, tokens, config.providerTimeoutSeconds);
+      identity = await fetchIdentity(provider, providerClient.endpoints, tokens, config.providerTimeoutSeconds, providerClient.fetch);
     } catch (error) {
       deps.logger.warn('identity lookup failed; connection stored without foreignUserId', {
         service,
@@ -290,11 +308,14 @@ export function createAuthorizationFlow(deps: {
   }
 
   /** The gateway's own callback: the state alone identifies the attempt. */
-  async function completeCallback(pathService: ServiceName, parameters: CallbackParameters): Promise<CompletedAuthorization> {
+  async function completeCallback(target: CallbackTarget, parameters: CallbackParameters): Promise<CompletedAuthorization> {
     const attempt = await findByState(parameters.state);
     if (!attempt) throw authStateInvalid('Unknown authorization state: start a new attempt with startAuth.');
-    if (attempt.service !== pathService) {
-      throw authStateInvalid(`This callback belongs to ${attempt.service}, not ${pathService}: the provider redirected to the wrong callback path.`);
+    if (attempt.service !== target.service) {
+      throw authStateInvalid(`This callback belongs to ${attempt.service}, not ${target.service}: the provider redirected to the wrong callback path.`);
+    }
+    if (isCustomServiceKey(target.service) && attempt.siteId !== target.siteId) {
+      throw authStateInvalid("This callback belongs to another site's callback path: the provider redirected to the wrong one.");
     }
     if (attempt.appHandled) {
       throw authStateInvalid('This attempt is completed by the app through finishAuth, not by the gateway callback.');
@@ -302,11 +323,26 @@ export function createAuthorizationFlow(deps: {
     return complete(attempt, parameters, parameters.state!);
   }
 
-  /** finishAuth: the app received the callback itself. The attempt must belong to the caller's site. */
-  async function finish(siteId: string, parameters: { state: string; code: string; iss?: string | null }): Promise<CompletedAuthorization> {
+  /**
+   * finishAuth (catalog services) and finishCustomAuth: the app received the callback itself. The
+   * attempt must belong to the caller's site; one for the other kind of service is refused unused.
+   */
+  async function finish(
+    siteId: string,
+    parameters: { state: string; code: string; iss?: string | null },
+    kind: 'catalog' | 'custom' = 'catalog',
+  ): Promise<CompletedAuthorization> {
     const attempt = await findByState(parameters.state);
     if (!attempt || attempt.siteId !== siteId) {
       throw authStateInvalid('Unknown authorization state for this site: start a new attempt with startAuth.');
+    }
+    if (isCustomServiceKey(attempt.service) !== (kind === 'custom')) {
+      throw badUserInput(
+        kind === 'custom'
+          ? 'This attempt is for a catalog service: finish it with finishAuth.'
+          : 'This attempt is for a custom service: finish it with finishCustomAuth, which returns its CustomServiceSecret.',
+        'state',
+      );
     }
     return complete(attempt, { code: parameters.code, iss: parameters.iss }, parameters.state);
   }
@@ -351,21 +387,21 @@ export function createAuthorizationFlow(deps: {
     return others > 0;
   }
 
-  async function signOut(siteId: string, service: ServiceName): Promise<void> {
+  async function signOut(siteId: string, service: ServiceKey): Promise<void> {
     const row = await deps.store.find(siteOwner(siteId), service);
     if (!row || !row.accessToken) return;
-    const provider = getProvider(service);
     let outcome: { revoked: boolean; reason?: string } = { revoked: false, reason: 'not supported' };
-    const providerClient = provider.revocation ? await deps.apps.clientFor(siteId, service) : undefined;
-    const shared = provider.revocation === 'stripe-deauthorize' && (await sharesProviderAccount(row));
+    const providerClient = await deps.apps.clientFor(siteId, service);
+    const provider = providerClient?.provider;
+    const shared = provider?.revocation === 'stripe-deauthorize' && (await sharesProviderAccount(row));
     if (shared) {
       // Deauthorizing detaches the Stripe account from the platform, for every site that uses it.
       outcome = { revoked: false, reason: 'the account is connected to another site as well; only forgotten here' };
-    } else if (providerClient) {
+    } else if (providerClient?.provider.revocation) {
       try {
         outcome = await revokeAtProvider(
           providerClient.config,
-          provider,
+          providerClient.provider,
           providerClient.endpoints,
           providerClient.app,
           { accessToken: deps.store.accessTokenOf(row) ?? undefined, refreshToken: deps.store.refreshTokenOf(row) ?? undefined, foreignUserId: row.foreignUserId },

@@ -6,7 +6,8 @@ import type { Logger } from '../logger.js';
 import type { AuditTrail } from '../audit.js';
 import { badUserInput, providerError, upstreamError, type LatchkeyError } from '../errors.js';
 import { getProvider, InvalidScopeError, normalizeRequestedScopes } from '../providers/index.js';
-import type { ProviderDefinition, ServiceName } from '../providers/types.js';
+import { isCustomServiceKey, serviceLabel } from '../providers/custom.js';
+import type { ProviderDefinition, ServiceKey } from '../providers/types.js';
 import { OAuthFailure, requestClientCredentials } from '../oauth/grants.js';
 import { fetchIdentity, type ForeignIdentity } from '../oauth/identity.js';
 import type { ProviderApps, ProviderClient } from '../oauth/provider-apps.js';
@@ -24,7 +25,7 @@ const RETRY_AFTER_MAX_MS = 60 * 60_000;
 const RECONFIGURE_ERRORS = new Set(['invalid_client', 'unauthorized_client', 'invalid_grant', 'invalid_scope', 'unsupported_grant_type']);
 
 export interface ClientCredentialsInput {
-  service: ServiceName;
+  service: ServiceKey;
   scopes?: readonly string[] | null | undefined;
   parameters?: ReadonlyArray<{ name: string; value: string }> | null | undefined;
 }
@@ -40,12 +41,17 @@ export interface ClientCredentialsDeps {
 export type ReRequestDeps = Pick<ClientCredentialsDeps, 'store' | 'apps' | 'audit' | 'logger'>;
 
 function requireSupport(provider: ProviderDefinition): void {
-  if (!provider.supportsClientCredentials) {
+  if (provider.supportsClientCredentials) return;
+  if (isCustomServiceKey(provider.service)) {
     throw badUserInput(
-      `${provider.friendlyServiceName} does not offer the client credentials grant: connect it with startAuth(input: { service: ${provider.service} }) instead.`,
-      'service',
+      `${provider.friendlyServiceName} is not set up for the client credentials grant: define it again with supportsClientCredentials: true if its server allows the grant, or connect it with startAuth.`,
+      'slug',
     );
   }
+  throw badUserInput(
+    `${provider.friendlyServiceName} does not offer the client credentials grant: connect it with startAuth(input: { service: ${provider.service} }) instead.`,
+    'service',
+  );
 }
 
 /** Exactly the scopes asked for (none: the app's configured ones); required user scopes are not added. */
@@ -107,7 +113,9 @@ function checkTokenEndpoint(provider: ProviderDefinition, client: ProviderClient
   }
   if (!client.app.clientSecret) {
     throw badUserInput(
-      `The client credentials grant needs the OAuth app's client secret: set LATCHKEY_${provider.service}_CLIENT_SECRET or give the site's credentials a clientSecret with setServiceCredentials.`,
+      isCustomServiceKey(provider.service)
+        ? `The client credentials grant needs the OAuth app's client secret: define ${provider.friendlyServiceName} again with a clientSecret.`
+        : `The client credentials grant needs the OAuth app's client secret: set LATCHKEY_${provider.service}_CLIENT_SECRET or give the site's credentials a clientSecret with setServiceCredentials.`,
       'service',
     );
   }
@@ -140,11 +148,13 @@ function describeFailure(provider: ProviderDefinition, error: OAuthFailure, retr
 
 /** connectClientCredentials: asks for an app token and stores it as the site's connection to the service. */
 export async function connectWithClientCredentials(deps: ClientCredentialsDeps, siteId: string, input: ClientCredentialsInput): Promise<ConnectionRow> {
-  const provider = getProvider(input.service);
+  // A catalog service that never offers the grant is refused before its OAuth app is looked for.
+  if (!isCustomServiceKey(input.service)) requireSupport(getProvider(input.service));
+  const client = await deps.apps.requireClient(siteId, input.service);
+  const provider = client.provider;
   requireSupport(provider);
   const scopes = requestedScopes(provider, input.scopes);
   const parameters = checkParameters(provider, input.parameters);
-  const client = await deps.apps.requireClient(siteId, input.service);
   checkTokenEndpoint(provider, client);
 
   let tokens: TokenSet;
@@ -159,7 +169,7 @@ export async function connectWithClientCredentials(deps: ClientCredentialsDeps, 
   let identity: ForeignIdentity | null = null;
   if (!provider.clientCredentials?.noIdentity) {
     try {
-      identity = await fetchIdentity(provider, client.endpoints, tokens, deps.config.providerTimeoutSeconds);
+      identity = await fetchIdentity(provider, client.endpoints, tokens, deps.config.providerTimeoutSeconds, client.fetch);
     } catch (error) {
       deps.logger.warn('identity lookup failed; connection stored without foreignUserId', {
         service: input.service,
@@ -184,11 +194,11 @@ export async function connectWithClientCredentials(deps: ClientCredentialsDeps, 
  * change of the app can cure marks the connection NEEDS_REAUTH; anything else leaves it as it was.
  */
 export async function reRequestClientCredentials(deps: ReRequestDeps, row: ConnectionRow): Promise<ConnectionRow> {
-  const service = row.service as ServiceName;
-  const provider = getProvider(service);
+  const service = row.service as ServiceKey;
   const client = await deps.apps.clientFor(row.siteId, service);
-  if (!client) {
-    throw upstreamError(service, `${provider.friendlyServiceName}'s app token expired and no OAuth app is configured to ask for a new one: restore the site's or the gateway's client credentials.`);
+  const provider = client?.provider;
+  if (!client || !provider) {
+    throw upstreamError(service, `${serviceLabel(service)}'s app token expired and no OAuth app is configured to ask for a new one: restore the site's or the gateway's client credentials.`);
   }
   const { scopes, parameters } = recall(row);
   try {

@@ -3,7 +3,7 @@
 import type { Database } from '../db/database.js';
 import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../crypto/token-cipher.js';
 import { generateId } from '../crypto/opaque-token.js';
-import type { ServiceName } from '../providers/types.js';
+import type { ServiceKey } from '../providers/types.js';
 import type { TokenSet } from '../oauth/token-set.js';
 import type { ForeignIdentity } from '../oauth/identity.js';
 
@@ -54,7 +54,7 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
     });
   }
 
-  function find(owner: ConnectionOwner, service: ServiceName): Promise<ConnectionRow | null> {
+  function find(owner: ConnectionOwner, service: ServiceKey): Promise<ConnectionRow | null> {
     return db.connection.findUnique({
       where: { siteId_service_ownerType_ownerId_accountKey: { ...owner, service } },
     });
@@ -67,7 +67,7 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
   /** Stores the result of a completed authorization, replacing any earlier tokens of the same owner. */
   async function saveAuthorized(
     owner: ConnectionOwner,
-    service: ServiceName,
+    service: ServiceKey,
     tokens: TokenSet,
     identity: ForeignIdentity | null,
     usedTestFlow = false,
@@ -200,12 +200,15 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
    * credentials to ask with again), expiring before their service's horizon, not backing off and
    * not leased. Soonest expiry first.
    */
-  function listDueForRefresh(horizons: ReadonlyMap<string, Date>, limit: number): Promise<ConnectionRow[]> {
+  function listDueForRefresh(horizons: ReadonlyMap<string, Date>, customHorizon: Date, limit: number): Promise<ConnectionRow[]> {
     const now = new Date();
     return db.connection.findMany({
       where: {
         status: { in: ['ACTIVE', 'REFRESHING'] },
-        OR: [...horizons].map(([service, horizon]) => ({ service, expiresAt: { lte: horizon } })),
+        OR: [
+          ...[...horizons].map(([service, horizon]) => ({ service, expiresAt: { lte: horizon } })),
+          { service: { startsWith: 'custom:' }, expiresAt: { lte: customHorizon } },
+        ],
         AND: [
           { OR: [{ refreshToken: { not: null } }, { grantType: 'CLIENT_CREDENTIALS' }] },
           { OR: [{ nextRefreshAt: null }, { nextRefreshAt: { lte: now } }] },
@@ -238,6 +241,12 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
     return count === 1;
   }
 
+  /** Deletes every connection of a site to a service (a custom service being removed). */
+  async function removeAll(siteId: string, service: ServiceKey): Promise<number> {
+    const { count } = await db.connection.deleteMany({ where: { siteId, service } });
+    return count;
+  }
+
   // In-process listeners told which site's connections a write changed (the connection cache drops them).
   const writeListeners = new Set<(siteId: string) => void>();
   function onWrite(listener: (siteId: string) => void): () => void {
@@ -261,6 +270,7 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
     markRefreshFailed: notifying(markRefreshFailed, (row) => row.siteId),
     acquireRefreshLease, releaseRefreshLease, listDueForRefresh,
     forget: notifying(forget, (row) => row.siteId),
+    removeAll: notifying(removeAll, (siteId) => siteId),
     onWrite,
   };
 }

@@ -50,7 +50,8 @@ export function createRefreshSweeper(
   }
 
   async function sweep(): Promise<number> {
-    const due = (await deps.store.listDueForRefresh(horizons(), BATCH_SIZE)).filter(canRefresh);
+    const customHorizon = new Date(Date.now() + refreshBufferMs('custom:') + options.lookAheadSeconds * 1000);
+    const due = (await deps.store.listDueForRefresh(horizons(), customHorizon, BATCH_SIZE)).filter(canRefresh);
     let refreshed = 0;
     const worker = async () => {
       for (let row = due.shift(); row && !stopped; row = due.shift()) {

@@ -1,18 +1,19 @@
 // Whether a connection was granted the scopes an operation needs, and a clear error naming the
 // missing ones when it was not.
 import { LatchkeyError } from '../errors.js';
-import { getProvider } from '../providers/index.js';
-import type { ServiceName } from '../providers/types.js';
+import { isCustomServiceKey, serviceLabel, slugOf } from '../providers/custom.js';
+import type { ServiceKey } from '../providers/types.js';
 
 export class MissingScopesError extends LatchkeyError {
   constructor(
-    readonly service: ServiceName,
+    readonly service: ServiceKey,
     readonly missingScopes: string[],
   ) {
-    const name = getProvider(service).friendlyServiceName;
+    const name = serviceLabel(service);
+    const input = isCustomServiceKey(service) ? `customService: ${JSON.stringify(slugOf(service))}` : `service: ${service}`;
     super(
       'FORBIDDEN',
-      `The ${name} connection lacks the scope${missingScopes.length > 1 ? 's' : ''} ${missingScopes.join(', ')}: connect again with startAuth(input: { service: ${service}, scopes: [${missingScopes.map((scope) => JSON.stringify(scope)).join(', ')}] }) to add ${missingScopes.length > 1 ? 'them' : 'it'}.`,
+      `The ${name} connection lacks the scope${missingScopes.length > 1 ? 's' : ''} ${missingScopes.join(', ')}: connect again with startAuth(input: { ${input}, scopes: [${missingScopes.map((scope) => JSON.stringify(scope)).join(', ')}] }) to add ${missingScopes.length > 1 ? 'them' : 'it'}.`,
       { service, missingScopes },
     );
   }
@@ -29,7 +30,7 @@ export function missingScopes(granted: readonly string[], required: ReadonlyArra
     .map((group) => (typeof group === 'string' ? group : group[0]!));
 }
 
-export function assertScopes(service: ServiceName, granted: readonly string[], required: ReadonlyArray<string | readonly string[]>): void {
+export function assertScopes(service: ServiceKey, granted: readonly string[], required: ReadonlyArray<string | readonly string[]>): void {
   const missing = missingScopes(granted, required);
   if (missing.length > 0) throw new MissingScopesError(service, missing);
 }

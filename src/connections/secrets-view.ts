@@ -2,25 +2,52 @@
 // short-lived connection cache), the first time a field asks; each service's token is made fresh at
 // most once per request.
 import type { Services } from '../services.js';
-import type { ServiceName } from '../providers/types.js';
+import type { ScopeDefinition, ServiceKey, ServiceName } from '../providers/types.js';
 import { serviceNames } from '../providers/types.js';
+import { getProvider } from '../providers/index.js';
+import { customServiceKey, isCustomServiceKey, slugOf } from '../providers/custom.js';
+import type { CustomService } from '../oauth/custom-services.js';
 import { siteOwner, type ConnectionRow } from './connection-store.js';
 import { isUsable, RefreshFailedError } from './token-refresh.js';
 
 export interface ServiceSecretView {
-  service: ServiceName;
+  service: ServiceKey;
+  friendlyServiceName: string;
+  /** The scopes the service describes, for GrantedScope.scopeInfo. */
+  scopeCatalog: readonly ScopeDefinition[];
   row: ConnectionRow | null;
   /** A refresh that failed without settling the connection's fate; bearerToken reports it. */
   refreshError: Error | null;
+}
+
+export interface CustomServiceSecretView extends ServiceSecretView {
+  slug: string;
 }
 
 export function isLoggedIn(view: ServiceSecretView): boolean {
   return view.row !== null && isUsable(view.row);
 }
 
-export function createSecretsView(services: Services, siteId: string, allowedServices: readonly ServiceName[] | null) {
+/** A catalog service's view of a row, outside a request's secrets (mutation results). */
+export function catalogView(service: ServiceName, row: ConnectionRow | null): ServiceSecretView {
+  const provider = getProvider(service);
+  return { service, friendlyServiceName: provider.friendlyServiceName, scopeCatalog: provider.scopes, row, refreshError: null };
+}
+
+export function customView(custom: CustomService, row: ConnectionRow | null, refreshError: Error | null = null): CustomServiceSecretView {
+  return {
+    service: customServiceKey(custom.slug),
+    slug: custom.slug,
+    friendlyServiceName: custom.friendlyServiceName,
+    scopeCatalog: custom.scopes,
+    row,
+    refreshError,
+  };
+}
+
+export function createSecretsView(services: Services, siteId: string, allowedServices: readonly ServiceKey[] | null) {
   let rows: Promise<Map<string, ConnectionRow>> | undefined;
-  const fresh = new Map<ServiceName, Promise<ServiceSecretView>>();
+  const fresh = new Map<ServiceKey, Promise<{ row: ConnectionRow | null; refreshError: Error | null }>>();
 
   function load(): Promise<Map<string, ConnectionRow>> {
     rows ??= services.connections
@@ -29,26 +56,38 @@ export function createSecretsView(services: Services, siteId: string, allowedSer
     return rows;
   }
 
-  async function resolve(service: ServiceName): Promise<ServiceSecretView> {
-    if (allowedServices && !allowedServices.includes(service)) return { service, row: null, refreshError: null };
+  async function resolve(service: ServiceKey): Promise<{ row: ConnectionRow | null; refreshError: Error | null }> {
+    if (allowedServices && !allowedServices.includes(service)) return { row: null, refreshError: null };
     const row = (await load()).get(service) ?? null;
-    if (!row) return { service, row: null, refreshError: null };
+    if (!row) return { row: null, refreshError: null };
     try {
-      return { service, row: await services.refresher.ensureFresh(row), refreshError: null };
+      return { row: await services.refresher.ensureFresh(row), refreshError: null };
     } catch (error) {
       // After a failed refresh the row shows the recorded failure (refreshFailures, lastError).
       const current = error instanceof RefreshFailedError ? error.connection : row;
-      return { service, row: current, refreshError: error instanceof Error ? error : new Error(String(error)) };
+      return { row: current, refreshError: error instanceof Error ? error : new Error(String(error)) };
     }
   }
 
-  function get(service: ServiceName): Promise<ServiceSecretView> {
-    let view = fresh.get(service);
-    if (!view) {
-      view = resolve(service);
-      fresh.set(service, view);
+  function freshRow(service: ServiceKey) {
+    let state = fresh.get(service);
+    if (!state) {
+      state = resolve(service);
+      fresh.set(service, state);
     }
-    return view;
+    return state;
+  }
+
+  async function get(service: ServiceName): Promise<ServiceSecretView> {
+    const { row, refreshError } = await freshRow(service);
+    return { ...catalogView(service, row), refreshError };
+  }
+
+  /** A custom service of the site; NOT_FOUND when the site defines none by that slug. */
+  async function getCustom(slug: string): Promise<CustomServiceSecretView> {
+    const custom = await services.customServices.require(siteId, slug);
+    const { row, refreshError } = await freshRow(customServiceKey(custom.slug));
+    return customView(custom, row, refreshError);
   }
 
   async function loggedIn(): Promise<ServiceSecretView[]> {
@@ -57,7 +96,20 @@ export function createSecretsView(services: Services, siteId: string, allowedSer
     return views.filter(isLoggedIn);
   }
 
-  return { get, loggedIn };
+  async function loggedInCustom(): Promise<CustomServiceSecretView[]> {
+    const connected = [...(await load()).keys()].filter(isCustomServiceKey).sort();
+    const views = await Promise.all(
+      connected.map(async (key) => {
+        const custom = await services.customServices.find(siteId, slugOf(key));
+        if (!custom) return null;
+        const { row, refreshError } = await freshRow(key);
+        return customView(custom, row, refreshError);
+      }),
+    );
+    return views.filter((view): view is CustomServiceSecretView => view !== null && isLoggedIn(view));
+  }
+
+  return { get, getCustom, loggedIn, loggedInCustom };
 }
 
 export type SecretsView = ReturnType<typeof createSecretsView>;

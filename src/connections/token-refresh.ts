@@ -10,7 +10,8 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { AuditTrail } from '../audit.js';
 import { getProvider } from '../providers/index.js';
-import type { ServiceName } from '../providers/types.js';
+import { isCustomServiceKey, serviceLabel } from '../providers/custom.js';
+import type { ProviderDefinition, ServiceKey } from '../providers/types.js';
 import { LatchkeyError, notFound, providerError, upstreamError } from '../errors.js';
 import { OAuthFailure, refreshTokens } from '../oauth/grants.js';
 import type { ProviderApps } from '../oauth/provider-apps.js';
@@ -38,8 +39,9 @@ const defaultRefreshConfig: RefreshConfig = {
   testCrashAfterRefreshResponse: false,
 };
 
-export function refreshBufferMs(service: ServiceName): number {
-  return (getProvider(service).refreshBufferSeconds ?? DEFAULT_REFRESH_BUFFER_SECONDS) * 1000;
+export function refreshBufferMs(service: ServiceKey): number {
+  const seconds = isCustomServiceKey(service) ? undefined : getProvider(service).refreshBufferSeconds;
+  return (seconds ?? DEFAULT_REFRESH_BUFFER_SECONDS) * 1000;
 }
 
 export function isUsable(row: ConnectionRow): boolean {
@@ -47,7 +49,7 @@ export function isUsable(row: ConnectionRow): boolean {
 }
 
 export function expiresWithinBuffer(row: ConnectionRow, now = Date.now()): boolean {
-  return row.expiresAt !== null && row.expiresAt.getTime() - now <= refreshBufferMs(row.service as ServiceName);
+  return row.expiresAt !== null && row.expiresAt.getTime() - now <= refreshBufferMs(row.service as ServiceKey);
 }
 
 export function isExpired(row: ConnectionRow, now = Date.now()): boolean {
@@ -61,7 +63,9 @@ export function isBackingOff(row: ConnectionRow, now = Date.now()): boolean {
 
 /** Client-credentials connections are refreshed by asking again; the others need a refresh token. */
 export function canRefresh(row: ConnectionRow): boolean {
-  const provider = getProvider(row.service as ServiceName);
+  const service = row.service as ServiceKey;
+  // A custom service's connection holds what its server gave: client credentials to ask with again, or a refresh token.
+  const provider = isCustomServiceKey(service) ? { supportsClientCredentials: true, supportsRefresh: true } : getProvider(service);
   if (row.grantType === 'CLIENT_CREDENTIALS') return provider.supportsClientCredentials === true;
   return row.refreshToken !== null && provider.supportsRefresh;
 }
@@ -94,12 +98,11 @@ export class RefreshFailedError extends LatchkeyError {
 
 /** The error a reader gets for a live connection whose token expired and could not be refreshed yet. */
 function refreshPendingError(row: ConnectionRow): RefreshFailedError {
-  const provider = getProvider(row.service as ServiceName);
   const retryAt = row.nextRefreshAt?.toISOString();
   const cause = row.lastError ? ` (${row.lastError})` : '';
   return new RefreshFailedError(
     'UPSTREAM_ERROR',
-    `The ${provider.friendlyServiceName} token expired and refreshing it failed for now${cause}; ` +
+    `The ${serviceLabel(row.service as ServiceKey)} token expired and refreshing it failed for now${cause}; ` +
       `the connection is kept and Latchkey retries${retryAt ? ` after ${retryAt}` : ' shortly'}. Try again then.`,
     { service: row.service, ...(retryAt ? { retryAt } : {}) },
     row,
@@ -128,7 +131,7 @@ export function createTokenRefresher(deps: {
 
   async function findOrThrow(row: ConnectionRow): Promise<ConnectionRow> {
     const current = await deps.store.findById(row.id);
-    if (!current) throw notFound(`The ${getProvider(row.service as ServiceName).friendlyServiceName} connection was removed.`);
+    if (!current) throw notFound(`The ${serviceLabel(row.service as ServiceKey)} connection was removed.`);
     return current;
   }
 
@@ -153,7 +156,7 @@ export function createTokenRefresher(deps: {
       if (Date.now() >= deadline) {
         throw new RefreshFailedError(
           'UPSTREAM_ERROR',
-          `Another gateway instance is refreshing the ${getProvider(row.service as ServiceName).friendlyServiceName} token and has not finished; try again shortly.`,
+          `Another gateway instance is refreshing the ${serviceLabel(row.service as ServiceKey)} token and has not finished; try again shortly.`,
           { service: row.service },
           current,
         );
@@ -164,9 +167,8 @@ export function createTokenRefresher(deps: {
   }
 
   /** Records a failed refresh; returns the NEEDS_REAUTH row, or throws what the reader should see. */
-  async function recordFailure(row: ConnectionRow, failure: OAuthFailure): Promise<ConnectionRow> {
-    const service = row.service as ServiceName;
-    const provider = getProvider(service);
+  async function recordFailure(row: ConnectionRow, provider: ProviderDefinition, failure: OAuthFailure): Promise<ConnectionRow> {
+    const service = row.service as ServiceKey;
     await deps.audit({
       type: 'token.refresh_failed',
       siteId: row.siteId,
@@ -201,13 +203,13 @@ export function createTokenRefresher(deps: {
   }
 
   async function performRefresh(row: ConnectionRow): Promise<ConnectionRow> {
-    const service = row.service as ServiceName;
-    const provider = getProvider(service);
+    const service = row.service as ServiceKey;
     if (!canRefresh(row)) return markNeedsReauth(row, 'the access token expired and there is no refresh token');
     const client = await deps.apps.clientFor(row.siteId, service);
     if (!client) {
-      throw upstreamError(service, `${provider.friendlyServiceName}'s token expired and no OAuth app is configured to refresh it: restore the site's or the gateway's client credentials.`);
+      throw upstreamError(service, `${serviceLabel(service)}'s token expired and no OAuth app is configured to refresh it: restore the site's or the gateway's client credentials.`);
     }
+    const provider = client.provider;
     const taken = await acquireOrWait(row);
     if (!taken.leased) return taken.row;
     const current = taken.row;
@@ -223,7 +225,7 @@ export function createTokenRefresher(deps: {
         tokens = await refreshTokens(client.config, provider, refreshToken, grantedScopesOf(current));
       } catch (error) {
         if (!(error instanceof OAuthFailure)) throw error;
-        return await recordFailure(current, error);
+        return await recordFailure(current, provider, error);
       }
       if (config.testCrashAfterRefreshResponse) process.kill(process.pid, 'SIGKILL');
       const saved = await deps.store.saveRefreshed(current, tokens);

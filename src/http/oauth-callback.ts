@@ -3,13 +3,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Services } from '../services.js';
 import { LatchkeyError } from '../errors.js';
-import { serviceNames, type ServiceName } from '../providers/types.js';
-import { getProvider } from '../providers/index.js';
-import { AttemptFailedError, allowedOriginsOf, type AttemptRow } from '../connections/authorization-flow.js';
+import { serviceNames, type ServiceKey, type ServiceName } from '../providers/types.js';
+import { customServiceKey, serviceLabel, SLUG_PATTERN } from '../providers/custom.js';
+import { AttemptFailedError, allowedOriginsOf, type AttemptRow, type CallbackTarget } from '../connections/authorization-flow.js';
 
 interface Outcome {
   status: 'success' | 'error';
-  service: ServiceName | null;
+  service: ServiceKey | null;
+  /** The service's name for people. */
+  name: string;
   attempt: AttemptRow | null;
   error: string | null;
   message: string;
@@ -43,7 +45,7 @@ function redirectTo(returnTo: string, outcome: Outcome): Response {
 
 function page(outcome: Outcome, origins: readonly string[]): Response {
   const nonce = randomBytes(16).toString('base64');
-  const name = outcome.service ? getProvider(outcome.service).friendlyServiceName : 'the service';
+  const name = outcome.name;
   const title = outcome.status === 'success' ? `Connected to ${name}` : `Could not connect to ${name}`;
   const message = {
     source: 'latchkey',
@@ -91,23 +93,39 @@ h1 { font-size: 1.4rem; }
   });
 }
 
+/** /oauth/callback/github → GITHUB; /oauth/callback/custom/<siteId>/<slug> → custom:<slug> of that site. */
+function callbackTargetOf(pathname: string): CallbackTarget | null {
+  const rest = pathname.slice('/oauth/callback/'.length);
+  const custom = /^custom\/([A-Za-z0-9_-]{1,64})\/([a-z0-9-]{2,40})$/.exec(rest);
+  if (custom) return SLUG_PATTERN.test(custom[2]!) ? { service: customServiceKey(custom[2]!), siteId: custom[1]! } : null;
+  const segment = rest.toUpperCase();
+  return (serviceNames as readonly string[]).includes(segment) ? { service: segment as ServiceName } : null;
+}
+
+async function nameOf(services: Services, target: CallbackTarget): Promise<string> {
+  if (!target.siteId) return serviceLabel(target.service);
+  const custom = await services.customServices.find(target.siteId, target.service.slice('custom:'.length)).catch(() => null);
+  return custom?.friendlyServiceName ?? 'the service';
+}
+
 export async function handleOAuthCallback(services: Services, url: URL): Promise<Response> {
-  const segment = url.pathname.slice('/oauth/callback/'.length).toUpperCase();
-  const service = (serviceNames as readonly string[]).includes(segment) ? (segment as ServiceName) : null;
-  if (!service) {
-    return page({ status: 'error', service: null, attempt: null, error: 'NOT_FOUND', message: 'There is no such service callback.' }, []);
+  const target = callbackTargetOf(url.pathname);
+  if (!target) {
+    return page({ status: 'error', service: null, name: 'the service', attempt: null, error: 'NOT_FOUND', message: 'There is no such service callback.' }, []);
   }
+  const { service } = target;
+  const name = await nameOf(services, target);
   const query = url.searchParams;
   let outcome: Outcome;
   try {
-    const { attempt } = await services.flow.completeCallback(service, {
+    const { attempt } = await services.flow.completeCallback(target, {
       state: query.get('state'),
       code: query.get('code'),
       iss: query.get('iss'),
       error: query.get('error'),
       errorDescription: query.get('error_description'),
     });
-    outcome = { status: 'success', service, attempt, error: null, message: `${getProvider(service).friendlyServiceName} is connected.` };
+    outcome = { status: 'success', service, name, attempt, error: null, message: `${name} is connected.` };
   } catch (error) {
     if (!(error instanceof LatchkeyError)) {
       services.logger.error('callback failed unexpectedly', { service, kind: error instanceof Error ? error.name : typeof error });
@@ -115,7 +133,7 @@ export async function handleOAuthCallback(services: Services, url: URL): Promise
     const attempt = error instanceof AttemptFailedError ? error.attempt : null;
     const code = error instanceof LatchkeyError ? String(error.extensions.providerError ?? error.code) : 'INTERNAL_ERROR';
     const message = error instanceof LatchkeyError ? error.message : 'Something went wrong on the gateway; start again.';
-    outcome = { status: 'error', service, attempt, error: code, message };
+    outcome = { status: 'error', service, name, attempt, error: code, message };
   }
 
   // Only a known attempt may send the browser anywhere: its returnTo was checked against the site's origins.

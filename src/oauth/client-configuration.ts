@@ -13,6 +13,8 @@ export interface ClientConfigurationOptions {
   /** Issuer compared with a callback's `iss` parameter. */
   issuer: string;
   timeoutSeconds: number;
+  /** Used for every request to the provider (a custom service's guarded fetch); default the global fetch. */
+  fetch?: typeof fetch;
 }
 
 export class TokenEndpointRedirectError extends Error {
@@ -85,11 +87,12 @@ export function createClientConfiguration(
   if ([endpoints.authorization, endpoints.token, endpoints.revocation].some((url) => url && url.startsWith('http:') && isLoopbackUrl(url))) {
     client.allowInsecureRequests(config);
   }
+  const fetchImpl = options.fetch ?? fetch;
   config[client.customFetch] = async (url, init) => {
     const headers = new Headers(init.headers);
     headers.set('user-agent', USER_AGENT);
     if (provider.quirks.formEncodedUnlessJsonAccepted) headers.set('accept', 'application/json');
-    const response = await fetch(url, { ...init, headers, redirect: 'manual' } as RequestInit);
+    const response = await fetchImpl(url, { ...init, headers, redirect: 'manual' } as RequestInit);
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel();
       throw new TokenEndpointRedirectError(

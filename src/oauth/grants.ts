@@ -4,6 +4,7 @@ import * as client from 'openid-client';
 import type { ProviderDefinition } from '../providers/types.js';
 import { readTokenSet, type TokenSet } from './token-set.js';
 import { TokenEndpointRedirectError } from './client-configuration.js';
+import { LatchkeyError } from '../errors.js';
 
 export type OAuthFailureKind =
   /** The provider answered with an OAuth error (`error` holds its code). */
@@ -62,10 +63,17 @@ export function buildAuthorizationUrl(
   return client.buildAuthorizationUrl(config, parameters);
 }
 
-/** Describes an openid-client failure without quoting the response body, which may hold secrets. */
+/**
+ * Describes an openid-client failure without quoting the response body, which may hold secrets.
+ * Throws, rather than describes, a LatchkeyError found in it (a refused custom service URL).
+ */
 export function toOAuthFailure(provider: ProviderDefinition, error: unknown): OAuthFailure {
   const name = provider.friendlyServiceName;
   if (error instanceof OAuthFailure) return error;
+  // A URL the outbound policy refuses (a custom service's) is the caller's to fix, not the provider's failure.
+  for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 4; cause = cause.cause, depth += 1) {
+    if (cause instanceof LatchkeyError) throw cause;
+  }
   if (error instanceof client.ResponseBodyError) {
     const transient = error.status >= 500 || error.status === 429;
     const description = typeof error.error_description === 'string' ? error.error_description.slice(0, 300) : undefined;

@@ -1,5 +1,6 @@
-// Who the connected account is. Only ever asks the provider's own hosts: the API base, or for
-// Salesforce the identity URL from the token answer when it is on the token endpoint's origin.
+// Who the connected account is. Only ever asks the provider's own hosts: the API base, a custom
+// service's userinfo endpoint, or for Salesforce the identity URL from the token answer when it is
+// on the token endpoint's origin.
 import type { ProviderDefinition, ProviderEndpoints } from '../providers/types.js';
 import type { TokenSet } from './token-set.js';
 import { USER_AGENT } from './client-configuration.js';
@@ -17,8 +18,8 @@ function asText(value: unknown): string | null {
   return typeof value === 'string' || typeof value === 'number' ? String(value) : null;
 }
 
-async function getJson(url: URL, accessToken: string, headers: Record<string, string>, timeoutSeconds: number): Promise<unknown> {
-  const response = await fetch(url, {
+async function getJson(url: URL, accessToken: string, headers: Record<string, string>, timeoutSeconds: number, fetchImpl: typeof fetch): Promise<unknown> {
+  const response = await fetchImpl(url, {
     headers: { accept: 'application/json', ...headers, authorization: `Bearer ${accessToken}`, 'user-agent': USER_AGENT },
     redirect: 'error',
     signal: AbortSignal.timeout(timeoutSeconds * 1000),
@@ -35,11 +36,19 @@ export async function fetchIdentity(
   endpoints: ProviderEndpoints,
   tokens: TokenSet,
   timeoutSeconds: number,
+  fetchImpl: typeof fetch = fetch,
 ): Promise<ForeignIdentity | null> {
   const source = provider.identity;
+  if (source.from === 'none') return null;
   if (source.from === 'token-response') {
     const id = asText(tokens.response[source.idField]);
     return id ? { id, name: source.nameField ? asText(tokens.response[source.nameField]) : null } : null;
+  }
+  if (source.from === 'url') {
+    const body = await getJson(new URL(source.url), tokens.accessToken, {}, timeoutSeconds, fetchImpl);
+    const id = asText(readPath(body, source.idPath));
+    const name = source.namePaths.map((path) => asText(readPath(body, path))).find((value) => value !== null) ?? null;
+    return id ? { id, name } : null;
   }
   let url: URL;
   if (source.from === 'api') {
@@ -54,7 +63,7 @@ export async function fetchIdentity(
     }
   }
   const headers = source.from === 'api' ? (source.headers ?? {}) : {};
-  const body = await getJson(url, tokens.accessToken, headers, timeoutSeconds);
+  const body = await getJson(url, tokens.accessToken, headers, timeoutSeconds, fetchImpl);
   const id = asText(readPath(body, source.idPath));
   return id ? { id, name: source.namePath ? asText(readPath(body, source.namePath)) : null } : null;
 }

@@ -7,14 +7,40 @@ import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../cr
 import { generateId } from '../crypto/opaque-token.js';
 import { badUserInput } from '../errors.js';
 import { getProvider, providerList, resolveEndpoints } from '../providers/index.js';
-import type { ProviderDefinition, ProviderEndpoints, ServiceName } from '../providers/types.js';
+import { isCustomServiceKey, slugOf } from '../providers/custom.js';
+import type { CatalogProvider, ProviderDefinition, ProviderEndpoints, ServiceKey, ServiceName } from '../providers/types.js';
 import { createClientConfiguration, type OAuthApp } from './client-configuration.js';
+import type { CustomServices } from './custom-services.js';
 
 export interface ProviderClient {
   provider: ProviderDefinition;
   endpoints: ProviderEndpoints;
   app: OAuthApp;
   config: client.Configuration;
+  /** The issuer a callback's `iss` (RFC 9207) is compared with. */
+  issuer: string;
+  /** True when the issuer was configured rather than assumed; only then must `iss` match it exactly. */
+  issuerConfigured: boolean;
+  /** A callback without `iss` is refused (the server's discovery document promised one, RFC 9207 §2.4). */
+  requireIss: boolean;
+  /** How requests reach the provider: the global fetch, or for a custom service the guarded one. */
+  fetch: typeof fetch;
+}
+
+/**
+ * Whether a callback's `iss` (RFC 9207) names the client's authorization server. Without a
+ * configured issuer, any issuer on the authorization endpoint's origin is accepted: servers mounted
+ * below a path name themselves with it (…/realms/x, …/oidc), and the per-service callback path and
+ * the attempt-bound state already keep other services apart.
+ */
+export function acceptsIssuer(providerClient: ProviderClient, iss: string): boolean {
+  if (iss === providerClient.issuer) return true;
+  if (providerClient.issuerConfigured) return false;
+  try {
+    return new URL(iss).origin === new URL(providerClient.endpoints.authorization).origin;
+  } catch {
+    return false;
+  }
 }
 
 export interface ServiceCredentialSummary {
@@ -24,7 +50,7 @@ export interface ServiceCredentialSummary {
   updatedAt: Date;
 }
 
-function issuerFor(provider: ProviderDefinition, endpoints: ProviderEndpoints, env: Config['env']): string {
+function issuerFor(provider: CatalogProvider, endpoints: ProviderEndpoints, env: Config['env']): string {
   const configured = env[`LATCHKEY_${provider.service}_ISSUER`];
   if (configured) return configured;
   // An overridden authorization endpoint (enterprise host, sandbox, test server) is its own issuer.
@@ -32,7 +58,7 @@ function issuerFor(provider: ProviderDefinition, endpoints: ProviderEndpoints, e
   return overridden ? new URL(endpoints.authorization).origin : provider.issuer;
 }
 
-export function createProviderApps(config: Config, db: Database, keyring: Keyring) {
+export function createProviderApps(config: Config, db: Database, keyring: Keyring, customServices: CustomServices) {
   const endpointsByService = new Map<ServiceName, ProviderEndpoints>(
     providerList.map((provider) => [provider.service, resolveEndpoints(provider, config.env)]),
   );
@@ -51,19 +77,25 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
   function build(service: ServiceName, app: OAuthApp): ProviderClient {
     const provider = getProvider(service);
     const endpoints = endpointsFor(service);
+    const issuer = issuerFor(provider, endpoints, config.env);
     return {
       provider,
       endpoints,
       app,
-      config: createClientConfiguration(provider, endpoints, app, {
-        issuer: issuerFor(provider, endpoints, config.env),
-        timeoutSeconds: config.providerTimeoutSeconds,
-      }),
+      issuer,
+      issuerConfigured: Boolean(config.env[`LATCHKEY_${service}_ISSUER`]),
+      requireIss: false,
+      fetch,
+      config: createClientConfiguration(provider, endpoints, app, { issuer, timeoutSeconds: config.providerTimeoutSeconds }),
     };
   }
 
-  /** The client for a site and service, or undefined when no OAuth app is configured for it. */
-  async function clientFor(siteId: string, service: ServiceName): Promise<ProviderClient | undefined> {
+  /**
+   * The client for a site and service, or undefined when no OAuth app is configured for it (or,
+   * for a custom service, when the site defines none by that slug).
+   */
+  async function clientFor(siteId: string, service: ServiceKey): Promise<ProviderClient | undefined> {
+    if (isCustomServiceKey(service)) return customServices.clientFor(siteId, slugOf(service));
     const own = await db.serviceCredential.findUnique({ where: { siteId_service: { siteId, service } } });
     if (own) {
       const clientSecret = own.clientSecret
@@ -80,7 +112,11 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
     return built;
   }
 
-  async function requireClient(siteId: string, service: ServiceName): Promise<ProviderClient> {
+  async function requireClient(siteId: string, service: ServiceKey): Promise<ProviderClient> {
+    if (isCustomServiceKey(service)) {
+      await customServices.require(siteId, slugOf(service));
+      return (await clientFor(siteId, service))!;
+    }
     const found = await clientFor(siteId, service);
     if (found) return found;
     const name = getProvider(service).friendlyServiceName;
@@ -131,29 +167,11 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
     }));
   }
 
-  /**
-   * Whether a callback's `iss` (RFC 9207) names this service's authorization server. Without a
-   * configured LATCHKEY_<SERVICE>_ISSUER, any issuer on the authorization endpoint's origin is
-   * accepted: servers mounted below a path name themselves with it (…/realms/x, …/oidc), and the
-   * per-service callback path and the attempt-bound state already keep other services apart.
-   */
-  function acceptsIssuer(service: ServiceName, iss: string): boolean {
-    const provider = getProvider(service);
-    const endpoints = endpointsFor(service);
-    if (iss === issuerFor(provider, endpoints, config.env)) return true;
-    if (config.env[`LATCHKEY_${service}_ISSUER`]) return false;
-    try {
-      return new URL(iss).origin === new URL(endpoints.authorization).origin;
-    } catch {
-      return false;
-    }
-  }
-
   function hasGatewayApp(service: ServiceName): boolean {
     return gatewayApp(service) !== undefined;
   }
 
-  return { endpointsFor, acceptsIssuer, clientFor, requireClient, setSiteCredentials, removeSiteCredentials, listSiteCredentials, hasGatewayApp };
+  return { endpointsFor, clientFor, requireClient, setSiteCredentials, removeSiteCredentials, listSiteCredentials, hasGatewayApp };
 }
 
 export type ProviderApps = ReturnType<typeof createProviderApps>;

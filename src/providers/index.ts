@@ -8,6 +8,7 @@ import spotify from './spotify.js';
 import stripe from './stripe.js';
 import {
   serviceNames,
+  type CatalogProvider,
   type ProviderDefinition,
   type ProviderEndpoints,
   type ScopeDefinition,
@@ -17,7 +18,7 @@ import {
 export * from './types.js';
 
 /** Every provider, in the contract's order (GITHUB, SPOTIFY, SALESFORCE, STRIPE, BOX, CONTENTFUL). */
-export const providerList: readonly ProviderDefinition[] = Object.freeze([
+export const providerList: readonly CatalogProvider[] = Object.freeze([
   github,
   spotify,
   salesforce,
@@ -26,7 +27,7 @@ export const providerList: readonly ProviderDefinition[] = Object.freeze([
   contentful,
 ]);
 
-export const providers: ReadonlyMap<ServiceName, ProviderDefinition> = new Map(
+export const providers: ReadonlyMap<ServiceName, CatalogProvider> = new Map(
   providerList.map((provider) => [provider.service, provider]),
 );
 
@@ -34,7 +35,7 @@ export function isServiceName(value: string): value is ServiceName {
   return (serviceNames as readonly string[]).includes(value);
 }
 
-export function getProvider(service: ServiceName): ProviderDefinition {
+export function getProvider(service: ServiceName): CatalogProvider {
   const provider = providers.get(service);
   if (!provider) {
     throw new Error(`Unknown service ${JSON.stringify(service)}.`);
@@ -43,7 +44,7 @@ export function getProvider(service: ServiceName): ProviderDefinition {
 }
 
 /** The provider whose `graphQLField` (the lower-case name used in callback paths) is `field`. */
-export function findProviderByGraphQLField(field: string): ProviderDefinition | undefined {
+export function findProviderByGraphQLField(field: string): CatalogProvider | undefined {
   return providerList.find((provider) => provider.graphQLField === field);
 }
 
@@ -69,7 +70,7 @@ export function endpointEnvName(service: ServiceName, endpoint: EndpointName): s
  * accepted only for loopback hosts) or is not a usable URL.
  */
 export function resolveEndpoints(
-  provider: ProviderDefinition,
+  provider: CatalogProvider,
   env: Record<string, string | undefined>,
 ): ProviderEndpoints {
   const resolved: ProviderEndpoints = {
@@ -86,14 +87,14 @@ export function resolveEndpoints(
 
 /** The provider with its endpoints resolved as `resolveEndpoints` does. */
 export function withResolvedEndpoints(
-  provider: ProviderDefinition,
+  provider: CatalogProvider,
   env: Record<string, string | undefined>,
-): ProviderDefinition {
+): CatalogProvider {
   return { ...provider, endpoints: resolveEndpoints(provider, env) };
 }
 
 function resolveEndpoint(
-  provider: ProviderDefinition,
+  provider: CatalogProvider,
   endpoint: Exclude<EndpointName, 'revocation'>,
   env: Record<string, string | undefined>,
 ): string {
@@ -105,7 +106,7 @@ function resolveEndpoint(
 }
 
 function resolveOptionalEndpoint(
-  provider: ProviderDefinition,
+  provider: CatalogProvider,
   endpoint: EndpointName,
   env: Record<string, string | undefined>,
 ): string | undefined {

@@ -4,6 +4,10 @@
 
 export const serviceNames = ['GITHUB', 'SPOTIFY', 'SALESFORCE', 'STRIPE', 'BOX', 'CONTENTFUL'] as const;
 export type ServiceName = (typeof serviceNames)[number];
+/** A site-defined OAuth service (see src/providers/custom.ts): "custom:<slug>". */
+export type CustomServiceKey = `custom:${string}`;
+/** What a connection's `service` column holds: a catalog service, or a site's custom one. */
+export type ServiceKey = ServiceName | CustomServiceKey;
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
@@ -34,7 +38,11 @@ export type IdentitySource =
   /** A field of the token response itself (e.g. Stripe's stripe_user_id). */
   | { from: 'token-response'; idField: string; nameField?: string }
   /** GET the URL found in a token-response field, which must be on the token endpoint's origin (Salesforce's `id`). */
-  | { from: 'token-response-url'; urlField: string; idPath: string; namePath?: string };
+  | { from: 'token-response-url'; urlField: string; idPath: string; namePath?: string }
+  /** GET a fixed URL with the new access token (an OpenID Connect userinfo endpoint); the first name path with a value names the account. */
+  | { from: 'url'; url: string; idPath: string; namePaths: string[] }
+  /** The provider offers no way to learn who connected. */
+  | { from: 'none' };
 
 export type RevocationStyle =
   /** RFC 7009: POST token=…&token_type_hint=… with client authentication. */
@@ -99,8 +107,8 @@ export interface ClientCredentialsOptions {
   refusedTokenHosts?: { hosts: string[]; hint: string };
 }
 
-export interface ProviderDefinition {
-  service: ServiceName;
+export interface ProviderDefinition<Key extends ServiceKey = ServiceKey> {
+  service: Key;
   friendlyServiceName: string;
   /** Field name under `secrets` and in pass-through namespaces. */
   graphQLField: string;
@@ -127,6 +135,9 @@ export interface ProviderDefinition {
   refreshBufferSeconds?: number;
 }
 
-export function defineProvider(definition: ProviderDefinition): ProviderDefinition {
+/** A catalog provider: one of the services the gateway ships. */
+export type CatalogProvider = ProviderDefinition<ServiceName>;
+
+export function defineProvider(definition: CatalogProvider): CatalogProvider {
   return definition;
 }

@@ -1,10 +1,29 @@
 import { builder } from '../builder.js';
 import { siteIdOf } from '../context.js';
 import { attemptStatus, MAX_WAIT_SECONDS, type AttemptRow } from '../connections/authorization-flow.js';
+import { catalogView } from '../connections/secrets-view.js';
+import { badUserInput } from '../errors.js';
+import { customServiceKey, isCustomServiceKey } from '../providers/custom.js';
+import type { ServiceKey, ServiceName } from '../providers/types.js';
 import { ServiceEnum } from './services.js';
 import { ServiceSecretRef, secretsFor } from './secrets.js';
 
-const AuthAttemptStatusEnum = builder.enumType('AuthAttemptStatus', {
+function tryServiceKeyOf(input: Parameters<typeof serviceKeyOf>[0]): ServiceKey | null {
+  try {
+    return serviceKeyOf(input);
+  } catch {
+    return null;
+  }
+}
+
+/** The service a StartAuthInput names: exactly one of `service` and `customService`. */
+export function serviceKeyOf(input: { service?: ServiceName | null | undefined; customService?: string | null | undefined }): ServiceKey {
+  if (input.service && !input.customService) return input.service;
+  if (input.customService && !input.service) return customServiceKey(input.customService);
+  throw badUserInput('Name exactly one of service (a catalog service) and customService (the slug of a service this site defined).', 'service');
+}
+
+export const AuthAttemptStatusEnum = builder.enumType('AuthAttemptStatus', {
   values: ['PENDING', 'COMPLETED', 'FAILED', 'EXPIRED'] as const,
 });
 
@@ -12,7 +31,7 @@ const AuthAttemptRef = builder.prismaObject('AuthAttempt', {
   description: 'One authorization attempt, from startAuth to the provider\'s callback.',
   fields: (t) => ({
     id: t.exposeID('id'),
-    service: t.field({ type: ServiceEnum, resolve: (attempt) => attempt.service as 'GITHUB' }),
+    service: t.field({ type: ServiceEnum, resolve: (attempt) => attempt.service as ServiceName }),
     status: t.field({ type: AuthAttemptStatusEnum, resolve: (attempt) => attemptStatus(attempt) }),
     error: t.exposeString('error', { nullable: true, description: "The provider's error code when the attempt failed." }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
@@ -26,7 +45,8 @@ const AuthAttemptRef = builder.prismaObject('AuthAttempt', {
 
 const StartAuthInput = builder.inputType('StartAuthInput', {
   fields: (t) => ({
-    service: t.field({ type: ServiceEnum, required: true }),
+    service: t.field({ type: ServiceEnum, required: false, description: 'The catalog service to connect; give this or customService.' }),
+    customService: t.string({ required: false, description: 'The slug of a service this site defined (defineCustomService); give this or service.' }),
     scopes: t.stringList({ required: false, description: "Default: the service's default scopes." }),
     returnTo: t.string({ required: false, description: 'Where the browser goes after the gateway\'s callback; must be on an allowed origin.' }),
     redirectUri: t.string({ required: false, description: 'App-handled callback (then call finishAuth); must be on an allowed origin.' }),
@@ -48,7 +68,7 @@ const StartAuthPayload = builder
     }),
   });
 
-const FinishAuthInput = builder.inputType('FinishAuthInput', {
+export const FinishAuthInput = builder.inputType('FinishAuthInput', {
   fields: (t) => ({
     state: t.string({ required: true }),
     code: t.string({ required: true }),
@@ -64,18 +84,24 @@ builder.queryField('authAttempt', (t) =>
     authScopes: { site: true },
     description: `Poll an authorization attempt (CLI / ticket flow). waitSeconds long-polls up to ${MAX_WAIT_SECONDS} s.`,
     args: { id: t.arg.id({ required: true }), waitSeconds: t.arg.int({ required: false }) },
-    resolve: (_query, _root, args, context): Promise<AttemptRow | null> =>
-      context.services.flow.waitForAttempt(siteIdOf(context), String(args.id), args.waitSeconds ?? 0, context.request.signal),
+    resolve: async (_query, _root, args, context): Promise<AttemptRow | null> => {
+      const attempt = await context.services.flow.waitForAttempt(siteIdOf(context), String(args.id), args.waitSeconds ?? 0, context.request.signal);
+      if (attempt && isCustomServiceKey(attempt.service)) {
+        throw badUserInput('This attempt is for a custom service: poll it with customAuthAttempt.', 'id');
+      }
+      return attempt;
+    },
   }),
 );
 
 builder.mutationFields((t) => ({
   startAuth: t.field({
     type: StartAuthPayload,
-    authScopes: (_root, args) => ({ $any: { siteOwner: true, connect: args.input.service } }),
+    // A malformed input names no service here; the resolver then says what is wrong with it.
+    authScopes: (_root, args) => ({ $any: { siteOwner: true, connect: tryServiceKeyOf(args.input) ?? '' } }),
     description: "Begin provider authorization for the caller's site.",
     args: { input: t.arg({ type: StartAuthInput, required: true }) },
-    resolve: (_root, { input }, context) => context.services.flow.start(siteIdOf(context), input),
+    resolve: (_root, { input }, context) => context.services.flow.start(siteIdOf(context), { ...input, service: serviceKeyOf(input) }),
   }),
   finishAuth: t.field({
     type: ServiceSecretRef,
@@ -84,7 +110,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: FinishAuthInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       const { connection } = await context.services.flow.finish(siteIdOf(context), input);
-      return { service: connection.service as 'GITHUB', row: connection, refreshError: null };
+      return catalogView(connection.service as ServiceName, connection);
     },
   }),
   signOut: t.field({
@@ -96,7 +122,7 @@ builder.mutationFields((t) => ({
       const siteId = siteIdOf(context);
       await context.services.flow.signOut(siteId, service);
       const row = await context.services.store.find({ siteId, ownerType: 'SITE', ownerId: '', accountKey: '' }, service);
-      return { service, row, refreshError: null };
+      return catalogView(service, row);
     },
   }),
 }));

@@ -4,6 +4,7 @@ import { connectWithClientCredentials } from '../connections/client-credentials.
 import type { ClientCredentialsParameter } from '../providers/types.js';
 import { ServiceEnum, ServiceInfoRef } from './services.js';
 import { ServiceSecretRef } from './secrets.js';
+import { catalogView } from '../connections/secrets-view.js';
 
 const ClientCredentialsParameterRef = builder.objectRef<ClientCredentialsParameter>('ClientCredentialsParameter').implement({
   description: 'A parameter a service needs in its client credentials request.',
@@ -57,7 +58,7 @@ builder.mutationField('connectClientCredentials', (t) =>
     resolve: async (_root, { input }, context) => {
       const siteId = siteIdOf(context);
       const row = await connectWithClientCredentials(context.services, siteId, input);
-      return { service: input.service, row, refreshError: null };
+      return catalogView(input.service, row);
     },
   }),
 );

@@ -6,6 +6,7 @@ import './sites.js';
 import './github.js';
 import './spotify.js';
 import './client-credentials.js';
+import './custom-services.js';
 import './tokens.js';
 import './connect-page.js';
 import './webhooks.js';

@@ -1,11 +1,18 @@
 import { builder } from '../builder.js';
 import { siteCallerOf, type GraphQLContext } from '../context.js';
 import { forbidden } from '../errors.js';
-import { getProvider, providerList } from '../providers/index.js';
-import type { ScopeDefinition } from '../providers/types.js';
+import { providerList } from '../providers/index.js';
+import { isCustomServiceKey } from '../providers/custom.js';
+import type { ScopeDefinition, ServiceName } from '../providers/types.js';
 import { grantedScopesOf } from '../connections/connection-store.js';
 import { assertScopes } from '../connections/scope-check.js';
-import { createSecretsView, isLoggedIn, type SecretsView, type ServiceSecretView } from '../connections/secrets-view.js';
+import {
+  createSecretsView,
+  isLoggedIn,
+  type CustomServiceSecretView,
+  type SecretsView,
+  type ServiceSecretView,
+} from '../connections/secrets-view.js';
 import { ScopeInfoRef, ServiceEnum } from './services.js';
 
 interface GrantedScopeShape {
@@ -28,8 +35,7 @@ export const ConnectionStatusEnum = builder.enumType('ConnectionStatus', {
 
 function grantedScopes(view: ServiceSecretView): GrantedScopeShape[] | null {
   if (!view.row || !isLoggedIn(view)) return null;
-  const catalog = getProvider(view.service).scopes;
-  return grantedScopesOf(view.row).map((scope) => ({ scope, scopeInfo: catalog.find((info) => info.scope === scope) ?? null }));
+  return grantedScopesOf(view.row).map((scope) => ({ scope, scopeInfo: view.scopeCatalog.find((info) => info.scope === scope) ?? null }));
 }
 
 /**
@@ -51,11 +57,12 @@ function bearerToken(view: ServiceSecretView, context: GraphQLContext): string |
   return context.services.store.accessTokenOf(view.row);
 }
 
-export const ServiceSecretRef = builder.objectRef<ServiceSecretView>('ServiceSecret').implement({
-  description: "The caller's connection to one service.",
+/** What ServiceSecret (catalog services) and CustomServiceSecret (a site's own services) share. */
+export const ServiceConnectionRef = builder.interfaceRef<ServiceSecretView>('ServiceConnection').implement({
+  description: "The caller's connection to one service: a catalog service (ServiceSecret) or one the site defined (CustomServiceSecret).",
+  resolveType: (view) => (isCustomServiceKey(view.service) ? 'CustomServiceSecret' : 'ServiceSecret'),
   fields: (t) => ({
-    service: t.field({ type: ServiceEnum, resolve: (view) => view.service }),
-    friendlyServiceName: t.string({ resolve: (view) => getProvider(view.service).friendlyServiceName }),
+    friendlyServiceName: t.exposeString('friendlyServiceName'),
     isLoggedIn: t.boolean({ resolve: isLoggedIn }),
     bearerToken: t.string({
       nullable: true,
@@ -92,6 +99,23 @@ export const ServiceSecretRef = builder.objectRef<ServiceSecretView>('ServiceSec
   }),
 });
 
+export const ServiceSecretRef = builder.objectRef<ServiceSecretView>('ServiceSecret').implement({
+  description: "The caller's connection to one service.",
+  interfaces: [ServiceConnectionRef],
+  fields: (t) => ({
+    service: t.field({ type: ServiceEnum, resolve: (view) => view.service as ServiceName }),
+  }),
+});
+
+export const CustomServiceSecretRef = builder.objectRef<CustomServiceSecretView>('CustomServiceSecret').implement({
+  description: "The caller's connection to a service the site defined itself (defineCustomService).",
+  interfaces: [ServiceConnectionRef],
+  fields: (t) => ({
+    slug: t.exposeString('slug'),
+    serviceKey: t.string({ description: 'The key its connection, webhooks and audit events use: "custom:<slug>".', resolve: (view) => view.service }),
+  }),
+});
+
 const SecretsRef = builder.objectRef<SecretsView>('Secrets').implement({
   description: "Per-service login state and bearer tokens of the caller's site.",
   fields: (t) => ({
@@ -102,6 +126,13 @@ const SecretsRef = builder.objectRef<SecretsView>('Secrets').implement({
       ]),
     ),
     loggedInServices: t.field({ type: [ServiceSecretRef], resolve: (view) => view.loggedIn() }),
+    custom: t.field({
+      type: CustomServiceSecretRef,
+      description: 'A service the site defined itself, by its slug; NOT_FOUND when the site defines none by that slug.',
+      args: { slug: t.arg.string({ required: true }) },
+      resolve: (view, { slug }) => view.getCustom(slug),
+    }),
+    loggedInCustomServices: t.field({ type: [CustomServiceSecretRef], resolve: (view) => view.loggedInCustom() }),
   }),
 });
 
@@ -109,7 +140,7 @@ const LoggedInServiceRef = builder.objectRef<ServiceSecretView>('LoggedInService
   description: 'OneGraph / Netlify Graph compatible view of a connected service.',
   fields: (t) => ({
     service: t.string({ description: 'e.g. "GITHUB"', resolve: (view) => view.service }),
-    friendlyServiceName: t.string({ resolve: (view) => getProvider(view.service).friendlyServiceName }),
+    friendlyServiceName: t.exposeString('friendlyServiceName'),
     isLoggedIn: t.boolean({ resolve: isLoggedIn }),
     bearerToken: t.string({ nullable: true, resolve: (view, _args, context) => bearerToken(view, context) }),
     grantedScopes: t.field({ type: [GrantedScopeRef], nullable: true, resolve: grantedScopes }),

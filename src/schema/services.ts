@@ -1,6 +1,6 @@
 import { builder } from '../builder.js';
 import { providerList } from '../providers/index.js';
-import { serviceNames, type ProviderDefinition, type ScopeDefinition } from '../providers/types.js';
+import { serviceNames, type CatalogProvider, type ScopeDefinition } from '../providers/types.js';
 
 export const ServiceEnum = builder.enumType('Service', {
   description: 'A service Latchkey can connect a site to.',
@@ -20,7 +20,7 @@ export const ScopeInfoRef = builder.objectRef<ScopeDefinition>('ScopeInfo').impl
   }),
 });
 
-export const ServiceInfoRef = builder.objectRef<ProviderDefinition>('ServiceInfo').implement({
+export const ServiceInfoRef = builder.objectRef<CatalogProvider>('ServiceInfo').implement({
   description: 'A service of the catalog.',
   fields: (t) => ({
     service: t.field({ type: ServiceEnum, resolve: (provider) => provider.service }),

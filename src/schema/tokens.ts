@@ -1,6 +1,6 @@
 import { builder } from '../builder.js';
 import { siteCallerOf } from '../context.js';
-import { canConnectOf, DEFAULT_FUNCTION_TOKEN_TTL_SECONDS, MAX_FUNCTION_TOKEN_TTL_SECONDS, servicesOf, type AccessTokenRow } from '../sites/sites.js';
+import { canConnectOf, customServicesOf, DEFAULT_FUNCTION_TOKEN_TTL_SECONDS, MAX_FUNCTION_TOKEN_TTL_SECONDS, servicesOf, type AccessTokenRow } from '../sites/sites.js';
 import { createConnectLink, DEFAULT_CONNECT_LINK_TTL_SECONDS, MAX_CONNECT_LINK_TTL_SECONDS } from '../sites/connect-links.js';
 import { ServiceEnum } from './services.js';
 
@@ -23,6 +23,11 @@ export const AccessTokenRef = builder.prismaObject('SiteToken', {
       description: 'The services a function token may read; null means every service.',
       resolve: servicesOf,
     }),
+    customServices: t.stringList({
+      nullable: true,
+      description: 'The custom services (slugs) a function token may read; null means every service.',
+      resolve: customServicesOf,
+    }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true, description: 'Updated at most once a minute.' }),
@@ -36,7 +41,8 @@ export const AccessTokenRef = builder.prismaObject('SiteToken', {
 
 const CreateFunctionTokenInput = builder.inputType('CreateFunctionTokenInput', {
   fields: (t) => ({
-    services: t.field({ type: [ServiceEnum], required: false, description: 'The services it may read. Default: all.' }),
+    services: t.field({ type: [ServiceEnum], required: false, description: 'The services it may read. Default (with customServices also omitted): all.' }),
+    customServices: t.stringList({ required: false, description: 'Slugs of custom services it may read, besides `services`.' }),
     ttlSeconds: t.int({
       required: false,
       description: `Lifetime in seconds. Default ${DEFAULT_FUNCTION_TOKEN_TTL_SECONDS}, at most ${MAX_FUNCTION_TOKEN_TTL_SECONDS}.`,

@@ -8,7 +8,8 @@ import type { AuditTrail } from '../audit.js';
 import type { Logger } from '../logger.js';
 import { displayPrefix, generateId, generateOpaqueToken, hashOpaqueToken, SITE_TOKEN_PREFIX } from '../crypto/opaque-token.js';
 import { badUserInput, notFound, unauthenticated } from '../errors.js';
-import type { ServiceName } from '../providers/types.js';
+import type { ServiceKey, ServiceName } from '../providers/types.js';
+import { customServiceKey, isCustomServiceKey, slugOf, slugProblem } from '../providers/custom.js';
 
 export const FUNCTION_TOKEN_PREFIX = 'lkf_';
 /** A function token minted with canConnect: it may also start auth and sign out for its services (browser helper). */
@@ -24,13 +25,15 @@ const MAX_CACHED_TOKENS = 10_000;
 
 export type TokenKind = 'SITE' | 'FUNCTION';
 
-export type SiteCaller = { kind: 'site'; siteId: string; tokenId: string; tokenKind: TokenKind; services: ServiceName[] | null; canConnect?: boolean };
+export type SiteCaller = { kind: 'site'; siteId: string; tokenId: string; tokenKind: TokenKind; services: ServiceKey[] | null; canConnect?: boolean };
 export type Caller = { kind: 'admin' } | SiteCaller;
 
 export type AccessTokenRow = Awaited<ReturnType<Database['siteToken']['findUniqueOrThrow']>>;
 
 export interface FunctionTokenInput {
   services?: readonly ServiceName[] | null | undefined;
+  /** Slugs of the site's custom services it may read. */
+  customServices?: readonly string[] | null | undefined;
   ttlSeconds?: number | null | undefined;
   label?: string | null | undefined;
   canConnect?: boolean | null | undefined;
@@ -73,8 +76,21 @@ export function canConnectOf(row: AccessTokenRow): boolean {
   return row.kind === 'FUNCTION' && row.canConnect;
 }
 
+/** Every service key a function token may read (catalog and custom); null means every service. */
+export function serviceKeysOf(row: AccessTokenRow): ServiceKey[] | null {
+  return Array.isArray(row.services) ? (row.services as ServiceKey[]) : null;
+}
+
+/** The catalog services a function token may read; null means every service. */
 export function servicesOf(row: AccessTokenRow): ServiceName[] | null {
-  return Array.isArray(row.services) ? (row.services as ServiceName[]) : null;
+  const keys = serviceKeysOf(row);
+  return keys ? keys.filter((key): key is ServiceName => !isCustomServiceKey(key)) : null;
+}
+
+/** The custom services (slugs) a function token may read; null means every service. */
+export function customServicesOf(row: AccessTokenRow): string[] | null {
+  const keys = serviceKeysOf(row);
+  return keys ? keys.filter(isCustomServiceKey).map(slugOf) : null;
 }
 
 function normalizeLabel(label: string | null | undefined): string | null {
@@ -111,7 +127,7 @@ export function createSites(db: Database, audit: AuditTrail, adminToken: string 
     const row = await db.siteToken.findUnique({ where: { tokenHash } });
     if (!row || row.revokedAt) return undefined;
     return {
-      caller: { kind: 'site', siteId: row.siteId, tokenId: row.id, tokenKind: row.kind === 'FUNCTION' ? 'FUNCTION' : 'SITE', services: servicesOf(row), canConnect: canConnectOf(row) },
+      caller: { kind: 'site', siteId: row.siteId, tokenId: row.id, tokenKind: row.kind === 'FUNCTION' ? 'FUNCTION' : 'SITE', services: serviceKeysOf(row), canConnect: canConnectOf(row) },
       expiresAt: row.expiresAt?.getTime() ?? null,
     };
   }
@@ -176,10 +192,16 @@ export function createSites(db: Database, audit: AuditTrail, adminToken: string 
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_FUNCTION_TOKEN_TTL_SECONDS) {
       throw badUserInput(`ttlSeconds must be a whole number from 1 to ${MAX_FUNCTION_TOKEN_TTL_SECONDS} (24 hours).`, 'ttlSeconds');
     }
-    let services: ServiceName[] | null = null;
-    if (input.services) {
-      services = [...new Set(input.services)];
-      if (services.length === 0) throw badUserInput('services must name at least one service; omit it to allow every service.', 'services');
+    let services: ServiceKey[] | null = null;
+    if (input.services || input.customServices) {
+      for (const slug of input.customServices ?? []) {
+        const problem = slugProblem(slug);
+        if (problem) throw badUserInput(`customServices: ${problem}`, 'customServices');
+      }
+      services = [...new Set<ServiceKey>([...(input.services ?? []), ...(input.customServices ?? []).map(customServiceKey)])];
+      if (services.length === 0) {
+        throw badUserInput('services and customServices must name at least one service; omit both to allow every service.', 'services');
+      }
     }
     const label = normalizeLabel(input.label);
     const now = Date.now();

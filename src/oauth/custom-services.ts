@@ -1,0 +1,379 @@
+// Custom services: OAuth 2.0 / OpenID Connect servers a site defines itself. Their definitions are
+// checked and stored here (the client secret encrypted), the discovery document is read once when a
+// service is defined, and every request to a site-chosen URL goes through the outbound URL policy.
+import { LRUCache } from 'lru-cache';
+import type { Config } from '../config.js';
+import type { Database } from '../db/database.js';
+import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../crypto/token-cipher.js';
+import { generateId } from '../crypto/opaque-token.js';
+import { badUserInput, notFound } from '../errors.js';
+import { checkOutboundUrl, createGuardedFetch, type OutboundUrlPolicy, type UrlRole } from '../net/outbound-url-policy.js';
+import { customProvider, customServiceKey, slugProblem, type CustomServiceSettings } from '../providers/custom.js';
+import { MAX_REQUESTED_SCOPES, normalizeRequestedScopes } from '../providers/index.js';
+import type { ClientAuthMethod, ScopeDefinition } from '../providers/types.js';
+import { createClientConfiguration } from './client-configuration.js';
+import { discoverAuthorizationServer, DiscoveryError } from './discovery.js';
+import type { ProviderClient } from './provider-apps.js';
+
+export type CustomServiceRow = Awaited<ReturnType<Database['customService']['findUniqueOrThrow']>>;
+
+export interface CustomService extends CustomServiceSettings {
+  id: string;
+  siteId: string;
+  discoveryUrl: string | null;
+  clientId: string;
+  hasClientSecret: boolean;
+  /** The redirect URI to register at the provider. */
+  callbackUrl: string;
+  /** The server promised RFC 9207 `iss` in its authorization responses (discovery); one without it is refused. */
+  requireIss: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface CustomScopeInput {
+  scope: string;
+  title?: string | null | undefined;
+  description?: string | null | undefined;
+  category?: string | null | undefined;
+  isDefault?: boolean | null | undefined;
+  isRequired?: boolean | null | undefined;
+}
+
+export interface DefineCustomServiceInput {
+  slug: string;
+  friendlyServiceName: string;
+  discoveryUrl?: string | null | undefined;
+  issuer?: string | null | undefined;
+  authorizationEndpoint?: string | null | undefined;
+  tokenEndpoint?: string | null | undefined;
+  revocationEndpoint?: string | null | undefined;
+  userinfoEndpoint?: string | null | undefined;
+  scopes?: readonly CustomScopeInput[] | null | undefined;
+  scopeSeparator?: string | null | undefined;
+  authorizationParameters?: ReadonlyArray<{ name: string; value: string }> | null | undefined;
+  clientId: string;
+  /** Omitted: keep the stored one; null: clear it. */
+  clientSecret?: string | null | undefined;
+  clientAuthMethod?: ClientAuthMethod | null | undefined;
+  pkce?: boolean | null | undefined;
+  supportsClientCredentials?: boolean | null | undefined;
+}
+
+export const MAX_CUSTOM_SERVICES_PER_SITE = 50;
+const MAX_AUTHORIZATION_PARAMETERS = 20;
+const CACHE_TTL_MS = 5_000;
+/** The parameters the gateway sets itself; a fixed value for one of them would break or weaken the flow. */
+const RESERVED_AUTHORIZATION_PARAMETERS = new Set([
+  'response_type', 'client_id', 'redirect_uri', 'state', 'scope', 'code_challenge', 'code_challenge_method',
+  'nonce', 'request', 'request_uri', 'response_mode', 'client_secret', 'code_verifier',
+]);
+
+export function customCallbackPath(siteId: string, slug: string): string {
+  return `/oauth/callback/custom/${encodeURIComponent(siteId)}/${slug}`;
+}
+
+const urlRole = (field: string): UrlRole => ({ label: field, field, purpose: 'connect custom services to' });
+
+function text(value: string | null | undefined, field: string, max: number, required: boolean): string | null {
+  const trimmed = value?.trim() ?? '';
+  if (!trimmed) {
+    if (required) throw badUserInput(`${field} must not be empty.`, field);
+    return null;
+  }
+  // eslint-disable-next-line no-control-regex
+  if (trimmed.length > max || /[\u0000-\u001f\u007f]/.test(trimmed)) {
+    throw badUserInput(`${field} must be at most ${max} characters, without control characters.`, field);
+  }
+  return trimmed;
+}
+
+function checkScopes(input: readonly CustomScopeInput[]): ScopeDefinition[] {
+  if (input.length > MAX_REQUESTED_SCOPES) throw badUserInput(`scopes can list at most ${MAX_REQUESTED_SCOPES} scopes.`, 'scopes');
+  const seen = new Set<string>();
+  return input.map((entry) => {
+    if (seen.has(entry.scope)) throw badUserInput(`scopes lists ${JSON.stringify(entry.scope.slice(0, 60))} twice.`, 'scopes');
+    seen.add(entry.scope);
+    const definition: ScopeDefinition = {
+      scope: entry.scope,
+      title: text(entry.title, 'scopes.title', 100, false) ?? entry.scope,
+      description: text(entry.description, 'scopes.description', 500, false) ?? '',
+    };
+    const category = text(entry.category, 'scopes.category', 100, false);
+    if (category) definition.category = category;
+    if (entry.isDefault) definition.isDefault = true;
+    if (entry.isRequired) definition.isRequired = true;
+    return definition;
+  });
+}
+
+/** Scopes offered by a discovery document: openid and offline_access are asked for by default. */
+function scopesFromMetadata(scopesSupported: unknown): ScopeDefinition[] {
+  if (!Array.isArray(scopesSupported)) return [];
+  return scopesSupported
+    .filter((scope): scope is string => typeof scope === 'string' && /^[\x21\x23-\x5B\x5D-\x7E]{1,200}$/.test(scope))
+    .slice(0, MAX_REQUESTED_SCOPES)
+    .map((scope) => ({
+      scope,
+      title: scope,
+      description: '',
+      ...(scope === 'openid' || scope === 'offline_access' ? { isDefault: true } : {}),
+    }));
+}
+
+function checkAuthorizationParameters(input: ReadonlyArray<{ name: string; value: string }>): Record<string, string> {
+  if (input.length > MAX_AUTHORIZATION_PARAMETERS) {
+    throw badUserInput(`authorizationParameters can list at most ${MAX_AUTHORIZATION_PARAMETERS} parameters.`, 'authorizationParameters');
+  }
+  const parameters: Record<string, string> = {};
+  for (const { name, value } of input) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
+      throw badUserInput('An authorization parameter name must be 1 to 64 letters, digits, "_", "." or "-".', 'authorizationParameters');
+    }
+    if (RESERVED_AUTHORIZATION_PARAMETERS.has(name)) {
+      throw badUserInput(`The authorization parameter ${name} is set by the gateway itself and cannot be fixed.`, 'authorizationParameters');
+    }
+    if (name in parameters) throw badUserInput(`authorizationParameters lists ${name} twice.`, 'authorizationParameters');
+    if (value.length > 500) throw badUserInput(`The value of the authorization parameter ${name} must be at most 500 characters.`, 'authorizationParameters');
+    parameters[name] = value;
+  }
+  return parameters;
+}
+
+function stringList(value: unknown): string[] | undefined {
+  return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : undefined;
+}
+
+function defaultAuthMethod(hasSecret: boolean, supported: string[] | undefined): ClientAuthMethod {
+  if (!hasSecret) return 'none';
+  // RFC 8414 §2: absent means client_secret_basic.
+  if (supported && !supported.includes('client_secret_basic') && supported.includes('client_secret_post')) return 'client_secret_post';
+  return 'client_secret_basic';
+}
+
+export function createCustomServices(config: Config, db: Database, keyring: Keyring) {
+  const policy: OutboundUrlPolicy = config.customServices;
+  const guardedFetch = createGuardedFetch(policy, { label: 'The custom service URL', field: 'customService', purpose: 'connect custom services to' });
+  const rows = new LRUCache<string, { row: Promise<CustomServiceRow | null>; at: number }>({ max: 10_000 });
+  const cacheKey = (siteId: string, slug: string) => `${siteId}\u0000${slug}`;
+
+  function toService(row: CustomServiceRow): CustomService {
+    const parameters = row.authorizationParams;
+    return {
+      id: row.id,
+      siteId: row.siteId,
+      slug: row.slug,
+      friendlyServiceName: row.friendlyName,
+      issuer: row.issuer,
+      discoveryUrl: row.discoveryUrl,
+      authorizationEndpoint: row.authorizationUrl ?? '',
+      tokenEndpoint: row.tokenUrl ?? '',
+      revocationEndpoint: row.revocationUrl,
+      userinfoEndpoint: row.userinfoUrl,
+      scopes: Array.isArray(row.scopes) ? (row.scopes as unknown as ScopeDefinition[]) : [],
+      scopeSeparator: row.scopeSeparator === ',' ? ',' : ' ',
+      authorizationParameters:
+        parameters && typeof parameters === 'object' && !Array.isArray(parameters) ? (parameters as Record<string, string>) : {},
+      clientAuthMethod: row.clientAuthMethod as ClientAuthMethod,
+      pkce: row.pkce,
+      supportsClientCredentials: row.supportsClientCredentials,
+      requireIss: row.requireIss,
+      clientId: row.clientId,
+      hasClientSecret: row.clientSecret !== null,
+      callbackUrl: `${config.publicUrl}${customCallbackPath(row.siteId, row.slug)}`,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+    };
+  }
+
+  /** The stored row, read at most once per CACHE_TTL_MS per instance; writes here drop it at once. */
+  function findRow(siteId: string, slug: string): Promise<CustomServiceRow | null> {
+    const key = cacheKey(siteId, slug);
+    const cached = rows.get(key);
+    if (cached && Date.now() - cached.at < CACHE_TTL_MS) return cached.row;
+    const row = db.customService.findUnique({ where: { siteId_slug: { siteId, slug } } });
+    rows.set(key, { row, at: Date.now() });
+    row.catch(() => rows.delete(key));
+    return row;
+  }
+
+  async function find(siteId: string, slug: string): Promise<CustomService | null> {
+    const row = await findRow(siteId, slug);
+    return row ? toService(row) : null;
+  }
+
+  async function require(siteId: string, slug: string): Promise<CustomService> {
+    const found = await find(siteId, slug);
+    if (!found) {
+      throw notFound(`This site defines no custom service ${JSON.stringify(slug.slice(0, 60))}: define it with defineCustomService, or check customServices for its slug.`);
+    }
+    return found;
+  }
+
+  async function list(siteId: string): Promise<CustomService[]> {
+    const found = await db.customService.findMany({ where: { siteId }, orderBy: { slug: 'asc' } });
+    return found.map(toService);
+  }
+
+  /** The URL as given (issuers are compared as exact strings, RFC 9207 §2.4), once the policy allows it. */
+  function checkUrl(value: string | null | undefined, field: string): string | null {
+    if (value === null || value === undefined || value.trim() === '') return null;
+    checkOutboundUrl(value, policy, urlRole(field));
+    return value.trim();
+  }
+
+  async function discover(discoveryUrl: string) {
+    try {
+      return await discoverAuthorizationServer(new URL(discoveryUrl), { fetch: guardedFetch, timeoutSeconds: config.providerTimeoutSeconds });
+    } catch (error) {
+      const reason = error instanceof DiscoveryError ? error.message : 'unknown failure';
+      throw badUserInput(`Reading the discovery document at ${discoveryUrl} failed: ${reason}. Check the URL, or give the endpoints instead.`, 'discoveryUrl');
+    }
+  }
+
+  async function define(siteId: string, input: DefineCustomServiceInput): Promise<CustomService> {
+    const slug = input.slug.trim();
+    const problem = slugProblem(slug);
+    if (problem) throw badUserInput(problem, 'slug');
+    const friendlyServiceName = text(input.friendlyServiceName, 'friendlyServiceName', 100, true)!;
+    const clientId = text(input.clientId, 'clientId', 500, true)!;
+    if (typeof input.clientSecret === 'string' && (input.clientSecret.length === 0 || input.clientSecret.length > 2000)) {
+      throw badUserInput('clientSecret must be 1 to 2000 characters; pass null to remove it.', 'clientSecret');
+    }
+    const separator = input.scopeSeparator ?? ' ';
+    if (separator !== ' ' && separator !== ',') throw badUserInput('scopeSeparator must be " " (the OAuth standard) or ",".', 'scopeSeparator');
+    const authorizationParameters = checkAuthorizationParameters(input.authorizationParameters ?? []);
+
+    const discoveryUrl = checkUrl(input.discoveryUrl, 'discoveryUrl');
+    let issuer = checkUrl(input.issuer, 'issuer');
+    let authorizationEndpoint = checkUrl(input.authorizationEndpoint, 'authorizationEndpoint');
+    let tokenEndpoint = checkUrl(input.tokenEndpoint, 'tokenEndpoint');
+    let revocationEndpoint = checkUrl(input.revocationEndpoint, 'revocationEndpoint');
+    let userinfoEndpoint = checkUrl(input.userinfoEndpoint, 'userinfoEndpoint');
+    if (!discoveryUrl && (!authorizationEndpoint || !tokenEndpoint)) {
+      throw badUserInput('Give discoveryUrl (the issuer or its .well-known document), or both authorizationEndpoint and tokenEndpoint.', 'discoveryUrl');
+    }
+
+    let scopes = input.scopes ? checkScopes(input.scopes) : null;
+    let authMethodsSupported: string[] | undefined;
+    let pkce = input.pkce ?? true;
+    let supportsClientCredentials = input.supportsClientCredentials ?? false;
+    let requireIss = false;
+    if (discoveryUrl) {
+      const metadata = await discover(discoveryUrl);
+      if (issuer && issuer !== metadata.issuer && new URL(issuer).href !== new URL(metadata.issuer).href) {
+        throw badUserInput(`issuer ${issuer} differs from the discovery document's issuer ${metadata.issuer}; omit issuer to use the document's.`, 'issuer');
+      }
+      issuer = metadata.issuer;
+      // Endpoints named by the document are site-chosen URLs too: the same rules apply.
+      authorizationEndpoint ??= checkUrl(metadata.authorization_endpoint, 'authorization_endpoint (discovery)');
+      tokenEndpoint ??= checkUrl(metadata.token_endpoint, 'token_endpoint (discovery)');
+      revocationEndpoint ??= checkUrl(metadata.revocation_endpoint, 'revocation_endpoint (discovery)');
+      userinfoEndpoint ??= checkUrl(typeof metadata.userinfo_endpoint === 'string' ? metadata.userinfo_endpoint : null, 'userinfo_endpoint (discovery)');
+      if (!authorizationEndpoint || !tokenEndpoint) {
+        throw badUserInput('The discovery document names no authorization_endpoint or token_endpoint; give them as authorizationEndpoint and tokenEndpoint.', 'discoveryUrl');
+      }
+      scopes ??= scopesFromMetadata(metadata.scopes_supported);
+      authMethodsSupported = stringList(metadata.token_endpoint_auth_methods_supported);
+      requireIss = metadata.authorization_response_iss_parameter_supported === true;
+      const challengeMethods = stringList(metadata.code_challenge_methods_supported);
+      if (input.pkce === undefined || input.pkce === null) pkce = !challengeMethods || challengeMethods.includes('S256');
+      if (input.supportsClientCredentials === undefined || input.supportsClientCredentials === null) {
+        supportsClientCredentials = stringList(metadata.grant_types_supported)?.includes('client_credentials') ?? false;
+      }
+    }
+    scopes ??= [];
+    if (!authorizationEndpoint || !tokenEndpoint) throw new Error('unreachable: endpoints were checked above');
+
+    const existing = await db.customService.findUnique({ where: { siteId_slug: { siteId, slug } } });
+    if (!existing && (await db.customService.count({ where: { siteId } })) >= MAX_CUSTOM_SERVICES_PER_SITE) {
+      throw badUserInput(`A site can define at most ${MAX_CUSTOM_SERVICES_PER_SITE} custom services: remove one with removeCustomService first.`, 'slug');
+    }
+    const id = existing?.id ?? generateId('csv');
+    const encryptedSecret =
+      input.clientSecret === undefined
+        ? (existing?.clientSecret ?? null)
+        : input.clientSecret === null
+          ? null
+          : encryptSecret(keyring, input.clientSecret, secretContext('CustomService', 'clientSecret', id));
+    const clientAuthMethod = input.clientAuthMethod ?? defaultAuthMethod(encryptedSecret !== null, authMethodsSupported);
+    if (clientAuthMethod !== 'none' && encryptedSecret === null) {
+      throw badUserInput(`clientAuthMethod ${clientAuthMethod.toUpperCase()} needs a clientSecret; give one, or use NONE for a public client.`, 'clientSecret');
+    }
+    const settings = {
+      friendlyName: friendlyServiceName,
+      issuer,
+      discoveryUrl,
+      authorizationUrl: authorizationEndpoint,
+      tokenUrl: tokenEndpoint,
+      revocationUrl: revocationEndpoint,
+      userinfoUrl: userinfoEndpoint,
+      scopes: scopes as unknown as object[],
+      scopeSeparator: separator,
+      authorizationParams: authorizationParameters,
+      clientId,
+      clientSecret: encryptedSecret,
+      clientAuthMethod,
+      pkce,
+      supportsClientCredentials,
+      requireIss,
+    };
+    // Every scope must be one the gateway can send (RFC 6749 scope tokens, no separator inside).
+    const provider = customProvider({
+      slug, friendlyServiceName, issuer, authorizationEndpoint, tokenEndpoint, revocationEndpoint, userinfoEndpoint,
+      scopes, scopeSeparator: separator, authorizationParameters, clientAuthMethod, pkce, supportsClientCredentials,
+    });
+    try {
+      normalizeRequestedScopes(provider, scopes.map((scope) => scope.scope));
+    } catch (error) {
+      throw badUserInput(error instanceof Error ? error.message : 'invalid scopes', 'scopes');
+    }
+    const saved = await db.customService.upsert({
+      where: { siteId_slug: { siteId, slug } },
+      create: { id, siteId, slug, ...settings },
+      update: settings,
+    });
+    rows.delete(cacheKey(siteId, slug));
+    return toService(saved);
+  }
+
+  /** Deletes the definition; the caller signs its connections out first. */
+  async function remove(siteId: string, slug: string): Promise<boolean> {
+    // An attempt begun against the old definition must not complete against a later one of the same slug.
+    await db.authAttempt.updateMany({
+      where: { siteId, service: customServiceKey(slug), status: 'PENDING' },
+      data: { status: 'FAILED', error: 'service_removed', completedAt: new Date() },
+    });
+    const { count } = await db.customService.deleteMany({ where: { siteId, slug } });
+    rows.delete(cacheKey(siteId, slug));
+    return count > 0;
+  }
+
+  /** The OAuth client for a site's custom service, or undefined when the site defines none by that slug. */
+  async function clientFor(siteId: string, slug: string): Promise<ProviderClient | undefined> {
+    const row = await findRow(siteId, slug);
+    if (!row) return undefined;
+    const service = toService(row);
+    const provider = customProvider(service);
+    const clientSecret = row.clientSecret ? decryptSecret(keyring, row.clientSecret, secretContext('CustomService', 'clientSecret', row.id)) : undefined;
+    const app = { clientId: row.clientId, clientSecret };
+    return {
+      provider,
+      endpoints: provider.endpoints,
+      app,
+      issuer: provider.issuer,
+      issuerConfigured: service.issuer !== null,
+      requireIss: service.requireIss,
+      fetch: guardedFetch,
+      config: createClientConfiguration(provider, provider.endpoints, app, {
+        issuer: provider.issuer,
+        timeoutSeconds: config.providerTimeoutSeconds,
+        fetch: guardedFetch,
+      }),
+    };
+  }
+
+  return { define, remove, find, require, list, clientFor, key: customServiceKey };
+}
+
+export type CustomServices = ReturnType<typeof createCustomServices>;
