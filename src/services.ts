@@ -18,13 +18,13 @@ export function createServices(config: Config, db: Database, logger: Logger) {
   const keyring = createKeyring(config.encryptionKey, config.previousEncryptionKeys);
   const webhooks = createWebhooks({ config, db, keyring, logger });
   const audit = webhooks.withEvents(createAuditTrail(db, logger));
-  const customServices = createCustomServices(config, db, keyring);
-  const apps = createProviderApps(config, db, keyring, customServices);
   const store = createConnectionStore(db, keyring);
+  const customServices = createCustomServices(config, db, keyring, { dropConnections: (siteId, service) => store.removeAll(siteId, service) });
+  const apps = createProviderApps(config, db, keyring, customServices);
   const refresher = createTokenRefresher({ store, apps, audit, logger, config });
   const connections = createConnectionCache(store, { ttlMs: config.connectionCacheMs });
   const passthrough = createPassthrough({ config, apps, store, refresher, logger });
-  const flow = createAuthorizationFlow({ config, db, keyring, logger, audit, apps, store });
+  const flow = createAuthorizationFlow({ config, db, keyring, logger, audit, apps, store, customServices });
   const sites = createSites(db, audit, config.adminToken, { tokenCacheMs: config.tokenCacheMs, logger });
   return { config, db, logger, keyring, audit, customServices, apps, store, refresher, flow, sites, webhooks, connections, passthrough };
 }

@@ -14,7 +14,7 @@ export interface ConnectIo {
   err(line: string): void;
 }
 
-export const connectUsage = 'latchkey connect SERVICE [--scope S]... [--gateway URL] [--token TOKEN]';
+export const connectUsage = 'latchkey connect SERVICE|custom:SLUG [--scope S]... [--gateway URL] [--token TOKEN]';
 
 /** A failure the command reports in one message; `code` is the gateway's extensions.code when it sent one. */
 export class ConnectError extends Error {
@@ -87,7 +87,18 @@ function createClient(gatewayUrl: string, siteToken: string) {
 
 const START = `mutation Connect($input: StartAuthInput!) { startAuth(input: $input) { authorizationUrl attemptId expiresAt } }`;
 const WAIT = `query Wait($id: ID!, $wait: Int) { authAttempt(id: $id, waitSeconds: $wait) { status error expiresAt } }`;
+const WAIT_CUSTOM = `query Wait($id: ID!, $wait: Int) { authAttempt: customAuthAttempt(id: $id, waitSeconds: $wait) { status error expiresAt } }`;
 const CONNECTED = `query Connected { secrets { loggedInServices { service foreignUserId foreignUserName grantedScopes { scope } } } }`;
+const CONNECTED_CUSTOM = `query Connected($slug: String!) { secrets { custom(slug: $slug) { isLoggedIn foreignUserId foreignUserName grantedScopes { scope } } } }`;
+
+interface Connection {
+  foreignUserId: string | null;
+  foreignUserName: string | null;
+  grantedScopes: Array<{ scope: string }> | null;
+}
+
+/** `custom:<slug>` names a service the site defined itself; anything else a catalog service. */
+const customSlugOf = (service: string): string | null => /^custom:([a-z][a-z0-9-]*[a-z0-9])$/.exec(service)?.[1] ?? null;
 
 interface Attempt {
   status: 'PENDING' | 'COMPLETED' | 'FAILED' | 'EXPIRED';
@@ -104,9 +115,10 @@ export interface ConnectOptions {
 
 /** Runs the whole command; resolves with the process exit code. */
 export async function connect(options: ConnectOptions, io: ConnectIo): Promise<number> {
-  const service = options.service.toUpperCase();
+  const slug = customSlugOf(options.service);
+  const service = slug ? options.service : options.service.toUpperCase();
   const client = createClient(options.gatewayUrl, options.siteToken);
-  const input = { service, ...(options.scopes.length > 0 ? { scopes: options.scopes } : {}) };
+  const input = { ...(slug ? { customService: slug } : { service }), ...(options.scopes.length > 0 ? { scopes: options.scopes } : {}) };
   const { startAuth } = await client.request<{ startAuth: { authorizationUrl: string; attemptId: string; expiresAt: string } }>(START, { input });
 
   io.err(`Open this URL in a browser to connect ${service}:`);
@@ -115,7 +127,7 @@ export async function connect(options: ConnectOptions, io: ConnectIo): Promise<n
 
   for (;;) {
     const { authAttempt } = await client.request<{ authAttempt: Attempt | null }>(
-      WAIT,
+      slug ? WAIT_CUSTOM : WAIT,
       { id: startAuth.attemptId, wait: WAIT_SECONDS },
       WAIT_SECONDS + 15,
       MAX_NETWORK_RETRIES,
@@ -144,10 +156,7 @@ export async function connect(options: ConnectOptions, io: ConnectIo): Promise<n
     break;
   }
 
-  const { secrets } = await client.request<{
-    secrets: { loggedInServices: Array<{ service: string; foreignUserId: string | null; foreignUserName: string | null; grantedScopes: Array<{ scope: string }> | null }> };
-  }>(CONNECTED, {}, 30, MAX_NETWORK_RETRIES);
-  const connection = secrets.loggedInServices.find((candidate) => candidate.service === service);
+  const connection = await connectedNow(client, service, slug);
   if (!connection) {
     io.err(`The authorization completed but ${service} is not connected now (another sign-out or connection replaced it): check with the secrets query.`);
     return 1;
@@ -159,6 +168,15 @@ export async function connect(options: ConnectOptions, io: ConnectIo): Promise<n
   const scopes = (connection.grantedScopes ?? []).map((granted) => granted.scope);
   io.out(`Granted scopes: ${scopes.length > 0 ? scopes.join(' ') : '(none reported)'}`);
   return 0;
+}
+
+async function connectedNow(client: ReturnType<typeof createClient>, service: string, slug: string | null): Promise<Connection | undefined> {
+  if (slug) {
+    const { secrets } = await client.request<{ secrets: { custom: Connection & { isLoggedIn: boolean } } }>(CONNECTED_CUSTOM, { slug }, 30, MAX_NETWORK_RETRIES);
+    return secrets.custom.isLoggedIn ? secrets.custom : undefined;
+  }
+  const { secrets } = await client.request<{ secrets: { loggedInServices: Array<Connection & { service: string }> } }>(CONNECTED, {}, 30, MAX_NETWORK_RETRIES);
+  return secrets.loggedInServices.find((candidate) => candidate.service === service);
 }
 
 /** Parses the command line and runs `connect`, reporting failures on `io.err`. */
@@ -175,8 +193,8 @@ export async function connectCommand(args: string[], env: Readonly<Record<string
     return 2;
   }
   const [service, ...extra] = parsed.positionals;
-  if (!service || extra.length > 0 || !/^[A-Za-z][A-Za-z0-9_]*$/.test(service)) {
-    io.err(`Name one service, e.g. GITHUB.\nUsage: ${connectUsage}`);
+  if (!service || extra.length > 0 || (!/^[A-Za-z][A-Za-z0-9_]*$/.test(service) && !customSlugOf(service))) {
+    io.err(`Name one service, e.g. GITHUB, or custom:SLUG for a service the site defined.\nUsage: ${connectUsage}`);
     return 2;
   }
   try {

@@ -16,7 +16,7 @@ import { buildAuthorizationUrl, exchangeAuthorizationCode, OAuthFailure } from '
 import { fetchIdentity } from '../oauth/identity.js';
 import { revokeAtProvider } from '../oauth/revocation.js';
 import { acceptsIssuer, type ProviderApps } from '../oauth/provider-apps.js';
-import { customCallbackPath } from '../oauth/custom-services.js';
+import { customCallbackPath, type CustomServices } from '../oauth/custom-services.js';
 import { grantedScopesOf, siteOwner, type ConnectionRow, type ConnectionStore } from './connection-store.js';
 
 export type AttemptRow = Awaited<ReturnType<Database['authAttempt']['findUniqueOrThrow']>>;
@@ -100,6 +100,7 @@ export function createAuthorizationFlow(deps: {
   audit: AuditTrail;
   apps: ProviderApps;
   store: ConnectionStore;
+  customServices: Pick<CustomServices, 'exists'>;
 }) {
   const { config, db, keyring } = deps;
   const settled = new EventEmitter();
@@ -293,6 +294,9 @@ export function createAuthorizationFlow(deps: {
         attemptId: attempt.id,
         reason: error instanceof Error ? error.message.slice(0, 200) : 'unknown',
       });
+    }
+    if (isCustomServiceKey(service) && !(await deps.customServices.exists(attempt.siteId, slugOf(service)))) {
+      return fail(attempt, badUserInput(`The site removed the ${name} while this authorization was under way.`), 'service_removed');
     }
     const connection = await deps.store.saveAuthorized(siteOwner(attempt.siteId), service, tokens, identity);
     const completed = await settle(attempt, 'COMPLETED');

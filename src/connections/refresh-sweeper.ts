@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { LatchkeyError } from '../errors.js';
 import { providerList } from '../providers/index.js';
 import type { ConnectionStore } from './connection-store.js';
-import { canRefresh, refreshBufferMs, type TokenRefresher } from './token-refresh.js';
+import { canRefresh, expiresWithinBuffer, refreshBufferMs, type TokenRefresher } from './token-refresh.js';
 
 /** Connections refreshed per sweep at most; the rest wait for the next one. */
 const BATCH_SIZE = 100;
@@ -51,7 +51,10 @@ export function createRefreshSweeper(
 
   async function sweep(): Promise<number> {
     const customHorizon = new Date(Date.now() + refreshBufferMs('custom:') + options.lookAheadSeconds * 1000);
-    const due = (await deps.store.listDueForRefresh(horizons(), customHorizon, BATCH_SIZE)).filter(canRefresh);
+    const lookAhead = Date.now() + options.lookAheadSeconds * 1000;
+    const due = (await deps.store.listDueForRefresh(horizons(), customHorizon, BATCH_SIZE)).filter(
+      (row) => canRefresh(row) && expiresWithinBuffer(row, lookAhead),
+    );
     let refreshed = 0;
     const worker = async () => {
       for (let row = due.shift(); row && !stopped; row = due.shift()) {

@@ -48,8 +48,20 @@ export function isUsable(row: ConnectionRow): boolean {
   return (row.status === 'ACTIVE' || row.status === 'REFRESHING') && row.accessToken !== null;
 }
 
+/**
+ * How long before its expiry a connection's token is refreshed: the provider's buffer. A custom
+ * service's tokens may live only minutes (Keycloak: 5), so there it is at most a fifth of the
+ * token's lifetime, or a fresh token would count as expiring and be refreshed on every read.
+ */
+export function refreshBufferMsOf(row: ConnectionRow): number {
+  const buffer = refreshBufferMs(row.service as ServiceKey);
+  if (!isCustomServiceKey(row.service) || row.expiresAt === null) return buffer;
+  const lifetime = row.expiresAt.getTime() - (row.lastRefreshedAt ?? row.updatedAt).getTime();
+  return lifetime > 0 ? Math.min(buffer, Math.max(1000, lifetime / 5)) : buffer;
+}
+
 export function expiresWithinBuffer(row: ConnectionRow, now = Date.now()): boolean {
-  return row.expiresAt !== null && row.expiresAt.getTime() - now <= refreshBufferMs(row.service as ServiceKey);
+  return row.expiresAt !== null && row.expiresAt.getTime() - now <= refreshBufferMsOf(row);
 }
 
 export function isExpired(row: ConnectionRow, now = Date.now()): boolean {
@@ -224,6 +236,8 @@ export function createTokenRefresher(deps: {
       try {
         tokens = await refreshTokens(client.config, provider, refreshToken, grantedScopesOf(current));
       } catch (error) {
+        // A custom service URL the outbound policy refuses is recorded (and backed off) like a refusal.
+        if (error instanceof LatchkeyError) return await recordFailure(current, provider, new OAuthFailure('rejected', 'url_refused', error.message));
         if (!(error instanceof OAuthFailure)) throw error;
         return await recordFailure(current, provider, error);
       }

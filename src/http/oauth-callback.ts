@@ -102,8 +102,10 @@ function callbackTargetOf(pathname: string): CallbackTarget | null {
   return (serviceNames as readonly string[]).includes(segment) ? { service: segment as ServiceName } : null;
 }
 
-async function nameOf(services: Services, target: CallbackTarget): Promise<string> {
+/** A custom service's name is shown only to the holder of one of its attempts (it is the site's to tell). */
+async function nameOf(services: Services, target: CallbackTarget, attempt: AttemptRow | null): Promise<string> {
   if (!target.siteId) return serviceLabel(target.service);
+  if (!attempt || attempt.siteId !== target.siteId || attempt.service !== target.service) return 'the service';
   const custom = await services.customServices.find(target.siteId, target.service.slice('custom:'.length)).catch(() => null);
   return custom?.friendlyServiceName ?? 'the service';
 }
@@ -114,7 +116,6 @@ export async function handleOAuthCallback(services: Services, url: URL): Promise
     return page({ status: 'error', service: null, name: 'the service', attempt: null, error: 'NOT_FOUND', message: 'There is no such service callback.' }, []);
   }
   const { service } = target;
-  const name = await nameOf(services, target);
   const query = url.searchParams;
   let outcome: Outcome;
   try {
@@ -125,6 +126,7 @@ export async function handleOAuthCallback(services: Services, url: URL): Promise
       error: query.get('error'),
       errorDescription: query.get('error_description'),
     });
+    const name = await nameOf(services, target, attempt);
     outcome = { status: 'success', service, name, attempt, error: null, message: `${name} is connected.` };
   } catch (error) {
     if (!(error instanceof LatchkeyError)) {
@@ -133,7 +135,7 @@ export async function handleOAuthCallback(services: Services, url: URL): Promise
     const attempt = error instanceof AttemptFailedError ? error.attempt : null;
     const code = error instanceof LatchkeyError ? String(error.extensions.providerError ?? error.code) : 'INTERNAL_ERROR';
     const message = error instanceof LatchkeyError ? error.message : 'Something went wrong on the gateway; start again.';
-    outcome = { status: 'error', service, name, attempt, error: code, message };
+    outcome = { status: 'error', service, name: await nameOf(services, target, attempt), attempt, error: code, message };
   }
 
   // Only a known attempt may send the browser anywhere: its returnTo was checked against the site's origins.

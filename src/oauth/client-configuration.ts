@@ -24,8 +24,8 @@ export class TokenEndpointRedirectError extends Error {
 const USER_AGENT = 'Latchkey (+https://github.com/latchkey)';
 
 function isLoopbackUrl(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  const host = new URL(url).hostname.toLowerCase().replace(/\.$/, '');
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function clientAuthentication(provider: ProviderDefinition, app: OAuthApp): client.ClientAuth {
@@ -88,6 +88,8 @@ export function createClientConfiguration(
     client.allowInsecureRequests(config);
   }
   const fetchImpl = options.fetch ?? fetch;
+  // openid-client requests URL#href, which may differ from the configured spelling (case, default port).
+  const tokenEndpoint = new URL(endpoints.token).href;
   config[client.customFetch] = async (url, init) => {
     const headers = new Headers(init.headers);
     headers.set('user-agent', USER_AGENT);
@@ -99,7 +101,7 @@ export function createClientConfiguration(
         `${provider.friendlyServiceName} answered with a redirect (HTTP ${response.status}); redirects from OAuth endpoints are never followed. Check the configured endpoint URL.`,
       );
     }
-    return url === endpoints.token ? normalizeTokenResponse(response) : response;
+    return new URL(url).href === tokenEndpoint ? normalizeTokenResponse(response) : response;
   };
   return config;
 }

@@ -8,9 +8,9 @@ import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../cr
 import { generateId } from '../crypto/opaque-token.js';
 import { badUserInput, notFound } from '../errors.js';
 import { checkOutboundUrl, createGuardedFetch, type OutboundUrlPolicy, type UrlRole } from '../net/outbound-url-policy.js';
-import { customProvider, customServiceKey, slugProblem, type CustomServiceSettings } from '../providers/custom.js';
+import { customProvider, customServiceKey, SLUG_PATTERN, slugProblem, type CustomServiceSettings } from '../providers/custom.js';
 import { MAX_REQUESTED_SCOPES, normalizeRequestedScopes } from '../providers/index.js';
-import type { ClientAuthMethod, ScopeDefinition } from '../providers/types.js';
+import type { ClientAuthMethod, CustomServiceKey, ScopeDefinition } from '../providers/types.js';
 import { createClientConfiguration } from './client-configuration.js';
 import { discoverAuthorizationServer, DiscoveryError } from './discovery.js';
 import type { ProviderClient } from './provider-apps.js';
@@ -151,7 +151,16 @@ function defaultAuthMethod(hasSecret: boolean, supported: string[] | undefined):
   return 'client_secret_basic';
 }
 
-export function createCustomServices(config: Config, db: Database, keyring: Keyring) {
+function originOf(url: string | null): string | null {
+  return url ? new URL(url).origin : null;
+}
+
+export interface CustomServicesDeps {
+  /** Forgets a site's connections to a service (its server changed, or it is being removed). */
+  dropConnections(siteId: string, service: CustomServiceKey): Promise<unknown>;
+}
+
+export function createCustomServices(config: Config, db: Database, keyring: Keyring, deps: CustomServicesDeps) {
   const policy: OutboundUrlPolicy = config.customServices;
   const guardedFetch = createGuardedFetch(policy, { label: 'The custom service URL', field: 'customService', purpose: 'connect custom services to' });
   const rows = new LRUCache<string, { row: Promise<CustomServiceRow | null>; at: number }>({ max: 10_000 });
@@ -188,6 +197,8 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
 
   /** The stored row, read at most once per CACHE_TTL_MS per instance; writes here drop it at once. */
   function findRow(siteId: string, slug: string): Promise<CustomServiceRow | null> {
+    // Only a slug that could exist is looked up (and remembered).
+    if (!SLUG_PATTERN.test(slug)) return Promise.resolve(null);
     const key = cacheKey(siteId, slug);
     const cached = rows.get(key);
     if (cached && Date.now() - cached.at < CACHE_TTL_MS) return cached.row;
@@ -215,10 +226,16 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
     return found.map(toService);
   }
 
-  /** The URL as given (issuers are compared as exact strings, RFC 9207 §2.4), once the policy allows it. */
+  /** An endpoint the policy allows, in the form openid-client requests it (URL#href). */
   function checkUrl(value: string | null | undefined, field: string): string | null {
     if (value === null || value === undefined || value.trim() === '') return null;
-    checkOutboundUrl(value, policy, urlRole(field));
+    return checkOutboundUrl(value, policy, urlRole(field)).href;
+  }
+
+  /** An issuer is compared as an exact string (RFC 9207 §2.4): kept as given, once the policy allows it. */
+  function checkIssuer(value: string | null | undefined): string | null {
+    if (value === null || value === undefined || value.trim() === '') return null;
+    checkOutboundUrl(value, policy, urlRole('issuer'));
     return value.trim();
   }
 
@@ -245,7 +262,7 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
     const authorizationParameters = checkAuthorizationParameters(input.authorizationParameters ?? []);
 
     const discoveryUrl = checkUrl(input.discoveryUrl, 'discoveryUrl');
-    let issuer = checkUrl(input.issuer, 'issuer');
+    let issuer = checkIssuer(input.issuer);
     let authorizationEndpoint = checkUrl(input.authorizationEndpoint, 'authorizationEndpoint');
     let tokenEndpoint = checkUrl(input.tokenEndpoint, 'tokenEndpoint');
     let revocationEndpoint = checkUrl(input.revocationEndpoint, 'revocationEndpoint');
@@ -284,21 +301,46 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
     }
     scopes ??= [];
     if (!authorizationEndpoint || !tokenEndpoint) throw new Error('unreachable: endpoints were checked above');
+    // Parameters the gateway sets must not arrive through the endpoint's own query either.
+    for (const name of new URL(authorizationEndpoint).searchParams.keys()) {
+      if (RESERVED_AUTHORIZATION_PARAMETERS.has(name)) {
+        throw badUserInput(`The authorization endpoint's query sets ${name}, which the gateway sets itself; remove it.`, 'authorizationEndpoint');
+      }
+    }
 
     const existing = await db.customService.findUnique({ where: { siteId_slug: { siteId, slug } } });
     if (!existing && (await db.customService.count({ where: { siteId } })) >= MAX_CUSTOM_SERVICES_PER_SITE) {
       throw badUserInput(`A site can define at most ${MAX_CUSTOM_SERVICES_PER_SITE} custom services: remove one with removeCustomService first.`, 'slug');
     }
+    // The stored secret and the connection's refresh token may only go where they went before:
+    // another server (or client) needs the secret again, and the connection starts over.
+    const serverChanged =
+      existing !== null &&
+      (existing.clientId !== clientId ||
+        originOf(existing.tokenUrl) !== originOf(tokenEndpoint) ||
+        originOf(existing.revocationUrl) !== originOf(revocationEndpoint) ||
+        originOf(existing.userinfoUrl) !== originOf(userinfoEndpoint) ||
+        existing.issuer !== issuer);
+    if (serverChanged && existing.clientSecret !== null && input.clientSecret === undefined) {
+      throw badUserInput(
+        'The client id, issuer or an endpoint host changed: give clientSecret again (null for a public client), so the stored secret never goes to another server. The existing connection will be dropped.',
+        'clientSecret',
+      );
+    }
     const id = existing?.id ?? generateId('csv');
-    const encryptedSecret =
+    const encryptSecretFor = (rowId: string) =>
       input.clientSecret === undefined
         ? (existing?.clientSecret ?? null)
         : input.clientSecret === null
           ? null
-          : encryptSecret(keyring, input.clientSecret, secretContext('CustomService', 'clientSecret', id));
+          : encryptSecret(keyring, input.clientSecret, secretContext('CustomService', 'clientSecret', rowId));
+    const encryptedSecret = encryptSecretFor(id);
     const clientAuthMethod = input.clientAuthMethod ?? defaultAuthMethod(encryptedSecret !== null, authMethodsSupported);
     if (clientAuthMethod !== 'none' && encryptedSecret === null) {
       throw badUserInput(`clientAuthMethod ${clientAuthMethod.toUpperCase()} needs a clientSecret; give one, or use NONE for a public client.`, 'clientSecret');
+    }
+    if (clientAuthMethod === 'none' && !pkce) {
+      throw badUserInput('A public client (clientAuthMethod NONE) must use PKCE (RFC 9700 §2.1.1): the server must support S256.', 'pkce');
     }
     const settings = {
       friendlyName: friendlyServiceName,
@@ -328,25 +370,49 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
     } catch (error) {
       throw badUserInput(error instanceof Error ? error.message : 'invalid scopes', 'scopes');
     }
-    const saved = await db.customService.upsert({
-      where: { siteId_slug: { siteId, slug } },
-      create: { id, siteId, slug, ...settings },
-      update: settings,
-    });
+    let saved: CustomServiceRow;
+    try {
+      saved = await db.customService.upsert({
+        where: { siteId_slug: { siteId, slug } },
+        create: { id, siteId, slug, ...settings },
+        update: settings,
+      });
+    } catch (error) {
+      // Two first definitions raced and the other created the row: define again, as an update.
+      if ((error as { code?: string }).code !== 'P2002') throw error;
+      return define(siteId, input);
+    }
+    // A secret is bound to the row it is stored in; a concurrent first definition may have won the row.
+    if (saved.id !== id && typeof input.clientSecret === 'string') {
+      saved = await db.customService.update({ where: { id: saved.id }, data: { clientSecret: encryptSecretFor(saved.id) } });
+    }
     rows.delete(cacheKey(siteId, slug));
+    if (serverChanged) await deps.dropConnections(siteId, customServiceKey(slug));
     return toService(saved);
   }
 
-  /** Deletes the definition; the caller signs its connections out first. */
+  /**
+   * Deletes the definition, fails its pending attempts, then forgets its connections. The caller
+   * signs the connection out first (that needs the definition). A code exchange still in flight
+   * finds the definition gone before it stores anything.
+   */
   async function remove(siteId: string, slug: string): Promise<boolean> {
-    // An attempt begun against the old definition must not complete against a later one of the same slug.
-    await db.authAttempt.updateMany({
-      where: { siteId, service: customServiceKey(slug), status: 'PENDING' },
-      data: { status: 'FAILED', error: 'service_removed', completedAt: new Date() },
-    });
-    const { count } = await db.customService.deleteMany({ where: { siteId, slug } });
+    const key = customServiceKey(slug);
+    const [, deleted] = await db.$transaction([
+      db.authAttempt.updateMany({
+        where: { siteId, service: key, status: 'PENDING' },
+        data: { status: 'FAILED', error: 'service_removed', completedAt: new Date() },
+      }),
+      db.customService.deleteMany({ where: { siteId, slug } }),
+    ]);
     rows.delete(cacheKey(siteId, slug));
-    return count > 0;
+    await deps.dropConnections(siteId, key);
+    return deleted.count > 0;
+  }
+
+  /** Whether the definition still exists, read from the database (not the cache). */
+  async function exists(siteId: string, slug: string): Promise<boolean> {
+    return (await db.customService.count({ where: { siteId, slug } })) > 0;
   }
 
   /** The OAuth client for a site's custom service, or undefined when the site defines none by that slug. */
@@ -373,7 +439,7 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
     };
   }
 
-  return { define, remove, find, require, list, clientFor, key: customServiceKey };
+  return { define, remove, exists, find, require, list, clientFor };
 }
 
 export type CustomServices = ReturnType<typeof createCustomServices>;

@@ -185,7 +185,6 @@ builder.mutationFields((t) => ({
       if (!existing) return false;
       const key = customServiceKey(existing.slug);
       await context.services.flow.signOut(siteId, key);
-      await context.services.store.removeAll(siteId, key);
       return context.services.customServices.remove(siteId, existing.slug);
     },
   }),
