@@ -12,7 +12,9 @@ export type AuditEventType =
   | 'connection.needs_reauth'
   | 'connection.revoked'
   | 'site.created'
-  | 'credentials.updated';
+  | 'credentials.updated'
+  | 'custom_service.defined'
+  | 'custom_service.removed';
 
 export interface AuditEventInput {
   type: AuditEventType;

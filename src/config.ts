@@ -97,7 +97,7 @@ export interface Config {
   /** Where a site's custom OAuth services may point (discovery and endpoints); plain http:// only for loopback hosts. */
   customServices: {
     allowHttp: false;
-    /** Loopback hosts (default: yes outside production). */
+    /** Loopback hosts (a local test server); default no. */
     allowLoopback: boolean;
     /** Private, link-local, unique-local and other non-public addresses (an on-premises identity server). */
     allowPrivateNetworks: boolean;
@@ -193,7 +193,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     upstreamCacheMb: values.LATCHKEY_UPSTREAM_CACHE_MB,
     customServices: {
       allowHttp: false,
-      allowLoopback: values.LATCHKEY_CUSTOM_SERVICE_ALLOW_LOOPBACK ?? !production,
+      // Off by default even in development: a site token must not reach the gateway's own ports by accident.
+      allowLoopback: values.LATCHKEY_CUSTOM_SERVICE_ALLOW_LOOPBACK ?? false,
       allowPrivateNetworks: values.LATCHKEY_CUSTOM_SERVICE_ALLOW_PRIVATE_NETWORKS,
     },
     webhooks: {

@@ -19,7 +19,10 @@ export function createServices(config: Config, db: Database, logger: Logger) {
   const webhooks = createWebhooks({ config, db, keyring, logger });
   const audit = webhooks.withEvents(createAuditTrail(db, logger));
   const store = createConnectionStore(db, keyring);
-  const customServices = createCustomServices(config, db, keyring, { dropConnections: (siteId, service) => store.removeAll(siteId, service) });
+  const customServices = createCustomServices(config, db, keyring, {
+    dropConnections: (siteId, service) => store.removeAll(siteId, service),
+    audit,
+  });
   const apps = createProviderApps(config, db, keyring, customServices);
   const refresher = createTokenRefresher({ store, apps, audit, logger, config });
   const connections = createConnectionCache(store, { ttlMs: config.connectionCacheMs });

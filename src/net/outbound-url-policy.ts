@@ -22,6 +22,13 @@ export interface UrlRole {
   field: string;
   /** Completes "which this gateway does not …": "send webhooks to". */
   purpose: string;
+  /** What the operator sets to allow loopback hosts, and private addresses, named in the refusal. */
+  allowLoopbackSetting?: string;
+  allowPrivateSetting?: string;
+}
+
+function refusalHint(setting: string | undefined): string {
+  return setting ? ` (the gateway's operator can allow it with ${setting}=true)` : '';
 }
 
 const MAX_URL_LENGTH = 2048;
@@ -34,7 +41,13 @@ export class BlockedAddressError extends Error {
 /** Whether an IP address may be called: public unicast, and others only as configured. */
 export function isAllowedAddress(address: string, policy: OutboundUrlPolicy): boolean {
   if (!ipaddr.isValid(address)) return false;
-  const range = ipaddr.process(address).range();
+  const parsed = ipaddr.process(address);
+  // IPv4-compatible IPv6 (::a.b.c.d, deprecated by RFC 4291) is not recognized as a range: never allowed.
+  if (parsed.kind() === 'ipv6') {
+    const parts = (parsed as ipaddr.IPv6).parts;
+    if (parts.slice(0, 6).every((part) => part === 0) && (parts[6] !== 0 || parts[7]! > 1)) return false;
+  }
+  const range = parsed.range();
   if (range === 'unicast') return true;
   if (range === 'loopback') return policy.allowLoopback;
   if (NEVER.has(range)) return false;
@@ -71,9 +84,12 @@ export function checkOutboundUrl(value: string, policy: OutboundUrlPolicy, role:
   const literal = literalAddress(url.hostname);
   const loopback = literal ? ipaddr.process(literal).range() === 'loopback' : isLoopbackName(url.hostname);
   if (literal && !isAllowedAddress(literal, policy)) {
-    throw fail(`points to a private, link-local or otherwise non-public address, which this gateway does not ${role.purpose}.`);
+    const setting = loopback ? role.allowLoopbackSetting : role.allowPrivateSetting;
+    throw fail(`points to a private, link-local or otherwise non-public address, which this gateway does not ${role.purpose}${refusalHint(setting)}.`);
   }
-  if (!literal && loopback && !policy.allowLoopback) throw fail(`points to a loopback host, which this gateway does not ${role.purpose}.`);
+  if (!literal && loopback && !policy.allowLoopback) {
+    throw fail(`points to a loopback host, which this gateway does not ${role.purpose}${refusalHint(role.allowLoopbackSetting)}.`);
+  }
   if (url.protocol === 'http:' && !loopback && !policy.allowHttp) {
     throw fail('must be an https:// URL (plain http:// is accepted only for loopback hosts: localhost, 127.0.0.0/8, [::1]).');
   }
@@ -119,8 +135,8 @@ async function readCapped(body: AsyncIterable<Uint8Array> | null): Promise<Uint8
  * addresses it allows, and redirects are handed back (never followed). The answer is a standard
  * Response, so libraries that check `instanceof Response` (openid-client) accept it.
  */
-export function createGuardedFetch(policy: OutboundUrlPolicy, role: UrlRole): typeof fetch {
-  const agent = new Agent({ connect: { lookup: guardedLookup(policy) } });
+export function createGuardedFetch(policy: OutboundUrlPolicy, role: UrlRole, timeoutMs: number): typeof fetch {
+  const agent = new Agent({ connect: { lookup: guardedLookup(policy), timeout: timeoutMs } });
   return async (input, init) => {
     const href = input instanceof URL ? input.href : typeof input === 'string' ? input : input.url;
     checkOutboundUrl(href, policy, role);
@@ -130,11 +146,16 @@ export function createGuardedFetch(policy: OutboundUrlPolicy, role: UrlRole): ty
         ...(init as Record<string, unknown>),
         redirect: 'manual',
         dispatcher: agent,
+        // A deadline of its own, whatever the caller passed: a server that trickles its answer is cut off.
+        signal: init?.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
       } as Parameters<typeof undiciFetch>[1]);
     } catch (error) {
       for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 4; cause = cause.cause, depth += 1) {
         if (cause instanceof BlockedAddressError) {
-          throw badUserInput(`${role.label} ${new URL(href).host} ${cause.message}, which this gateway does not ${role.purpose}.`, role.field);
+          throw badUserInput(
+            `${role.label} ${new URL(href).host} resolves to a loopback, private, link-local or otherwise non-public address, which this gateway does not ${role.purpose}.`,
+            role.field,
+          );
         }
       }
       throw error;

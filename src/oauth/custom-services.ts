@@ -14,6 +14,7 @@ import type { ClientAuthMethod, CustomServiceKey, ScopeDefinition } from '../pro
 import { createClientConfiguration } from './client-configuration.js';
 import { discoverAuthorizationServer, DiscoveryError } from './discovery.js';
 import type { ProviderClient } from './provider-apps.js';
+import type { AuditTrail } from '../audit.js';
 
 export type CustomServiceRow = Awaited<ReturnType<Database['customService']['findUniqueOrThrow']>>;
 
@@ -73,7 +74,12 @@ export function customCallbackPath(siteId: string, slug: string): string {
   return `/oauth/callback/custom/${encodeURIComponent(siteId)}/${slug}`;
 }
 
-const urlRole = (field: string): UrlRole => ({ label: field, field, purpose: 'connect custom services to' });
+const refusalSettings = {
+  purpose: 'connect custom services to',
+  allowLoopbackSetting: 'LATCHKEY_CUSTOM_SERVICE_ALLOW_LOOPBACK',
+  allowPrivateSetting: 'LATCHKEY_CUSTOM_SERVICE_ALLOW_PRIVATE_NETWORKS',
+};
+const urlRole = (field: string): UrlRole => ({ label: field, field, ...refusalSettings });
 
 function text(value: string | null | undefined, field: string, max: number, required: boolean): string | null {
   const trimmed = value?.trim() ?? '';
@@ -158,11 +164,16 @@ function originOf(url: string | null): string | null {
 export interface CustomServicesDeps {
   /** Forgets a site's connections to a service (its server changed, or it is being removed). */
   dropConnections(siteId: string, service: CustomServiceKey): Promise<unknown>;
+  audit: AuditTrail;
 }
 
 export function createCustomServices(config: Config, db: Database, keyring: Keyring, deps: CustomServicesDeps) {
   const policy: OutboundUrlPolicy = config.customServices;
-  const guardedFetch = createGuardedFetch(policy, { label: 'The custom service URL', field: 'customService', purpose: 'connect custom services to' });
+  const guardedFetch = createGuardedFetch(
+    policy,
+    { label: 'The custom service URL', field: 'customService', ...refusalSettings },
+    config.providerTimeoutSeconds * 1000,
+  );
   const rows = new LRUCache<string, { row: Promise<CustomServiceRow | null>; at: number }>({ max: 10_000 });
   const cacheKey = (siteId: string, slug: string) => `${siteId}\u0000${slug}`;
 
@@ -388,6 +399,12 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
     }
     rows.delete(cacheKey(siteId, slug));
     if (serverChanged) await deps.dropConnections(siteId, customServiceKey(slug));
+    await deps.audit({
+      type: 'custom_service.defined',
+      siteId,
+      service: customServiceKey(slug),
+      detail: { created: existing === null, tokenEndpoint, connectionDropped: serverChanged, secretChanged: input.clientSecret !== undefined },
+    });
     return toService(saved);
   }
 
@@ -407,6 +424,7 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
     ]);
     rows.delete(cacheKey(siteId, slug));
     await deps.dropConnections(siteId, key);
+    if (deleted.count > 0) await deps.audit({ type: 'custom_service.removed', siteId, service: key });
     return deleted.count > 0;
   }
 

@@ -27,6 +27,13 @@ export interface AuthorizationServerOptions {
   accessTokenTtlSeconds?: number;
   /** Default false: a refresh answer then carries no refresh_token, like Salesforce's. */
   rotateRefreshTokens?: boolean;
+  /**
+   * OpenID Connect claims by scope (oidc-provider's `claims` option), e.g.
+   * `{ openid: ['sub'], profile: ['preferred_username', 'name'] }`. Default: only `sub`.
+   */
+  claims?: Record<string, string[]>;
+  /** Claims of an account besides `sub` (served by userinfo for the scopes `claims` maps them to). */
+  accountClaims?: (accountId: string) => Record<string, unknown>;
 }
 
 export interface AuthorizationServer {
@@ -45,6 +52,10 @@ export interface AuthorizationServer {
     revocations: number;
     lastTokenRequest?: { grantType: string; hadCodeVerifier: boolean; extraParams?: Record<string, string> };
     clientCredentialsRequests: number;
+    /** GET requests for a discovery document (/.well-known/openid-configuration or oauth-authorization-server). */
+    discoveryRequests: number;
+    /** Every PKCE code_verifier the token endpoint received, in order (for leak checks). */
+    codeVerifiers: string[];
   };
   /** The next `count` token requests get `status` with a body like a broken server's. */
   failNextTokenRequests(count: number, status: 500 | 503 | 429): void;
@@ -216,7 +227,14 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   const store = createStore();
   const rotateRefreshTokens = options.rotateRefreshTokens ?? false;
 
-  const state: AuthorizationServer['state'] = { tokenRequests: 0, refreshRequests: 0, revocations: 0, clientCredentialsRequests: 0 };
+  const state: AuthorizationServer['state'] = {
+    tokenRequests: 0,
+    refreshRequests: 0,
+    revocations: 0,
+    clientCredentialsRequests: 0,
+    discoveryRequests: 0,
+    codeVerifiers: [],
+  };
   const runAsByClient = new Map(
     options.clients.filter((client) => client.clientCredentials).map((client) => [client.clientId, client.clientCredentials!.runAsAccountId ?? DEFAULT_ACCOUNT_ID]),
   );
@@ -264,7 +282,8 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     expiresWithSession: async () => false,
     // PKCE is optional, as for a Salesforce connected app, but a sent code_challenge is always enforced.
     pkce: { required: () => false },
-    findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub }) }),
+    findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ ...options.accountClaims?.(sub), sub }) }),
+    ...(options.claims ? { claims: options.claims } : {}),
     clientBasedCORS: () => false,
     renderError: async (ctx: KoaContext, out: Record<string, string>) => {
       ctx.body = { ...out };
@@ -321,6 +340,8 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
       return;
     }
 
+    if (ctx.method === 'GET' && ctx.path.startsWith('/.well-known/')) state.discoveryRequests += 1;
+
     if (ctx.method === 'POST' && ctx.path === paths.revocation) {
       await next();
       if (ctx.status === 200) state.revocations += 1;
@@ -337,7 +358,9 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     const fault = faults.shift();
     if (fault !== undefined) {
       const form = new URLSearchParams(await readBody(ctx.req));
-      countTokenRequest(form.get('grant_type') ?? '', form.has('code_verifier'));
+      const verifier = form.get('code_verifier');
+      if (verifier) state.codeVerifiers.push(verifier);
+      countTokenRequest(form.get('grant_type') ?? '', verifier !== null);
       if (fault === 'hang') {
         ctx.respond = false; // the response is never written; close() ends the connection
         return;
@@ -359,6 +382,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     await next();
     const body = ctx.oidc?.body ?? {};
     const grantType = typeof body.grant_type === 'string' ? body.grant_type : '';
+    if (typeof body.code_verifier === 'string') state.codeVerifiers.push(body.code_verifier);
     countTokenRequest(grantType, body.code_verifier !== undefined, body);
 
     const response = ctx.body as Record<string, unknown> | undefined;
