@@ -109,7 +109,19 @@ export function createSecretsView(services: Services, siteId: string, allowedSer
     return views.filter((view): view is CustomServiceSecretView => view !== null && isLoggedIn(view));
   }
 
-  return { get, getCustom, loggedIn, loggedInCustom };
+  /** Every custom service of the site this caller may read, connected or not. */
+  async function allCustom(): Promise<CustomServiceSecretView[]> {
+    const defined = await services.customServices.list(siteId);
+    const readable = defined.filter((custom) => !allowedServices || allowedServices.includes(customServiceKey(custom.slug)));
+    return Promise.all(
+      readable.map(async (custom) => {
+        const { row, refreshError } = await freshRow(customServiceKey(custom.slug));
+        return customView(custom, row, refreshError);
+      }),
+    );
+  }
+
+  return { get, getCustom, loggedIn, loggedInCustom, allCustom };
 }
 
 export type SecretsView = ReturnType<typeof createSecretsView>;

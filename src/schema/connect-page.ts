@@ -5,7 +5,7 @@ import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { grantedScopesOf } from '../connections/connection-store.js';
 import { ServiceInfoRef } from './services.js';
-import { ServiceSecretRef } from './secrets.js';
+import { ServiceConnectionRef } from './secrets.js';
 
 const ownAppsByRequest = new WeakMap<GraphQLContext, Promise<Set<string>>>();
 
@@ -31,7 +31,7 @@ builder.objectField(ServiceInfoRef, 'appConfigured', (t) =>
   }),
 );
 
-builder.objectField(ServiceSecretRef, 'storedScopes', (t) =>
+builder.interfaceField(ServiceConnectionRef, 'storedScopes', (t) =>
   t.stringList({
     nullable: true,
     description:

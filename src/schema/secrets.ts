@@ -113,6 +113,7 @@ export const CustomServiceSecretRef = builder.objectRef<CustomServiceSecretView>
   fields: (t) => ({
     slug: t.exposeString('slug'),
     serviceKey: t.string({ description: 'The key its connection, webhooks and audit events use: "custom:<slug>".', resolve: (view) => view.service }),
+    availableScopes: t.field({ type: [ScopeInfoRef], description: 'The scopes the site described for it.', resolve: (view) => [...view.scopeCatalog] }),
   }),
 });
 
@@ -133,6 +134,11 @@ const SecretsRef = builder.objectRef<SecretsView>('Secrets').implement({
       resolve: (view, { slug }) => view.getCustom(slug),
     }),
     loggedInCustomServices: t.field({ type: [CustomServiceSecretRef], resolve: (view) => view.loggedInCustom() }),
+    customServices: t.field({
+      type: [CustomServiceSecretRef],
+      description: "Every service the site defined itself, connected or not (a function token sees only its own), by slug.",
+      resolve: (view) => view.allCustom(),
+    }),
   }),
 });
 
