@@ -6,6 +6,7 @@ import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { startFakeSpotify, type FakeSpotify } from './support/fake-spotify.js';
 import { startAuthorizationServer, type AuthorizationServer } from './support/authorization-server.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { createRefreshSweeper } from '../src/connections/refresh-sweeper.js';
 import { APP_ORIGIN, appRedirectUri, connectViaFinishAuth as connectService } from './support/connect.js';
 
 const SF_CLIENT_ID = 'latchkey-refresh-test-client';
@@ -299,6 +300,47 @@ describe('the sweeper', () => {
     } finally {
       await sweeping.close();
     }
+  });
+});
+
+describe('the sweeper shares each sweep between sites', () => {
+  it('refreshes at most 10 connections of one site per sweep, so another site still gets its turn', async () => {
+    const { db, store, logger } = gateway.gateway.services;
+    const busy = await gateway.createSite('Busy site', []);
+    const quiet = await gateway.createSite('Quiet site', []);
+    // Client-credentials connections of custom services, all expiring within a minute; the busy
+    // site's expire first, so without a cap they would fill the sweep ahead of the quiet one.
+    const soon = (seconds: number) => new Date(Date.now() + seconds * 1000);
+    const rows = [
+      ...Array.from({ length: 14 }, (_, index) => ({ siteId: busy.siteId, slug: `busy-${index}`, expiresAt: soon(10 + index) })),
+      { siteId: quiet.siteId, slug: 'quiet', expiresAt: soon(50) },
+    ];
+    for (const row of rows) {
+      await db.connection.create({
+        data: {
+          id: `conn_fair_${row.slug}`,
+          siteId: row.siteId,
+          service: `custom:${row.slug}`,
+          grantType: 'CLIENT_CREDENTIALS',
+          accessToken: 'not-read-by-this-test',
+          expiresAt: row.expiresAt,
+          grantedScopes: [],
+        },
+      });
+    }
+    const refreshedBySite = new Map<string, number>();
+    // The real sweeper and store; the refresher only counts which connections the sweep hands it.
+    const counting = {
+      refresh: async (row: { siteId: string }) => {
+        refreshedBySite.set(row.siteId, (refreshedBySite.get(row.siteId) ?? 0) + 1);
+        return row;
+      },
+    } as unknown as Parameters<typeof createRefreshSweeper>[0]['refresher'];
+    const sweeper = createRefreshSweeper({ store, refresher: counting, logger }, { intervalSeconds: 0, lookAheadSeconds: 120 });
+    await sweeper.sweep();
+    expect(refreshedBySite.get(busy.siteId)).toBe(10);
+    expect(refreshedBySite.get(quiet.siteId)).toBe(1);
+    await db.connection.deleteMany({ where: { id: { startsWith: 'conn_fair_' } } });
   });
 });
 

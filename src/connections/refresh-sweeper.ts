@@ -9,6 +9,10 @@ import { canRefresh, expiresWithinBuffer, refreshBufferMs, type TokenRefresher }
 
 /** Connections refreshed per sweep at most; the rest wait for the next one. */
 const BATCH_SIZE = 100;
+/** Per site and sweep at most, so one site's slow or short-lived servers cannot take every sweep. */
+const PER_SITE = 10;
+/** Candidates read per sweep, so the per-site cap still leaves a full batch for the other sites. */
+const CANDIDATES = BATCH_SIZE * 5;
 /** Refreshes running at once in one sweep; low, so a sweep never crowds out the readers. */
 const CONCURRENCY = 2;
 
@@ -52,9 +56,15 @@ export function createRefreshSweeper(
   async function sweep(): Promise<number> {
     const customHorizon = new Date(Date.now() + refreshBufferMs('custom:') + options.lookAheadSeconds * 1000);
     const lookAhead = Date.now() + options.lookAheadSeconds * 1000;
-    const due = (await deps.store.listDueForRefresh(horizons(), customHorizon, BATCH_SIZE)).filter(
-      (row) => canRefresh(row) && expiresWithinBuffer(row, lookAhead),
-    );
+    const perSite = new Map<string, number>();
+    const due = (await deps.store.listDueForRefresh(horizons(), customHorizon, CANDIDATES))
+      .filter((row) => canRefresh(row) && expiresWithinBuffer(row, lookAhead))
+      .filter((row) => {
+        const taken = perSite.get(row.siteId) ?? 0;
+        perSite.set(row.siteId, taken + 1);
+        return taken < PER_SITE;
+      })
+      .slice(0, BATCH_SIZE);
     let refreshed = 0;
     const worker = async () => {
       for (let row = due.shift(); row && !stopped; row = due.shift()) {
