@@ -356,13 +356,28 @@ export function createAuthorizationFlow(deps: {
     return attempt && attempt.siteId === siteId ? attempt : null;
   }
 
-  /** Long-poll: resolves when the attempt settles, expires, or waitSeconds pass. */
-  async function waitForAttempt(siteId: string, id: string, waitSeconds: number, signal?: AbortSignal): Promise<AttemptRow | null> {
+  /**
+   * Long-poll: resolves when the attempt settles, expires, or waitSeconds pass. An attempt of the
+   * other kind of service (authAttempt vs customAuthAttempt) is refused, naming the right query.
+   */
+  async function waitForAttempt(
+    siteId: string,
+    id: string,
+    waitSeconds: number,
+    signal?: AbortSignal,
+    kind: 'catalog' | 'custom' = 'catalog',
+  ): Promise<AttemptRow | null> {
     if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > MAX_WAIT_SECONDS) {
       throw badUserInput(`waitSeconds must be a whole number from 0 to ${MAX_WAIT_SECONDS}.`, 'waitSeconds');
     }
     const deadline = Date.now() + waitSeconds * 1000;
     let attempt = await findAttempt(siteId, id);
+    if (attempt && isCustomServiceKey(attempt.service) !== (kind === 'custom')) {
+      throw badUserInput(
+        kind === 'custom' ? 'This attempt is for a catalog service: poll it with authAttempt.' : 'This attempt is for a custom service: poll it with customAuthAttempt.',
+        'id',
+      );
+    }
     while (attempt && attemptStatus(attempt) === 'PENDING' && Date.now() < deadline && !signal?.aborted) {
       const until = Math.min(deadline, attempt.expiresAt.getTime());
       // Another instance may complete it: wake up at least once a second to re-read.

@@ -3,7 +3,7 @@ import { siteIdOf } from '../context.js';
 import { attemptStatus, MAX_WAIT_SECONDS, type AttemptRow } from '../connections/authorization-flow.js';
 import { catalogView } from '../connections/secrets-view.js';
 import { badUserInput } from '../errors.js';
-import { customServiceKey, isCustomServiceKey } from '../providers/custom.js';
+import { customServiceKey } from '../providers/custom.js';
 import type { ServiceKey, ServiceName } from '../providers/types.js';
 import { ServiceEnum } from './services.js';
 import { ServiceSecretRef, secretsFor } from './secrets.js';
@@ -84,13 +84,8 @@ builder.queryField('authAttempt', (t) =>
     authScopes: { site: true },
     description: `Poll an authorization attempt (CLI / ticket flow). waitSeconds long-polls up to ${MAX_WAIT_SECONDS} s.`,
     args: { id: t.arg.id({ required: true }), waitSeconds: t.arg.int({ required: false }) },
-    resolve: async (_query, _root, args, context): Promise<AttemptRow | null> => {
-      const attempt = await context.services.flow.waitForAttempt(siteIdOf(context), String(args.id), args.waitSeconds ?? 0, context.request.signal);
-      if (attempt && isCustomServiceKey(attempt.service)) {
-        throw badUserInput('This attempt is for a custom service: poll it with customAuthAttempt.', 'id');
-      }
-      return attempt;
-    },
+    resolve: (_query, _root, args, context): Promise<AttemptRow | null> =>
+      context.services.flow.waitForAttempt(siteIdOf(context), String(args.id), args.waitSeconds ?? 0, context.request.signal),
   }),
 );
 

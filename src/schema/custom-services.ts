@@ -4,9 +4,8 @@ import { attemptStatus, MAX_WAIT_SECONDS, type AttemptRow } from '../connections
 import { connectWithClientCredentials } from '../connections/client-credentials.js';
 import { siteOwner } from '../connections/connection-store.js';
 import { customView } from '../connections/secrets-view.js';
-import { badUserInput } from '../errors.js';
 import type { CustomService } from '../oauth/custom-services.js';
-import { customServiceKey, isCustomServiceKey, slugOf } from '../providers/custom.js';
+import { customServiceKey, slugOf } from '../providers/custom.js';
 import type { CustomServiceKey } from '../providers/types.js';
 import { ScopeInfoRef } from './services.js';
 import { CustomServiceSecretRef } from './secrets.js';
@@ -155,13 +154,8 @@ builder.queryFields((t) => ({
     authScopes: { site: true },
     description: `Poll an authorization attempt of a custom service. waitSeconds long-polls up to ${MAX_WAIT_SECONDS} s.`,
     args: { id: t.arg.id({ required: true }), waitSeconds: t.arg.int({ required: false }) },
-    resolve: async (_root, args, context): Promise<AttemptRow | null> => {
-      const attempt = await context.services.flow.waitForAttempt(siteIdOf(context), String(args.id), args.waitSeconds ?? 0, context.request.signal);
-      if (attempt && !isCustomServiceKey(attempt.service)) {
-        throw badUserInput('This attempt is for a catalog service: poll it with authAttempt.', 'id');
-      }
-      return attempt;
-    },
+    resolve: (_root, args, context): Promise<AttemptRow | null> =>
+      context.services.flow.waitForAttempt(siteIdOf(context), String(args.id), args.waitSeconds ?? 0, context.request.signal, 'custom'),
   }),
 }));
 

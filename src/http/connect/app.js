@@ -1,5 +1,6 @@
-// The connect page: lists the catalog with each service's scopes and connection health, and lets a
-// site owner connect, change permissions, reconnect and disconnect. Plain browser JavaScript served
+// The connect page: lists the catalog, then the services the site defined itself (custom services,
+// "Your services"), each with its scopes and connection health, and lets a site owner connect,
+// change permissions, reconnect and disconnect. Plain browser JavaScript served
 // by the gateway (no build step); it only talks to the gateway's own /graphql.
 //
 // The token comes from the URL fragment of a connect link (`/connect#token=lkc_…`, never sent to a
@@ -82,11 +83,16 @@ const CATALOG = `query ConnectPageCatalog {
   }
 }`;
 
+// Custom services come with their own scopes; a browser-facing token never asks for bearerToken.
 function stateQuery(fields) {
   const selections = fields.map((field) => `${field} { ...ServiceState }`).join('\n    ');
   return `query ConnectPageState {
   secrets {
     ${selections}
+    customServices {
+      slug serviceKey friendlyServiceName isLoggedIn status foreignUserId foreignUserName expiresAt lastRefreshedAt lastError storedScopes
+      availableScopes { scope title description category isDefault isRequired }
+    }
   }
 }
 fragment ServiceState on ServiceSecret {
@@ -100,6 +106,10 @@ const START_AUTH = `mutation ConnectPageStartAuth($input: StartAuthInput!) {
 
 const SIGN_OUT = `mutation ConnectPageSignOut($service: Service!) {
   signOut(service: $service) { service isLoggedIn }
+}`;
+
+const SIGN_OUT_CUSTOM = `mutation ConnectPageSignOutCustom($slug: String!) {
+  signOutCustomService(slug: $slug) { isLoggedIn status }
 }`;
 
 // ---- Messages ----
@@ -125,11 +135,12 @@ function explain(error) {
 }
 
 /** The outcome the gateway's callback appended to /connect, announced once and then removed. */
-function reportReturnFromProvider(catalog) {
+function reportReturnFromProvider(entries) {
   const params = new URLSearchParams(location.search);
   const status = params.get('latchkey_status');
   if (!status) return;
-  const service = catalog.find((entry) => entry.service === params.get('service'));
+  // `service` is a catalog service (GITHUB) or a custom one's key (custom:<slug>).
+  const service = entries.find((entry) => entry.service === params.get('service'));
   const name = service ? service.friendlyServiceName : 'The service';
   history.replaceState(null, '', location.pathname);
   if (status === 'success') {
@@ -183,7 +194,7 @@ function healthText(entry, secret, state) {
 }
 
 function scopeRow(entry, scope, { checked, granted, extra }) {
-  const id = `scope-${entry.graphQLField}-${scope.scope.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const id = `scope-${entry.idKey}-${scope.scope.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   const tags = [];
   if (scope.isRequired) tags.push(element('span', { class: 'tag', text: 'required' }));
   if (granted) tags.push(element('span', { class: 'tag tag-granted', text: 'granted' }));
@@ -216,9 +227,9 @@ function serviceCard(entry, secret) {
   const connected = state.key === 'connected';
   // A connection that needs reconnecting keeps its scopes ticked, so reconnecting asks for them again.
   const granted = new Set(connected || state.key === 'reauth' ? (secret.storedScopes ?? []) : []);
-  const titleId = `svc-${entry.graphQLField}-title`;
-  const healthId = `svc-${entry.graphQLField}-health`;
-  const noteId = `svc-${entry.graphQLField}-note`;
+  const titleId = `svc-${entry.idKey}-title`;
+  const healthId = `svc-${entry.idKey}-health`;
+  const noteId = `svc-${entry.idKey}-note`;
   const configured = entry.appConfigured;
 
   const rows = entry.availableScopes.map((scope) =>
@@ -245,8 +256,12 @@ function serviceCard(entry, secret) {
     actions.push(element('button', { type: 'button', class: 'danger', 'data-action': 'disconnect', text: `Disconnect ${entry.friendlyServiceName}` }));
   }
 
+  if (!rows.length) {
+    rows.push(element('p', { class: 'scope-description', text: `${entry.friendlyServiceName} lists no permissions; it will be asked for its defaults.` }));
+  }
+
   const form = element('form', { class: 'scopes-form', 'data-service': entry.service }, [
-    element('p', { class: 'selection', id: `svc-${entry.graphQLField}-selection` }),
+    element('p', { class: 'selection', id: `svc-${entry.idKey}-selection` }),
     element('details', { class: 'scopes' }, [
       element('summary', { text: 'Choose permissions' }),
       element('fieldset', {}, [element('legend', { text: `Permissions for ${entry.friendlyServiceName}` }), element('div', { class: 'scope-list' }, rows)]),
@@ -261,9 +276,12 @@ function serviceCard(entry, secret) {
     element('div', { class: 'actions' }, actions),
   ]);
 
-  return element('section', { class: `service service-${state.key}`, 'aria-labelledby': titleId, 'data-service': entry.service }, [
+  const custom = entry.kind === 'custom';
+  return element('section', { class: `service service-${state.key}${custom ? ' service-custom' : ''}`, 'aria-labelledby': titleId, 'data-service': entry.service }, [
     element('div', { class: 'service-head' }, [
-      element('h2', { id: titleId, text: entry.friendlyServiceName }),
+      // Custom services sit under the "Your services" heading, one level down.
+      element(custom ? 'h3' : 'h2', { id: titleId, text: entry.friendlyServiceName }),
+      custom ? element('span', { class: 'slug' }, ['slug ', element('code', { text: entry.slug })]) : null,
       element('span', { class: `badge badge-${state.key}`, text: state.label }),
     ]),
     element('p', { class: 'health', id: healthId, text: healthText(entry, secret, state) }),
@@ -271,9 +289,43 @@ function serviceCard(entry, secret) {
   ]);
 }
 
+/** The site's own services, after the catalog; nothing at all when it defines none. */
+function customSection(entries, secrets) {
+  if (!entries.length) return null;
+  return element('section', { class: 'custom-services', id: 'custom-services', 'aria-labelledby': 'custom-services-title' }, [
+    element('h2', { id: 'custom-services-title', text: 'Your services' }),
+    element('p', { class: 'section-lede', text: 'Services this site defined itself (defineCustomService), by name and slug.' }),
+    ...entries.map((entry) => serviceCard(entry, secrets.get(entry.service))),
+  ]);
+}
+
 // ---- Behaviour ----
 
 let catalog = [];
+/** The custom services the token may read, as catalog-like entries; refreshed on every render. */
+let customEntries = [];
+
+function catalogEntry(service) {
+  return { ...service, kind: 'catalog', idKey: service.graphQLField };
+}
+
+function customEntry(secret) {
+  return {
+    kind: 'custom',
+    service: secret.serviceKey,
+    slug: secret.slug,
+    idKey: `custom-${secret.slug}`,
+    friendlyServiceName: secret.friendlyServiceName,
+    availableScopes: secret.availableScopes ?? [],
+    // A custom service always carries its own OAuth client.
+    appConfigured: true,
+    supportsRefresh: false,
+  };
+}
+
+function entryFor(service) {
+  return catalog.find((item) => item.service === service) ?? customEntries.find((item) => item.service === service);
+}
 
 async function loadState() {
   const fields = catalog.map((entry) => entry.graphQLField).filter((field) => IDENTIFIER.test(field));
@@ -284,8 +336,11 @@ async function loadState() {
 async function render() {
   elements.services.setAttribute('aria-busy', 'true');
   const secrets = await loadState();
+  const customSecrets = secrets.customServices ?? [];
+  customEntries = customSecrets.map(customEntry);
+  const byKey = new Map(customSecrets.map((secret) => [secret.serviceKey, secret]));
   const cards = catalog.map((entry) => serviceCard(entry, secrets[entry.graphQLField]));
-  elements.services.replaceChildren(...cards);
+  elements.services.replaceChildren(...cards, ...[customSection(customEntries, byKey)].filter(Boolean));
   // The `checked` attribute only sets the default; set the property so a re-render is exact.
   for (const input of elements.services.querySelectorAll('input[type=checkbox]')) input.checked = input.hasAttribute('checked');
   for (const form of elements.services.querySelectorAll('form')) describeSelection(form);
@@ -294,7 +349,7 @@ async function render() {
 
 /** Keeps the line above the permissions in step with the ticked boxes. */
 function describeSelection(form) {
-  const entry = catalog.find((item) => item.service === form.dataset.service);
+  const entry = entryFor(form.dataset.service);
   const boxes = [...form.querySelectorAll('input[name=scope]')];
   const ticked = boxes.filter((box) => box.checked).map((box) => box.value);
   const connected = form.closest('section')?.classList.contains('service-connected');
@@ -318,7 +373,7 @@ function setBusy(form, busy) {
 }
 
 async function connect(form) {
-  const entry = catalog.find((item) => item.service === form.dataset.service);
+  const entry = entryFor(form.dataset.service);
   const scopes = [...form.querySelectorAll('input[name=scope]:checked')].map((input) => input.value);
   setBusy(form, true);
   showAlert('');
@@ -326,7 +381,12 @@ async function connect(form) {
   try {
     const data = await graphql(START_AUTH, {
       // The page shows the whole set, so ask for exactly what is ticked.
-      input: { service: entry.service, scopes, returnTo: `${location.origin}/connect`, replaceScopes: true },
+      input: {
+        ...(entry.kind === 'custom' ? { customService: entry.slug } : { service: entry.service }),
+        scopes,
+        returnTo: `${location.origin}/connect`,
+        replaceScopes: true,
+      },
     });
     location.assign(data.startAuth.authorizationUrl);
   } catch (error) {
@@ -337,12 +397,13 @@ async function connect(form) {
 }
 
 async function disconnect(form) {
-  const entry = catalog.find((item) => item.service === form.dataset.service);
+  const entry = entryFor(form.dataset.service);
   if (!window.confirm(`Disconnect ${entry.friendlyServiceName}? Your functions will stop receiving its token.`)) return;
   setBusy(form, true);
   showAlert('');
   try {
-    await graphql(SIGN_OUT, { service: entry.service });
+    if (entry.kind === 'custom') await graphql(SIGN_OUT_CUSTOM, { slug: entry.slug });
+    else await graphql(SIGN_OUT, { service: entry.service });
     await render();
     announce(`${entry.friendlyServiceName} is disconnected.`);
     document.querySelector(`section[data-service="${entry.service}"] button[data-action]`)?.focus();
@@ -370,13 +431,13 @@ async function open() {
   announce('Loading services…');
   try {
     const data = await graphql(CATALOG);
-    catalog = data.services;
+    catalog = data.services.map(catalogEntry);
     elements.siteName.textContent = `Site: ${data.site.name}`;
     elements.siteName.hidden = false;
     elements.forget.hidden = false;
     await render();
     announce('');
-    reportReturnFromProvider(catalog);
+    reportReturnFromProvider([...catalog, ...customEntries]);
   } catch (error) {
     announce('');
     if (error instanceof GatewayError && (error.code === 'UNAUTHENTICATED' || error.code === 'FORBIDDEN')) {
