@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSecrets, withSecrets, LatchkeyFunctionsError } from '../packages/latchkey-functions/index.js';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
-import { freePort, startTestGateway, type TestGateway } from './support/gateway.js';
+import { followRedirects, freePort, startTestGateway, type TestGateway } from './support/gateway.js';
 import { connectViaCallback as connectService } from './support/connect.js';
 
 const ORIGIN = 'http://app.test:3000';
@@ -43,6 +43,8 @@ beforeAll(async () => {
     ...github.env,
     LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
     LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
+    // The custom service below is the same local GitHub stand-in, on loopback.
+    LATCHKEY_CUSTOM_SERVICE_ALLOW_LOOPBACK: 'true',
   });
   site = await gateway.createSite('Functions', [ORIGIN]);
   await connectService(gateway, site.token, 'GITHUB', `${ORIGIN}/done`);
@@ -202,5 +204,50 @@ describe('clear errors', () => {
     const error = await failure(getSecrets({ url: notGraphQLUrl, token: functionToken }));
     expect(error).toMatchObject({ code: 'LATCHKEY_BAD_RESPONSE', status: 404 });
     expect(error.message).toContain('LATCHKEY_URL');
+  });
+});
+
+describe('getSecrets with custom services', () => {
+  it("hands the function the site's custom services too, keyed by slug", async () => {
+    // A site-defined service by its endpoints: here the local GitHub stand-in under another name
+    // (last in this file: it issues the stand-in's newest token, which earlier tests compare with).
+    const defined = await gateway.gql(
+      'mutation ($input: DefineCustomServiceInput!) { defineCustomService(input: $input) { slug } }',
+      {
+        input: {
+          slug: 'forge',
+          friendlyServiceName: 'Forge',
+          authorizationEndpoint: github.env.LATCHKEY_GITHUB_AUTHORIZATION_URL,
+          tokenEndpoint: github.env.LATCHKEY_GITHUB_TOKEN_URL,
+          clientId: github.clientId,
+          clientSecret: github.clientSecret,
+          clientAuthMethod: 'CLIENT_SECRET_POST',
+          scopes: [{ scope: 'read:user', isDefault: true }],
+        },
+      },
+      site.token,
+    );
+    expect(defined.body.errors).toBeUndefined();
+    const started = await gateway.gql<{ startAuth: { authorizationUrl: string } }>(
+      'mutation ($input: StartAuthInput!) { startAuth(input: $input) { authorizationUrl } }',
+      { input: { customService: 'forge', returnTo: `${ORIGIN}/done` } },
+      site.token,
+    );
+    const { final } = await followRedirects(started.body.data!.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
+    const back = await fetch(final, { redirect: 'manual' });
+    expect(new URL(back.headers.get('location')!).searchParams.get('latchkey_status')).toBe('success');
+
+    const forgeOnly = await mint({ customServices: ['forge'] });
+    const secrets = await getSecrets({ url: gateway.url, token: forgeOnly.token });
+    expect(secrets.forge).toMatchObject({
+      service: 'custom:forge',
+      isLoggedIn: true,
+      bearerToken: github.state.lastToken!.accessToken,
+      grantedScopes: ['read:user'],
+    });
+    expect(secrets.github).toMatchObject({ isLoggedIn: false, bearerToken: null });
+    // A token for other services does not see it at all.
+    const githubOnly = await getSecrets({ url: gateway.url, token: functionToken });
+    expect(githubOnly.forge).toBeUndefined();
   });
 });

@@ -19,7 +19,7 @@ export declare class LatchkeyFunctionsError extends Error {
 }
 
 export interface ServiceSecret {
-  /** e.g. "GITHUB" */
+  /** e.g. "GITHUB", or "custom:<slug>" for a service the site defined itself */
   service: string;
   isLoggedIn: boolean;
   /** A currently valid access token; null unless logged in. */
@@ -32,7 +32,7 @@ export interface ServiceSecret {
   error?: { code: string; message: string };
 }
 
-/** Keyed by the service's field name: github, spotify, salesforce, stripe, box, contentful, … */
+/** Keyed by the service's field name (github, spotify, salesforce, stripe, box, contentful, …) and, for the site's custom services, by slug. */
 export type Secrets = Record<string, ServiceSecret> & {
   github?: ServiceSecret;
   spotify?: ServiceSecret;

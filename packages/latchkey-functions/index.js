@@ -120,16 +120,31 @@ async function catalogOf(config) {
 function secretsQuery(fields) {
   return `query LatchkeyFunctionsSecrets {
   secrets {
-    ${fields.map((field) => `${field} { ...LatchkeySecret }`).join('\n    ')}
+    ${fields.map((field) => `${field} { service ...LatchkeySecret }`).join('\n    ')}
+    customServices { slug service: serviceKey ...LatchkeySecret }
   }
 }
-fragment LatchkeySecret on ServiceSecret {
-  service isLoggedIn bearerToken expiresAt foreignUserId grantedScopes { scope }
+fragment LatchkeySecret on ServiceConnection {
+  isLoggedIn bearerToken expiresAt foreignUserId grantedScopes { scope }
 }`;
 }
 
+function entryOf(service, secret, errors, path) {
+  const error = errors.find((item) => Array.isArray(item.path) && path.every((part, index) => item.path[index] === part));
+  return {
+    service,
+    isLoggedIn: Boolean(secret && secret.isLoggedIn),
+    bearerToken: (secret && secret.bearerToken) || null,
+    expiresAt: (secret && secret.expiresAt) || null,
+    foreignUserId: (secret && secret.foreignUserId) || null,
+    grantedScopes: secret && secret.grantedScopes ? secret.grantedScopes.map((granted) => granted.scope) : [],
+    ...(error ? { error: { code: (error.extensions && error.extensions.code) || 'UNKNOWN', message: error.message } } : {}),
+  };
+}
+
 /**
- * The site's secrets, keyed by service field name: `{ github: { isLoggedIn, bearerToken, … }, … }`.
+ * The site's secrets, keyed by service field name: `{ github: { isLoggedIn, bearerToken, … }, … }`,
+ * and the site's custom services by slug (`service` "custom:<slug>").
  * A service the token may not read, or that is not connected, has isLoggedIn false. A service whose
  * token could not be made fresh (e.g. it needs reconnecting) has bearerToken null and `error`.
  * @param {{ url?: string, token?: string, timeoutMs?: number, env?: Record<string, string | undefined> }} [options]
@@ -139,18 +154,14 @@ export async function getSecrets(options = {}) {
   const catalog = await catalogOf(config);
   const { data, errors } = await post(config, secretsQuery(catalog.map((entry) => entry.graphQLField)));
   const secrets = {};
+  // The site's own services, by slug; a slug never equals a catalog field name, and the catalog's entry wins if one ever did.
+  const custom = (data.secrets && data.secrets.customServices) || [];
+  custom.forEach((secret, index) => {
+    secrets[secret.slug] = entryOf(secret.service, secret, errors, ['secrets', 'customServices', index]);
+  });
   for (const entry of catalog) {
     const secret = data.secrets ? data.secrets[entry.graphQLField] : null;
-    const error = errors.find((item) => Array.isArray(item.path) && item.path[0] === 'secrets' && item.path[1] === entry.graphQLField);
-    secrets[entry.graphQLField] = {
-      service: entry.service,
-      isLoggedIn: Boolean(secret && secret.isLoggedIn),
-      bearerToken: (secret && secret.bearerToken) || null,
-      expiresAt: (secret && secret.expiresAt) || null,
-      foreignUserId: (secret && secret.foreignUserId) || null,
-      grantedScopes: secret && secret.grantedScopes ? secret.grantedScopes.map((granted) => granted.scope) : [],
-      ...(error ? { error: { code: (error.extensions && error.extensions.code) || 'UNKNOWN', message: error.message } } : {}),
-    };
+    secrets[entry.graphQLField] = entryOf(entry.service, secret, errors, ['secrets', entry.graphQLField]);
   }
   return secrets;
 }
