@@ -29,7 +29,7 @@ const mintedForPages: string[] = [];
 /** The site's backend: mints a connect-capable function token with its site token, per page view. */
 async function mintForPage(): Promise<string> {
   const result = await gateway.gql(
-    'mutation { createFunctionToken(input: { services: [GITHUB, SPOTIFY], canConnect: true, ttlSeconds: 600, label: "browser" }) { token } }',
+    'mutation { createFunctionToken(input: { services: [GITHUB, SPOTIFY], customServices: ["forge"], canConnect: true, ttlSeconds: 600, label: "browser" }) { token } }',
     {},
     site.token,
   );
@@ -52,6 +52,8 @@ function sitePage(gatewayUrl: string, functionToken: string, auto: string | null
 <button id="login-spotify-quick">Connect Spotify (1.5 s timeout)</button>
 <button id="status">Status</button>
 <button id="logout-github">Disconnect GitHub</button>
+<button id="login-forge">Connect Forge</button>
+<button id="logout-forge">Disconnect Forge</button>
 <pre id="result" aria-live="polite">(nothing yet)</pre>
 <script type="module">
 import { LatchkeyAuth } from ${JSON.stringify(`${gatewayUrl}/latchkey-auth.js`)};
@@ -70,6 +72,8 @@ document.getElementById('login-spotify').addEventListener('click', () => show(au
 document.getElementById('login-spotify-quick').addEventListener('click', () => show(auth.login('spotify', { timeoutMs: 1500 })));
 document.getElementById('status').addEventListener('click', () => show(auth.servicesStatus()));
 document.getElementById('logout-github').addEventListener('click', () => show(auth.logout('github').then(() => auth.isLoggedIn('github'))));
+document.getElementById('login-forge').addEventListener('click', () => show(auth.login('custom:forge')));
+document.getElementById('logout-forge').addEventListener('click', () => show(auth.logout('custom:forge').then(() => auth.isLoggedIn('custom:forge'))));
 ${auto ? `show(auth.login(${JSON.stringify(auto)}));` : ''}
 </script>
 </body>
@@ -112,8 +116,27 @@ beforeAll(async () => {
     LATCHKEY_SPOTIFY_CLIENT_ID: 'spotify-client',
     LATCHKEY_SPOTIFY_CLIENT_SECRET: 'spotify-secret',
     LATCHKEY_SPOTIFY_AUTHORIZATION_URL: `${slowUrl}/authorize`,
+    // "Forge", a service the site defines itself, is the same GitHub stand-in on loopback.
+    LATCHKEY_CUSTOM_SERVICE_ALLOW_LOOPBACK: 'true',
   });
   site = await gateway.createSite('Popup site', [siteOrigin]);
+  const defined = await gateway.gql(
+    'mutation ($input: DefineCustomServiceInput!) { defineCustomService(input: $input) { slug } }',
+    {
+      input: {
+        slug: 'forge',
+        friendlyServiceName: 'Forge',
+        authorizationEndpoint: github.env.LATCHKEY_GITHUB_AUTHORIZATION_URL,
+        tokenEndpoint: github.env.LATCHKEY_GITHUB_TOKEN_URL,
+        clientId: github.clientId,
+        clientSecret: github.clientSecret,
+        clientAuthMethod: 'CLIENT_SECRET_POST',
+        scopes: [{ scope: 'read:user', isDefault: true }],
+      },
+    },
+    site.token,
+  );
+  if (defined.body.errors) throw new Error(JSON.stringify(defined.body.errors));
   browser = await launchBrowser({ popupBlocking: true });
   context = await browser.newContext({ viewport: { width: 900, height: 640 } });
   traffic = recordTraffic(context);
@@ -221,6 +244,25 @@ describe('login() in a popup', () => {
     expect(token.active).toBe(false);
     const secrets = await getSecrets({ url: gateway.url, token: mintedForPages.at(-1)! });
     expect(secrets.github!.isLoggedIn).toBe(false);
+  });
+
+  it("connects, reports and disconnects one of the site's custom services", async () => {
+    const popup = context.waitForEvent('page');
+    await page.getByRole('button', { name: 'Connect Forge', exact: true }).click();
+    const opened = await popup;
+    expect(await result()).toMatchObject({ ok: true, value: { service: 'custom:forge', attemptId: expect.stringMatching(/^att_/) } });
+    await expect.poll(() => opened.isClosed(), { timeout: 5000 }).toBe(true);
+    const token = github.state.lastToken!;
+
+    await page.getByRole('button', { name: 'Status' }).click();
+    const status = await result();
+    expect(status.value.forge).toMatchObject({ service: 'custom:forge', friendlyServiceName: 'Forge', isLoggedIn: true, grantedScopes: ['read:user'] });
+    expect(JSON.stringify(status.value)).not.toContain(token.accessToken);
+
+    await page.getByRole('button', { name: 'Disconnect Forge' }).click();
+    expect(await result()).toEqual({ ok: true, value: false });
+    const secrets = await getSecrets({ url: gateway.url, token: mintedForPages.at(-1)! });
+    expect(secrets.forge).toMatchObject({ service: 'custom:forge', isLoggedIn: false, bearerToken: null });
   });
 });
 

@@ -50,7 +50,7 @@ export declare class LatchkeyAuth {
   login(service: string, options?: { scopes?: string[]; timeoutMs?: number }): Promise<{ service: string; attemptId: string }>;
   isLoggedIn(service: string): Promise<boolean>;
   logout(service: string): Promise<void>;
-  /** Keyed by the service's field name: github, spotify, … */
+  /** Keyed by the service's field name (github, spotify, …) and by slug for the site's custom services. */
   servicesStatus(): Promise<Record<string, ServiceStatus>>;
 }
 

@@ -25,12 +25,16 @@ export class LatchkeyAuthError extends Error {
   }
 }
 
+/** "github" → "GITHUB"; "custom:acme" (a service the site defined itself) stays as it is. */
 function serviceName(service) {
+  if (typeof service === 'string' && /^custom:[a-z][a-z0-9-]*[a-z0-9]$/.test(service)) return service;
   if (typeof service !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(service)) {
-    throw new LatchkeyAuthError('BAD_USER_INPUT', `"${String(service)}" is not a service name: use e.g. "github" or "GITHUB".`);
+    throw new LatchkeyAuthError('BAD_USER_INPUT', `"${String(service)}" is not a service name: use e.g. "github", "GITHUB" or "custom:<slug>".`);
   }
   return service.toUpperCase();
 }
+
+const customSlug = (name) => (name.startsWith('custom:') ? name.slice('custom:'.length) : null);
 
 export class LatchkeyAuth {
   /**
@@ -166,7 +170,8 @@ export class LatchkeyAuth {
           finish({ ok: false, error: new LatchkeyAuthError('POPUP_CLOSED', `The login window for ${name} was closed before it finished.`, { service: name }) }, false);
           return;
         }
-        this.request('query LatchkeyAuthAttempt($id: ID!) { authAttempt(id: $id, waitSeconds: 1) { status error } }', { id: attemptId }).then(
+        const attemptField = customSlug(name) ? 'authAttempt: customAuthAttempt' : 'authAttempt';
+        this.request(`query LatchkeyAuthAttempt($id: ID!) { ${attemptField}(id: $id, waitSeconds: 1) { status error } }`, { id: attemptId }).then(
           (data) => {
             const attempt = data.authAttempt;
             if (attempt && attempt.status === 'COMPLETED') finish({ ok: true, value: { service: name, attemptId } }, false);
@@ -177,7 +182,8 @@ export class LatchkeyAuth {
         );
       }, POPUP_POLL_MS);
 
-      const input = { service: name };
+      const slug = customSlug(name);
+      const input = slug ? { customService: slug } : { service: name };
       if (options.scopes) input.scopes = options.scopes;
       this.request('mutation LatchkeyAuthStart($input: StartAuthInput!) { startAuth(input: $input) { authorizationUrl attemptId } }', { input }).then(
         (data) => {
@@ -191,17 +197,28 @@ export class LatchkeyAuth {
   }
 
   /**
-   * Per-service login state, keyed by the service's field name (github, spotify, …). Never
-   * carries a token.
+   * Per-service login state, keyed by the service's field name (github, spotify, …) and, for the
+   * site's custom services, by slug (service "custom:<slug>"). Never carries a token.
    * @returns {Promise<Record<string, { service: string, friendlyServiceName: string, isLoggedIn: boolean, grantedScopes: string[], foreignUserId: string | null, expiresAt: string | null }>>}
    */
   async servicesStatus() {
     const data = await this.request(
-      'query LatchkeyAuthStatus { services { service friendlyServiceName graphQLField } secrets { loggedInServices { service isLoggedIn foreignUserId expiresAt grantedScopes { scope } } } }',
+      'query LatchkeyAuthStatus { services { service friendlyServiceName graphQLField } secrets { loggedInServices { service isLoggedIn foreignUserId expiresAt grantedScopes { scope } } customServices { slug serviceKey friendlyServiceName isLoggedIn foreignUserId expiresAt grantedScopes { scope } } } }',
     );
     this.fieldsByService = new Map(data.services.map((entry) => [entry.service, entry.graphQLField]));
     const loggedIn = new Map(data.secrets.loggedInServices.map((entry) => [entry.service, entry]));
     const status = {};
+    // A slug never equals a catalog field name; the catalog's entry, written after, would win.
+    for (const secret of data.secrets.customServices) {
+      status[secret.slug] = {
+        service: secret.serviceKey,
+        friendlyServiceName: secret.friendlyServiceName,
+        isLoggedIn: secret.isLoggedIn,
+        grantedScopes: secret.isLoggedIn && secret.grantedScopes ? secret.grantedScopes.map((granted) => granted.scope) : [],
+        foreignUserId: secret.isLoggedIn ? secret.foreignUserId : null,
+        expiresAt: secret.isLoggedIn ? secret.expiresAt : null,
+      };
+    }
     for (const entry of data.services) {
       const secret = loggedIn.get(entry.service);
       status[entry.graphQLField] = {
@@ -233,6 +250,11 @@ export class LatchkeyAuth {
    */
   async logout(service) {
     const name = serviceName(service);
+    const slug = customSlug(name);
+    if (slug) {
+      await this.request('mutation LatchkeyAuthLogout($slug: String!) { signOutCustomService(slug: $slug) { isLoggedIn } }', { slug });
+      return;
+    }
     await this.request('mutation LatchkeyAuthLogout($service: Service!) { signOut(service: $service) { service isLoggedIn } }', { service: name });
   }
 }
