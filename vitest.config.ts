@@ -13,6 +13,7 @@ const databaseAgnostic = [
   'test/migrations.test.ts',
   // The browser tests exercise pages and popups; the database work under them is covered elsewhere.
   'test/browser-connect.test.ts',
+  'test/browser-connect-custom.test.ts',
   'test/browser-auth-helper.test.ts',
   'test/browser-graphiql.test.ts',
 ];

@@ -92,6 +92,14 @@ describe('connect page files', () => {
     expect(await response.text()).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
   });
 
+  it("lists the site's custom services too, and never asks for a token itself", async () => {
+    const script = await (await fetch(`${gateway.url}/connect/app.js`)).text();
+    expect(script).toMatch(/customServices \{\s*slug serviceKey friendlyServiceName/);
+    expect(script).toContain('signOutCustomService(slug: $slug)');
+    expect(script).toContain('customService: entry.slug');
+    expect(script).not.toMatch(/bearerToken|accessToken|refreshToken/);
+  });
+
   it('serves the browser helper to other origins as a module script', async () => {
     const response = await fetch(`${gateway.url}/latchkey-auth.js`, { headers: { origin: ORIGIN } });
     expect(response.status).toBe(200);

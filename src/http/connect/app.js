@@ -83,7 +83,8 @@ const CATALOG = `query ConnectPageCatalog {
   }
 }`;
 
-// Custom services come with their own scopes; a browser-facing token never asks for bearerToken.
+// Custom services come with their own scopes. The page never asks for a token itself: its
+// browser-facing token may not read one.
 function stateQuery(fields) {
   const selections = fields.map((field) => `${field} { ...ServiceState }`).join('\n    ');
   return `query ConnectPageState {
@@ -294,7 +295,7 @@ function customSection(entries, secrets) {
   if (!entries.length) return null;
   return element('section', { class: 'custom-services', id: 'custom-services', 'aria-labelledby': 'custom-services-title' }, [
     element('h2', { id: 'custom-services-title', text: 'Your services' }),
-    element('p', { class: 'section-lede', text: 'Services this site defined itself (defineCustomService), by name and slug.' }),
+    element('p', { class: 'section-lede', text: 'Services this site defined itself with defineCustomService, by name and slug.' }),
     ...entries.map((entry) => serviceCard(entry, secrets.get(entry.service))),
   ]);
 }
