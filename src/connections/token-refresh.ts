@@ -56,7 +56,8 @@ export function isUsable(row: ConnectionRow): boolean {
 export function refreshBufferMsOf(row: ConnectionRow): number {
   const buffer = refreshBufferMs(row.service as ServiceKey);
   if (!isCustomServiceKey(row.service) || row.expiresAt === null) return buffer;
-  const lifetime = row.expiresAt.getTime() - (row.lastRefreshedAt ?? row.updatedAt).getTime();
+  const issuedAt = row.tokenIssuedAt ?? row.lastRefreshedAt ?? row.createdAt;
+  const lifetime = row.expiresAt.getTime() - issuedAt.getTime();
   return lifetime > 0 ? Math.min(buffer, Math.max(1000, lifetime / 5)) : buffer;
 }
 
