@@ -11,6 +11,7 @@ import { LatchkeyAuth } from '../packages/latchkey-auth/latchkey-auth.js';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { launchBrowser, nonLoopback, recordTraffic, screenshot } from './support/browser.js';
+import { defineForgeService } from './support/custom-services.js';
 
 let github: FakeGitHub;
 let gateway: TestGateway;
@@ -120,22 +121,7 @@ beforeAll(async () => {
     LATCHKEY_CUSTOM_SERVICE_ALLOW_LOOPBACK: 'true',
   });
   site = await gateway.createSite('Popup site', [siteOrigin]);
-  const defined = await gateway.gql(
-    'mutation ($input: DefineCustomServiceInput!) { defineCustomService(input: $input) { slug } }',
-    {
-      input: {
-        slug: 'forge',
-        friendlyServiceName: 'Forge',
-        authorizationEndpoint: github.env.LATCHKEY_GITHUB_AUTHORIZATION_URL,
-        tokenEndpoint: github.env.LATCHKEY_GITHUB_TOKEN_URL,
-        clientId: github.clientId,
-        clientSecret: github.clientSecret,
-        clientAuthMethod: 'CLIENT_SECRET_POST',
-        scopes: [{ scope: 'read:user', isDefault: true }],
-      },
-    },
-    site.token,
-  );
+  const defined = await defineForgeService(gateway, site.token, github);
   if (defined.body.errors) throw new Error(JSON.stringify(defined.body.errors));
   browser = await launchBrowser({ popupBlocking: true });
   context = await browser.newContext({ viewport: { width: 900, height: 640 } });

@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { DEFAULT_ACCOUNT_ID, startAuthorizationServer, type AuthorizationServer } from './support/authorization-server.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { launchBrowser, nonLoopback, recordTraffic, screenshot } from './support/browser.js';
+import { nonLoopback, recordTraffic, screenshot } from './support/browser.js';
+import { accessibilityReport, openConnectPageBrowser, openPermissions } from './support/connect-page.js';
+import { CLAIMS, PROMPT_CONSENT, wellKnown } from './support/custom-services.js';
 
 const SLUG = 'acme-id';
 const KEY = `custom:${SLUG}`;
@@ -34,11 +36,6 @@ function card() {
   return page.locator(`section[data-service="${KEY}"]`);
 }
 
-async function openPermissions() {
-  const details = card().locator('details');
-  if (!(await details.evaluate((element) => (element as HTMLDetailsElement).open))) await details.locator('summary').click();
-}
-
 /** What a function of the site reads (a function token may read bearerToken; the page's may not). */
 async function functionReads() {
   const minted = await gateway.gql('mutation { createFunctionToken(input: { ttlSeconds: 60 }) { token } }', {}, site.token);
@@ -55,17 +52,13 @@ beforeAll(async () => {
   site = await gateway.createSite('Custom services site', []);
   server = await startAuthorizationServer({
     clients: [{ ...CLIENT, tokenEndpointAuthMethod: 'client_secret_basic', redirectUris: [`${gateway.publicUrl}/oauth/callback/custom/${site.siteId}/${SLUG}`] }],
-    claims: { openid: ['sub'], profile: ['preferred_username', 'name'], email: ['email'] },
+    claims: CLAIMS,
     accountClaims: (accountId) => ({ preferred_username: `user-${accountId.toLowerCase()}`, name: `User ${accountId}` }),
   });
-  browser = await launchBrowser();
-  context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  traffic = recordTraffic(context);
+  ({ browser, context, page, traffic } = await openConnectPageBrowser());
   context.on('request', (request) => {
     if (new URL(request.url()).pathname === '/graphql') pageQueries.push(request.postData() ?? '');
   });
-  page = await context.newPage();
-  page.on('dialog', (dialog) => void dialog.accept());
 });
 
 afterAll(async () => {
@@ -91,10 +84,10 @@ describe("the connect page's custom services in a browser", () => {
         input: {
           slug: SLUG,
           friendlyServiceName: 'Acme Identity',
-          discoveryUrl: `${server.issuer}/.well-known/openid-configuration`,
+          discoveryUrl: wellKnown(server),
           ...CLIENT,
           // prompt=consent so that offline_access yields a refresh token.
-          authorizationParameters: [{ name: 'prompt', value: 'consent' }],
+          authorizationParameters: PROMPT_CONSENT,
           scopes: [
             { scope: 'openid', title: 'Sign in', description: 'Who you are at Acme.', isRequired: true },
             { scope: 'profile', title: 'Profile', description: 'Your name and user name.', isDefault: true },
@@ -128,7 +121,7 @@ describe("the connect page's custom services in a browser", () => {
   });
 
   it('connects it with the scopes ticked, through the authorization server', async () => {
-    await openPermissions();
+    await openPermissions(card());
     await card().getByLabel(/^Email address email\b/).check();
     // Keyboard only: focus the checkbox and press Space.
     await page.locator(`#scope-custom-${SLUG}-offline_access`).focus();
@@ -152,7 +145,7 @@ describe("the connect page's custom services in a browser", () => {
     expect(page.url()).toBe(`${gateway.publicUrl}/connect`);
     expect(await card().locator('.badge').textContent()).toBe('Connected');
     expect(await card().locator('.health').textContent()).toContain(`Connected as user-${DEFAULT_ACCOUNT_ID.toLowerCase()}.`);
-    await openPermissions();
+    await openPermissions(card());
     const granted = await card().locator('.scope:has(.tag-granted) input').evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).value));
     expect(granted.sort()).toEqual(['email', 'offline_access', 'openid', 'profile']);
     expect(await card().locator('.selection').textContent()).toBe('Granted or requested: openid, profile, email, offline_access');
@@ -166,13 +159,13 @@ describe("the connect page's custom services in a browser", () => {
   });
 
   it('changes its permissions, asking for exactly what is ticked', async () => {
-    await openPermissions();
+    await openPermissions(card());
     await page.locator(`#scope-custom-${SLUG}-email`).uncheck();
     await card().getByRole('button', { name: 'Update permissions' }).click();
     await expect.poll(() => page.locator('#status').textContent(), { timeout: 15_000 }).toBe('Acme Identity is connected.');
     const secrets = await functionReads();
     expect(secrets.grantedScopes!.map((scope) => scope.scope).sort()).toEqual(['offline_access', 'openid', 'profile']);
-    await openPermissions();
+    await openPermissions(card());
     expect(await page.locator(`#scope-custom-${SLUG}-email`).isChecked()).toBe(false);
   });
 
@@ -214,43 +207,8 @@ describe("the connect page's custom services in a browser", () => {
   it('keeps every text at a contrast of 4.5:1 or more, every control labelled, and headings in order', async () => {
     await page.reload();
     await expect.poll(() => card().count()).toBe(1);
-    await openPermissions();
-    const report = await card().evaluate((section) => {
-      const channel = (value: number) => {
-        const c = value / 255;
-        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-      };
-      const parse = (color: string) => (color.match(/[\d.]+/g) ?? []).map(Number);
-      const luminance = ([r = 0, g = 0, b = 0]: number[]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
-      const background = (element: Element | null): number[] => {
-        for (let node = element; node; node = node.parentElement) {
-          const [r = 0, g = 0, b = 0, a = 1] = parse(getComputedStyle(node).backgroundColor);
-          if (a > 0 && getComputedStyle(node).backgroundColor !== 'rgba(0, 0, 0, 0)') return [r, g, b];
-        }
-        return [255, 255, 255];
-      };
-      const root = section.closest('#custom-services')!;
-      const low: string[] = [];
-      let checked = 0;
-      for (const element of root.querySelectorAll('*')) {
-        const text = [...element.childNodes].filter((node) => node.nodeType === Node.TEXT_NODE).map((node) => node.textContent ?? '').join('').trim();
-        if (!text || (element as HTMLElement).offsetParent === null || element.closest(':disabled')) continue;
-        const foreground = luminance(parse(getComputedStyle(element).color));
-        const back = luminance(background(element));
-        const ratio = (Math.max(foreground, back) + 0.05) / (Math.min(foreground, back) + 0.05);
-        checked += 1;
-        if (ratio < 4.5) low.push(`${text.slice(0, 40)}: ${ratio.toFixed(2)}`);
-      }
-      const unlabelled = [...root.querySelectorAll('input, button')]
-        .filter((control) => (control as HTMLElement).offsetParent !== null)
-        .filter((control) => (control.tagName === 'BUTTON' ? !control.textContent?.trim() : !(control as HTMLInputElement).labels?.length))
-        .map((control) => control.outerHTML.slice(0, 80));
-      const ids = [...document.querySelectorAll('[id]')].map((element) => element.id);
-      const duplicateIds = ids.filter((id, index) => ids.indexOf(id) !== index);
-      const headings = [...document.querySelectorAll('h1, h2, h3, h4')].map((heading) => Number(heading.tagName[1]));
-      const skipped = headings.filter((level, index) => index > 0 && level > headings[index - 1]! + 1);
-      return { low, checked, unlabelled, duplicateIds, skipped };
-    });
+    await openPermissions(card());
+    const report = await accessibilityReport(page, '#custom-services');
     expect(report.checked).toBeGreaterThan(10);
     expect(report.low).toEqual([]);
     expect(report.unlabelled).toEqual([]);

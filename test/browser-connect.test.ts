@@ -5,12 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { getSecrets } from '../packages/latchkey-functions/index.js';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { startAuthorizationServer, DEFAULT_ACCOUNT_ID, type AuthorizationServer } from './support/authorization-server.js';
 import { freePort, startTestGateway, type TestGateway } from './support/gateway.js';
-import { launchBrowser, nonLoopback, recordTraffic, screenshot } from './support/browser.js';
+import { nonLoopback, recordTraffic, screenshot } from './support/browser.js';
+import { accessibilityReport, openConnectPageBrowser, openPermissions } from './support/connect-page.js';
 
 const SALESFORCE_CLIENT_ID = 'latchkey-browser-test';
 const SALESFORCE_CLIENT_SECRET = `sf-${randomBytes(24).toString('base64url')}`;
@@ -20,7 +21,6 @@ let salesforce: AuthorizationServer;
 let gateway: TestGateway;
 let site: { siteId: string; token: string };
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 let traffic: ReturnType<typeof recordTraffic>;
 /** Where the gateway says it lives (its LATCHKEY_PUBLIC_URL), relayed to its real port. */
@@ -56,11 +56,6 @@ function card(service: string) {
   return page.locator(`section[data-service="${service}"]`);
 }
 
-async function openPermissions(service: string) {
-  const details = card(service).locator('details');
-  if (!(await details.evaluate((element) => (element as HTMLDetailsElement).open))) await details.locator('summary').click();
-}
-
 beforeAll(async () => {
   github = await startFakeGitHub();
   publicUrl = `http://127.0.0.1:${await freePort()}`;
@@ -83,11 +78,7 @@ beforeAll(async () => {
   relay = await startRelay(Number(new URL(publicUrl).port), Number(new URL(gateway.url).port));
   // The site lists no origin at all: the connect page is the gateway's own.
   site = await gateway.createSite('Newcomer site', []);
-  browser = await launchBrowser();
-  context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  traffic = recordTraffic(context);
-  page = await context.newPage();
-  page.on('dialog', (dialog) => void dialog.accept());
+  ({ browser, page, traffic } = await openConnectPageBrowser());
 });
 
 afterAll(async () => {
@@ -128,7 +119,7 @@ describe('the connect page in a browser', () => {
   });
 
   it('connects GitHub with the scopes ticked, and a function sees the token', async () => {
-    await openPermissions('GITHUB');
+    await openPermissions(card('GITHUB'));
     await page.getByLabel(/^Repositories repo\b/).check();
     // Keyboard only: focus the checkbox and press Space.
     await page.locator('#scope-github-user_email').focus();
@@ -150,7 +141,7 @@ describe('the connect page in a browser', () => {
   });
 
   it('adds a scope to the connection', async () => {
-    await openPermissions('GITHUB');
+    await openPermissions(card('GITHUB'));
     expect(await page.locator('#scope-github-repo').isChecked()).toBe(true);
     await page.locator('#scope-github-gist').check();
     await card('GITHUB').getByRole('button', { name: 'Update permissions' }).click();
@@ -179,7 +170,7 @@ describe('the connect page in a browser', () => {
   });
 
   it('connects Salesforce through a real authorization server with its required scopes', async () => {
-    await openPermissions('SALESFORCE');
+    await openPermissions(card('SALESFORCE'));
     expect(await page.locator('#scope-salesforce-api').isChecked()).toBe(true);
     await page.locator('#scope-salesforce-web').check();
     await card('SALESFORCE').getByRole('button', { name: 'Connect Salesforce' }).click();
@@ -216,38 +207,8 @@ describe('the connect page in a browser', () => {
   it('keeps every text at a contrast of 4.5:1 or more, and every control labelled', async () => {
     await page.reload();
     await expect.poll(() => page.locator('section.service').count()).toBeGreaterThanOrEqual(6);
-    await openPermissions('GITHUB');
-    const report = await page.evaluate(() => {
-      const channel = (value: number) => {
-        const c = value / 255;
-        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-      };
-      const parse = (color: string) => (color.match(/[\d.]+/g) ?? []).map(Number);
-      const luminance = ([r = 0, g = 0, b = 0]: number[]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
-      const background = (element: Element | null): number[] => {
-        for (let node = element; node; node = node.parentElement) {
-          const [r = 0, g = 0, b = 0, a = 1] = parse(getComputedStyle(node).backgroundColor);
-          if (a > 0 && getComputedStyle(node).backgroundColor !== 'rgba(0, 0, 0, 0)') return [r, g, b];
-        }
-        return [255, 255, 255];
-      };
-      const low: string[] = [];
-      let checked = 0;
-      for (const element of document.querySelectorAll('body *')) {
-        const text = [...element.childNodes].filter((node) => node.nodeType === Node.TEXT_NODE).map((node) => node.textContent ?? '').join('').trim();
-        if (!text || (element as HTMLElement).offsetParent === null || element.closest(':disabled')) continue;
-        const foreground = luminance(parse(getComputedStyle(element).color));
-        const back = luminance(background(element));
-        const ratio = (Math.max(foreground, back) + 0.05) / (Math.min(foreground, back) + 0.05);
-        checked += 1;
-        if (ratio < 4.5) low.push(`${text.slice(0, 40)}: ${ratio.toFixed(2)}`);
-      }
-      const unlabelled = [...document.querySelectorAll('input, button')]
-        .filter((control) => (control as HTMLElement).offsetParent !== null)
-        .filter((control) => control.tagName === 'BUTTON' ? !control.textContent?.trim() : !(control as HTMLInputElement).labels?.length)
-        .map((control) => control.outerHTML.slice(0, 80));
-      return { low, checked, unlabelled };
-    });
+    await openPermissions(card('GITHUB'));
+    const report = await accessibilityReport(page, 'body');
     expect(report.checked).toBeGreaterThan(50);
     expect(report.low).toEqual([]);
     expect(report.unlabelled).toEqual([]);

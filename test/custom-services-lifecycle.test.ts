@@ -8,16 +8,16 @@
 // The custom callback URL names the site, so the order is: gateway, sites, then the authorization
 // servers (which must know their clients' redirect URIs up front).
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect as cliConnect, connectCommand, type ConnectIo } from '../src/cli/connect.js';
 import { verifyWebhook, WebhookVerificationError } from '../src/webhooks/verify.js';
 import { startAuthorizationServer, type AuthorizationServer } from './support/authorization-server.js';
 import { startTestGateway, type GraphQLResult, type TestGateway } from './support/gateway.js';
+import { accountClaims, CLAIMS, collectHeldTokens, endpointsOf, errorCode, minimalDiscoveryDocument, PROMPT_CONSENT, secretOf, sleep, sortedScopes, userinfoStatus, wellKnown } from './support/custom-services.js';
+import { json, startTinyServer } from './support/tiny-server.js';
+import { receivedEvent, startReceiver, type Receiver } from './support/webhook-receiver.js';
 
 const ORIGIN = 'http://app.test:3000';
-const secretOf = (label: string) => `${label}-secret-${randomBytes(24).toString('base64url')}`;
 /** The client every service on the main server uses: client_secret_basic. */
 const MAIN = { clientId: 'latchkey-lifecycle-main', clientSecret: secretOf('main') };
 /** The sweeper test's client, on a server whose tokens live FAST_TTL_SECONDS. */
@@ -25,13 +25,6 @@ const FAST = { clientId: 'latchkey-lifecycle-fast', clientSecret: secretOf('fast
 /** Keycloak's default access token lifespan: the main server's. */
 const SHORT_TTL_SECONDS = 300;
 const FAST_TTL_SECONDS = 10;
-const CLAIMS = { openid: ['sub'], profile: ['preferred_username', 'name'], email: ['email'] };
-const accountClaims = (accountId: string) => ({
-  preferred_username: `user-${accountId.toLowerCase()}`,
-  name: `User ${accountId}`,
-  email: `${accountId.toLowerCase()}@example.com`,
-});
-const PROMPT_CONSENT = [{ name: 'prompt', value: 'consent' }];
 
 const SECRET_FIELDS = `slug serviceKey isLoggedIn bearerToken expiresAt foreignUserId foreignUserName
   status lastRefreshedAt refreshFailures lastError grantedScopes { scope }`;
@@ -76,17 +69,6 @@ async function gql(query: string, variables?: Record<string, unknown>, token: st
   return result;
 }
 
-function errorCode(result: Result): unknown {
-  return result.body.errors?.[0]?.extensions?.code;
-}
-
-const wellKnown = (as: AuthorizationServer) => `${as.issuer}/.well-known/openid-configuration`;
-const endpointsOf = (as: AuthorizationServer) => ({
-  authorizationEndpoint: `${as.issuer}/services/oauth2/authorize`,
-  tokenEndpoint: `${as.issuer}/services/oauth2/token`,
-  revocationEndpoint: `${as.issuer}/services/oauth2/revoke`,
-  userinfoEndpoint: `${as.issuer}/services/oauth2/userinfo`,
-});
 const callbackUrlOf = (on: TestGateway, site: Site, slug: string) => `${on.publicUrl}/oauth/callback/custom/${site.siteId}/${slug}`;
 
 async function defineOk(input: Record<string, unknown>, site: Site = siteMain, on: TestGateway = gateway): Promise<Record<string, any>> {
@@ -169,24 +151,9 @@ async function passTime(slug: string, seconds: number, site: Site = siteMain) {
   return storedConnection(slug, site);
 }
 
-/** Status of a server's userinfo endpoint for a token: 200 only for an access token it issued and still honours. */
-async function userinfoStatus(accessToken: string, as: AuthorizationServer = server): Promise<number> {
-  const response = await fetch(`${as.issuer}/services/oauth2/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } });
-  await response.body?.cancel();
-  return response.status;
-}
-
 /** Collects every token a gateway holds right now (decrypted), for the leak checks. */
 async function harvest(on: TestGateway = gateway) {
-  for (const row of await on.gateway.db.connection.findMany()) {
-    try {
-      for (const value of [on.gateway.services.store.accessTokenOf(row), on.gateway.services.store.refreshTokenOf(row)]) {
-        if (value) heldSecrets.add(value);
-      }
-    } catch {
-      // A row this test cannot decrypt is no secret it handed out.
-    }
-  }
+  await collectHeldTokens(on, heldSecrets);
 }
 
 /** No client secret or token the test knows of appears in these log lines. */
@@ -196,85 +163,8 @@ function expectNoSecretsIn(logs: readonly string[]) {
   expect(text).not.toMatch(/client_secret=|refresh_token=/);
 }
 
-/** A tiny HTTP server on loopback with fixed answers by path, counting requests per path. */
-async function startTinyServer(routes: (base: string) => Record<string, (req: IncomingMessage, res: ServerResponse) => void>) {
-  const hits = new Map<string, number>();
-  let table: ReturnType<typeof routes> = {};
-  const http = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    hits.set(path, (hits.get(path) ?? 0) + 1);
-    const route = table[path];
-    if (route) route(req, res);
-    else res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  table = routes(base);
-  return {
-    base,
-    hits: (path: string) => hits.get(path) ?? 0,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  };
-}
-
-const json = (body: unknown, status = 200) => (_req: IncomingMessage, res: ServerResponse) => {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-};
-
-const sortedScopes = (granted: Array<{ scope: string } | string> | null | undefined) =>
-  (granted ?? []).map((entry) => (typeof entry === 'string' ? entry : entry.scope)).sort();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// ---- a webhook receiver ----
-
-interface Received {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-async function startReceiver() {
-  const received: Received[] = [];
-  const http: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      received.push({ path: new URL(req.url ?? '/', 'http://receiver.invalid').pathname, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('thanks');
-    });
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    received,
-    at: (path: string) => received.filter((entry) => entry.path === path),
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
-      }),
-  };
-}
-
-let receiver: Awaited<ReturnType<typeof startReceiver>>;
-
-/** Waits for the receiver to get an event of `type` on `path`; returns it verified. */
-async function receivedEvent(path: string, type: string, secret: string) {
-  let found: { message: Received; payload: any } | undefined;
-  await vi.waitFor(
-    () => {
-      const match = receiver.at(path).find((entry) => JSON.parse(entry.body).type === type);
-      expect(match, `${type} at ${path}`).toBeDefined();
-      found = { message: match!, payload: verifyWebhook(secret, match!.headers as Record<string, string>, match!.body) };
-    },
-    { timeout: 15_000, interval: 50 },
-  );
-  return found!;
-}
+/** Receives the webhooks of siteHooks' endpoint. */
+let receiver: Receiver;
 
 // ---- setup ----
 
@@ -335,7 +225,7 @@ describe('webhooks', () => {
     const refreshToken = gateway.gateway.services.store.refreshTokenOf(row)!;
     expect(refreshToken).toEqual(expect.any(String));
 
-    const { message, payload } = await receivedEvent('/hooks', 'connection.created', endpoint.secret);
+    const { message, payload } = await receivedEvent(receiver, '/hooks', 'connection.created', endpoint.secret);
     expect(payload).toMatchObject({
       type: 'connection.created',
       data: { siteId: siteHooks.siteId, service: 'custom:hooks', connectionId: row.id, attemptId },
@@ -358,7 +248,7 @@ describe('webhooks', () => {
     expect(read.body.data.secrets.custom).toMatchObject({ isLoggedIn: false, bearerToken: null, status: 'NEEDS_REAUTH' });
     expect(server.state.refreshRequests).toBe(refreshesBefore + 1);
 
-    const reauth = await receivedEvent('/hooks', 'connection.needs_reauth', endpoint.secret);
+    const reauth = await receivedEvent(receiver, '/hooks', 'connection.needs_reauth', endpoint.secret);
     expect(reauth.payload).toMatchObject({
       type: 'connection.needs_reauth',
       data: { siteId: siteHooks.siteId, service: 'custom:hooks', connectionId: row.id },
@@ -431,7 +321,7 @@ describe('the background sweeper', () => {
       const refreshed = sweeping.gateway.services.store.accessTokenOf(swept)!;
       heldSecrets.add(refreshed);
       expect(refreshed).not.toBe(firstToken);
-      expect(await userinfoStatus(refreshed, fast)).toBe(200);
+      expect(await userinfoStatus(fast, refreshed)).toBe(200);
       // The sweep logs once its batch is done, just after the row changed.
       await vi.waitFor(() => expect(sweeping.logs.join('\n')).toContain('sweeper refreshed connections'), { timeout: 3000 });
       await harvest(sweeping);
@@ -520,7 +410,7 @@ describe('short-lived tokens (a 300 s lifetime, like Keycloak)', () => {
     heldSecrets.add(secret.bearerToken);
     expect(secret.lastRefreshedAt).not.toBeNull();
     expect(new Date(secret.expiresAt).getTime() - Date.now()).toBeGreaterThan((SHORT_TTL_SECONDS - 30) * 1000);
-    expect(await userinfoStatus(secret.bearerToken)).toBe(200);
+    expect(await userinfoStatus(server, secret.bearerToken)).toBe(200);
 
     // The new token has its whole life ahead: reads leave it alone again.
     for (let read = 0; read < 3; read += 1) {
@@ -542,13 +432,7 @@ describe('short-lived tokens (a 300 s lifetime, like Keycloak)', () => {
 
 describe('outbound limits', () => {
   const WK = '/.well-known/openid-configuration';
-  const document = (issuer: string) => ({
-    issuer,
-    authorization_endpoint: endpointsOf(server).authorizationEndpoint,
-    token_endpoint: endpointsOf(server).tokenEndpoint,
-    response_types_supported: ['code'],
-    scopes_supported: ['openid'],
-  });
+  const document = (issuer: string) => minimalDiscoveryDocument(issuer, server);
 
   it('refuses a discovery document larger than 1 MiB', async () => {
     const padding = 'x'.repeat(1024 * 1024 + 64 * 1024);
@@ -635,7 +519,7 @@ describe('outbound limits', () => {
       expect(tiny.hits('/followed')).toBe(0);
       const secret = (await readCustom('userinfo-redirect')).body.data.secrets.custom;
       expect(secret).toMatchObject({ isLoggedIn: true, status: 'ACTIVE', foreignUserId: null, foreignUserName: null });
-      expect(await userinfoStatus(secret.bearerToken)).toBe(200);
+      expect(await userinfoStatus(server, secret.bearerToken)).toBe(200);
       expect((await storedConnection('userinfo-redirect')).foreignUserId).toBeNull();
       expectNoSecretsIn(gateway.logs);
     } finally {

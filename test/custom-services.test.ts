@@ -9,17 +9,17 @@
 // servers (which must know their clients' redirect URIs up front).
 import { createHash, randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ACCOUNT_ID, startAuthorizationServer, type AuthorizationServer } from './support/authorization-server.js';
 import { startTestGateway, type GraphQLResult, type TestGateway } from './support/gateway.js';
+import { accountClaims, CLAIMS, collectHeldTokens, endpointsOf, errorCode, minimalDiscoveryDocument, PROMPT_CONSENT, secretOf, sleep, sortedScopes, userinfoStatus, wellKnown } from './support/custom-services.js';
+import { json, startTinyServer } from './support/tiny-server.js';
 
 const ORIGIN = 'http://app.test:3000';
 const APP_REDIRECT_URI = `${ORIGIN}/oauth/acme`;
-const secretOf = (label: string) => `${label}-secret-${randomBytes(24).toString('base64url')}`;
 /** The main client: client_secret_basic (what the gateway picks from this server's discovery). */
 const MAIN = { clientId: 'latchkey-custom-main', clientSecret: secretOf('main') };
 /** A client that authenticates with client_secret_post (the endpoints-only service). */
@@ -30,13 +30,6 @@ const MACHINE_RUN_AS = '005xx000009MachineAA';
 /** The client of the second server, whose access tokens live FAST_TTL_SECONDS. */
 const FAST = { clientId: 'latchkey-custom-fast', clientSecret: secretOf('fast') };
 const FAST_TTL_SECONDS = 3;
-const CLAIMS = { openid: ['sub'], profile: ['preferred_username', 'name'], email: ['email'] };
-const accountClaims = (accountId: string) => ({
-  preferred_username: `user-${accountId.toLowerCase()}`,
-  name: `User ${accountId}`,
-  email: `${accountId.toLowerCase()}@example.com`,
-});
-const PROMPT_CONSENT = [{ name: 'prompt', value: 'consent' }];
 
 const SERVICE_FIELDS = `slug serviceKey friendlyServiceName issuer discoveryUrl
   authorizationEndpoint tokenEndpoint revocationEndpoint userinfoEndpoint
@@ -87,17 +80,6 @@ async function gql(query: string, variables?: Record<string, unknown>, token: st
   return result;
 }
 
-function errorCode(result: Result): unknown {
-  return result.body.errors?.[0]?.extensions?.code;
-}
-
-const wellKnown = (as: AuthorizationServer) => `${as.issuer}/.well-known/openid-configuration`;
-const endpointsOf = (as: AuthorizationServer) => ({
-  authorizationEndpoint: `${as.issuer}/services/oauth2/authorize`,
-  tokenEndpoint: `${as.issuer}/services/oauth2/token`,
-  revocationEndpoint: `${as.issuer}/services/oauth2/revoke`,
-  userinfoEndpoint: `${as.issuer}/services/oauth2/userinfo`,
-});
 const callbackUrlOf = (site: Site, slug: string) => `${gateway.publicUrl}/oauth/callback/custom/${site.siteId}/${slug}`;
 
 function define(input: Record<string, unknown>, token: string = siteA.token, on: TestGateway = gateway): Promise<Result> {
@@ -214,13 +196,6 @@ async function expireStored(slug: string, site: Site = siteA, seconds = -60) {
   expect(count).toBe(1);
 }
 
-/** Status of the server's userinfo endpoint for a token: 200 only for an access token it issued and still honours. */
-async function userinfoStatus(accessToken: string, as: AuthorizationServer = server): Promise<number> {
-  const response = await fetch(`${as.issuer}/services/oauth2/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } });
-  await response.body?.cancel();
-  return response.status;
-}
-
 const basic = (client: { clientId: string; clientSecret: string }) =>
   `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}`;
 
@@ -239,47 +214,9 @@ async function directRefresh(refreshToken: string, client = MAIN, as: Authorizat
 /** Collects every token the gateways hold right now (decrypted), for the leak check. */
 async function harvest() {
   for (const on of [gateway, strictGateway]) {
-    if (!on) continue;
-    for (const row of await on.gateway.db.connection.findMany()) {
-      try {
-        for (const value of [on.gateway.services.store.accessTokenOf(row), on.gateway.services.store.refreshTokenOf(row)]) {
-          if (value) heldSecrets.add(value);
-        }
-      } catch {
-        // A row this test cannot decrypt is no secret it handed out.
-      }
-    }
+    if (on) await collectHeldTokens(on, heldSecrets);
   }
 }
-
-/** A tiny HTTP server on loopback with fixed answers by path, counting requests per path. */
-async function startTinyServer(routes: (base: string) => Record<string, (req: IncomingMessage, res: ServerResponse) => void>) {
-  const hits = new Map<string, number>();
-  let table: ReturnType<typeof routes> = {};
-  const http = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    hits.set(path, (hits.get(path) ?? 0) + 1);
-    const route = table[path];
-    if (route) route(req, res);
-    else res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  table = routes(base);
-  return {
-    base,
-    hits: (path: string) => hits.get(path) ?? 0,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  };
-}
-
-const json = (body: unknown, status = 200) => (_req: IncomingMessage, res: ServerResponse) => {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-};
 
 async function mint(input: Record<string, unknown>, token: string = siteA.token): Promise<string> {
   const result = await gql(MINT, { input }, token);
@@ -289,8 +226,6 @@ async function mint(input: Record<string, unknown>, token: string = siteA.token)
   return minted;
 }
 
-const sortedScopes = (granted: Array<{ scope: string }> | null | undefined) => (granted ?? []).map((entry) => entry.scope).sort();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- setup ----
 
@@ -424,7 +359,7 @@ describe('defining a custom service', () => {
     expect(server.state.discoveryRequests).toBe(discoveryBefore + 3);
     const secret = (await readCustom('disco')).body.data.secrets.custom;
     expect(secret).toMatchObject({ slug: 'disco', friendlyServiceName: 'Disco ID (renamed)', isLoggedIn: true });
-    expect(await userinfoStatus(secret.bearerToken)).toBe(200);
+    expect(await userinfoStatus(server, secret.bearerToken)).toBe(200);
 
     // null clears it; without a secret the default client authentication is NONE.
     const cleared = await defineOk({ slug: 'disco', friendlyServiceName: 'Disco ID', discoveryUrl: wellKnown(server), clientId: MAIN.clientId, clientSecret: null });
@@ -509,7 +444,7 @@ describe('connecting through the gateway callback', () => {
     expect(expiresIn).toBeGreaterThan(3000 * 1000);
     expect(expiresIn).toBeLessThanOrEqual(3600 * 1000);
     // The token is the one the server issued and still honours.
-    expect(await userinfoStatus(secret.bearerToken)).toBe(200);
+    expect(await userinfoStatus(server, secret.bearerToken)).toBe(200);
     const row = (await storedConnection('acme'))!;
     expect(row).not.toBeNull();
     expect(store().accessTokenOf(row)).toBe(secret.bearerToken);
@@ -611,7 +546,7 @@ describe('app-handled callbacks with finishCustomAuth', () => {
     expect(server.state.lastTokenRequest).toEqual({ grantType: 'authorization_code', hadCodeVerifier: true });
     await harvest();
     expect(secret.bearerToken).toBe(store().accessTokenOf((await storedConnection('acme'))!));
-    expect(await userinfoStatus(secret.bearerToken)).toBe(200);
+    expect(await userinfoStatus(server, secret.bearerToken)).toBe(200);
     expect((await gql(ATTEMPT, { id: started.attemptId })).body.data.customAuthAttempt.status).toBe('COMPLETED');
 
     // Once only.
@@ -642,7 +577,7 @@ describe('refresh', () => {
 
     // Wait until the server itself no longer honours the token.
     await sleep(Math.max(0, row.expiresAt!.getTime() - Date.now()) + 300);
-    expect(await userinfoStatus(first, fast)).toBe(401);
+    expect(await userinfoStatus(fast, first)).toBe(401);
 
     const refreshesBefore = fast.state.refreshRequests;
     const results = await Promise.all(Array.from({ length: 5 }, () => readCustom('fast')));
@@ -653,7 +588,7 @@ describe('refresh', () => {
     expect(tokens.size).toBe(1);
     const refreshed = [...tokens][0]!;
     expect(refreshed).not.toBe(first);
-    expect(await userinfoStatus(refreshed, fast)).toBe(200);
+    expect(await userinfoStatus(fast, refreshed)).toBe(200);
     expect(results[0]!.body.data.secrets.custom).toMatchObject({ isLoggedIn: true, status: 'ACTIVE', refreshFailures: 0, lastError: null });
     expect(results[0]!.body.data.secrets.custom.lastRefreshedAt).not.toBeNull();
     // The answer carried no refresh_token: the stored one is kept.
@@ -705,7 +640,7 @@ describe('refresh', () => {
     expect(recovered.body.errors).toBeUndefined();
     expect(recovered.body.data.secrets.custom).toMatchObject({ isLoggedIn: true, status: 'ACTIVE', refreshFailures: 0, lastError: null });
     expect(server.state.refreshRequests).toBe(refreshesBefore + 2);
-    expect(await userinfoStatus(recovered.body.data.secrets.custom.bearerToken)).toBe(200);
+    expect(await userinfoStatus(server, recovered.body.data.secrets.custom.bearerToken)).toBe(200);
   });
 });
 
@@ -718,7 +653,7 @@ describe('signing out', () => {
     const row = (await storedConnection('acme'))!;
     const accessToken = store().accessTokenOf(row)!;
     const refreshToken = store().refreshTokenOf(row)!;
-    expect(await userinfoStatus(accessToken)).toBe(200);
+    expect(await userinfoStatus(server, accessToken)).toBe(200);
     const revocationsBefore = server.state.revocations;
 
     const result = await gql(SIGN_OUT, { slug: 'acme' });
@@ -726,7 +661,7 @@ describe('signing out', () => {
     expect(result.body.data.signOutCustomService).toEqual({ slug: 'acme', serviceKey: 'custom:acme', isLoggedIn: false, bearerToken: null, status: 'REVOKED' });
     expect(server.state.revocations).toBeGreaterThan(revocationsBefore);
     // The grant is over at the server.
-    expect(await userinfoStatus(accessToken)).toBe(401);
+    expect(await userinfoStatus(server, accessToken)).toBe(401);
     expect((await directRefresh(refreshToken)).body.error).toBe('invalid_grant');
     const after = (await storedConnection('acme'))!;
     expect(after).toMatchObject({ accessToken: null, refreshToken: null });
@@ -798,7 +733,7 @@ describe('a service defined by its endpoints', () => {
     expect(sortedScopes(secret.grantedScopes)).toEqual(['openid', 'profile', 'refresh_token']);
     const profile = (secret.grantedScopes as Array<{ scope: string; scopeInfo: { title: string } | null }>).find((granted) => granted.scope === 'profile');
     expect(profile?.scopeInfo?.title).toBe('Your profile');
-    expect(await userinfoStatus(secret.bearerToken)).toBe(200);
+    expect(await userinfoStatus(server, secret.bearerToken)).toBe(200);
 
     // It refreshes with client_secret_post too.
     await expireStored('manual');
@@ -1062,13 +997,7 @@ describe('refused definitions', () => {
   });
 
   it('refuses bad discovery documents: wrong issuer, not JSON, HTTP error, redirect, disallowed endpoints', async () => {
-    const good = (issuer: string) => ({
-      issuer,
-      authorization_endpoint: endpointsOf(server).authorizationEndpoint,
-      token_endpoint: endpointsOf(server).tokenEndpoint,
-      response_types_supported: ['code'],
-      scopes_supported: ['openid'],
-    });
+    const good = (issuer: string) => minimalDiscoveryDocument(issuer, server);
     const WK = '/.well-known/openid-configuration';
     const tiny = await startTinyServer((base) => ({
       [`/good${WK}`]: json(good(`${base}/good`)),
@@ -1452,7 +1381,7 @@ describe('removing a custom service', () => {
     expect(removed.body.errors).toBeUndefined();
     expect(removed.body.data.removeCustomService).toBe(true);
     expect(server.state.revocations).toBeGreaterThan(revocationsBefore);
-    expect(await userinfoStatus(accessToken)).toBe(401);
+    expect(await userinfoStatus(server, accessToken)).toBe(401);
     expect((await directRefresh(refreshToken)).body.error).toBe('invalid_grant');
     // No tokens of it remain.
     const rows = await gateway.gateway.db.connection.findMany({ where: { siteId: siteA.siteId, service: 'custom:doomed' } });

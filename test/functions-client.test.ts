@@ -10,6 +10,7 @@ import { getSecrets, withSecrets, LatchkeyFunctionsError } from '../packages/lat
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { followRedirects, freePort, startTestGateway, type TestGateway } from './support/gateway.js';
 import { connectViaCallback as connectService } from './support/connect.js';
+import { defineForgeService } from './support/custom-services.js';
 
 const ORIGIN = 'http://app.test:3000';
 const MINT = 'mutation ($input: CreateFunctionTokenInput) { createFunctionToken(input: $input) { token accessToken { id } } }';
@@ -211,22 +212,7 @@ describe('getSecrets with custom services', () => {
   it("hands the function the site's custom services too, keyed by slug", async () => {
     // A site-defined service by its endpoints: here the local GitHub stand-in under another name
     // (last in this file: it issues the stand-in's newest token, which earlier tests compare with).
-    const defined = await gateway.gql(
-      'mutation ($input: DefineCustomServiceInput!) { defineCustomService(input: $input) { slug } }',
-      {
-        input: {
-          slug: 'forge',
-          friendlyServiceName: 'Forge',
-          authorizationEndpoint: github.env.LATCHKEY_GITHUB_AUTHORIZATION_URL,
-          tokenEndpoint: github.env.LATCHKEY_GITHUB_TOKEN_URL,
-          clientId: github.clientId,
-          clientSecret: github.clientSecret,
-          clientAuthMethod: 'CLIENT_SECRET_POST',
-          scopes: [{ scope: 'read:user', isDefault: true }],
-        },
-      },
-      site.token,
-    );
+    const defined = await defineForgeService(gateway, site.token, github);
     expect(defined.body.errors).toBeUndefined();
     const started = await gateway.gql<{ startAuth: { authorizationUrl: string } }>(
       'mutation ($input: StartAuthInput!) { startAuth(input: $input) { authorizationUrl } }',

@@ -2,8 +2,6 @@
 // database, and the gateway's own delivery worker (two of them, sharing the database, for the
 // lease). Retries run on a 1 ms base so the whole back-off schedule fits in a few seconds.
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signWebhook, verifyWebhook, WebhookVerificationError } from '../src/webhooks/verify.js';
 import { checkWebhookUrl, guardedLookup, BlockedAddressError, type WebhookUrlPolicy } from '../src/webhooks/url-policy.js';
@@ -15,6 +13,7 @@ import { openDatabase } from '../src/db/database.js';
 import { createLatchkey } from '../src/app.js';
 import { createLogger } from '../src/logger.js';
 import { connectViaCallback as connectService } from './support/connect.js';
+import { receivedEvent, startReceiver, type Receiver } from './support/webhook-receiver.js';
 
 const ORIGIN = 'http://app.test:3000';
 const CREATE = `mutation ($input: CreateWebhookEndpointInput!) {
@@ -23,52 +22,6 @@ const CREATE = `mutation ($input: CreateWebhookEndpointInput!) {
 const DELIVERIES = `query ($endpointId: ID!, $first: Int) {
   webhookDeliveries(endpointId: $endpointId, first: $first) { id endpointId event status attempts nextAttemptAt lastStatusCode lastError payload createdAt deliveredAt }
 }`;
-
-interface Received {
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-interface Receiver {
-  url: string;
-  received: Received[];
-  /** Statuses to answer on a path, in order; afterwards 200. */
-  script: Map<string, number[]>;
-  at(path: string): Received[];
-  close(): Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const received: Received[] = [];
-  const script = new Map<string, number[]>();
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const path = new URL(req.url ?? '/', 'http://receiver.invalid').pathname;
-      received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      if (path === '/redirect') {
-        res.writeHead(302, { location: '/landed' }).end();
-        return;
-      }
-      const status = script.get(path)?.shift() ?? 200;
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'thanks' : 'nope');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    received,
-    script,
-    at: (path) => received.filter((entry) => entry.path === path),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
 
 let github: FakeGitHub;
 let receiver: Receiver;
@@ -91,20 +44,6 @@ async function deliveries(token: string, endpointId: string) {
   const result = await gql(DELIVERIES, { endpointId, first: 100 }, token);
   expect(result.body.errors).toBeUndefined();
   return result.body.data.webhookDeliveries as Array<Record<string, any>>;
-}
-
-/** Waits for the receiver to get an event of `type` on `path`; returns it verified. */
-async function receivedEvent(path: string, type: string, secret: string) {
-  let found: { message: Received; payload: any } | undefined;
-  await vi.waitFor(
-    () => {
-      const match = receiver.at(path).find((entry) => JSON.parse(entry.body).type === type);
-      expect(match, `${type} at ${path}`).toBeDefined();
-      found = { message: match!, payload: verifyWebhook(secret, match!.headers as Record<string, string>, match!.body) };
-    },
-    { timeout: 15_000, interval: 50 },
-  );
-  return found!;
 }
 
 async function expireGitHubToken(siteId: string) {
@@ -152,7 +91,7 @@ describe('connection events, signed', () => {
 
   it('sends connection.created after a real connect, signed with the returned secret', async () => {
     const attemptId = await connectService(gateway, site.token, 'GITHUB', `${ORIGIN}/done`);
-    const { message, payload } = await receivedEvent('/events', 'connection.created', endpoint.secret);
+    const { message, payload } = await receivedEvent(receiver, '/events', 'connection.created', endpoint.secret);
     expect(payload).toMatchObject({ type: 'connection.created', data: { siteId: site.siteId, service: 'GITHUB', attemptId } });
     expect(payload.data.connectionId).toMatch(/^conn_/);
     expect(payload.data.grantedScopes).toEqual(expect.any(Array));
@@ -189,7 +128,7 @@ describe('connection events, signed', () => {
     const recovered = await gql('{ secrets { github { bearerToken } } }', undefined, site.token);
     expect(recovered.body.data.secrets.github.bearerToken).toBe(github.state.lastToken!.accessToken);
 
-    const { payload } = await receivedEvent('/events', 'connection.refreshed_after_failure', endpoint.secret);
+    const { payload } = await receivedEvent(receiver, '/events', 'connection.refreshed_after_failure', endpoint.secret);
     expect(payload.data).toMatchObject({ service: 'GITHUB', previousFailures: 1 });
   });
 
@@ -198,7 +137,7 @@ describe('connection events, signed', () => {
     await expireGitHubToken(site.siteId);
     const result = await gql('{ secrets { github { isLoggedIn status } } }', undefined, site.token);
     expect(result.body.data.secrets.github.status).toBe('NEEDS_REAUTH');
-    const { payload } = await receivedEvent('/events', 'connection.needs_reauth', endpoint.secret);
+    const { payload } = await receivedEvent(receiver, '/events', 'connection.needs_reauth', endpoint.secret);
     expect(payload.data.service).toBe('GITHUB');
     expect(payload.data.reason).toContain('bad_refresh_token');
   });
@@ -207,7 +146,7 @@ describe('connection events, signed', () => {
     await connectService(gateway, site.token, 'GITHUB', `${ORIGIN}/done`);
     const signedOut = await gql('mutation { signOut(service: GITHUB) { isLoggedIn } }', undefined, site.token);
     expect(signedOut.body.data.signOut.isLoggedIn).toBe(false);
-    const { payload } = await receivedEvent('/events', 'connection.revoked', endpoint.secret);
+    const { payload } = await receivedEvent(receiver, '/events', 'connection.revoked', endpoint.secret);
     expect(payload.data).toMatchObject({ service: 'GITHUB', revokedAtProvider: true });
   });
 
@@ -241,7 +180,7 @@ describe('connection events, signed', () => {
     const before = receiver.at('/events').length;
     const otherEndpoint = await createEndpoint(other.token, '/other');
     await connectService(gateway, other.token, 'GITHUB', `${ORIGIN}/done`);
-    const { payload } = await receivedEvent('/other', 'connection.created', otherEndpoint.secret);
+    const { payload } = await receivedEvent(receiver, '/other', 'connection.created', otherEndpoint.secret);
     expect(payload.data.siteId).toBe(other.siteId);
     expect(receiver.at('/events').length).toBe(before);
   });
@@ -290,7 +229,7 @@ describe('delivery: retries, give-up, redirects and event filters', () => {
     await connectService(gateway, site.token, 'GITHUB', `${ORIGIN}/done`);
     expect(await deliveries(site.token, onlyRevoked.endpoint.id)).toEqual([]);
     await gql('mutation { signOut(service: GITHUB) { isLoggedIn } }', undefined, site.token);
-    const { payload } = await receivedEvent('/only-revoked', 'connection.revoked', onlyRevoked.secret);
+    const { payload } = await receivedEvent(receiver, '/only-revoked', 'connection.revoked', onlyRevoked.secret);
     expect(payload.data.siteId).toBe(site.siteId);
     expect(receiver.at('/only-revoked').map((entry) => JSON.parse(entry.body).type)).toEqual(['connection.revoked']);
   });
@@ -337,7 +276,7 @@ describe('two gateway instances on one database', () => {
       const site = await gateway.createSite('Shared', [ORIGIN]);
       const endpoint = await createEndpoint(site.token, '/shared');
       await connectService(gateway, site.token, 'GITHUB', `${ORIGIN}/done`);
-      await receivedEvent('/shared', 'connection.created', endpoint.secret);
+      await receivedEvent(receiver, '/shared', 'connection.created', endpoint.secret);
       const [first] = await deliveries(site.token, endpoint.endpoint.id);
 
       // Enqueue through both instances while no worker runs, then start both workers in the same
