@@ -11,7 +11,7 @@ import { generateId, hashOpaqueToken } from '../crypto/opaque-token.js';
 import { LatchkeyError, authStateInvalid, badUserInput, providerError, upstreamError } from '../errors.js';
 import { getProvider, MAX_REQUESTED_SCOPES, normalizeRequestedScopes } from '../providers/index.js';
 import { isCustomServiceKey, serviceLabel, slugOf } from '../providers/custom.js';
-import type { ServiceKey } from '../providers/types.js';
+import type { ServiceKey, ServiceName } from '../providers/types.js';
 import { buildAuthorizationUrl, exchangeAuthorizationCode, OAuthFailure } from '../oauth/grants.js';
 import { fetchIdentity } from '../oauth/identity.js';
 import { revokeAtProvider } from '../oauth/revocation.js';
@@ -125,9 +125,10 @@ export function createAuthorizationFlow(deps: {
   }
 
   async function start(siteId: string, input: StartAuthInput) {
-    const provider = isCustomServiceKey(input.service)
-      ? (await deps.apps.requireClient(siteId, input.service)).provider
-      : getProvider(input.service);
+    // A custom service is known only through its site's definition (NOT_FOUND first); a catalog
+    // service's OAuth app is looked for after the input is checked.
+    const customClient = isCustomServiceKey(input.service) ? await deps.apps.requireClient(siteId, input.service) : undefined;
+    const provider = customClient?.provider ?? getProvider(input.service as ServiceName);
     const site = await db.site.findUniqueOrThrow({ where: { id: siteId } });
     const origins = allowedOriginsOf(site);
     // The gateway's own pages (the connect page) may be returned to; they never receive a code.
@@ -148,7 +149,7 @@ export function createAuthorizationFlow(deps: {
       throw badUserInput(error instanceof Error ? error.message : 'invalid scopes', 'scopes');
     }
     if (!input.replaceScopes) scopes = await withGrantedScopes(siteId, input.service, scopes);
-    const providerClient = await deps.apps.requireClient(siteId, input.service);
+    const providerClient = customClient ?? (await deps.apps.requireClient(siteId, input.service));
 
     const id = generateId('att');
     const state = client.randomState();

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { LatchkeyError } from '../errors.js';
 import { providerList } from '../providers/index.js';
 import type { ConnectionStore } from './connection-store.js';
-import { canRefresh, expiresWithinBuffer, refreshBufferMs, type TokenRefresher } from './token-refresh.js';
+import { canRefresh, DEFAULT_REFRESH_BUFFER_MS, expiresWithinBuffer, refreshBufferMs, type TokenRefresher } from './token-refresh.js';
 
 /** Connections refreshed per sweep at most; the rest wait for the next one. */
 const BATCH_SIZE = 100;
@@ -46,18 +46,14 @@ export function createRefreshSweeper(
     return work;
   }
 
-  function horizons(): Map<string, Date> {
-    const now = Date.now();
-    return new Map(
-      providerList.map((provider) => [provider.service, new Date(now + refreshBufferMs(provider.service) + options.lookAheadSeconds * 1000)]),
-    );
-  }
-
   async function sweep(): Promise<number> {
-    const customHorizon = new Date(Date.now() + refreshBufferMs('custom:') + options.lookAheadSeconds * 1000);
+    // A connection is due when it expires before its buffer plus the look-ahead. A custom service's
+    // buffer is at most the default one; expiresWithinBuffer below applies its own.
     const lookAhead = Date.now() + options.lookAheadSeconds * 1000;
+    const horizons = new Map(providerList.map((provider) => [provider.service, new Date(lookAhead + refreshBufferMs(provider.service))]));
+    const customHorizon = new Date(lookAhead + DEFAULT_REFRESH_BUFFER_MS);
     const perSite = new Map<string, number>();
-    const due = (await deps.store.listDueForRefresh(horizons(), customHorizon, CANDIDATES))
+    const due = (await deps.store.listDueForRefresh(horizons, customHorizon, CANDIDATES))
       .filter((row) => canRefresh(row) && expiresWithinBuffer(row, lookAhead))
       .filter((row) => {
         const taken = perSite.get(row.siteId) ?? 0;

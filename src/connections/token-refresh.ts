@@ -18,7 +18,8 @@ import type { ProviderApps } from '../oauth/provider-apps.js';
 import { grantedScopesOf, type ConnectionRow, type ConnectionStore } from './connection-store.js';
 import { reRequestClientCredentials } from './client-credentials.js';
 
-const DEFAULT_REFRESH_BUFFER_SECONDS = 300;
+/** Refresh this long before expiry unless the provider says otherwise (custom services: at most this). */
+export const DEFAULT_REFRESH_BUFFER_MS = 300_000;
 /** OAuth error codes after which only a new authorization helps. */
 const REAUTH_ERRORS = new Set(['invalid_grant', 'unauthorized_client', 'invalid_scope']);
 /** A lease outlasts the provider call by this much, for the database round trips around it. */
@@ -41,7 +42,7 @@ const defaultRefreshConfig: RefreshConfig = {
 
 export function refreshBufferMs(service: ServiceKey): number {
   const seconds = isCustomServiceKey(service) ? undefined : getProvider(service).refreshBufferSeconds;
-  return (seconds ?? DEFAULT_REFRESH_BUFFER_SECONDS) * 1000;
+  return seconds === undefined ? DEFAULT_REFRESH_BUFFER_MS : seconds * 1000;
 }
 
 export function isUsable(row: ConnectionRow): boolean {

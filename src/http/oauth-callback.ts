@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Services } from '../services.js';
 import { LatchkeyError } from '../errors.js';
-import { serviceNames, type ServiceKey, type ServiceName } from '../providers/types.js';
-import { customServiceKey, serviceLabel, SLUG_PATTERN } from '../providers/custom.js';
+import { serviceNames, type CustomServiceKey, type ServiceKey, type ServiceName } from '../providers/types.js';
+import { customServiceKey, serviceLabel, SLUG_PATTERN, slugOf } from '../providers/custom.js';
 import { AttemptFailedError, allowedOriginsOf, type AttemptRow, type CallbackTarget } from '../connections/authorization-flow.js';
 
 interface Outcome {
@@ -106,7 +106,7 @@ function callbackTargetOf(pathname: string): CallbackTarget | null {
 async function nameOf(services: Services, target: CallbackTarget, attempt: AttemptRow | null): Promise<string> {
   if (!target.siteId) return serviceLabel(target.service);
   if (!attempt || attempt.siteId !== target.siteId || attempt.service !== target.service) return 'the service';
-  const custom = await services.customServices.find(target.siteId, target.service.slice('custom:'.length)).catch(() => null);
+  const custom = await services.customServices.find(target.siteId, slugOf(target.service as CustomServiceKey)).catch(() => null);
   return custom?.friendlyServiceName ?? 'the service';
 }
 
