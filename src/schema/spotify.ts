@@ -565,56 +565,52 @@ const withDevice = (path: string, device: string | null | undefined, query: Reco
 
 const SpotifyMutationRef = builder.objectRef<UpstreamSession>('SpotifyMutation').implement({
   description: "Playback control with the site's stored Spotify connection (needs user-modify-playback-state and, at Spotify, a Premium account and an active device).",
-  fields: (t) => ({
-    play: t.field({
-      type: SpotifyPlayerCommandPayloadRef,
-      nullable: true,
-      args: { input: t.arg({ type: SpotifyPlayInput, required: false }) },
-      resolve: async (session, args) => {
-        const input = validate(playArgs, args.input ?? {});
-        const body: Record<string, unknown> = {};
-        if (input.contextUri) body.context_uri = input.contextUri;
-        if (input.uris?.length) body.uris = input.uris;
-        if (input.offsetPosition !== null && input.offsetPosition !== undefined) body.offset = { position: input.offsetPosition };
-        if (input.positionMs !== null && input.positionMs !== undefined) body.position_ms = input.positionMs;
-        await session.send('PUT', withDevice('/v1/me/player/play', input.deviceId), {
-          body: Object.keys(body).length > 0 ? body : undefined,
-          scopes: PLAYBACK_SCOPES,
-        });
-        return { ok: true };
-      },
-    }),
-    pause: t.field({
-      type: SpotifyPlayerCommandPayloadRef,
-      nullable: true,
-      args: { deviceId: t.arg.string({ required: false }) },
-      resolve: async (session, args) => {
-        const device = validate(z.object({ deviceId }), args).deviceId;
-        await session.send('PUT', withDevice('/v1/me/player/pause', device), { scopes: PLAYBACK_SCOPES });
-        return { ok: true };
-      },
-    }),
-    skipToNext: t.field({
-      type: SpotifyPlayerCommandPayloadRef,
-      nullable: true,
-      args: { deviceId: t.arg.string({ required: false }) },
-      resolve: async (session, args) => {
-        const device = validate(z.object({ deviceId }), args).deviceId;
-        await session.send('POST', withDevice('/v1/me/player/next', device), { scopes: PLAYBACK_SCOPES });
-        return { ok: true };
-      },
-    }),
-    addToQueue: t.field({
-      type: SpotifyPlayerCommandPayloadRef,
-      nullable: true,
-      args: { uri: t.arg.string({ required: true, description: 'A track or episode URI.' }), deviceId: t.arg.string({ required: false }) },
-      resolve: async (session, args) => {
-        const parsed = validate(z.object({ uri: itemUri, deviceId }), args);
-        await session.send('POST', withDevice('/v1/me/player/queue', parsed.deviceId, { uri: parsed.uri }), { scopes: PLAYBACK_SCOPES });
-        return { ok: true };
-      },
-    }),
-  }),
+  fields: (t) => {
+    /** A player command that takes only the optional device: the same call but for its method and path. */
+    const deviceCommand = (method: 'PUT' | 'POST', path: string) =>
+      t.field({
+        type: SpotifyPlayerCommandPayloadRef,
+        nullable: true,
+        args: { deviceId: t.arg.string({ required: false }) },
+        resolve: async (session, args) => {
+          const device = validate(z.object({ deviceId }), args).deviceId;
+          await session.send(method, withDevice(path, device), { scopes: PLAYBACK_SCOPES });
+          return { ok: true };
+        },
+      });
+    return {
+      play: t.field({
+        type: SpotifyPlayerCommandPayloadRef,
+        nullable: true,
+        args: { input: t.arg({ type: SpotifyPlayInput, required: false }) },
+        resolve: async (session, args) => {
+          const input = validate(playArgs, args.input ?? {});
+          const body: Record<string, unknown> = {};
+          if (input.contextUri) body.context_uri = input.contextUri;
+          if (input.uris?.length) body.uris = input.uris;
+          if (input.offsetPosition !== null && input.offsetPosition !== undefined) body.offset = { position: input.offsetPosition };
+          if (input.positionMs !== null && input.positionMs !== undefined) body.position_ms = input.positionMs;
+          await session.send('PUT', withDevice('/v1/me/player/play', input.deviceId), {
+            body: Object.keys(body).length > 0 ? body : undefined,
+            scopes: PLAYBACK_SCOPES,
+          });
+          return { ok: true };
+        },
+      }),
+      pause: deviceCommand('PUT', '/v1/me/player/pause'),
+      skipToNext: deviceCommand('POST', '/v1/me/player/next'),
+      addToQueue: t.field({
+        type: SpotifyPlayerCommandPayloadRef,
+        nullable: true,
+        args: { uri: t.arg.string({ required: true, description: 'A track or episode URI.' }), deviceId: t.arg.string({ required: false }) },
+        resolve: async (session, args) => {
+          const parsed = validate(z.object({ uri: itemUri, deviceId }), args);
+          await session.send('POST', withDevice('/v1/me/player/queue', parsed.deviceId, { uri: parsed.uri }), { scopes: PLAYBACK_SCOPES });
+          return { ok: true };
+        },
+      }),
+    };
+  },
 });
 
 builder.mutationField('spotify', (t) =>
