@@ -65,52 +65,41 @@ interface LabelJson {
   description?: string | null;
 }
 
-interface IssueJson {
+/** What GitHub's issues, pull requests and comments have in common. */
+interface PostJson {
   id: number;
   node_id: string;
-  number: number;
-  title: string;
   body?: string | null;
-  state: string;
-  state_reason?: string | null;
   html_url: string;
   user: ActorJson | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface IssueJson extends PostJson {
+  number: number;
+  title: string;
+  state: string;
+  state_reason?: string | null;
   labels?: Array<LabelJson | string>;
   comments?: number;
   locked?: boolean;
   pull_request?: unknown;
-  created_at: string;
-  updated_at: string;
   closed_at: string | null;
 }
 
-interface PullRequestJson {
-  id: number;
-  node_id: string;
+interface PullRequestJson extends PostJson {
   number: number;
   title: string;
-  body?: string | null;
   state: string;
   draft?: boolean;
-  html_url: string;
-  user: ActorJson | null;
   head?: { ref?: string };
   base?: { ref?: string };
-  created_at: string;
-  updated_at: string;
   closed_at: string | null;
   merged_at: string | null;
 }
 
-interface CommentJson {
-  id: number;
-  node_id: string;
-  body?: string | null;
-  html_url: string;
-  user: ActorJson | null;
-  created_at: string;
-  updated_at: string;
-}
+type CommentJson = PostJson;
 
 interface PageInfo {
   page: number;
