@@ -8,12 +8,8 @@ const github = await startFakeGitHub();
 const spotify = await startFakeSpotify({ redirectUris: [`${publicUrl}/oauth/callback/spotify`] });
 
 const env = {
-  ...github.env,
-  LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-  LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
-  ...spotify.env,
-  LATCHKEY_SPOTIFY_CLIENT_ID: spotify.clientId,
-  LATCHKEY_SPOTIFY_CLIENT_SECRET: spotify.clientSecret,
+  ...github.appEnv,
+  ...spotify.appEnv,
 };
 console.error(`Fake GitHub on ${github.url}, fake Spotify on ${spotify.url} (they approve every authorization).`);
 console.error('Start the gateway in another terminal with these variables (or: eval "$(cat example.env)"):\n');

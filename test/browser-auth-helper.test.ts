@@ -111,9 +111,7 @@ beforeAll(async () => {
   });
   siteOrigin = await listen(siteServer);
   gateway = await startTestGateway({
-    ...github.env,
-    LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-    LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
+    ...github.appEnv,
     LATCHKEY_SPOTIFY_CLIENT_ID: 'spotify-client',
     LATCHKEY_SPOTIFY_CLIENT_SECRET: 'spotify-secret',
     LATCHKEY_SPOTIFY_AUTHORIZATION_URL: `${slowUrl}/authorize`,

@@ -63,10 +63,8 @@ beforeAll(async () => {
     clients: [{ clientId: SALESFORCE_CLIENT_ID, clientSecret: SALESFORCE_CLIENT_SECRET, redirectUris: [`${publicUrl}/oauth/callback/salesforce`] }],
   });
   gateway = await startTestGateway({
-    ...github.env,
+    ...github.appEnv,
     ...salesforce.salesforceEnv(),
-    LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-    LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
     LATCHKEY_SALESFORCE_CLIENT_ID: SALESFORCE_CLIENT_ID,
     LATCHKEY_SALESFORCE_CLIENT_SECRET: SALESFORCE_CLIENT_SECRET,
     LATCHKEY_PUBLIC_URL: publicUrl,

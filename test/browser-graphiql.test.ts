@@ -21,9 +21,7 @@ const textOf = async (selector: string) => (await page.locator(selector).first()
 beforeAll(async () => {
   github = await startFakeGitHub();
   gateway = await startTestGateway({
-    ...github.env,
-    LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-    LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
+    ...github.appEnv,
   });
   site = await gateway.createSite('GraphiQL', ['http://app.test:3000']);
   await connectService(gateway, site.token, 'GITHUB', 'http://app.test:3000/done');

@@ -62,9 +62,7 @@ async function browse(authorizationUrl: string): Promise<void> {
 beforeAll(async () => {
   github = await startFakeGitHub();
   gateway = await startTestGateway({
-    ...github.env,
-    LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-    LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
+    ...github.appEnv,
   });
   site = await gateway.createSite('CLI');
 });

@@ -56,9 +56,7 @@ beforeAll(async () => {
   gateway = await startTestGateway({
     // The tests move expiry times in the database directly; no cached copy may hide that.
     LATCHKEY_CONNECTION_CACHE_MS: '0',
-    ...spotify.env,
-    LATCHKEY_SPOTIFY_CLIENT_ID: spotify.clientId,
-    LATCHKEY_SPOTIFY_CLIENT_SECRET: spotify.clientSecret,
+    ...spotify.appEnv,
     ...server.salesforceEnv(),
     LATCHKEY_SALESFORCE_CLIENT_ID: SALESFORCE_CLIENT.clientId,
     LATCHKEY_SALESFORCE_CLIENT_SECRET: SALESFORCE_CLIENT.clientSecret,

@@ -52,9 +52,7 @@ function run(args: string[], env: Record<string, string>): Promise<{ code: numbe
 beforeAll(async () => {
   github = await startFakeGitHub();
   gateway = await startTestGateway({
-    ...github.env,
-    LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-    LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
+    ...github.appEnv,
   });
   site = await gateway.createSite('Connect page', [ORIGIN]);
 });

@@ -41,9 +41,7 @@ async function failure(promise: Promise<unknown>): Promise<LatchkeyFunctionsErro
 beforeAll(async () => {
   github = await startFakeGitHub();
   gateway = await startTestGateway({
-    ...github.env,
-    LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-    LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
+    ...github.appEnv,
     // The custom service below is the same local GitHub stand-in, on loopback.
     LATCHKEY_CUSTOM_SERVICE_ALLOW_LOOPBACK: 'true',
   });

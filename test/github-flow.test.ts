@@ -48,9 +48,7 @@ async function connect(scopes?: string[]) {
 beforeAll(async () => {
   github = await startFakeGitHub();
   gateway = await startTestGateway({
-    ...github.env,
-    LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-    LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
+    ...github.appEnv,
   });
   site = await gateway.createSite('Primary', [ORIGIN]);
 });

@@ -25,10 +25,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
   const { port } = redirector.address() as AddressInfo;
   gateway = await startTestGateway({
-    ...github.env,
+    ...github.appEnv,
     LATCHKEY_GITHUB_TOKEN_URL: `http://127.0.0.1:${port}/login/oauth/access_token`,
-    LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-    LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
     LATCHKEY_MAX_QUERY_DEPTH: '4',
   });
   site = await gateway.createSite('Hardening', ['http://app.test:3000']);

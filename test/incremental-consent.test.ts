@@ -39,9 +39,7 @@ async function grantedScopes(): Promise<string[]> {
 beforeAll(async () => {
   github = await startFakeGitHub({ grantScopes: (requested) => requested.filter((scope) => !withheld.has(scope)) });
   gateway = await startTestGateway({
-    ...github.env,
-    LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-    LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
+    ...github.appEnv,
   });
   site = await gateway.createSite('Scopes', [ORIGIN]);
 });

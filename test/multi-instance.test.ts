@@ -31,9 +31,7 @@ beforeAll(async () => {
     clients: [{ clientId: SF_CLIENT_ID, clientSecret: SF_CLIENT_SECRET, redirectUris: [appRedirectUri('SALESFORCE')] }],
   });
   providerEnv = {
-    ...github.env,
-    LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-    LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
+    ...github.appEnv,
     ...salesforce.salesforceEnv(),
     LATCHKEY_SALESFORCE_CLIENT_ID: SF_CLIENT_ID,
     LATCHKEY_SALESFORCE_CLIENT_SECRET: SF_CLIENT_SECRET,

@@ -59,9 +59,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 beforeAll(async () => {
   github = await startFakeGitHub();
   gateway = await startTestGateway({
-    ...github.env,
-    LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-    LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
+    ...github.appEnv,
     LATCHKEY_CONNECTION_CACHE_MS: CONNECTION_CACHE_MS,
     LATCHKEY_RATE_LIMIT_MAX_WAIT_SECONDS: '2',
     LATCHKEY_PROVIDER_TIMEOUT_SECONDS: '2',

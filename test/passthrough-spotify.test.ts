@@ -55,12 +55,8 @@ beforeAll(async () => {
   spotify = await startFakeSpotify();
   github = await startFakeGitHub();
   gateway = await startTestGateway({
-    ...spotify.env,
-    LATCHKEY_SPOTIFY_CLIENT_ID: spotify.clientId,
-    LATCHKEY_SPOTIFY_CLIENT_SECRET: spotify.clientSecret,
-    ...github.env,
-    LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-    LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
+    ...spotify.appEnv,
+    ...github.appEnv,
     LATCHKEY_RATE_LIMIT_MAX_WAIT_SECONDS: '2',
     // The production default: connection reads cached for a second.
     LATCHKEY_CONNECTION_CACHE_MS: '1000',

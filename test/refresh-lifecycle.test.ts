@@ -28,12 +28,8 @@ beforeAll(async () => {
     clients: [{ clientId: SF_CLIENT_ID, clientSecret: SF_CLIENT_SECRET, redirectUris: [appRedirectUri('SALESFORCE')] }],
   });
   providerEnv = {
-    ...github.env,
-    LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-    LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
-    ...spotify.env,
-    LATCHKEY_SPOTIFY_CLIENT_ID: spotify.clientId,
-    LATCHKEY_SPOTIFY_CLIENT_SECRET: spotify.clientSecret,
+    ...github.appEnv,
+    ...spotify.appEnv,
     ...salesforce.salesforceEnv(),
     LATCHKEY_SALESFORCE_CLIENT_ID: SF_CLIENT_ID,
     LATCHKEY_SALESFORCE_CLIENT_SECRET: SF_CLIENT_SECRET,

@@ -41,12 +41,8 @@ async function mint(input?: Record<string, unknown>, token = site.token) {
 beforeAll(async () => {
   [github, spotify] = await Promise.all([startFakeGitHub(), startFakeSpotify()]);
   gateway = await startTestGateway({
-    ...github.env,
-    ...spotify.env,
-    LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-    LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
-    LATCHKEY_SPOTIFY_CLIENT_ID: spotify.clientId,
-    LATCHKEY_SPOTIFY_CLIENT_SECRET: spotify.clientSecret,
+    ...github.appEnv,
+    ...spotify.appEnv,
   });
   site = await gateway.createSite('Tokens', [ORIGIN]);
   await connectService(gateway, site.token, 'GITHUB', `${ORIGIN}/done`);

@@ -53,9 +53,7 @@ async function expireGitHubToken(siteId: string) {
 beforeAll(async () => {
   [github, receiver] = await Promise.all([startFakeGitHub(), startReceiver()]);
   gateway = await startTestGateway({
-    ...github.env,
-    LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-    LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
+    ...github.appEnv,
     LATCHKEY_WEBHOOK_RETRY_BASE_MS: '1',
     LATCHKEY_WEBHOOK_POLL_MS: '200',
   });
@@ -252,10 +250,8 @@ describe('two gateway instances on one database', () => {
     // gateway runs, built in-process (it needs no HTTP port of its own, and SQLite allows only one
     // migrating process beside a live client).
     const config = loadConfig({
-      ...github.env,
+      ...github.appEnv,
       LATCHKEY_ENCRYPTION_KEY: gateway.config.encryptionKey.toString('base64'),
-      LATCHKEY_GITHUB_CLIENT_ID: github.clientId,
-      LATCHKEY_GITHUB_CLIENT_SECRET: github.clientSecret,
       LATCHKEY_WEBHOOK_RETRY_BASE_MS: '1',
       LATCHKEY_WEBHOOK_POLL_MS: '20',
       DATABASE_URL: gateway.databaseUrl,

@@ -67,16 +67,6 @@ export interface FakeGitHubToken {
   grant: 'authorization_code' | 'refresh_token';
 }
 
-/** What a token request looked like, without any secret in it. */
-export interface FakeTokenRequestRecord {
-  grantType: string | undefined;
-  accept: string | undefined;
-  contentType: string | undefined;
-  clientAuth: 'basic' | 'body' | 'none';
-  hasCodeVerifier: boolean;
-  hasRedirectUri: boolean;
-}
-
 type TokenFault =
   | { kind: 'status'; status: number }
   | { kind: 'hang' }
@@ -94,13 +84,8 @@ interface IssuedCode {
 
 export class FakeGitHubState extends FakeTokenLedger<FakeGitHubToken, TokenFault> {
   authorizeRequests = 0;
-  /** Every POST to /login/oauth/access_token, whatever its grant or outcome. */
-  tokenRequests = 0;
-  codeExchanges = 0;
-  refreshRequests = 0;
   userRequests = 0;
   revocationRequests = 0;
-  readonly tokenRequestLog: FakeTokenRequestRecord[] = [];
   denyAuthorization: boolean;
   expiringTokens: boolean;
   user: FakeGitHubUser;
@@ -175,6 +160,8 @@ export interface FakeGitHub {
   clientSecret: string;
   /** LATCHKEY_GITHUB_* endpoint overrides pointing at this fake. */
   env: Record<string, string>;
+  /** `env` plus LATCHKEY_GITHUB_CLIENT_ID and _CLIENT_SECRET: a gateway whose Github app is this fake's. */
+  appEnv: Record<string, string>;
   state: FakeGitHubState;
   close(): Promise<void>;
 }
@@ -201,16 +188,18 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
 
+  const env = {
+    LATCHKEY_GITHUB_AUTHORIZATION_URL: `${url}/login/oauth/authorize`,
+    LATCHKEY_GITHUB_TOKEN_URL: `${url}/login/oauth/access_token`,
+    LATCHKEY_GITHUB_REVOCATION_URL: `${url}/applications/{client_id}/token`,
+    LATCHKEY_GITHUB_API_URL: url,
+  };
   return {
     url,
     clientId,
     clientSecret,
-    env: {
-      LATCHKEY_GITHUB_AUTHORIZATION_URL: `${url}/login/oauth/authorize`,
-      LATCHKEY_GITHUB_TOKEN_URL: `${url}/login/oauth/access_token`,
-      LATCHKEY_GITHUB_REVOCATION_URL: `${url}/applications/{client_id}/token`,
-      LATCHKEY_GITHUB_API_URL: url,
-    },
+    env,
+    appEnv: { ...env, LATCHKEY_GITHUB_CLIENT_ID: clientId, LATCHKEY_GITHUB_CLIENT_SECRET: clientSecret },
     state,
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -360,19 +349,17 @@ async function handleToken(
   const params = await readParams(req, url);
   const basic = parseBasicAuth(req.headers.authorization);
   const grantType = params.get('grant_type') ?? (params.has('refresh_token') ? 'refresh_token' : 'authorization_code');
-  state.tokenRequestLog.push({
-    grantType: params.get('grant_type') ?? undefined,
-    accept: req.headers.accept,
-    contentType: req.headers['content-type'],
-    clientAuth: basic ? 'basic' : params.has('client_secret') ? 'body' : 'none',
-    hasCodeVerifier: params.has('code_verifier'),
-    hasRedirectUri: params.has('redirect_uri'),
-  });
-  if (grantType === 'refresh_token') {
-    state.refreshRequests += 1;
-  } else if (grantType === 'authorization_code') {
-    state.codeExchanges += 1;
-  }
+  state.recordTokenRequest(
+    {
+      grantType: params.get('grant_type') ?? undefined,
+      accept: req.headers.accept,
+      contentType: req.headers['content-type'],
+      clientAuth: basic ? 'basic' : params.has('client_secret') ? 'body' : 'none',
+      hasCodeVerifier: params.has('code_verifier'),
+      hasRedirectUri: params.has('redirect_uri'),
+    },
+    grantType,
+  );
 
   const fault = state.faults.shift();
   if (fault?.kind === 'hang') {

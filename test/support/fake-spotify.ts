@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 import spotify from '../../src/providers/spotify.js';
-import { FakeTokenLedger } from './fake-token-ledger.js';
+import { FakeTokenLedger, type FakeTokenRequestRecord } from './fake-token-ledger.js';
 
 const ACCESS_TOKEN_LIFETIME_SECONDS = 3600;
 const CODE_LIFETIME_MS = 10 * 60 * 1000;
@@ -59,16 +59,6 @@ export interface FakeSpotifyToken {
   grant: 'authorization_code' | 'refresh_token' | 'client_credentials';
 }
 
-/** What a token request looked like, without any secret in it. */
-export interface FakeTokenRequestRecord {
-  grantType: string | undefined;
-  accept: string | undefined;
-  contentType: string | undefined;
-  clientAuth: 'basic' | 'body' | 'none';
-  hasCodeVerifier: boolean;
-  hasRedirectUri: boolean;
-}
-
 type TokenFault =
   | { kind: 'status'; status: number }
   | { kind: 'hang' }
@@ -85,13 +75,7 @@ interface IssuedCode {
 
 export class FakeSpotifyState extends FakeTokenLedger<FakeSpotifyToken, TokenFault> {
   authorizeRequests = 0;
-  /** Every POST to /api/token, whatever its grant or outcome. */
-  tokenRequests = 0;
-  codeExchanges = 0;
-  refreshRequests = 0;
-  clientCredentialsRequests = 0;
   meRequests = 0;
-  readonly tokenRequestLog: FakeTokenRequestRecord[] = [];
   denyAuthorization: boolean;
   omitRefreshTokenOnRefresh: boolean;
   rotateRefreshTokens: boolean;
@@ -151,6 +135,8 @@ export interface FakeSpotify {
   clientSecret: string;
   /** LATCHKEY_SPOTIFY_* endpoint overrides pointing at this fake. */
   env: Record<string, string>;
+  /** `env` plus LATCHKEY_SPOTIFY_CLIENT_ID and _CLIENT_SECRET: a gateway whose Spotify app is this fake's. */
+  appEnv: Record<string, string>;
   state: FakeSpotifyState;
   close(): Promise<void>;
 }
@@ -172,15 +158,17 @@ export async function startFakeSpotify(options: FakeSpotifyOptions = {}): Promis
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
 
+  const env = {
+    LATCHKEY_SPOTIFY_AUTHORIZATION_URL: `${url}/authorize`,
+    LATCHKEY_SPOTIFY_TOKEN_URL: `${url}/api/token`,
+    LATCHKEY_SPOTIFY_API_URL: url,
+  };
   return {
     url,
     clientId,
     clientSecret,
-    env: {
-      LATCHKEY_SPOTIFY_AUTHORIZATION_URL: `${url}/authorize`,
-      LATCHKEY_SPOTIFY_TOKEN_URL: `${url}/api/token`,
-      LATCHKEY_SPOTIFY_API_URL: url,
-    },
+    env,
+    appEnv: { ...env, LATCHKEY_SPOTIFY_CLIENT_ID: clientId, LATCHKEY_SPOTIFY_CLIENT_SECRET: clientSecret },
     state,
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -297,7 +285,7 @@ async function handleToken(
   const params = isForm ? new URLSearchParams(body) : new URLSearchParams();
   const auth = clientAuth(app, req, params);
   const grantType = params.get('grant_type') ?? undefined;
-  state.tokenRequestLog.push({
+  state.recordTokenRequest({
     grantType,
     accept: req.headers.accept,
     contentType: req.headers['content-type'],
@@ -305,13 +293,6 @@ async function handleToken(
     hasCodeVerifier: params.has('code_verifier'),
     hasRedirectUri: params.has('redirect_uri'),
   });
-  if (grantType === 'refresh_token') {
-    state.refreshRequests += 1;
-  } else if (grantType === 'authorization_code') {
-    state.codeExchanges += 1;
-  } else if (grantType === 'client_credentials') {
-    state.clientCredentialsRequests += 1;
-  }
 
   const fault = state.faults.shift();
   if (fault?.kind === 'hang') {

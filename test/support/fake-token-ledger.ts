@@ -1,5 +1,16 @@
 // What both provider fakes keep about the tokens they issued, and the test controls over them:
-// which tokens exist, expiring or invalidating them, and faults queued for the token endpoint.
+// which tokens exist, expiring or invalidating them, faults queued for the token endpoint, and
+// what each token request looked like.
+
+/** What a token request looked like, without any secret in it. */
+export interface FakeTokenRequestRecord {
+  grantType: string | undefined;
+  accept: string | undefined;
+  contentType: string | undefined;
+  clientAuth: 'basic' | 'body' | 'none';
+  hasCodeVerifier: boolean;
+  hasRedirectUri: boolean;
+}
 
 export interface LedgerToken {
   accessToken: string;
@@ -15,6 +26,20 @@ export class FakeTokenLedger<Token extends LedgerToken, Fault extends { kind: st
   /** Every token issued, oldest first. */
   readonly issuedTokens: Token[] = [];
   /** @internal */ readonly faults: Array<BaseTokenFault | Fault> = [];
+  /** Every POST to the token endpoint, whatever its grant or outcome. */
+  tokenRequests = 0;
+  codeExchanges = 0;
+  refreshRequests = 0;
+  clientCredentialsRequests = 0;
+  readonly tokenRequestLog: FakeTokenRequestRecord[] = [];
+
+  /** Logs a token request and counts it under `grantType` (the fake's reading of it, default the one it named). */
+  recordTokenRequest(record: FakeTokenRequestRecord, grantType = record.grantType): void {
+    this.tokenRequestLog.push(record);
+    if (grantType === 'refresh_token') this.refreshRequests += 1;
+    else if (grantType === 'authorization_code') this.codeExchanges += 1;
+    else if (grantType === 'client_credentials') this.clientCredentialsRequests += 1;
+  }
 
   get lastToken(): Token | undefined {
     return this.issuedTokens.at(-1);
