@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
-import { followRedirects, startTestGateway, type TestGateway } from './support/gateway.js';
+import { followRedirects, rateLimitsOf, startTestGateway, type TestGateway } from './support/gateway.js';
 
 const ORIGIN = 'http://app.test:3000';
 // A connection read stays cached far longer than any test: only the store's write hook can make a
@@ -24,10 +24,6 @@ async function gql(query: string, variables?: Record<string, unknown>, token = s
   return result;
 }
 
-/** The response's extensions.rateLimits: what the request cost upstream, per API host. */
-function rateLimitsOf(result: { body: object }): Record<string, any> {
-  return (result.body as { extensions?: { rateLimits?: Record<string, any> } }).extensions?.rateLimits ?? {};
-}
 
 /** Connects GitHub for a site through the gateway's own callback; returns the token GitHub issued. */
 async function connect(token: string, scopes: string[]): Promise<string> {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { startFakeSpotify, type FakeSpotify } from './support/fake-spotify.js';
-import { followRedirects, startTestGateway, type TestGateway } from './support/gateway.js';
+import { followRedirects, rateLimitsOf, startTestGateway, type TestGateway } from './support/gateway.js';
 
 const ORIGIN = 'http://app.test:3000';
 const ALL_SCOPES = [
@@ -31,10 +31,6 @@ async function gql(query: string, variables?: Record<string, unknown>, token = s
   return result;
 }
 
-/** The response's extensions.rateLimits: what the request cost upstream, per API host. */
-function rateLimitsOf(result: { body: object }): Record<string, any> {
-  return (result.body as { extensions?: { rateLimits?: Record<string, any> } }).extensions?.rateLimits ?? {};
-}
 
 async function connect(token: string, service: 'SPOTIFY' | 'GITHUB', scopes?: string[]): Promise<void> {
   const started = await gql(

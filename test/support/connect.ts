@@ -1,7 +1,6 @@
 // Connects a site to a service through the real authorization-code flow, in either of the two ways
 // an app can finish it: through the gateway's callback, or through finishAuth with its own callback.
-import { followRedirects, type TestGateway } from './gateway.js';
-import type { GraphQLCall } from './gateway-process.js';
+import { followRedirects, type GraphQLCall, type TestGateway } from './gateway.js';
 
 /** startAuth with returnTo, the provider fake consents at once, the gateway's callback completes it. */
 export async function connectViaCallback(gateway: TestGateway, token: string, service: string, returnTo: string): Promise<string> {

@@ -3,27 +3,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { freePort, type GraphQLResult } from './gateway.js';
+import { freePort, graphqlClient, type GraphQLCall } from './gateway.js';
 
 const bin = fileURLToPath(new URL('../../bin/latchkey.js', import.meta.url));
-
-export type GraphQLCall = <TData = any>(query: string, variables?: Record<string, unknown>, token?: string) => Promise<GraphQLResult<TData>>;
-
-export function graphqlClient(graphqlUrl: string): GraphQLCall {
-  return async (query, variables, token) => {
-    const response = await fetch(graphqlUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/graphql-response+json, application/json',
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: JSON.stringify({ query, variables }),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: JSON.parse(text) };
-  };
-}
 
 export interface GatewayProcess {
   url: string;

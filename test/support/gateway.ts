@@ -13,6 +13,30 @@ export interface GraphQLResult<TData = any> {
   body: { data?: TData | null; errors?: Array<{ message: string; path?: string[]; extensions?: Record<string, any> }> };
 }
 
+export type GraphQLCall = <TData = any>(query: string, variables?: Record<string, unknown>, token?: string) => Promise<GraphQLResult<TData>>;
+
+/** POSTs GraphQL to a gateway over real HTTP, with a bearer token when given. */
+export function graphqlClient(graphqlUrl: string): GraphQLCall {
+  return async (query, variables, token) => {
+    const response = await fetch(graphqlUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: JSON.parse(text) };
+  };
+}
+
+/** A response's extensions.rateLimits: what the request cost upstream, per API host. */
+export function rateLimitsOf(result: { body: object }): Record<string, any> {
+  return (result.body as { extensions?: { rateLimits?: Record<string, any> } }).extensions?.rateLimits ?? {};
+}
+
 export interface TestGateway {
   url: string;
   graphqlUrl: string;
@@ -62,19 +86,7 @@ export async function startTestGateway(env: Record<string, string> = {}, options
   const gateway = await startGateway(config, createLogger('debug', (line) => logs.push(line)));
   const graphqlUrl = `${gateway.url}/graphql`;
 
-  async function gql<TData>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResult<TData>> {
-    const response = await fetch(graphqlUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/graphql-response+json, application/json',
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: JSON.stringify({ query, variables }),
-    });
-    const text = await response.text();
-    return { status: response.status, headers: response.headers, body: JSON.parse(text) };
-  }
+  const gql = graphqlClient(graphqlUrl);
 
   return {
     url: gateway.url,
