@@ -82,7 +82,6 @@ export function customProvider(settings: CustomServiceSettings): ProviderDefinit
 }
 
 /** The name a message uses for a service when its definition is not at hand. */
-export function serviceLabel(key: ServiceKey, friendlyName?: string): string {
-  if (friendlyName) return friendlyName;
+export function serviceLabel(key: ServiceKey): string {
   return isCustomServiceKey(key) ? `custom service "${slugOf(key)}"` : getProvider(key).friendlyServiceName;
 }
