@@ -39,6 +39,20 @@ function json(body: unknown, status = 200): Response {
   });
 }
 
+/**
+ * GET /oauth/jwks/<siteId>/<slug>: the public keys of a site's private_key_jwt custom service, which
+ * its authorization server fetches (as the client's jwks_uri) to verify the gateway's assertions.
+ */
+async function clientJwksResponse(services: Services, request: Request, url: URL): Promise<Response> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return new Response('Method Not Allowed', { status: 405, headers: { allow: 'GET, HEAD' } });
+  const match = /^\/oauth\/jwks\/([^/]{1,100})\/([^/]{1,40})$/.exec(url.pathname);
+  const jwks = match ? await services.customServices.jwksOf(decodeURIComponent(match[1]!), match[2]!) : null;
+  if (!jwks) return json({ error: 'not_found', error_description: 'No custom service using PRIVATE_KEY_JWT at this path.' }, 404);
+  return new Response(JSON.stringify(jwks), {
+    headers: { 'content-type': 'application/jwk-set+json', 'cache-control': 'public, max-age=300', 'access-control-allow-origin': '*' },
+  });
+}
+
 /** Health, readiness and OAuth callback routes, answered before GraphQL sees the request. */
 function useGatewayRoutes(services: Services): Plugin<GraphQLContext> {
   return {
@@ -52,6 +66,7 @@ function useGatewayRoutes(services: Services): Plugin<GraphQLContext> {
           return endResponse(json({ status: 'unavailable', reason: 'the database does not answer' }, 503));
         }
       }
+      if (url.pathname.startsWith('/oauth/jwks/')) return endResponse(await clientJwksResponse(services, request, url));
       if (url.pathname.startsWith('/oauth/callback/')) {
         if (request.method !== 'GET') return endResponse(new Response('Method Not Allowed', { status: 405, headers: { allow: 'GET' } }));
         return endResponse(await handleOAuthCallback(services, url));

@@ -12,7 +12,7 @@ import { LatchkeyError, authStateInvalid, badUserInput, providerError, upstreamE
 import { getProvider, MAX_REQUESTED_SCOPES, normalizeRequestedScopes } from '../providers/index.js';
 import { isCustomServiceKey, serviceLabel, slugOf } from '../providers/custom.js';
 import type { ServiceKey, ServiceName } from '../providers/types.js';
-import { buildAuthorizationUrl, exchangeAuthorizationCode, OAuthFailure } from '../oauth/grants.js';
+import { authorizationUrlFor, exchangeAuthorizationCode, OAuthFailure, validatesIdTokens } from '../oauth/grants.js';
 import { fetchIdentity } from '../oauth/identity.js';
 import { revokeAtProvider } from '../oauth/revocation.js';
 import { acceptsIssuer, type ProviderApps } from '../oauth/provider-apps.js';
@@ -154,6 +154,7 @@ export function createAuthorizationFlow(deps: {
     const id = generateId('att');
     const state = client.randomState();
     const codeVerifier = provider.pkce ? client.randomPKCECodeVerifier() : undefined;
+    const nonce = scopes.includes('openid') && validatesIdTokens(providerClient.config) ? client.randomNonce() : undefined;
     const expiresAt = new Date(Date.now() + config.authAttemptTtlSeconds * 1000);
     await db.authAttempt.create({
       data: {
@@ -162,6 +163,7 @@ export function createAuthorizationFlow(deps: {
         siteId,
         service: input.service,
         codeVerifier: codeVerifier ? encryptSecret(keyring, codeVerifier, secretContext('AuthAttempt', 'codeVerifier', id)) : null,
+        nonce: nonce ? encryptSecret(keyring, nonce, secretContext('AuthAttempt', 'nonce', id)) : null,
         scopes,
         redirectUri,
         appHandled: Boolean(input.redirectUri),
@@ -169,12 +171,23 @@ export function createAuthorizationFlow(deps: {
         expiresAt,
       },
     });
-    const authorizationUrl = buildAuthorizationUrl(providerClient.config, provider, {
-      redirectUri,
-      scopes,
-      state,
-      codeChallenge: codeVerifier ? await client.calculatePKCECodeChallenge(codeVerifier) : undefined,
-    });
+    let authorizationUrl: URL;
+    try {
+      authorizationUrl = await authorizationUrlFor(providerClient.config, provider, {
+        redirectUri,
+        scopes,
+        state,
+        codeChallenge: codeVerifier ? await client.calculatePKCECodeChallenge(codeVerifier) : undefined,
+        nonce,
+      });
+    } catch (error) {
+      // A pushed authorization request (RFC 9126) the server refused: the attempt can never be used.
+      if (!(error instanceof OAuthFailure)) throw error;
+      await db.authAttempt.update({ where: { id }, data: { status: 'FAILED', error: error.error, completedAt: new Date() } });
+      throw error.kind === 'transient'
+        ? upstreamError(input.service, `${provider.friendlyServiceName} did not accept the pushed authorization request (${error.error}); try again in a moment.`, error.status)
+        : providerError(provider.friendlyServiceName, error.error);
+    }
     await deps.audit({ type: 'auth.started', siteId, service: input.service, attemptId: id, detail: { scopes } });
     return { authorizationUrl: authorizationUrl.href, attemptId: id, expiresAt };
   }
@@ -273,6 +286,7 @@ export function createAuthorizationFlow(deps: {
         codeVerifier: attempt.codeVerifier
           ? decryptSecret(keyring, attempt.codeVerifier, secretContext('AuthAttempt', 'codeVerifier', attempt.id))
           : undefined,
+        expectedNonce: attempt.nonce ? decryptSecret(keyring, attempt.nonce, secretContext('AuthAttempt', 'nonce', attempt.id)) : undefined,
         requestedScopes,
       });
     } catch (error) {

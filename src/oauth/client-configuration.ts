@@ -7,6 +7,8 @@ import type { ProviderDefinition, ProviderEndpoints } from '../providers/types.j
 export interface OAuthApp {
   clientId: string;
   clientSecret?: string | undefined;
+  /** The private key that signs private_key_jwt assertions (RFC 7523). */
+  signingKey?: { key: CryptoKey; kid: string } | undefined;
 }
 
 export interface ClientConfigurationOptions {
@@ -15,6 +17,13 @@ export interface ClientConfigurationOptions {
   timeoutSeconds: number;
   /** Used for every request to the provider (a custom service's guarded fetch); default the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * The server's JWKS: an ID token in a token response is then kept and validated (issuer,
+   * audience, expiry, nonce, and its signature against these keys). Without it, one is dropped unread.
+   */
+  jwksUri?: string | null | undefined;
+  /** RFC 9126 pushed authorization request endpoint: authorization requests are pushed there. */
+  pushedAuthorizationRequestEndpoint?: string | null | undefined;
 }
 
 export class TokenEndpointRedirectError extends Error {
@@ -29,10 +38,16 @@ function isLoopbackUrl(url: string): boolean {
 }
 
 function clientAuthentication(provider: ProviderDefinition, app: OAuthApp): client.ClientAuth {
+  if (provider.clientAuthMethod === 'private_key_jwt' && app.signingKey) return client.PrivateKeyJwt(app.signingKey);
   if (provider.clientAuthMethod === 'none' || !app.clientSecret) return client.None();
-  return provider.clientAuthMethod === 'client_secret_post'
-    ? client.ClientSecretPost(app.clientSecret)
-    : client.ClientSecretBasic(app.clientSecret);
+  switch (provider.clientAuthMethod) {
+    case 'client_secret_post':
+      return client.ClientSecretPost(app.clientSecret);
+    case 'client_secret_jwt':
+      return client.ClientSecretJwt(app.clientSecret);
+    default:
+      return client.ClientSecretBasic(app.clientSecret);
+  }
 }
 
 async function jsonBodyOf(response: Response): Promise<Record<string, unknown> | undefined> {
@@ -50,7 +65,7 @@ async function jsonBodyOf(response: Response): Promise<Record<string, unknown> |
 }
 
 /** Rewrites a token endpoint answer into the standard shape (JSON, error status, numeric expiry, token_type). */
-async function normalizeTokenResponse(response: Response): Promise<Response> {
+async function normalizeTokenResponse(response: Response, keepIdToken: boolean): Promise<Response> {
   const body = await jsonBodyOf(response.clone());
   if (!body) return response;
   let status = response.status;
@@ -59,9 +74,9 @@ async function normalizeTokenResponse(response: Response): Promise<Response> {
   if (status === 200 && typeof body.access_token === 'string' && typeof body.token_type !== 'string') {
     body.token_type = 'bearer';
   }
-  // Identity comes from the provider's API, never from an ID token; dropping one that a plain OAuth
-  // provider adds (Salesforce with the openid scope) avoids validating a token nothing reads.
-  delete body.id_token;
+  // Without the server's keys an ID token cannot be validated, so nothing may read it: identity then
+  // comes from the provider's API (Salesforce adds one with the openid scope).
+  if (!keepIdToken) delete body.id_token;
   const headers = new Headers(response.headers);
   headers.set('content-type', 'application/json');
   headers.delete('content-length');
@@ -81,12 +96,16 @@ export function createClientConfiguration(
     token_endpoint: endpoints.token,
     ...(endpoints.revocation && provider.revocation === 'rfc7009' ? { revocation_endpoint: endpoints.revocation } : {}),
     ...(provider.pkce ? { code_challenge_methods_supported: ['S256'] } : {}),
+    ...(options.jwksUri ? { jwks_uri: options.jwksUri } : {}),
+    ...(options.pushedAuthorizationRequestEndpoint ? { pushed_authorization_request_endpoint: options.pushedAuthorizationRequestEndpoint } : {}),
   };
   const config = new client.Configuration(server, app.clientId, undefined, clientAuthentication(provider, app));
   config.timeout = options.timeoutSeconds;
-  if ([endpoints.authorization, endpoints.token, endpoints.revocation].some((url) => url && url.startsWith('http:') && isLoopbackUrl(url))) {
+  const urls = [endpoints.authorization, endpoints.token, endpoints.revocation, options.jwksUri, options.pushedAuthorizationRequestEndpoint];
+  if (urls.some((url) => url && url.startsWith('http:') && isLoopbackUrl(url))) {
     client.allowInsecureRequests(config);
   }
+  if (options.jwksUri) client.enableNonRepudiationChecks(config);
   const fetchImpl = options.fetch ?? fetch;
   // openid-client requests URL#href, which may differ from the configured spelling (case, default port).
   const tokenEndpoint = new URL(endpoints.token).href;
@@ -101,7 +120,7 @@ export function createClientConfiguration(
         `${provider.friendlyServiceName} answered with a redirect (HTTP ${response.status}); redirects from OAuth endpoints are never followed. Check the configured endpoint URL.`,
       );
     }
-    return new URL(url).href === tokenEndpoint ? normalizeTokenResponse(response) : response;
+    return new URL(url).href === tokenEndpoint ? normalizeTokenResponse(response, Boolean(options.jwksUri)) : response;
   };
   return config;
 }

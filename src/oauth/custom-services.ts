@@ -12,6 +12,7 @@ import { customProvider, customServiceKey, SLUG_PATTERN, slugProblem, type Custo
 import { MAX_REQUESTED_SCOPES, normalizeRequestedScopes } from '../providers/index.js';
 import type { ClientAuthMethod, CustomServiceKey, ScopeDefinition } from '../providers/types.js';
 import { createClientConfiguration } from './client-configuration.js';
+import { generateClientKey, parseClientKey, publicJwkOf, signingKeyOf, type ClientPrivateJwk, type ClientPublicJwk } from './client-keys.js';
 import { discoverAuthorizationServer, DiscoveryError } from './discovery.js';
 import type { ProviderClient } from './provider-apps.js';
 import type { AuditTrail } from '../audit.js';
@@ -28,6 +29,13 @@ export interface CustomService extends CustomServiceSettings {
   callbackUrl: string;
   /** The server promised RFC 9207 `iss` in its authorization responses (discovery); one without it is refused. */
   requireIss: boolean;
+  /** The server's JWKS, against which ID tokens are validated; null: ID tokens are ignored. */
+  jwksUri: string | null;
+  pushedAuthorizationRequestEndpoint: string | null;
+  requirePushedAuthorizationRequests: boolean;
+  /** private_key_jwt: the gateway's public JWKS URL for this service, and the current key's kid. */
+  clientJwksUrl: string | null;
+  clientKeyId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -59,6 +67,12 @@ export interface DefineCustomServiceInput {
   clientAuthMethod?: ClientAuthMethod | null | undefined;
   pkce?: boolean | null | undefined;
   supportsClientCredentials?: boolean | null | undefined;
+  /** private_key_jwt: the site's own private JWK (JSON); omitted: keep the stored key or generate one. */
+  clientPrivateKey?: string | null | undefined;
+  /** private_key_jwt: replace the key with a new generated one (the old public key stays published). */
+  rotateClientKey?: boolean | null | undefined;
+  jwksUri?: string | null | undefined;
+  pushedAuthorizationRequestEndpoint?: string | null | undefined;
 }
 
 export const MAX_CUSTOM_SERVICES_PER_SITE = 50;
@@ -73,6 +87,14 @@ const RESERVED_AUTHORIZATION_PARAMETERS = new Set([
 export function customCallbackPath(siteId: string, slug: string): string {
   return `/oauth/callback/custom/${encodeURIComponent(siteId)}/${slug}`;
 }
+
+/** Where the gateway publishes its public keys for one site's private_key_jwt service. */
+export function customJwksPath(siteId: string, slug: string): string {
+  return `/oauth/jwks/${encodeURIComponent(siteId)}/${slug}`;
+}
+
+/** Client authentication methods the gateway can perform (RFC 6749 §2.3, OpenID Connect Core §9). */
+export const GATEWAY_AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'];
 
 const refusalSettings = {
   purpose: 'connect custom services to',
@@ -151,10 +173,34 @@ function stringList(value: unknown): string[] | undefined {
 }
 
 function defaultAuthMethod(hasSecret: boolean, supported: string[] | undefined): ClientAuthMethod {
-  if (!hasSecret) return 'none';
   // RFC 8414 §2: absent means client_secret_basic.
-  if (supported && !supported.includes('client_secret_basic') && supported.includes('client_secret_post')) return 'client_secret_post';
-  return 'client_secret_basic';
+  if (!supported || supported.length === 0) return hasSecret ? 'client_secret_basic' : 'none';
+  const preferred: ClientAuthMethod[] = hasSecret
+    ? ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none']
+    : ['none', 'private_key_jwt'];
+  return preferred.find((method) => supported.includes(method)) ?? (hasSecret ? 'client_secret_basic' : 'none');
+}
+
+/** A server that can authenticate the gateway in none of its ways is refused, naming what it supports. */
+function checkAuthMethodSupported(supported: string[] | undefined, chosen: ClientAuthMethod | null | undefined): void {
+  if (!supported || supported.length === 0) return;
+  const listed = supported.slice(0, 20).map((method) => method.slice(0, 60)).join(', ');
+  if (!GATEWAY_AUTH_METHODS.some((method) => supported.includes(method))) {
+    throw badUserInput(
+      `The server supports only the client authentication methods ${listed} (token_endpoint_auth_methods_supported), and the gateway can use none of them (it can use ${GATEWAY_AUTH_METHODS.join(', ')}). Enable one of those for your client at the server.`,
+      'clientAuthMethod',
+    );
+  }
+  if (chosen && !supported.includes(chosen)) {
+    throw badUserInput(
+      `The server does not support clientAuthMethod ${chosen.toUpperCase()}; it supports ${listed}. Choose one of those, or omit clientAuthMethod.`,
+      'clientAuthMethod',
+    );
+  }
+}
+
+function publicKeysOf(value: unknown): ClientPublicJwk[] {
+  return Array.isArray(value) ? (value as ClientPublicJwk[]) : [];
 }
 
 function originOf(url: string | null): string | null {
@@ -198,6 +244,11 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
       pkce: row.pkce,
       supportsClientCredentials: row.supportsClientCredentials,
       requireIss: row.requireIss,
+      jwksUri: row.jwksUrl,
+      pushedAuthorizationRequestEndpoint: row.parUrl,
+      requirePushedAuthorizationRequests: row.requirePar,
+      clientJwksUrl: row.clientAuthMethod === 'private_key_jwt' ? `${config.publicUrl}${customJwksPath(row.siteId, row.slug)}` : null,
+      clientKeyId: row.clientAuthMethod === 'private_key_jwt' ? (publicKeysOf(row.clientPublicKeys)[0]?.kid ?? null) : null,
       clientId: row.clientId,
       hasClientSecret: row.clientSecret !== null,
       callbackUrl: `${config.publicUrl}${customCallbackPath(row.siteId, row.slug)}`,
@@ -278,6 +329,9 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
     let tokenEndpoint = checkUrl(input.tokenEndpoint, 'tokenEndpoint');
     let revocationEndpoint = checkUrl(input.revocationEndpoint, 'revocationEndpoint');
     let userinfoEndpoint = checkUrl(input.userinfoEndpoint, 'userinfoEndpoint');
+    let jwksUri = checkUrl(input.jwksUri, 'jwksUri');
+    let parEndpoint = checkUrl(input.pushedAuthorizationRequestEndpoint, 'pushedAuthorizationRequestEndpoint');
+    let requirePar = false;
     if (!discoveryUrl && (!authorizationEndpoint || !tokenEndpoint)) {
       throw badUserInput('Give discoveryUrl (the issuer or its .well-known document), or both authorizationEndpoint and tokenEndpoint.', 'discoveryUrl');
     }
@@ -298,6 +352,12 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
       tokenEndpoint ??= checkUrl(metadata.token_endpoint, 'token_endpoint (discovery)');
       revocationEndpoint ??= checkUrl(metadata.revocation_endpoint, 'revocation_endpoint (discovery)');
       userinfoEndpoint ??= checkUrl(typeof metadata.userinfo_endpoint === 'string' ? metadata.userinfo_endpoint : null, 'userinfo_endpoint (discovery)');
+      jwksUri ??= checkUrl(metadata.jwks_uri, 'jwks_uri (discovery)');
+      parEndpoint ??= checkUrl(metadata.pushed_authorization_request_endpoint, 'pushed_authorization_request_endpoint (discovery)');
+      requirePar = metadata.require_pushed_authorization_requests === true;
+      if (requirePar && !parEndpoint) {
+        throw badUserInput('The discovery document requires pushed authorization requests but names no pushed_authorization_request_endpoint; give it as pushedAuthorizationRequestEndpoint.', 'discoveryUrl');
+      }
       if (!authorizationEndpoint || !tokenEndpoint) {
         throw badUserInput('The discovery document names no authorization_endpoint or token_endpoint; give them as authorizationEndpoint and tokenEndpoint.', 'discoveryUrl');
       }
@@ -346,13 +406,31 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
           ? null
           : encryptSecret(keyring, input.clientSecret, secretContext('CustomService', 'clientSecret', rowId));
     const encryptedSecret = encryptSecretFor(id);
+    checkAuthMethodSupported(authMethodsSupported, input.clientAuthMethod);
     const clientAuthMethod = input.clientAuthMethod ?? defaultAuthMethod(encryptedSecret !== null, authMethodsSupported);
-    if (clientAuthMethod !== 'none' && encryptedSecret === null) {
+    if (clientAuthMethod !== 'none' && clientAuthMethod !== 'private_key_jwt' && encryptedSecret === null) {
       throw badUserInput(`clientAuthMethod ${clientAuthMethod.toUpperCase()} needs a clientSecret; give one, or use NONE for a public client.`, 'clientSecret');
     }
     if (clientAuthMethod === 'none' && !pkce) {
       throw badUserInput('A public client (clientAuthMethod NONE) must use PKCE (RFC 9700 §2.1.1): the server must support S256.', 'pkce');
     }
+    if (clientAuthMethod !== 'private_key_jwt' && (input.clientPrivateKey || input.rotateClientKey)) {
+      throw badUserInput('clientPrivateKey and rotateClientKey apply only to clientAuthMethod PRIVATE_KEY_JWT.', 'clientPrivateKey');
+    }
+    // private_key_jwt: the site's key, else the stored one, else (or on rotation) a new one. The public
+    // key it replaces stays published, so assertions signed just before the change still verify.
+    let clientKey: ClientPrivateJwk | null = null;
+    let publicKeys = publicKeysOf(existing?.clientPublicKeys);
+    if (clientAuthMethod === 'private_key_jwt') {
+      if (typeof input.clientPrivateKey === 'string') clientKey = parseClientKey(input.clientPrivateKey);
+      else if (input.rotateClientKey || !existing?.clientPrivateKey) clientKey = generateClientKey();
+      if (clientKey) {
+        const current = publicJwkOf(clientKey);
+        publicKeys = [current, ...publicKeys.filter((key) => key.kid !== current.kid)].slice(0, 2);
+      }
+    }
+    const encryptKeyFor = (rowId: string) =>
+      clientKey ? encryptSecret(keyring, JSON.stringify(clientKey), secretContext('CustomService', 'clientPrivateKey', rowId)) : (existing?.clientPrivateKey ?? null);
     const settings = {
       friendlyName: friendlyServiceName,
       issuer,
@@ -370,6 +448,11 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
       pkce,
       supportsClientCredentials,
       requireIss,
+      jwksUrl: jwksUri,
+      parUrl: parEndpoint,
+      requirePar,
+      clientPrivateKey: encryptKeyFor(id),
+      clientPublicKeys: publicKeys as unknown as object[],
     };
     // Every scope must be one the gateway can send (RFC 6749 scope tokens, no separator inside).
     const provider = customProvider({
@@ -394,8 +477,11 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
       return define(siteId, input);
     }
     // A secret is bound to the row it is stored in; a concurrent first definition may have won the row.
-    if (saved.id !== id && typeof input.clientSecret === 'string') {
-      saved = await db.customService.update({ where: { id: saved.id }, data: { clientSecret: encryptSecretFor(saved.id) } });
+    if (saved.id !== id && (typeof input.clientSecret === 'string' || clientKey)) {
+      saved = await db.customService.update({
+        where: { id: saved.id },
+        data: { clientSecret: encryptSecretFor(saved.id), clientPrivateKey: encryptKeyFor(saved.id) },
+      });
     }
     rows.delete(cacheKey(siteId, slug));
     if (serverChanged) await deps.dropConnections(siteId, customServiceKey(slug));
@@ -440,7 +526,11 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
     const service = toService(row);
     const provider = customProvider(service);
     const clientSecret = row.clientSecret ? decryptSecret(keyring, row.clientSecret, secretContext('CustomService', 'clientSecret', row.id)) : undefined;
-    const app = { clientId: row.clientId, clientSecret };
+    const signingKey =
+      row.clientAuthMethod === 'private_key_jwt' && row.clientPrivateKey
+        ? await signingKeyOf(JSON.parse(decryptSecret(keyring, row.clientPrivateKey, secretContext('CustomService', 'clientPrivateKey', row.id))) as ClientPrivateJwk)
+        : undefined;
+    const app = { clientId: row.clientId, clientSecret, signingKey };
     return {
       provider,
       endpoints: provider.endpoints,
@@ -453,11 +543,20 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
         issuer: provider.issuer,
         timeoutSeconds: config.providerTimeoutSeconds,
         fetch: guardedFetch,
+        jwksUri: row.jwksUrl,
+        pushedAuthorizationRequestEndpoint: row.parUrl,
       }),
     };
   }
 
-  return { define, remove, exists, find, require, list, clientFor };
+  /** The public JWKS of a site's private_key_jwt service, or null when there is none to publish. */
+  async function jwksOf(siteId: string, slug: string): Promise<{ keys: ClientPublicJwk[] } | null> {
+    const row = await findRow(siteId, slug);
+    if (!row || row.clientAuthMethod !== 'private_key_jwt') return null;
+    return { keys: publicKeysOf(row.clientPublicKeys) };
+  }
+
+  return { define, remove, exists, find, require, list, clientFor, jwksOf };
 }
 
 export type CustomServices = ReturnType<typeof createCustomServices>;

@@ -42,13 +42,22 @@ export interface AuthorizationRequest {
   scopes: readonly string[];
   state: string;
   codeChallenge?: string | undefined;
+  /** OpenID Connect nonce, sent when an ID token will be validated. */
+  nonce?: string | undefined;
 }
 
-export function buildAuthorizationUrl(
-  config: client.Configuration,
-  provider: ProviderDefinition,
-  request: AuthorizationRequest,
-): URL {
+/**
+ * OpenID Connect Core §11: a server ignores `offline_access` (and so issues no refresh token)
+ * unless `prompt` contains `consent`. A fixed `prompt` keeps its values; `none` cannot be combined.
+ */
+export function promptFor(scopes: readonly string[], fixedPrompt: string | undefined): string | undefined {
+  if (!scopes.includes('openid') || !scopes.includes('offline_access')) return fixedPrompt;
+  const values = (fixedPrompt ?? '').split(' ').filter(Boolean);
+  if (values.includes('consent') || values.includes('none')) return fixedPrompt;
+  return [...values, 'consent'].join(' ');
+}
+
+function authorizationParameters(provider: ProviderDefinition, request: AuthorizationRequest): Record<string, string> {
   const parameters: Record<string, string> = {
     ...provider.authorizationParams,
     response_type: 'code',
@@ -56,11 +65,41 @@ export function buildAuthorizationUrl(
     state: request.state,
   };
   if (request.scopes.length > 0) parameters.scope = request.scopes.join(provider.scopeSeparator);
+  const prompt = promptFor(request.scopes, provider.authorizationParams?.prompt);
+  if (prompt) parameters.prompt = prompt;
   if (request.codeChallenge) {
     parameters.code_challenge = request.codeChallenge;
     parameters.code_challenge_method = 'S256';
   }
-  return client.buildAuthorizationUrl(config, parameters);
+  if (request.nonce) parameters.nonce = request.nonce;
+  return parameters;
+}
+
+export function buildAuthorizationUrl(
+  config: client.Configuration,
+  provider: ProviderDefinition,
+  request: AuthorizationRequest,
+): URL {
+  return client.buildAuthorizationUrl(config, authorizationParameters(provider, request));
+}
+
+/**
+ * The authorization URL, through a pushed authorization request (RFC 9126) when the server has a
+ * PAR endpoint: the parameters go to the server directly (authenticated as the client) and the
+ * browser carries only client_id and request_uri.
+ */
+export async function authorizationUrlFor(
+  config: client.Configuration,
+  provider: ProviderDefinition,
+  request: AuthorizationRequest,
+): Promise<URL> {
+  const parameters = authorizationParameters(provider, request);
+  if (!config.serverMetadata().pushed_authorization_request_endpoint) return client.buildAuthorizationUrl(config, parameters);
+  try {
+    return await client.buildAuthorizationUrlWithPAR(config, parameters);
+  } catch (error) {
+    throw toOAuthFailure(provider, error);
+  }
 }
 
 /**
@@ -81,6 +120,19 @@ export function toOAuthFailure(provider: ProviderDefinition, error: unknown): OA
       transient ? 'transient' : 'rejected',
       error.error,
       `${name} answered ${error.error}${description ? ` (${description})` : ''}`,
+      error.status,
+      retryAfterSecondsOf(error.response),
+    );
+  }
+  if (error instanceof client.WWWAuthenticateChallengeError) {
+    // RFC 6749 §5.2: a 401 with WWW-Authenticate from the token endpoint is invalid_client.
+    const named = error.cause.map((challenge) => challenge.parameters.error).find((code) => typeof code === 'string' && /^[\x20-\x7e]{1,100}$/.test(code));
+    const transient = error.status >= 500 || error.status === 429;
+    const code = named ?? (error.status === 401 ? 'invalid_client' : transient ? 'server_error' : 'invalid_request');
+    return new OAuthFailure(
+      transient ? 'transient' : 'rejected',
+      code,
+      `${name} answered ${code} (HTTP ${error.status})${code === 'invalid_client' ? ': check the client id, secret or key and the client authentication method' : ''}`,
       error.status,
       retryAfterSecondsOf(error.response),
     );
@@ -120,12 +172,32 @@ export function toOAuthFailure(provider: ProviderDefinition, error: unknown): OA
   return new OAuthFailure('transient', 'unknown_error', `${name} failed unexpectedly`);
 }
 
+/** Whether ID tokens are kept and validated against the server's keys (it has a JWKS). */
+export function validatesIdTokens(config: client.Configuration): boolean {
+  return Boolean(config.serverMetadata().jwks_uri);
+}
+
+const ID_TOKEN_CHECKS = new Set(['OAUTH_JWT_TIMESTAMP_CHECK_FAILED', 'OAUTH_JWT_CLAIM_COMPARISON_FAILED', 'OAUTH_KEY_SELECTION_FAILED']);
+
+/** An ID token that failed validation is the provider's fault, reported as invalid_id_token (never its content). */
+function idTokenFailure(provider: ProviderDefinition, error: unknown): OAuthFailure | undefined {
+  if (!(error instanceof client.ClientError)) return undefined;
+  // openid-client wraps oauth4webapi's failure, whose message says what the check was about.
+  const detail = error.cause instanceof Error ? error.cause.message : error.message;
+  const about = ID_TOKEN_CHECKS.has(error.code ?? '') || /\b(JWT|JWS|ID Token|id_token)\b/.test(detail);
+  if (!about) return undefined;
+  const reason = detail.replace(/[^\x20-\x7e]/g, '').slice(0, 160);
+  return new OAuthFailure('rejected', 'invalid_id_token', `${provider.friendlyServiceName}'s ID token failed validation (${reason})`);
+}
+
 export interface CodeExchange {
   /** The URL the provider redirected the browser to (code, state and, if sent, iss in its query). */
   callbackUrl: URL;
   expectedState: string;
   codeVerifier?: string | undefined;
   requestedScopes: readonly string[];
+  /** The nonce sent with the authorization request: an ID token must carry it. */
+  expectedNonce?: string | undefined;
 }
 
 export async function exchangeAuthorizationCode(
@@ -137,11 +209,12 @@ export async function exchangeAuthorizationCode(
     const response = await client.authorizationCodeGrant(config, exchange.callbackUrl, {
       expectedState: exchange.expectedState,
       pkceCodeVerifier: exchange.codeVerifier,
+      expectedNonce: exchange.expectedNonce,
       idTokenExpected: false,
     });
-    return readTokenSet(provider, response as unknown as Record<string, unknown>, exchange.requestedScopes);
+    return { ...readTokenSet(provider, response as unknown as Record<string, unknown>, exchange.requestedScopes), idTokenClaims: response.claims() };
   } catch (error) {
-    throw toOAuthFailure(provider, error);
+    throw idTokenFailure(provider, error) ?? toOAuthFailure(provider, error);
   }
 }
 
@@ -155,7 +228,7 @@ export async function refreshTokens(
     const response = await client.refreshTokenGrant(config, refreshToken);
     return readTokenSet(provider, response as unknown as Record<string, unknown>, currentScopes);
   } catch (error) {
-    throw toOAuthFailure(provider, error);
+    throw idTokenFailure(provider, error) ?? toOAuthFailure(provider, error);
   }
 }
 

@@ -31,6 +31,32 @@ async function getJson(url: URL, accessToken: string, headers: Record<string, st
   return response.json();
 }
 
+const NAME_CLAIMS = ['preferred_username', 'name', 'email'];
+
+/**
+ * A validated ID token names the account (`sub`); its name comes from the token's claims, else from
+ * userinfo when that answers for the same `sub` (OpenID Connect Core §5.3.2).
+ */
+async function identityFromIdToken(
+  claims: Record<string, unknown>,
+  provider: ProviderDefinition,
+  tokens: TokenSet,
+  timeoutSeconds: number,
+  fetchImpl: typeof fetch,
+): Promise<ForeignIdentity | null> {
+  const id = asText(claims.sub);
+  if (!id) return null;
+  let name = NAME_CLAIMS.map((claim) => asText(claims[claim])).find((value) => value !== null) ?? null;
+  const source = provider.identity;
+  if (!name && source.from === 'url') {
+    const body = await getJson(new URL(source.url), tokens.accessToken, {}, timeoutSeconds, fetchImpl).catch(() => null);
+    if (body && asText(readPath(body, source.idPath)) === id) {
+      name = source.namePaths.map((path) => asText(readPath(body, path))).find((value) => value !== null) ?? null;
+    }
+  }
+  return { id, name };
+}
+
 export async function fetchIdentity(
   provider: ProviderDefinition,
   endpoints: ProviderEndpoints,
@@ -38,6 +64,7 @@ export async function fetchIdentity(
   timeoutSeconds: number,
   fetchImpl: typeof fetch = fetch,
 ): Promise<ForeignIdentity | null> {
+  if (tokens.idTokenClaims) return identityFromIdToken(tokens.idTokenClaims, provider, tokens, timeoutSeconds, fetchImpl);
   const source = provider.identity;
   if (source.from === 'none') return null;
   if (source.from === 'token-response') {

@@ -12,6 +12,8 @@ export interface TokenSet {
   providerData: Record<string, string | number | boolean>;
   /** The whole answer, for identity lookups that read a field of it. Never stored or logged. */
   response: Record<string, unknown>;
+  /** The claims of the ID token, present only once it passed validation (signature, issuer, audience, nonce). */
+  idTokenClaims?: Record<string, unknown> | undefined;
 }
 
 export function readTokenSet(

@@ -9,7 +9,7 @@ export type CustomServiceKey = `custom:${string}`;
 /** What a connection's `service` column holds: a catalog service, or a site's custom one. */
 export type ServiceKey = ServiceName | CustomServiceKey;
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none';
 
 export interface ScopeDefinition {
   scope: string;

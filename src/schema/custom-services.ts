@@ -16,6 +16,11 @@ const ClientAuthMethodEnum = builder.enumType('ClientAuthMethod', {
   values: {
     CLIENT_SECRET_BASIC: { value: 'client_secret_basic' as const, description: 'HTTP Basic with the client id and secret.' },
     CLIENT_SECRET_POST: { value: 'client_secret_post' as const, description: 'client_id and client_secret in the form body.' },
+    CLIENT_SECRET_JWT: { value: 'client_secret_jwt' as const, description: 'A JWT assertion signed with the client secret (HS256; RFC 7523).' },
+    PRIVATE_KEY_JWT: {
+      value: 'private_key_jwt' as const,
+      description: "A JWT assertion signed with the gateway's private key for this service (RFC 7523); register clientJwksUrl at the server.",
+    },
     NONE: { value: 'none' as const, description: 'A public client: no secret, PKCE protects the code.' },
   },
 });
@@ -51,6 +56,17 @@ const CustomServiceRef = builder.objectRef<CustomService>('CustomService').imple
     supportsRevocation: t.boolean({ resolve: (service) => service.revocationEndpoint !== null }),
     supportsRefresh: t.boolean({ description: 'Always true: the connection refreshes whenever the server issued a refresh token.', resolve: () => true }),
     callbackUrl: t.exposeString('callbackUrl', { description: 'The redirect URI to register at the provider for this site.' }),
+    jwksUri: t.exposeString('jwksUri', { nullable: true, description: "The server's JWKS: an ID token is validated against it. Null: ID tokens are ignored." }),
+    pushedAuthorizationRequestEndpoint: t.exposeString('pushedAuthorizationRequestEndpoint', {
+      nullable: true,
+      description: 'RFC 9126: when set, every authorization request is pushed here and authorizationUrl carries only client_id and request_uri.',
+    }),
+    requirePushedAuthorizationRequests: t.exposeBoolean('requirePushedAuthorizationRequests'),
+    clientJwksUrl: t.exposeString('clientJwksUrl', {
+      nullable: true,
+      description: "PRIVATE_KEY_JWT: the gateway's public keys for this service (a stable public URL); register it (or its keys) as the client's jwks_uri.",
+    }),
+    clientKeyId: t.exposeString('clientKeyId', { nullable: true, description: 'PRIVATE_KEY_JWT: the kid (RFC 7638 thumbprint) of the current signing key.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
@@ -102,7 +118,22 @@ const DefineCustomServiceInput = builder.inputType('DefineCustomServiceInput', {
     clientAuthMethod: t.field({
       type: ClientAuthMethodEnum,
       required: false,
-      description: 'Default: NONE without a secret, else CLIENT_SECRET_BASIC unless discovery lists only client_secret_post.',
+      description:
+        "Default: CLIENT_SECRET_BASIC with a secret (else the first of CLIENT_SECRET_POST, CLIENT_SECRET_JWT discovery lists); without one NONE, or PRIVATE_KEY_JWT when discovery does not list none.",
+    }),
+    clientPrivateKey: t.string({
+      required: false,
+      description:
+        'PRIVATE_KEY_JWT: your own private JWK (JSON; EC P-256 or RSA >= 2048 bits), stored encrypted and never shown. Omitted: the stored key is kept, or one is generated.',
+    }),
+    rotateClientKey: t.boolean({
+      required: false,
+      description: 'PRIVATE_KEY_JWT: generate a new key; the one it replaces stays in clientJwksUrl until the next rotation.',
+    }),
+    jwksUri: t.string({ required: false, description: "The server's JWKS for ID token signatures. Default: discovery's jwks_uri." }),
+    pushedAuthorizationRequestEndpoint: t.string({
+      required: false,
+      description: "RFC 9126 PAR endpoint. Default: discovery's pushed_authorization_request_endpoint.",
     }),
     pkce: t.boolean({ required: false, description: 'Send an S256 PKCE challenge (default true).' }),
     supportsClientCredentials: t.boolean({

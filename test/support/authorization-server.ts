@@ -4,17 +4,20 @@
 // Salesforce's paths, auto-approves the login/consent interaction, adds Salesforce's token-response
 // fields and identity URL, and offers fault injection on the token endpoint.
 
-import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHmac, createPrivateKey, createSign, generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface AuthorizationServerOptions {
   clients: Array<{
     clientId: string;
+    /** Unused by private_key_jwt clients. */
     clientSecret: string;
     redirectUris: string[];
     /** Default client_secret_post, as the gateway's Salesforce definition uses. */
-    tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+    tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt';
+    /** private_key_jwt: where the server fetches the client's public keys. */
+    jwksUri?: string;
     /**
      * Allow the client credentials grant, as a Salesforce connected app that enables it: its tokens
      * act for the app's run-as user (default DEFAULT_ACCOUNT_ID), whose identity URL they may read.
@@ -34,6 +37,13 @@ export interface AuthorizationServerOptions {
   claims?: Record<string, string[]>;
   /** Claims of an account besides `sub` (served by userinfo for the scopes `claims` maps them to). */
   accountClaims?: (accountId: string) => Record<string, unknown>;
+  /**
+   * RFC 9126 pushed authorization requests: off by default (then not advertised); `advertised`
+   * publishes the endpoint, `required` also refuses authorization requests that were not pushed.
+   */
+  pushedAuthorizationRequests?: 'advertised' | 'required';
+  /** The client authentication methods the server supports (token_endpoint_auth_methods_supported); default oidc-provider's five. */
+  clientAuthMethods?: string[];
 }
 
 export interface AuthorizationServer {
@@ -56,7 +66,13 @@ export interface AuthorizationServer {
     discoveryRequests: number;
     /** Every PKCE code_verifier the token endpoint received, in order (for leak checks). */
     codeVerifiers: string[];
+    /** Pushed authorization requests answered with a request_uri. */
+    pushedRequests: number;
+    /** The client_assertion_type and the JWT header of the last token request's client assertion, if any. */
+    lastClientAssertion?: { type: string; header: Record<string, unknown> };
   };
+  /** Rewrites the id_token of the following token responses (undefined: stop). */
+  rewriteIdTokens(rewrite: ((idToken: string) => string) | undefined): void;
   /** The next `count` token requests get `status` with a body like a broken server's. */
   failNextTokenRequests(count: number, status: 500 | 503 | 429): void;
   /** The next token request is never answered. */
@@ -71,7 +87,10 @@ export const ORGANIZATION_ID = '00Dxx0000001gPLEAY';
 export const DEFAULT_SCOPES = ['api', 'refresh_token', 'id', 'profile', 'email', 'web', 'full', 'offline_access'];
 
 /** Token request parameters of the standard grants; anything else is recorded as an extra parameter. */
-const STANDARD_TOKEN_PARAMS = new Set(['grant_type', 'client_id', 'client_secret', 'code', 'code_verifier', 'redirect_uri', 'refresh_token', 'scope', 'resource']);
+const STANDARD_TOKEN_PARAMS = new Set([
+  'grant_type', 'client_id', 'client_secret', 'code', 'code_verifier', 'redirect_uri', 'refresh_token', 'scope', 'resource',
+  'client_assertion', 'client_assertion_type',
+]);
 
 const paths = {
   authorization: '/services/oauth2/authorize',
@@ -150,6 +169,18 @@ function jwks() {
     alg: 'RS256',
   };
   return { keys: [signingKey] };
+}
+
+/**
+ * An ID token with its claims changed by `change`, signed again with the servers' real key, so
+ * that only the changed claim (not the signature) is wrong.
+ */
+export function resignIdToken(idToken: string, change: (claims: Record<string, unknown>) => Record<string, unknown>): string {
+  const [header = '', payload = ''] = idToken.split('.');
+  const claims = change(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>);
+  const body = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  const key = createPrivateKey({ key: jwks().keys[0] as JsonWebKey, format: 'jwk' });
+  return `${body}.${createSign('RSA-SHA256').update(body).sign(key).toString('base64url')}`;
 }
 
 // ---- A per-server in-memory adapter (oidc-provider's own one warns, and is shared per process) ----
@@ -234,7 +265,9 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     clientCredentialsRequests: 0,
     discoveryRequests: 0,
     codeVerifiers: [],
+    pushedRequests: 0,
   };
+  let idTokenRewrite: ((idToken: string) => string) | undefined;
   const runAsByClient = new Map(
     options.clients.filter((client) => client.clientCredentials).map((client) => [client.clientId, client.clientCredentials!.runAsAccountId ?? DEFAULT_ACCOUNT_ID]),
   );
@@ -255,7 +288,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     clients: options.clients.map((client) => ({
       client_id: client.clientId,
-      client_secret: client.clientSecret,
+      ...(client.tokenEndpointAuthMethod === 'private_key_jwt' ? { jwks_uri: client.jwksUri } : { client_secret: client.clientSecret }),
       redirect_uris: client.redirectUris,
       grant_types: ['authorization_code', 'refresh_token', ...(client.clientCredentials ? ['client_credentials'] : [])],
       response_types: ['code'],
@@ -272,6 +305,17 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
       revocation: { enabled: true, allowedPolicy: async (_ctx: unknown, client: { clientId: string }, token: { clientId: string }) => token.clientId === client.clientId },
       introspection: { enabled: true, allowedPolicy: async () => true },
       clientCredentials: { enabled: true },
+      pushedAuthorizationRequests: {
+        enabled: options.pushedAuthorizationRequests !== undefined,
+        requirePushedAuthorizationRequests: options.pushedAuthorizationRequests === 'required',
+      },
+    },
+    ...(options.clientAuthMethods ? { clientAuthMethods: options.clientAuthMethods } : {}),
+    // Its outgoing requests (a private_key_jwt client's jwks_uri) go to the gateway on loopback, which
+    // the SSRF guard of its default fetch refuses; drop that guard here.
+    fetch: (url: URL | string, init: RequestInit & { dispatcher?: unknown }) => {
+      const { dispatcher: _dispatcher, ...rest } = init;
+      return globalThis.fetch(url, rest);
     },
     interactions: { url: async (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     // Salesforce issues a refresh token when the `refresh_token` (or `offline_access`) scope was granted.
@@ -342,6 +386,12 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
 
     if (ctx.method === 'GET' && ctx.path.startsWith('/.well-known/')) state.discoveryRequests += 1;
 
+    if (ctx.method === 'POST' && ctx.path === '/request') {
+      await next();
+      if (ctx.status === 201) state.pushedRequests += 1;
+      return;
+    }
+
     if (ctx.method === 'POST' && ctx.path === paths.revocation) {
       await next();
       if (ctx.status === 200) state.revocations += 1;
@@ -384,6 +434,10 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     const grantType = typeof body.grant_type === 'string' ? body.grant_type : '';
     if (typeof body.code_verifier === 'string') state.codeVerifiers.push(body.code_verifier);
     countTokenRequest(grantType, body.code_verifier !== undefined, body);
+    if (typeof body.client_assertion === 'string') {
+      const header = JSON.parse(Buffer.from(body.client_assertion.split('.')[0] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+      state.lastClientAssertion = { type: String(body.client_assertion_type), header };
+    }
 
     const response = ctx.body as Record<string, unknown> | undefined;
     if (ctx.status === 200 && typeof response?.access_token === 'string') {
@@ -397,6 +451,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
       const secret = ctx.oidc?.entities.Client?.clientSecret ?? '';
       const signature = createHmac('sha256', secret).update(id + issuedAt).digest('base64');
       if (grantType === 'refresh_token' && !rotateRefreshTokens) delete response.refresh_token;
+      if (idTokenRewrite && typeof response.id_token === 'string') response.id_token = idTokenRewrite(response.id_token);
       ctx.body = { ...response, instance_url: issuer, id, issued_at: issuedAt, signature };
     }
   });
@@ -464,6 +519,9 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     },
     hangNextTokenRequest() {
       faults.push('hang');
+    },
+    rewriteIdTokens(rewrite) {
+      idTokenRewrite = rewrite;
     },
     async revokeAllGrants(accountId) {
       store.revokeGrants(accountId);
