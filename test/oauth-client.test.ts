@@ -144,6 +144,20 @@ describe('pushed authorization requests (RFC 9126)', () => {
       expect(read.body.data.secrets.custom).toMatchObject({ isLoggedIn: true, status: 'ACTIVE', foreignUserId: DEFAULT_ACCOUNT_ID });
     });
   }
+
+  it('reports a refused push as PROVIDER_ERROR, and never sends the kept secret to another PAR host', async () => {
+    // The server refuses a redirect URI its client did not register, at the push.
+    const refused = await gql(START, { input: { customService: 'par', redirectUri: `${ORIGIN}/not-registered` } });
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'PROVIDER_ERROR', providerError: 'invalid_request' });
+    const failed = await gateway.gateway.db.authAttempt.findFirstOrThrow({ where: { siteId: site.siteId, service: 'custom:par' }, orderBy: { createdAt: 'desc' } });
+    expect(failed).toMatchObject({ status: 'FAILED', error: 'invalid_request' });
+
+    const moved = await gql(DEFINE, {
+      input: { slug: 'par', friendlyServiceName: 'PAR required', discoveryUrl: wellKnown(parRequired), clientId: PAR.clientId, pushedAuthorizationRequestEndpoint: 'https://par.elsewhere.example/request' },
+    });
+    expect(errorCode(moved)).toBe('BAD_USER_INPUT');
+    expect(moved.body.errors?.[0]?.extensions?.field).toBe('clientSecret');
+  });
 });
 
 describe('private_key_jwt and client_secret_jwt (RFC 7523)', () => {

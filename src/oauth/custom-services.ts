@@ -391,6 +391,8 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
         originOf(existing.tokenUrl) !== originOf(tokenEndpoint) ||
         originOf(existing.revocationUrl) !== originOf(revocationEndpoint) ||
         originOf(existing.userinfoUrl) !== originOf(userinfoEndpoint) ||
+        // The PAR endpoint receives the client's authentication too.
+        originOf(existing.parUrl) !== originOf(parEndpoint) ||
         existing.issuer !== issuer);
     if (serverChanged && existing.clientSecret !== null && input.clientSecret === undefined) {
       throw badUserInput(
