@@ -177,7 +177,8 @@ describe('private_key_jwt and client_secret_jwt (RFC 7523)', () => {
     const row = await gateway.gateway.db.customService.findFirstOrThrow({ where: { siteId: site.siteId, slug: 'keyed' } });
     expect(row.clientPrivateKey).not.toContain('"d"');
     const keyring = gateway.gateway.services.keyring;
-    expect(JSON.parse(decryptSecret(keyring, row.clientPrivateKey!, secretContext('CustomService', 'clientPrivateKey', row.id)))).toHaveProperty('d');
+    const privateJwk = JSON.parse(decryptSecret(keyring, row.clientPrivateKey!, secretContext('CustomService', 'clientPrivateKey', row.id))) as { d: string };
+    expect(privateJwk.d).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(() => decryptSecret(keyring, row.clientPrivateKey!, secretContext('CustomService', 'clientSecret', row.id))).toThrow();
 
     await connectOk('keyed', jwtServer);
@@ -188,6 +189,9 @@ describe('private_key_jwt and client_secret_jwt (RFC 7523)', () => {
     const refreshed = await refreshByReading('keyed', jwtServer);
     expect(refreshed).toMatchObject({ isLoggedIn: true, status: 'ACTIVE' });
     expect(jwtServer.state.lastClientAssertion?.header.kid).toBe(service.clientKeyId);
+    // The private key appears in no log line and no answer.
+    const everything = [...gateway.logs, JSON.stringify(service), JSON.stringify(jwks), JSON.stringify(refreshed)].join('\n');
+    expect(everything).not.toContain(privateJwk.d);
   });
 
   it('rotates to a new kid while the old public key stays published, and accepts a site-supplied key', async () => {
@@ -330,6 +334,7 @@ describe('client authentication the gateway cannot perform', () => {
     const WK = '/.well-known/openid-configuration';
     const tiny = await startTinyServer((base) => ({
       [`/mtls${WK}`]: json({ ...minimalDiscoveryDocument(`${base}/mtls`, oidc), token_endpoint_auth_methods_supported: ['tls_client_auth', 'self_signed_tls_client_auth'] }),
+      [`/keys-only${WK}`]: json({ ...minimalDiscoveryDocument(`${base}/keys-only`, oidc), token_endpoint_auth_methods_supported: ['private_key_jwt', 'tls_client_auth'] }),
       [`/post${WK}`]: json({ ...minimalDiscoveryDocument(`${base}/post`, oidc), token_endpoint_auth_methods_supported: ['tls_client_auth', 'client_secret_post'] }),
     }));
     try {
@@ -343,6 +348,9 @@ describe('client authentication the gateway cannot perform', () => {
 
       // The control: one usable method is enough, and is the default.
       expect((await defineOk(input('post').input)).clientAuthMethod).toBe('CLIENT_SECRET_POST');
+      // Without a secret, a server that takes only keys gets private_key_jwt with a generated key.
+      const keysOnly = await defineOk({ slug: 'auth-keys-only', friendlyServiceName: 'Keys', discoveryUrl: `${tiny.base}/keys-only${WK}`, clientId: 'c' });
+      expect(keysOnly).toMatchObject({ clientAuthMethod: 'PRIVATE_KEY_JWT', clientJwksUrl: jwksUrlOf('auth-keys-only'), clientKeyId: expect.any(String) });
       // A method the server does not list is refused too.
       const unlisted = await gql(DEFINE, input('post', { clientAuthMethod: 'CLIENT_SECRET_BASIC' }));
       expect(errorCode(unlisted)).toBe('BAD_USER_INPUT');
