@@ -75,14 +75,6 @@ function authorizationParameters(provider: ProviderDefinition, request: Authoriz
   return parameters;
 }
 
-export function buildAuthorizationUrl(
-  config: client.Configuration,
-  provider: ProviderDefinition,
-  request: AuthorizationRequest,
-): URL {
-  return client.buildAuthorizationUrl(config, authorizationParameters(provider, request));
-}
-
 /**
  * The authorization URL, through a pushed authorization request (RFC 9126) when the server has a
  * PAR endpoint: the parameters go to the server directly (authenticated as the client) and the
