@@ -12,6 +12,8 @@ export interface UpstreamHttpRequest {
   body?: string;
   /** The GraphQL request's signal: the call is cancelled when the client goes away. */
   signal?: AbortSignal;
+  /** A smaller cap on the answer's size than the pool's. */
+  maxResponseBytes?: number;
 }
 
 /** A response header by lower-case name; repeated headers joined with ", ". */
@@ -20,6 +22,8 @@ export type HeaderReader = (name: string) => string | undefined;
 export interface UpstreamHttpResponse {
   status: number;
   header: HeaderReader;
+  /** Every header as undici gave it (lower-case names); only the proxy reads them all. */
+  headers: Record<string, string | string[] | undefined>;
   text: string;
 }
 
@@ -108,8 +112,8 @@ export function createUpstreamPools(options: UpstreamPoolsOptions) {
         body: request.body ?? null,
         signal: signal ?? null,
       });
-      const text = await readLimited(response.body, maxResponseBytes);
-      return { status: response.statusCode, header: headerReader(response.headers), text };
+      const text = await readLimited(response.body, Math.min(maxResponseBytes, request.maxResponseBytes ?? Infinity));
+      return { status: response.statusCode, header: headerReader(response.headers), headers: response.headers, text };
     } catch (error) {
       if (signal?.aborted) throw new UpstreamCancelledError('the GraphQL request was cancelled');
       if (error instanceof UpstreamTransportError) throw error;

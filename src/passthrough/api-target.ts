@@ -1,0 +1,57 @@
+// Where a service's API lives and how it talks, behind one function: the proxy (and any other
+// caller that needs a service's API facts) asks apiTargetFor and never reads providers directly.
+import type { ServiceKey, ServiceName } from '../providers/types.js';
+import { serviceNames } from '../providers/types.js';
+import { getProvider } from '../providers/index.js';
+import { isCustomServiceKey, slugOf } from '../providers/custom.js';
+import type { ProviderApps } from '../oauth/provider-apps.js';
+import type { CustomServices } from '../oauth/custom-services.js';
+import { badUserInput } from '../errors.js';
+import { apiProfiles, genericProfile, type ApiProfile } from './api-profiles.js';
+
+export interface ApiTarget {
+  service: ServiceKey;
+  /** The service's name as people know it ("GitHub"). */
+  name: string;
+  /** The API base URL; a proxied path is always resolved below it. */
+  baseUrl: string;
+  /** Headers the API wants on every request (Accept, API version, User-Agent). */
+  headers: Readonly<Record<string, string>>;
+  /** Its quota and rate-limit headers and error shape. */
+  profile: ApiProfile;
+}
+
+export interface ApiTargetDeps {
+  apps: Pick<ProviderApps, 'endpointsFor'>;
+  customServices: Pick<CustomServices, 'require'>;
+}
+
+export function isCatalogService(key: string): key is ServiceName {
+  return (serviceNames as readonly string[]).includes(key);
+}
+
+/** A catalog service's target (synchronous: its facts are configuration). */
+export function catalogApiTarget(deps: Pick<ApiTargetDeps, 'apps'>, service: ServiceName): ApiTarget {
+  const profile = apiProfiles[service] ?? genericProfile;
+  return {
+    service,
+    name: getProvider(service).friendlyServiceName,
+    baseUrl: deps.apps.endpointsFor(service).api,
+    headers: profile.headers,
+    profile,
+  };
+}
+
+/** The API of `serviceKey` ("GITHUB" or "custom:<slug>") as the site `siteId` sees it. */
+export async function apiTargetFor(deps: ApiTargetDeps, siteId: string, serviceKey: ServiceKey): Promise<ApiTarget> {
+  if (!isCustomServiceKey(serviceKey)) return catalogApiTarget(deps, serviceKey);
+  const custom = await deps.customServices.require(siteId, slugOf(serviceKey));
+  const baseUrl = (custom as { apiBaseUrl?: string | null }).apiBaseUrl;
+  if (!baseUrl) {
+    throw badUserInput(
+      `The custom service "${custom.slug}" has no API base URL: redefine it with defineCustomService(input: { …, apiBaseUrl: "https://api.example.com" }) to call it through the proxy.`,
+      'service',
+    );
+  }
+  return { service: serviceKey, name: custom.friendlyServiceName, baseUrl, headers: genericProfile.headers, profile: genericProfile };
+}
