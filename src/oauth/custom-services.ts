@@ -28,6 +28,8 @@ export interface CustomService extends CustomServiceSettings {
   callbackUrl: string;
   /** The server promised RFC 9207 `iss` in its authorization responses (discovery); one without it is refused. */
   requireIss: boolean;
+  /** Where the proxy sends API requests with a connection's token; null: the proxy is not available. */
+  apiBaseUrl: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -50,6 +52,7 @@ export interface DefineCustomServiceInput {
   tokenEndpoint?: string | null | undefined;
   revocationEndpoint?: string | null | undefined;
   userinfoEndpoint?: string | null | undefined;
+  apiBaseUrl?: string | null | undefined;
   scopes?: readonly CustomScopeInput[] | null | undefined;
   scopeSeparator?: string | null | undefined;
   authorizationParameters?: ReadonlyArray<{ name: string; value: string }> | null | undefined;
@@ -198,6 +201,7 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
       pkce: row.pkce,
       supportsClientCredentials: row.supportsClientCredentials,
       requireIss: row.requireIss,
+      apiBaseUrl: row.apiBaseUrl,
       clientId: row.clientId,
       hasClientSecret: row.clientSecret !== null,
       callbackUrl: `${config.publicUrl}${customCallbackPath(row.siteId, row.slug)}`,
@@ -278,6 +282,10 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
     let tokenEndpoint = checkUrl(input.tokenEndpoint, 'tokenEndpoint');
     let revocationEndpoint = checkUrl(input.revocationEndpoint, 'revocationEndpoint');
     let userinfoEndpoint = checkUrl(input.userinfoEndpoint, 'userinfoEndpoint');
+    const apiBaseUrl = checkUrl(input.apiBaseUrl, 'apiBaseUrl');
+    if (apiBaseUrl && (new URL(apiBaseUrl).search || new URL(apiBaseUrl).hash)) {
+      throw badUserInput('apiBaseUrl must be a base URL without a query or fragment, e.g. https://api.example.com/v1.', 'apiBaseUrl');
+    }
     if (!discoveryUrl && (!authorizationEndpoint || !tokenEndpoint)) {
       throw badUserInput('Give discoveryUrl (the issuer or its .well-known document), or both authorizationEndpoint and tokenEndpoint.', 'discoveryUrl');
     }
@@ -361,6 +369,7 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
       tokenUrl: tokenEndpoint,
       revocationUrl: revocationEndpoint,
       userinfoUrl: userinfoEndpoint,
+      apiBaseUrl,
       scopes: scopes as unknown as object[],
       scopeSeparator: separator,
       authorizationParams: authorizationParameters,

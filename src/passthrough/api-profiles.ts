@@ -134,7 +134,8 @@ export const spotifyProfile: ApiProfile = {
  */
 export const genericProfile: ApiProfile = {
   service: null,
-  headers: { accept: 'application/json' },
+  // Some APIs refuse requests without a User-Agent.
+  headers: { accept: 'application/json', 'user-agent': 'Latchkey' },
   quota: () => null,
   rateLimit(status, header, _body, now) {
     const retryAfter = retryAfterMs(header('retry-after'), now);

@@ -7,6 +7,7 @@ import { isCustomServiceKey, slugOf } from '../providers/custom.js';
 import type { ProviderApps } from '../oauth/provider-apps.js';
 import type { CustomServices } from '../oauth/custom-services.js';
 import { badUserInput } from '../errors.js';
+import { checkOutboundUrl, type OutboundUrlPolicy } from '../net/outbound-url-policy.js';
 import { apiProfiles, genericProfile, type ApiProfile } from './api-profiles.js';
 
 export interface ApiTarget {
@@ -19,11 +20,14 @@ export interface ApiTarget {
   headers: Readonly<Record<string, string>>;
   /** Its quota and rate-limit headers and error shape. */
   profile: ApiProfile;
+  /** Set for a site-chosen API (a custom service's): the addresses connections may reach. */
+  connectPolicy?: OutboundUrlPolicy;
 }
 
 export interface ApiTargetDeps {
   apps: Pick<ProviderApps, 'endpointsFor'>;
   customServices: Pick<CustomServices, 'require'>;
+  config: { customServices: OutboundUrlPolicy };
 }
 
 export function isCatalogService(key: string): key is ServiceName {
@@ -46,12 +50,28 @@ export function catalogApiTarget(deps: Pick<ApiTargetDeps, 'apps'>, service: Ser
 export async function apiTargetFor(deps: ApiTargetDeps, siteId: string, serviceKey: ServiceKey): Promise<ApiTarget> {
   if (!isCustomServiceKey(serviceKey)) return catalogApiTarget(deps, serviceKey);
   const custom = await deps.customServices.require(siteId, slugOf(serviceKey));
-  const baseUrl = (custom as { apiBaseUrl?: string | null }).apiBaseUrl;
+  const baseUrl = custom.apiBaseUrl;
   if (!baseUrl) {
     throw badUserInput(
       `The custom service "${custom.slug}" has no API base URL: redefine it with defineCustomService(input: { …, apiBaseUrl: "https://api.example.com" }) to call it through the proxy.`,
       'service',
     );
   }
-  return { service: serviceKey, name: custom.friendlyServiceName, baseUrl, headers: genericProfile.headers, profile: genericProfile };
+  // Checked again at each use: the operator may have tightened the policy since it was defined.
+  const policy = deps.config.customServices;
+  checkOutboundUrl(baseUrl, policy, {
+    label: `The API base URL of the custom service "${custom.slug}"`,
+    field: 'service',
+    purpose: 'send API requests to',
+    allowLoopbackSetting: 'LATCHKEY_CUSTOM_SERVICE_ALLOW_LOOPBACK',
+    allowPrivateSetting: 'LATCHKEY_CUSTOM_SERVICE_ALLOW_PRIVATE_NETWORKS',
+  });
+  return {
+    service: serviceKey,
+    name: custom.friendlyServiceName,
+    baseUrl,
+    headers: genericProfile.headers,
+    profile: genericProfile,
+    connectPolicy: policy,
+  };
 }

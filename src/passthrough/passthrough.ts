@@ -142,10 +142,10 @@ export function createPassthrough(deps: PassthroughDeps) {
 
   function session(input: SessionInput) {
     const { service, usage, signal } = input;
-    const target = input.target ?? catalogApiTarget(deps, service as ServiceName);
-    const profile = target.profile;
-    const name = target.name;
-    const base = baseOf(target.baseUrl);
+    const apiTarget = input.target ?? catalogApiTarget(deps, service as ServiceName);
+    const profile = apiTarget.profile;
+    const name = apiTarget.name;
+    const base = baseOf(apiTarget.baseUrl);
     let connection: Promise<Connection> | undefined;
 
     function redact(problem: UpstreamProblem, token: string): UpstreamProblem {
@@ -238,7 +238,7 @@ export function createPassthrough(deps: PassthroughDeps) {
       let target = base.prefix + path;
       for (let hop = 0; ; hop += 1) {
         const started = performance.now();
-        const response = await pools.send(base.origin, { method, path: target, headers, body, signal, maxResponseBytes }).catch((error: unknown) => {
+        const response = await pools.send(base.origin, { method, path: target, headers, body, signal, maxResponseBytes, guard: apiTarget.connectPolicy }).catch((error: unknown) => {
           throw transportFailure(error);
         });
         deps.logger.debug('upstream call', { service, method, status: response.status, ms: Math.round(performance.now() - started) });
@@ -282,7 +282,7 @@ export function createPassthrough(deps: PassthroughDeps) {
       for (;;) {
         waited = (await respectBlock(active.row.id)) || waited;
         const cached = method === 'GET' ? cache?.get(active.row.id, path) : undefined;
-        const headers: Record<string, string> = { ...target.headers, authorization: `Bearer ${active.token}` };
+        const headers: Record<string, string> = { ...apiTarget.headers, authorization: `Bearer ${active.token}` };
         if (cached) headers['if-none-match'] = cached.etag;
         if (body) headers['content-type'] = 'application/json';
         const response = await exchange(method, path, headers, body);
@@ -389,7 +389,7 @@ export function createPassthrough(deps: PassthroughDeps) {
       for (;;) {
         waited = (await respectBlock(active.row.id)) || waited;
         const cached = useCache ? cache.get(active.row.id, cacheKey) : undefined;
-        const headers: Record<string, string> = { ...request.headers, ...target.headers, authorization: `Bearer ${active.token}` };
+        const headers: Record<string, string> = { ...request.headers, ...apiTarget.headers, authorization: `Bearer ${active.token}` };
         if (cached) headers['if-none-match'] = cached.etag;
         const response = await exchange(request.method, request.path, headers, request.body, request.maxResponseBytes);
         recordResponse(usage, base.host, service, response.status, profile.quota(response.header));
