@@ -32,8 +32,8 @@ function jsonResponse(body: unknown, status: number, headers: Record<string, str
 /** RFC 9728 §2: what a client needs to know about the /mcp resource. */
 export function protectedResourceMetadata(publicUrl: string): Record<string, unknown> {
   return {
+    // No authorization_servers: clients present a site or function token they were given.
     resource: `${publicUrl}${MCP_PATH}`,
-    authorization_servers: [],
     bearer_methods_supported: ['header'],
     resource_name: 'Latchkey MCP server',
     resource_documentation: `${publicUrl}/graphql`,
