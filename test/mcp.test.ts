@@ -187,6 +187,26 @@ describe('MCP tools', () => {
     expect(textOf(other)).toContain('FORBIDDEN');
   });
 
+  it('is stateless: a second instance on the same database answers the same client', async () => {
+    const second = await startTestGateway({ ...github.appEnv, LATCHKEY_ENCRYPTION_KEY: gateway.config.env.LATCHKEY_ENCRYPTION_KEY! }, { databaseUrl: gateway.databaseUrl });
+    try {
+      const site = await gateway.createSite('Two instances', [ORIGIN]);
+      const onFirst = await connectClient(site.token);
+      await openConnectUrl((await call(onFirst, 'connect_service', { service: 'github' })).structuredContent!.url as string);
+      // No session id was issued, so a request to any instance stands alone.
+      const response = await fetch(`${second.url}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${site.token}`, 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'github_viewer', arguments: {} } }),
+      });
+      expect(response.status).toBe(200);
+      const body = await response.json();
+      expect(body.result.structuredContent).toMatchObject({ viewer: { login: 'octokit-fixture-user-a' } });
+    } finally {
+      await second.gateway.close();
+    }
+  });
+
   it('answers bad arguments and unknown tools with tool errors', async () => {
     const site = await gateway.createSite('Bad input', [ORIGIN]);
     const client = await connectClient(site.token);
