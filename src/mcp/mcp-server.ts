@@ -12,11 +12,11 @@ import type { Services } from '../services.js';
 import type { SiteCaller } from '../sites/sites.js';
 import { forbidden, LatchkeyError } from '../errors.js';
 import { MissingScopesError } from '../connections/scope-check.js';
-import { providerList, getProvider } from '../providers/index.js';
+import { getProvider, providerList } from '../providers/index.js';
 import { isCustomServiceKey, slugOf } from '../providers/custom.js';
 import type { ServiceKey } from '../providers/types.js';
-import { ownerOf, parseServiceKey, proxyCall, type Owner } from '../proxy/proxy.js';
-import { graphQLTools, type GraphQLTool, type JsonSchema } from './graphql-tools.js';
+import { parseServiceKey, proxyCall, type Owner } from '../proxy/proxy.js';
+import { graphQLTools, type GraphQLTool } from './graphql-tools.js';
 
 export const MCP_SERVER_NAME = 'latchkey';
 
@@ -297,5 +297,3 @@ export function createMcpTools(deps: McpDeps) {
 }
 
 export type McpTools = ReturnType<typeof createMcpTools>;
-export type { JsonSchema };
-export { ownerOf };
