@@ -3,6 +3,7 @@
 //   (b) github { viewer { login } }              pass-through, revalidated upstream with its ETag
 //   (c) GET /user on the fake, directly          the same upstream call without the gateway
 //   (d) a bare graphql-yoga answering { __typename }, the ceiling for any yoga server
+//   (e) proxy(service: "github", path: "/user")  the authenticated proxy, revalidated with its ETag
 // Each server runs in its own process (forked from this file); autocannon drives them from this
 // one. Prints requests per second and p50/p99 latency under load (50 connections) and unloaded
 // (1 connection), then the ratios with their targets as met/missed. Exits non-zero only on errors.
@@ -115,7 +116,7 @@ const autocannon = (options: AutocannonOptions) =>
   (createRequire(import.meta.url)('autocannon') as (options: AutocannonOptions) => AutocannonInstance)(options);
 
 interface Case {
-  key: 'a' | 'b' | 'c' | 'd';
+  key: 'a' | 'b' | 'c' | 'd' | 'e';
   label: string;
   url: string;
   method: 'GET' | 'POST';
@@ -316,6 +317,13 @@ async function main(): Promise<void> {
       { key: 'a', label: 'secrets { github { bearerToken } }', ...post(gateway.ready.url, '{ secrets { github { bearerToken } } }', siteToken), verify: (body) => body.includes(bearer), server: gateway.child },
       { key: 'b', label: 'github { viewer { login } } (pass-through)', ...post(gateway.ready.url, '{ github { viewer { login } } }', siteToken), verify: (body) => body.includes(`"login":"${VIEWER_LOGIN}"`), server: gateway.child },
       {
+        key: 'e',
+        label: 'proxy(service: "github", path: "/user")',
+        ...post(gateway.ready.url, '{ proxy(service: "github", path: "/user") { status json } }', siteToken),
+        verify: (body) => body.includes(`"login":"${VIEWER_LOGIN}"`) && body.includes('"status":200'),
+        server: gateway.child,
+      },
+      {
         key: 'c',
         label: 'GET /user on the upstream, direct',
         url: `${upstream.ready.url}/user`,
@@ -368,7 +376,7 @@ async function main(): Promise<void> {
     for (const row of rows) console.log(line(row));
     console.log(`load average after: ${loadAverage()}`);
 
-    const { a, b, c, d } = Object.fromEntries(results) as Partial<Record<Case['key'], Measurement>>;
+    const { a, b, c, d, e } = Object.fromEntries(results) as Partial<Record<Case['key'], Measurement>>;
     console.log('\nratios');
     if (a && d) {
       const ratio = a.rps / d.rps;
@@ -381,6 +389,10 @@ async function main(): Promise<void> {
       console.log(`  (b)/(c) throughput          ${fixed((b.rps / c.rps) * 100, 1)} %`);
       console.log(`  (b) − (c) p50, 1 connection ${signed(overhead, 3)} ms   target < 1 ms: ${verdict(overhead < 1)}`);
       console.log(`  (b) − (c) p50, ${CONNECTIONS} connections ${signed(b.p50 - c.p50, 2)} ms (queueing at saturation: the gateway's lower throughput shows here)`);
+    }
+    if (e && c) {
+      const overhead = e.unloadedP50 - c.unloadedP50;
+      console.log(`  (e) − (c) p50, 1 connection ${overhead >= 0 ? '+' : ''}${fixed(overhead, 3)} ms   target < 1 ms: ${verdict(overhead < 1)}`);
     }
     if (b) {
       console.log(

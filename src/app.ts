@@ -16,8 +16,10 @@ import { handleOAuthCallback } from './http/oauth-callback.js';
 import { useUpstreamUsage } from './passthrough/usage.js';
 import { useBrowserPages } from './http/browser-pages.js';
 import { exampleTabs, GRAPHIQL_HEADERS, renderLocalGraphiQL } from './http/graphiql.js';
+import { useMcp } from './mcp/use-mcp.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
+const MCP_SERVER_VERSION = '0.1.0';
 const INTROSPECTION_MAX_DEPTH = 30;
 const CONTRACT_CODES = new Set([
   'UNAUTHENTICATED',
@@ -140,6 +142,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     }),
     plugins: [
       useGatewayRoutes(services),
+      useMcp({ services, schema, publicUrl: config.publicUrl, version: MCP_SERVER_VERSION }),
       useBrowserPages(),
       EnvelopArmorPlugin({
         maxDepth: { n: config.maxQueryDepth },

@@ -36,6 +36,8 @@ export interface CustomService extends CustomServiceSettings {
   /** private_key_jwt: the gateway's public JWKS URL for this service, and the current key's kid. */
   clientJwksUrl: string | null;
   clientKeyId: string | null;
+  /** Where the proxy sends API requests with a connection's token; null: the proxy is not available. */
+  apiBaseUrl: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -58,6 +60,7 @@ export interface DefineCustomServiceInput {
   tokenEndpoint?: string | null | undefined;
   revocationEndpoint?: string | null | undefined;
   userinfoEndpoint?: string | null | undefined;
+  apiBaseUrl?: string | null | undefined;
   scopes?: readonly CustomScopeInput[] | null | undefined;
   scopeSeparator?: string | null | undefined;
   authorizationParameters?: ReadonlyArray<{ name: string; value: string }> | null | undefined;
@@ -249,6 +252,7 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
       requirePushedAuthorizationRequests: row.requirePar,
       clientJwksUrl: row.clientAuthMethod === 'private_key_jwt' ? `${config.publicUrl}${customJwksPath(row.siteId, row.slug)}` : null,
       clientKeyId: row.clientAuthMethod === 'private_key_jwt' ? (publicKeysOf(row.clientPublicKeys)[0]?.kid ?? null) : null,
+      apiBaseUrl: row.apiBaseUrl,
       clientId: row.clientId,
       hasClientSecret: row.clientSecret !== null,
       callbackUrl: `${config.publicUrl}${customCallbackPath(row.siteId, row.slug)}`,
@@ -332,6 +336,10 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
     let jwksUri = checkUrl(input.jwksUri, 'jwksUri');
     let parEndpoint = checkUrl(input.pushedAuthorizationRequestEndpoint, 'pushedAuthorizationRequestEndpoint');
     let requirePar = false;
+    const apiBaseUrl = checkUrl(input.apiBaseUrl, 'apiBaseUrl');
+    if (apiBaseUrl && (new URL(apiBaseUrl).search || new URL(apiBaseUrl).hash)) {
+      throw badUserInput('apiBaseUrl must be a base URL without a query or fragment, e.g. https://api.example.com/v1.', 'apiBaseUrl');
+    }
     if (!discoveryUrl && (!authorizationEndpoint || !tokenEndpoint)) {
       throw badUserInput('Give discoveryUrl (the issuer or its .well-known document), or both authorizationEndpoint and tokenEndpoint.', 'discoveryUrl');
     }
@@ -441,6 +449,7 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
       tokenUrl: tokenEndpoint,
       revocationUrl: revocationEndpoint,
       userinfoUrl: userinfoEndpoint,
+      apiBaseUrl,
       scopes: scopes as unknown as object[],
       scopeSeparator: separator,
       authorizationParams: authorizationParameters,

@@ -1,6 +1,6 @@
 // How each provider's REST API talks: the fixed request headers, where its rate-limit state is,
 // how it says "slow down", and how its error bodies read. Pure functions of a response.
-import type { ServiceName } from '../providers/types.js';
+import type { ServiceKey } from '../providers/types.js';
 import type { HeaderReader } from './upstream-pool.js';
 
 export interface Quota {
@@ -22,7 +22,7 @@ export interface UpstreamProblem {
 }
 
 export interface ApiProfile {
-  service: ServiceName;
+  service: ServiceKey | null;
   headers: Readonly<Record<string, string>>;
   quota(header: HeaderReader): Quota | null;
   /** Non-null when the answer is a rate limit (primary or secondary) rather than a refusal. */
@@ -127,7 +127,33 @@ export const spotifyProfile: ApiProfile = {
   },
 };
 
-export const apiProfiles: Partial<Record<ServiceName, ApiProfile>> = {
+/**
+ * Any other API: no quota headers are read; 429 (and 503 with Retry-After) is a rate limit whose
+ * wait is Retry-After (RFC 9110 §10.2.3); error bodies are read for the common `message` /
+ * `error` / `error_description` fields.
+ */
+export const genericProfile: ApiProfile = {
+  service: null,
+  // Some APIs refuse requests without a User-Agent.
+  headers: { accept: 'application/json', 'user-agent': 'Latchkey' },
+  quota: () => null,
+  rateLimit(status, header, _body, now) {
+    const retryAfter = retryAfterMs(header('retry-after'), now);
+    if (status === 429) return { waitMs: retryAfter ?? SECONDARY_WAIT_MS };
+    if (status === 503 && retryAfter !== undefined) return { waitMs: retryAfter };
+    return null;
+  },
+  problem(body) {
+    const fields = record(body);
+    const nested = record(fields.error);
+    return {
+      message: text(fields.message) ?? text(nested.message) ?? text(fields.error_description) ?? text(fields.error),
+      reason: text(nested.reason) ?? text(fields.code),
+    };
+  },
+};
+
+export const apiProfiles: Partial<Record<ServiceKey, ApiProfile>> = {
   GITHUB: githubProfile,
   SPOTIFY: spotifyProfile,
 };

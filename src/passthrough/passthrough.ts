@@ -13,9 +13,9 @@ import { isUsable, type TokenRefresher } from '../connections/token-refresh.js';
 import type { ServiceSecretView } from '../connections/secrets-view.js';
 import { assertScopes, MissingScopesError } from '../connections/scope-check.js';
 import { forbidden, LatchkeyError, needsReauth, notLoggedIn, upstreamError } from '../errors.js';
-import { getProvider } from '../providers/index.js';
-import type { ServiceName } from '../providers/types.js';
-import { apiProfiles, type ApiProfile, type UpstreamProblem } from './api-profiles.js';
+import type { ServiceKey, ServiceName } from '../providers/types.js';
+import type { UpstreamProblem } from './api-profiles.js';
+import { catalogApiTarget, type ApiTarget } from './api-target.js';
 import { apiBase } from './api-path.js';
 import { createRateLimitBlocks, sleep } from './rate-limits.js';
 import { createResponseCache } from './response-cache.js';
@@ -48,8 +48,27 @@ export interface SendOptions extends CallOptions {
   body?: unknown;
 }
 
+/** A proxied request: `path` is relative to the API base and already checked (see src/proxy/). */
+export interface RawRequest {
+  method: UpstreamMethod;
+  path: string;
+  /** The caller's headers, already filtered; the API's own headers and the credential win over them. */
+  headers: Record<string, string>;
+  body?: string;
+  maxResponseBytes?: number;
+}
+
+/** The provider's answer as it came, with the credential redacted wherever it was echoed. */
+export interface RawResult {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+}
+
 export interface SessionInput {
-  service: ServiceName;
+  service: ServiceKey;
+  /** Where the API is and how it talks; the catalog's facts for `service` when absent. */
+  target?: ApiTarget;
   /** The caller's view of its connection to the service (one read per request). */
   connection: () => Promise<ServiceSecretView>;
   /** False when the caller's token is limited to other services. */
@@ -61,11 +80,11 @@ export interface SessionInput {
 /** A non-2xx answer from the provider, as the contract's UPSTREAM_ERROR. */
 export class UpstreamStatusError extends LatchkeyError {
   constructor(
-    readonly service: ServiceName,
+    readonly service: ServiceKey,
+    name: string,
     readonly status: number,
     problem: UpstreamProblem,
   ) {
-    const name = getProvider(service).friendlyServiceName;
     const detail = problem.message ? ` (${problem.message})` : '';
     const hint =
       status === 404
@@ -108,30 +127,25 @@ export function createPassthrough(deps: PassthroughDeps) {
   const pools = createUpstreamPools({ timeoutMs });
   const cache = deps.config.upstreamCacheMb > 0 ? createResponseCache(deps.config.upstreamCacheMb * 1024 * 1024) : null;
   const blocks = createRateLimitBlocks();
-  const bases = new Map<ServiceName, ReturnType<typeof apiBase>>();
+  const bases = new Map<string, ReturnType<typeof apiBase>>();
   const tokenOf = (row: ConnectionRow): string => deps.store.accessTokenOf(row)!;
 
-  /** The provider's API base, resolved once (configuration is read once). */
-  function baseOf(service: ServiceName): ReturnType<typeof apiBase> {
-    let base = bases.get(service);
+  /** An API base URL split once. */
+  function baseOf(baseUrl: string): ReturnType<typeof apiBase> {
+    let base = bases.get(baseUrl);
     if (!base) {
-      base = apiBase(deps.apps.endpointsFor(service).api);
-      bases.set(service, base);
+      base = apiBase(baseUrl);
+      bases.set(baseUrl, base);
     }
     return base;
   }
 
-  function profileOf(service: ServiceName): ApiProfile {
-    const profile = apiProfiles[service];
-    if (!profile) throw new Error(`no pass-through profile for ${service}`);
-    return profile;
-  }
-
   function session(input: SessionInput) {
     const { service, usage, signal } = input;
-    const profile = profileOf(service);
-    const name = getProvider(service).friendlyServiceName;
-    const base = baseOf(service);
+    const apiTarget = input.target ?? catalogApiTarget(deps, service as ServiceName);
+    const profile = apiTarget.profile;
+    const name = apiTarget.name;
+    const base = baseOf(apiTarget.baseUrl);
     let connection: Promise<Connection> | undefined;
 
     function redact(problem: UpstreamProblem, token: string): UpstreamProblem {
@@ -171,7 +185,7 @@ export function createPassthrough(deps: PassthroughDeps) {
         if (!isUsable(row)) throw notLoggedIn(service, name);
         if (row.version === rejected.row.version) {
           // Refreshed moments ago, or backing off after a failed refresh: a retry would fail alike.
-          throw new UpstreamStatusError(service, 401, { message: 'the stored token was refused and was refreshed too recently to refresh again; try again shortly' });
+          throw new UpstreamStatusError(service, name, 401, { message: 'the stored token was refused and was refreshed too recently to refresh again; try again shortly' });
         }
         return { row, token: tokenOf(row) };
       })();
@@ -220,11 +234,11 @@ export function createPassthrough(deps: PassthroughDeps) {
     }
 
     /** One HTTP exchange, following redirects only within the API's origin and path. */
-    async function exchange(method: UpstreamMethod, path: string, headers: Record<string, string>, body: string | undefined): Promise<UpstreamHttpResponse> {
+    async function exchange(method: UpstreamMethod, path: string, headers: Record<string, string>, body: string | undefined, maxResponseBytes?: number): Promise<UpstreamHttpResponse> {
       let target = base.prefix + path;
       for (let hop = 0; ; hop += 1) {
         const started = performance.now();
-        const response = await pools.send(base.origin, { method, path: target, headers, body, signal }).catch((error: unknown) => {
+        const response = await pools.send(base.origin, { method, path: target, headers, body, signal, maxResponseBytes, guard: apiTarget.connectPolicy }).catch((error: unknown) => {
           throw transportFailure(error);
         });
         deps.logger.debug('upstream call', { service, method, status: response.status, ms: Math.round(performance.now() - started) });
@@ -258,7 +272,7 @@ export function createPassthrough(deps: PassthroughDeps) {
           return new MissingScopesError(service, [accepted[0]!]);
         }
       }
-      return new UpstreamStatusError(service, response.status, redact(profile.problem(data), current.token));
+      return new UpstreamStatusError(service, name, response.status, redact(profile.problem(data), current.token));
     }
 
     async function execute(method: UpstreamMethod, path: string, body?: string): Promise<UpstreamResult> {
@@ -268,7 +282,7 @@ export function createPassthrough(deps: PassthroughDeps) {
       for (;;) {
         waited = (await respectBlock(active.row.id)) || waited;
         const cached = method === 'GET' ? cache?.get(active.row.id, path) : undefined;
-        const headers: Record<string, string> = { ...profile.headers, authorization: `Bearer ${active.token}` };
+        const headers: Record<string, string> = { ...apiTarget.headers, authorization: `Bearer ${active.token}` };
         if (cached) headers['if-none-match'] = cached.etag;
         if (body) headers['content-type'] = 'application/json';
         const response = await exchange(method, path, headers, body);
@@ -339,7 +353,75 @@ export function createPassthrough(deps: PassthroughDeps) {
       return execute(method, path, body) as Promise<UpstreamResult<T>>;
     }
 
-    return { service, get, find, send };
+    /** Replaces every occurrence of the credential, so an API that echoes it cannot hand it out. */
+    const scrub = (value: string, token: string): string => (value.includes(token) ? value.split(token).join('[redacted]') : value);
+
+    function rawResult(response: UpstreamHttpResponse, token: string): RawResult {
+      const headers: Record<string, string> = {};
+      for (const [key, value] of Object.entries(response.headers)) {
+        if (value === undefined) continue;
+        headers[key] = scrub(Array.isArray(value) ? value.join(', ') : value, token);
+      }
+      return { status: response.status, headers, text: scrub(response.text, token) };
+    }
+
+    function tryParse(text: string): unknown {
+      try {
+        return text ? JSON.parse(text) : null;
+      } catch {
+        return null;
+      }
+    }
+
+    /**
+     * Any request below the API base (the proxy), answered with the provider's status, headers and
+     * body whatever they are; only a refused token (refresh, one retry) and rate limits are handled
+     * here, as for the typed fields. GETs the caller did not make conditional are revalidated with
+     * the cached ETag.
+     */
+    async function raw(request: RawRequest): Promise<RawResult> {
+      let active = await current();
+      let refreshed = false;
+      let waited = false;
+      const conditional = 'if-none-match' in request.headers || 'if-modified-since' in request.headers;
+      const useCache = request.method === 'GET' && cache !== null && !conditional;
+      const cacheKey = `proxy ${request.path} ${JSON.stringify(request.headers)}`;
+      for (;;) {
+        waited = (await respectBlock(active.row.id)) || waited;
+        const cached = useCache ? cache.get(active.row.id, cacheKey) : undefined;
+        const headers: Record<string, string> = { ...request.headers, ...apiTarget.headers, authorization: `Bearer ${active.token}` };
+        if (cached) headers['if-none-match'] = cached.etag;
+        const response = await exchange(request.method, request.path, headers, request.body, request.maxResponseBytes);
+        recordResponse(usage, base.host, service, response.status, profile.quota(response.header));
+
+        if (response.status === 304 && cached) return cached.data as RawResult;
+        if (response.status === 401) {
+          if (refreshed) {
+            throw needsReauth(service, `${name} refused the token even after it was refreshed; connect again with startAuth(input: { service: ${service} }).`);
+          }
+          refreshed = true;
+          active = await replaceRejected(active);
+          continue;
+        }
+        const limit = profile.rateLimit(response.status, response.header, tryParse(response.text), Date.now());
+        if (limit) {
+          if (!waited && limit.waitMs <= maxWaitMs) {
+            waited = true;
+            await sleep(limit.waitMs, signal).catch((error: unknown) => {
+              throw transportFailure(error);
+            });
+            continue;
+          }
+          throw rateLimited(active.row.id, Date.now() + limit.waitMs);
+        }
+        const result = rawResult(response, active.token);
+        const etag = response.header('etag');
+        if (useCache && response.status === 200 && etag) cache.set(active.row.id, cacheKey, { etag, data: result, link: undefined }, response.text.length);
+        return result;
+      }
+    }
+
+    return { service, get, find, send, raw };
   }
 
   return { session, close: () => pools.close() };

@@ -1,6 +1,7 @@
 // HTTP to the providers' APIs. One keep-alive undici Pool per API origin: a pool is bound to its
 // origin, so a request made through it (and the token in it) cannot reach any other host.
 import { Pool } from 'undici';
+import { guardedLookup, type OutboundUrlPolicy } from '../net/outbound-url-policy.js';
 
 export type UpstreamMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
@@ -12,6 +13,10 @@ export interface UpstreamHttpRequest {
   body?: string;
   /** The GraphQL request's signal: the call is cancelled when the client goes away. */
   signal?: AbortSignal;
+  /** A smaller cap on the answer's size than the pool's. */
+  maxResponseBytes?: number;
+  /** A site-chosen origin (a custom service's API): connect only to addresses this policy allows. */
+  guard?: OutboundUrlPolicy;
 }
 
 /** A response header by lower-case name; repeated headers joined with ", ". */
@@ -20,6 +25,8 @@ export type HeaderReader = (name: string) => string | undefined;
 export interface UpstreamHttpResponse {
   status: number;
   header: HeaderReader;
+  /** Every header as undici gave it (lower-case names); only the proxy reads them all. */
+  headers: Record<string, string | string[] | undefined>;
   text: string;
 }
 
@@ -76,8 +83,10 @@ export function createUpstreamPools(options: UpstreamPoolsOptions) {
   const pools = new Map<string, Pool>();
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
-  function poolFor(origin: string): Pool {
-    let pool = pools.get(origin);
+  function poolFor(origin: string, guard: OutboundUrlPolicy | undefined): Pool {
+    // A guarded pool checks the address each new connection resolves to (DNS rebinding).
+    const key = guard ? `${origin} guarded ${guard.allowLoopback} ${guard.allowPrivateNetworks}` : origin;
+    let pool = pools.get(key);
     if (!pool) {
       pool = new Pool(origin, {
         connections: options.connections ?? DEFAULT_CONNECTIONS,
@@ -85,9 +94,9 @@ export function createUpstreamPools(options: UpstreamPoolsOptions) {
         keepAliveMaxTimeout: 120_000,
         headersTimeout: options.timeoutMs,
         bodyTimeout: options.timeoutMs,
-        connect: { timeout: options.timeoutMs },
+        connect: { timeout: options.timeoutMs, ...(guard ? { lookup: guardedLookup(guard) } : {}) },
       });
-      pools.set(origin, pool);
+      pools.set(key, pool);
     }
     return pool;
   }
@@ -101,15 +110,15 @@ export function createUpstreamPools(options: UpstreamPoolsOptions) {
     const signal = request.signal;
     if (signal?.aborted) throw new UpstreamCancelledError('the GraphQL request was cancelled');
     try {
-      const response = await poolFor(origin).request({
+      const response = await poolFor(origin, request.guard).request({
         method: request.method,
         path: request.path,
         headers: request.headers,
         body: request.body ?? null,
         signal: signal ?? null,
       });
-      const text = await readLimited(response.body, maxResponseBytes);
-      return { status: response.statusCode, header: headerReader(response.headers), text };
+      const text = await readLimited(response.body, Math.min(maxResponseBytes, request.maxResponseBytes ?? Infinity));
+      return { status: response.statusCode, header: headerReader(response.headers), headers: response.headers, text };
     } catch (error) {
       if (signal?.aborted) throw new UpstreamCancelledError('the GraphQL request was cancelled');
       if (error instanceof UpstreamTransportError) throw error;

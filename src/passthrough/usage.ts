@@ -2,11 +2,11 @@
 // "304 Not Modified" (free on GitHub), and the quota the provider last reported. A yoga plugin puts
 // it in the response's `extensions.rateLimits`.
 import type { Plugin } from 'graphql-yoga';
-import type { ServiceName } from '../providers/types.js';
+import type { ServiceKey } from '../providers/types.js';
 import type { Quota } from './api-profiles.js';
 
 export interface HostUsage {
-  service: ServiceName;
+  service: ServiceKey;
   /** Upstream HTTP requests this GraphQL request made to the host. */
   requests: number;
   /** Of those, answered 304 from the cached ETag (no GitHub quota used). */
@@ -33,7 +33,7 @@ export function usageFor(context: object): RequestUsage {
   return usage;
 }
 
-function entryFor(usage: RequestUsage, host: string, service: ServiceName): HostUsage {
+function entryFor(usage: RequestUsage, host: string, service: ServiceKey): HostUsage {
   let entry = usage.get(host);
   if (!entry) {
     entry = { service, requests: 0, notModified: 0 };
@@ -42,7 +42,7 @@ function entryFor(usage: RequestUsage, host: string, service: ServiceName): Host
   return entry;
 }
 
-export function recordResponse(usage: RequestUsage, host: string, service: ServiceName, status: number, quota: Quota | null): void {
+export function recordResponse(usage: RequestUsage, host: string, service: ServiceKey, status: number, quota: Quota | null): void {
   const entry = entryFor(usage, host, service);
   entry.requests += 1;
   if (status === 304) entry.notModified += 1;
@@ -53,7 +53,7 @@ export function recordResponse(usage: RequestUsage, host: string, service: Servi
   }
 }
 
-export function recordRateLimited(usage: RequestUsage, host: string, service: ServiceName, until: Date): void {
+export function recordRateLimited(usage: RequestUsage, host: string, service: ServiceKey, until: Date): void {
   entryFor(usage, host, service).rateLimitedUntil = until;
 }
 

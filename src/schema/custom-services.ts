@@ -42,6 +42,7 @@ const CustomServiceRef = builder.objectRef<CustomService>('CustomService').imple
     tokenEndpoint: t.exposeString('tokenEndpoint'),
     revocationEndpoint: t.exposeString('revocationEndpoint', { nullable: true }),
     userinfoEndpoint: t.exposeString('userinfoEndpoint', { nullable: true, description: 'Where foreignUserId (`sub`) comes from.' }),
+    apiBaseUrl: t.exposeString('apiBaseUrl', { nullable: true, description: 'Where proxy(service: "custom:<slug>", …) sends requests.' }),
     availableScopes: t.field({ type: [ScopeInfoRef], resolve: (service) => service.scopes }),
     scopeSeparator: t.exposeString('scopeSeparator'),
     authorizationParameters: t.field({
@@ -102,6 +103,7 @@ const DefineCustomServiceInput = builder.inputType('DefineCustomServiceInput', {
     tokenEndpoint: t.string({ required: false, description: 'Required without discoveryUrl; overrides the discovered one.' }),
     revocationEndpoint: t.string({ required: false, description: 'RFC 7009; signOut revokes there.' }),
     userinfoEndpoint: t.string({ required: false, description: 'Identity lookup: `sub` becomes foreignUserId.' }),
+    apiBaseUrl: t.string({ required: false, description: 'Base URL of the service\'s API, for proxy(service: "custom:<slug>", path: …); same URL rules as the endpoints.' }),
     scopes: t.field({
       type: [CustomScopeInput],
       required: false,

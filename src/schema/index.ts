@@ -10,5 +10,6 @@ import './custom-services.js';
 import './tokens.js';
 import './connect-page.js';
 import './webhooks.js';
+import './proxy.js';
 
 export const schema = builder.toSchema();

@@ -147,6 +147,14 @@ export class FakeGitHubState extends FakeTokenLedger<FakeGitHubToken, TokenFault
     this.apiFaults.push({ kind: 'redirect', location, status });
   }
 
+  /**
+   * The next token-authenticated API request gets this answer, built from the request as GitHub
+   * received it (for proxy tests: what headers arrived, an API that echoes the token, odd bodies).
+   */
+  respondNextApiRequest(respond: (request: IncomingMessage, token: FakeGitHubToken) => FakeRawAnswer): void {
+    this.apiFaults.push({ kind: 'respond', respond });
+  }
+
   /** The next token request answers this OAuth error, GitHub-style (HTTP 200 with an error body). */
   errorNextTokenRequest(error: string, description = 'The request failed.'): void {
     this.faults.push({ kind: 'error', error, description });
@@ -605,7 +613,14 @@ export interface FakeApiRequestRecord {
   conditional: boolean;
 }
 
+export interface FakeRawAnswer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: string | Buffer;
+}
+
 type ApiFault =
+  | { kind: 'respond'; respond: (request: IncomingMessage, token: FakeGitHubToken) => FakeRawAnswer }
   | { kind: 'secondary'; retryAfterSeconds: number | undefined }
   | { kind: 'primary'; resetInSeconds: number }
   | { kind: 'status'; status: number }
@@ -771,6 +786,12 @@ function authenticateApi(state: FakeGitHubState, req: IncomingMessage, res: Serv
   }
   const fault = state.apiFaults.shift();
   if (fault?.kind === 'hang') return undefined;
+  if (fault?.kind === 'respond') {
+    const answer = fault.respond(req, token);
+    res.writeHead(answer.status, answer.headers).end(answer.body);
+    logApi(state, req, answer.status);
+    return undefined;
+  }
   if (fault?.kind === 'redirect') {
     sendApiJson(res, fault.status, { message: 'Moved Permanently', url: fault.location, documentation_url: 'https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects' }, { location: fault.location });
     logApi(state, req, fault.status);

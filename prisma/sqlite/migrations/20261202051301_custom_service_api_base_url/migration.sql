@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "CustomService" ADD COLUMN "apiBaseUrl" TEXT;
