@@ -83,6 +83,11 @@ export function createSecretsView(services: Services, siteId: string, allowedSer
     return { ...catalogView(service, row), refreshError };
   }
 
+  /** Any service by its stored key; NOT_FOUND for a custom service the site does not define. */
+  function getByKey(key: ServiceKey): Promise<ServiceSecretView> {
+    return isCustomServiceKey(key) ? getCustom(slugOf(key)) : get(key);
+  }
+
   /** A custom service of the site; NOT_FOUND when the site defines none by that slug. */
   async function getCustom(slug: string): Promise<CustomServiceSecretView> {
     const custom = await services.customServices.require(siteId, slug);
@@ -121,7 +126,7 @@ export function createSecretsView(services: Services, siteId: string, allowedSer
     );
   }
 
-  return { get, getCustom, loggedIn, loggedInCustom, allCustom };
+  return { get, getByKey, getCustom, loggedIn, loggedInCustom, allCustom };
 }
 
 export type SecretsView = ReturnType<typeof createSecretsView>;
