@@ -1,7 +1,7 @@
 // Where a service's API lives and how it talks, behind one function: the proxy (and any other
 // caller that needs a service's API facts) asks apiTargetFor and never reads providers directly.
 import type { ServiceKey, ServiceName } from '../providers/types.js';
-import { serviceNames } from '../providers/types.js';
+import { serviceNames } from '../providers/index.js';
 import { getProvider } from '../providers/index.js';
 import { isCustomServiceKey, slugOf } from '../providers/custom.js';
 import type { ProviderApps } from '../oauth/provider-apps.js';

@@ -5,7 +5,7 @@ import { badUserInput, forbidden, LatchkeyError } from '../errors.js';
 import { getProvider } from '../providers/index.js';
 import { customServiceKey, isCustomServiceKey, slugOf, slugProblem } from '../providers/custom.js';
 import type { ServiceKey } from '../providers/types.js';
-import { serviceNames } from '../providers/types.js';
+import { serviceNames } from '../providers/index.js';
 import { apiTargetFor } from '../passthrough/api-target.js';
 import type { UpstreamMethod } from '../passthrough/upstream-pool.js';
 import { usageFor } from '../passthrough/usage.js';

@@ -26,8 +26,9 @@ function siteApps(context: GraphQLContext): Promise<Set<string>> {
 builder.objectField(ServiceInfoRef, 'appConfigured', (t) =>
   t.boolean({
     description: "True when the service can be connected for the caller's site: the gateway has an OAuth app for it, or the site its own.",
-    resolve: async (provider, _args, context) =>
-      context.services.apps.hasGatewayApp(provider.service) || (await siteApps(context)).has(provider.service),
+    resolve: async (entry, _args, context) =>
+      // API_KEY and BASIC services need no app: the person brings the credential.
+      entry.oauth === null || context.services.apps.hasGatewayApp(entry.key) || (await siteApps(context)).has(entry.key),
   }),
 );
 
