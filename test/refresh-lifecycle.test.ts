@@ -78,7 +78,7 @@ describe('refresh before handing out', () => {
     expect(github.state.refreshRequests).toBe(refreshesBefore);
 
     // Still valid for a minute, but inside GitHub's 300 s buffer: refreshed before it is handed out.
-    await site.update({ expiresAt: inSeconds(60) });
+    await site.update({ expiresAt: inSeconds(60), tokenIssuedAt: inSeconds(-28_740) });
     const { secret, errors } = await site.read();
     expect(errors).toEqual([]);
     expect(github.state.refreshRequests).toBe(refreshesBefore + 1);
@@ -130,7 +130,7 @@ describe('transient failures back off without changing the connection', () => {
   it('hands out the still-valid token when a refresh inside the buffer fails', async () => {
     const site = await connectedSite('GITHUB');
     const issued = github.state.lastToken!.accessToken;
-    await site.update({ expiresAt: inSeconds(120) });
+    await site.update({ expiresAt: inSeconds(120), tokenIssuedAt: inSeconds(-28_680) });
     github.state.failNextTokenRequest(502);
     const { secret, errors } = await site.read();
     expect(errors).toEqual([]);
@@ -279,7 +279,7 @@ describe('the sweeper', () => {
       const dueBefore = await due.row();
       const notDueBefore = await notDue.row();
       // Outside GitHub's 300 s read buffer, inside buffer + the default 120 s look-ahead.
-      await due.update({ expiresAt: inSeconds(360) });
+      await due.update({ expiresAt: inSeconds(360), tokenIssuedAt: inSeconds(-28_440) });
       const deadline = Date.now() + 20_000;
       while ((await due.row()).version === dueBefore.version + 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 200));

@@ -3,6 +3,7 @@
 // so two sweeping instances (or a sweep and a reader) never refresh the same connection twice.
 import type { Logger } from '../logger.js';
 import { LatchkeyError } from '../errors.js';
+import { errorCauseFields } from '../error-cause.js';
 import { providerList } from '../providers/index.js';
 import type { ConnectionStore } from './connection-store.js';
 import { canRefresh, DEFAULT_REFRESH_BUFFER_MS, expiresWithinBuffer, refreshBufferMs, type TokenRefresher } from './token-refresh.js';
@@ -89,7 +90,7 @@ export function createRefreshSweeper(
     timer = setTimeout(() => {
       void track(
         sweep().catch((error: unknown) => {
-          deps.logger.warn('refresh sweep failed', { reason: error instanceof Error ? error.name : 'unknown' });
+          deps.logger.warn('refresh sweep failed', errorCauseFields(error));
         }),
       ).finally(schedule);
     }, delay);

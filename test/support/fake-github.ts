@@ -470,7 +470,7 @@ function issueToken(
   };
   if (expiring) {
     token.refreshToken = `ghr_${randomBase62(76)}`;
-    token.expiresAt = now + ACCESS_TOKEN_LIFETIME_SECONDS * 1000;
+    token.expiresAt = now + (state.accessTokenLifetimeSeconds ?? ACCESS_TOKEN_LIFETIME_SECONDS) * 1000;
     token.refreshExpiresAt = now + REFRESH_TOKEN_LIFETIME_SECONDS * 1000;
   }
   state.issuedTokens.push(token);
@@ -484,7 +484,7 @@ function tokenAnswer(state: FakeGitHubState, token: FakeGitHubToken): Record<str
   }
   return {
     access_token: token.accessToken,
-    expires_in: ACCESS_TOKEN_LIFETIME_SECONDS,
+    expires_in: (state.accessTokenLifetimeSeconds ?? ACCESS_TOKEN_LIFETIME_SECONDS),
     refresh_token: token.refreshToken,
     refresh_token_expires_in: REFRESH_TOKEN_LIFETIME_SECONDS,
     scope,
