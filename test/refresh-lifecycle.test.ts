@@ -300,12 +300,12 @@ describe('the sweeper', () => {
 });
 
 describe('the sweeper shares each sweep between sites', () => {
-  it('refreshes at most 10 connections of one site per sweep, so another site still gets its turn', async () => {
+  it('lets sites take turns (round-robin), so a site with many due connections cannot starve another, and refreshes all of them', async () => {
     const { db, store, logger } = gateway.gateway.services;
     const busy = await gateway.createSite('Busy site', []);
     const quiet = await gateway.createSite('Quiet site', []);
     // Client-credentials connections of custom services, all expiring within a minute; the busy
-    // site's expire first, so without a cap they would fill the sweep ahead of the quiet one.
+    // site's expire first, so in expiry order they would all go ahead of the quiet one.
     const soon = (seconds: number) => new Date(Date.now() + seconds * 1000);
     const rows = [
       ...Array.from({ length: 14 }, (_, index) => ({ siteId: busy.siteId, slug: `busy-${index}`, expiresAt: soon(10 + index) })),
@@ -324,18 +324,26 @@ describe('the sweeper shares each sweep between sites', () => {
         },
       });
     }
-    const refreshedBySite = new Map<string, number>();
-    // The real sweeper and store; the refresher only counts which connections the sweep hands it.
+    const order: string[] = [];
+    // The real sweeper and store (claims included); the refresher only records the order in which
+    // the sweep hands it connections, and the lease each arrives with.
     const counting = {
-      refresh: async (row: { siteId: string }) => {
-        refreshedBySite.set(row.siteId, (refreshedBySite.get(row.siteId) ?? 0) + 1);
+      instanceId: 'fairness-test-instance',
+      refresh: async (row: { id: string; siteId: string; refreshLockOwner: string | null }) => {
+        expect(row.refreshLockOwner).toBe('fairness-test-instance');
+        // Connections of earlier tests in this database may be due too; only these count here.
+        if (row.id.startsWith('conn_fair_')) order.push(row.siteId);
         return row;
       },
     } as unknown as Parameters<typeof createRefreshSweeper>[0]['refresher'];
-    const sweeper = createRefreshSweeper({ store, refresher: counting, logger }, { intervalSeconds: 0, lookAheadSeconds: 120 });
+    const sweeper = createRefreshSweeper({ store, refresher: counting, logger }, { intervalSeconds: 0, lookAheadSeconds: 120, concurrency: 1 });
     await sweeper.sweep();
-    expect(refreshedBySite.get(busy.siteId)).toBe(10);
-    expect(refreshedBySite.get(quiet.siteId)).toBe(1);
+    expect(order).toHaveLength(15);
+    // The quiet site's only connection comes second: right after the busy site's first.
+    expect(order.indexOf(quiet.siteId)).toBe(1);
+    // Every claim was given back.
+    const leased = await db.connection.count({ where: { id: { startsWith: 'conn_fair_' }, refreshLockOwner: { not: null } } });
+    expect(leased).toBe(0);
     await db.connection.deleteMany({ where: { id: { startsWith: 'conn_fair_' } } });
   });
 });

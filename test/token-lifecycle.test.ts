@@ -8,6 +8,7 @@ import { startFakeSpotify, type FakeSpotify } from './support/fake-spotify.js';
 import { createTestDatabase, stopSharedPostgres, type TestDatabase } from './support/database.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { APP_ORIGIN, connectViaFinishAuth as connectService } from './support/connect.js';
+import { createRefreshSweeper } from '../src/connections/refresh-sweeper.js';
 
 let github: FakeGitHub;
 let spotify: FakeSpotify;
@@ -162,6 +163,55 @@ describe('provider and internal error detail', () => {
       expect(own.logs.join('\n')).not.toContain(site.token);
     } finally {
       await own.close();
+    }
+  });
+});
+
+describe('the sweeper shares the work between instances', () => {
+  // Two instances in one process on one SQLite file would block each other's event loop on the
+  // file lock; instances share PostgreSQL in production, so this runs on PostgreSQL.
+  it('refreshes each due connection exactly once with two instances on PostgreSQL sweeping at once, both doing part of it', { timeout: 120_000 }, async () => {
+    const postgres = await createTestDatabase('postgresql');
+    const env = { ...spotify.appEnv, LATCHKEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'), LATCHKEY_SWEEP_INTERVAL_SECONDS: '0' };
+    const a = await startTestGateway(env, { databaseUrl: postgres.url });
+    const b = await startTestGateway(env, { databaseUrl: postgres.url });
+    try {
+      const site = await a.createSite('Sweep partition', [APP_ORIGIN]);
+      await connectService(a.gql, site.token, 'SPOTIFY');
+      const { store } = a.gateway.services;
+      const own = await postgres.db.connection.findFirstOrThrow({ where: { siteId: site.siteId, service: 'SPOTIFY' } });
+      const refreshToken = store.refreshTokenOf(own)!;
+      // 40 end-user connections of one site, all expiring within the look-ahead; Spotify keeps
+      // refresh tokens, so they may share the one the fake issued.
+      const ids: string[] = [];
+      for (let index = 0; index < 40; index += 1) {
+        const saved = await store.saveAuthorized(
+          { siteId: site.siteId, ownerType: 'VISITOR', ownerId: `sweep-user-${index}`, accountKey: '' },
+          'SPOTIFY',
+          { accessToken: `seeded-${index}`, refreshToken, tokenType: 'Bearer', expiresAt: inSeconds(30 + index), grantedScopes: [], providerData: {}, response: {} },
+          null,
+        );
+        ids.push(saved.id);
+      }
+      const versions = new Map((await postgres.db.connection.findMany({ where: { id: { in: ids } } })).map((row) => [row.id, row.version]));
+      const refreshesBefore = spotify.state.refreshRequests;
+      const sweeperOf = (on: TestGateway) => createRefreshSweeper(on.gateway.services, { intervalSeconds: 0, lookAheadSeconds: 120, concurrency: 4 });
+      const [byA, byB] = await Promise.all([sweeperOf(a).sweep(), sweeperOf(b).sweep()]);
+
+      expect([...a.logs, ...b.logs].filter((line) => line.includes('could not refresh'))).toEqual([]);
+      expect(byA + byB).toBe(40);
+      expect(byA).toBeGreaterThan(0);
+      expect(byB).toBeGreaterThan(0);
+      expect(spotify.state.refreshRequests - refreshesBefore).toBe(40);
+      const after = await postgres.db.connection.findMany({ where: { id: { in: ids } } });
+      for (const row of after) {
+        expect(row).toMatchObject({ status: 'ACTIVE', version: versions.get(row.id)! + 1, refreshLockOwner: null });
+        expect(row.expiresAt!.getTime()).toBeGreaterThan(Date.now() + 600_000);
+      }
+    } finally {
+      await a.close();
+      await b.close();
+      await postgres.cleanup();
     }
   });
 });
