@@ -280,6 +280,7 @@ async function handleToken(
 ): Promise<void> {
   state.tokenRequests += 1;
   const body = await readBody(req);
+  if (state.tokenResponseDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.tokenResponseDelayMs));
   // Spotify reads only form bodies; anything else arrives as a request without parameters.
   const isForm = (req.headers['content-type'] ?? '').toLowerCase().includes('application/x-www-form-urlencoded');
   const params = isForm ? new URLSearchParams(body) : new URLSearchParams();
