@@ -135,6 +135,39 @@ describe('readers never wait while a valid token exists', () => {
   });
 });
 
+describe('a provider that keeps rejecting fresh tokens', () => {
+  it('refreshes once, records it on the connection, backs off, and gives the same answer every time', async () => {
+    const site = await connectedSite('GITHUB');
+    github.state.rejectEveryToken = true;
+    try {
+      const refreshesBefore = github.state.refreshRequests;
+      const answers = [];
+      for (let index = 0; index < 4; index += 1) {
+        const result = await (index % 2 === 0 ? first : second).gql('{ github { viewer { login } } }', undefined, site.token);
+        answers.push(result.body.errors?.[0]);
+      }
+      // One forced refresh; its new token was rejected too, and nothing refreshes again meanwhile.
+      expect(github.state.refreshRequests).toBe(refreshesBefore + 1);
+      for (const answer of answers) {
+        expect(answer?.extensions).toMatchObject({ code: 'UPSTREAM_ERROR', upstreamStatus: 401 });
+        expect(answer?.message).toBe(answers[0]!.message);
+      }
+      expect(answers[0]!.message).toContain('rejected a freshly refreshed token');
+
+      const row = await site.row();
+      expect(row).toMatchObject({ status: 'ACTIVE', refreshFailures: 1 });
+      expect(row.lastError).toContain('rejected a freshly refreshed token');
+      expect(row.nextRefreshAt!.getTime()).toBeGreaterThan(Date.now() + 30_000);
+      // secrets still hands the token out, but says it was seen rejected.
+      const { secret } = await site.read(second);
+      expect(secret.bearerToken).toBe(github.state.lastToken!.accessToken);
+      expect(secret.lastError).toContain('rejected a freshly refreshed token');
+    } finally {
+      github.state.rejectEveryToken = false;
+    }
+  });
+});
+
 describe('provider and internal error detail', () => {
   it("records the provider's OAuth error code from a 503 body, not 'unexpected body'", async () => {
     const site = await connectedSite('SPOTIFY');

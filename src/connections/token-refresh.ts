@@ -342,9 +342,32 @@ export function createTokenRefresher(deps: {
     const current = await findOrThrow(row);
     if (current.version !== row.version || !isUsable(current)) return current;
     if (!canRefresh(current)) return markNeedsReauth(current, 'the provider rejected the token (401)');
+    if (isBackingOff(current)) return current;
     const lastRefreshed = current.lastRefreshedAt?.getTime() ?? 0;
-    if (Date.now() - lastRefreshed < config.forcedRefreshIntervalSeconds * 1000 || isBackingOff(current)) return current;
+    if (Date.now() - lastRefreshed < config.forcedRefreshIntervalSeconds * 1000) {
+      // The token rejected now came from a refresh moments ago: refreshing again would only get
+      // another token the provider rejects. Record it and back off (growing with each rejection).
+      return current.lastRefreshedAt === null ? current : recordRejectedFreshToken(current);
+    }
     return refresh(current);
+  }
+
+  /**
+   * A provider rejected a freshly refreshed token: the connection stays ACTIVE (its grant may come
+   * back, e.g. an app re-approved) but says so in lastError, and no refresh runs until the back-off
+   * ends. Readers keep seeing lastError, so `secrets` never hands the token out silently.
+   */
+  async function recordRejectedFreshToken(row: ConnectionRow): Promise<ConnectionRow> {
+    const service = row.service as ServiceKey;
+    const nextRefreshAt = new Date(Date.now() + Math.max(config.forcedRefreshIntervalSeconds * 1000, backoffDelayMs(row.refreshFailures + 1)));
+    const reason =
+      `${serviceLabel(service)} rejected a freshly refreshed token (HTTP 401): the app may have lost access or the user withdrew it; ` +
+      `Latchkey refreshes again after ${nextRefreshAt.toISOString()}, or connect again with startAuth`;
+    const recorded = await deps.store.markRefreshFailed(row, 'ACTIVE', reason, { nextRefreshAt });
+    if (!recorded) return findOrThrow(row);
+    await deps.audit({ type: 'token.rejected', siteId: row.siteId, service, connectionId: row.id, detail: { failures: recorded.refreshFailures } });
+    deps.logger.warn('provider rejected a freshly refreshed token; backing off', { connectionId: row.id, service, retryAt: nextRefreshAt.toISOString() });
+    return recorded;
   }
 
   return { ensureFresh, refresh, forceRefresh, instanceId };
