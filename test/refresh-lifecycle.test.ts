@@ -360,20 +360,24 @@ describe('forceRefresh after a 401 from the provider', () => {
     expect(forced.version).toBe(connected.version + 1);
     expect(tokens().accessTokenOf(forced)).toBe(github.state.lastToken!.accessToken);
 
-    // The provider answers 401 again at once: no second refresh within the interval.
+    // The provider answers 401 again at once: no second refresh within the interval; the rejected
+    // fresh token is recorded on the connection, which backs off.
     const throttled = await refresher.forceRefresh(forced);
-    expect(throttled.version).toBe(forced.version);
+    expect(tokens().accessTokenOf(throttled)).toBe(tokens().accessTokenOf(forced));
+    expect(throttled).toMatchObject({ status: 'ACTIVE', refreshFailures: 1 });
+    expect(throttled.lastError).toContain('rejected a freshly refreshed token');
+    expect(throttled.nextRefreshAt!.getTime()).toBeGreaterThan(Date.now() + 25_000);
     expect(github.state.refreshRequests).toBe(refreshesBefore + 1);
 
-    // A caller holding the row from before the refresh gets the new one without another request.
+    // A caller holding the row from before the refresh gets the current one without another request.
     const stale = await refresher.forceRefresh(connected);
-    expect(stale.version).toBe(forced.version);
+    expect(stale.version).toBe(throttled.version);
     expect(github.state.refreshRequests).toBe(refreshesBefore + 1);
 
-    await site.update({ lastRefreshedAt: inSeconds(-31) });
+    await site.update({ lastRefreshedAt: inSeconds(-31), nextRefreshAt: inSeconds(-1) });
     const later = await refresher.forceRefresh(await site.row());
     expect(github.state.refreshRequests).toBe(refreshesBefore + 2);
-    expect(later.version).toBe(forced.version + 1);
+    expect(later).toMatchObject({ version: throttled.version + 1, refreshFailures: 0, lastError: null });
   });
 
   it('marks a connection that cannot be refreshed NEEDS_REAUTH', async () => {
