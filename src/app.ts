@@ -9,6 +9,7 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createLogger, type Logger } from './logger.js';
+import { errorCauseFields } from './error-cause.js';
 import { createServices, type Services } from './services.js';
 import type { GraphQLContext } from './context.js';
 import { schema } from './schema/index.js';
@@ -122,8 +123,12 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       debug: (...args) => logger.debug(String(args[0])),
       info: (...args) => logger.info(String(args[0])),
       warn: (...args) => logger.warn(String(args[0])),
-      // Yoga logs the unexpected errors it masks; log only their class so no secret can leak.
-      error: (...args) => logger.error('unexpected error', { kind: args.map((arg) => (arg instanceof Error ? arg.name : typeof arg)).join(',') }),
+      // Yoga logs the unexpected errors it masks: their class, code and redacted message, so an
+      // operator can act and no secret can leak.
+      error: (...args) => {
+        const error = args.find((arg) => arg instanceof Error);
+        logger.error('unexpected error', error ? errorCauseFields(error) : { kind: args.map((arg) => typeof arg).join(',') });
+      },
     },
     maskedErrors: { isDev: false },
     cors: { origin: '*', credentials: false, methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type'] },

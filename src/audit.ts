@@ -9,6 +9,7 @@ export type AuditEventType =
   | 'auth.failed'
   | 'token.refreshed'
   | 'token.refresh_failed'
+  | 'token.rejected'
   | 'connection.needs_reauth'
   | 'connection.revoked'
   | 'site.created'

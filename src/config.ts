@@ -40,6 +40,7 @@ const environmentSchema = z.object({
   LATCHKEY_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   LATCHKEY_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   LATCHKEY_SWEEP_LOOKAHEAD_SECONDS: z.coerce.number().int().min(0).max(86_400).default(120),
+  LATCHKEY_SWEEP_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   LATCHKEY_FORCED_REFRESH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   LATCHKEY_TEST_CRASH_AFTER_REFRESH_RESPONSE: z.stringbool().default(false),
   LATCHKEY_TOKEN_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
@@ -82,6 +83,8 @@ export interface Config {
   auditRetentionDays: number;
   /** The sweeper refreshes a connection this long before it enters its provider's refresh buffer. */
   sweepLookAheadSeconds: number;
+  /** Refreshes one instance's sweeper runs at once (each claims its own connections). */
+  sweepConcurrency: number;
   /** A connection is force-refreshed (after a 401 from its provider) at most once per this many seconds. */
   forcedRefreshIntervalSeconds: number;
   /** Test only (ignored when NODE_ENV=production): die between a provider's refresh answer and the database write. */
@@ -185,6 +188,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     sweepIntervalSeconds: values.LATCHKEY_SWEEP_INTERVAL_SECONDS,
     auditRetentionDays: values.LATCHKEY_AUDIT_RETENTION_DAYS,
     sweepLookAheadSeconds: values.LATCHKEY_SWEEP_LOOKAHEAD_SECONDS,
+    sweepConcurrency: values.LATCHKEY_SWEEP_CONCURRENCY,
     forcedRefreshIntervalSeconds: values.LATCHKEY_FORCED_REFRESH_INTERVAL_SECONDS,
     testCrashAfterRefreshResponse: !production && values.LATCHKEY_TEST_CRASH_AFTER_REFRESH_RESPONSE,
     tokenCacheMs: values.LATCHKEY_TOKEN_CACHE_MS,

@@ -2,6 +2,7 @@
 // finished authorization attempts, old audit events and settled webhook deliveries.
 import type { Database } from './db/database.js';
 import type { Logger } from './logger.js';
+import { errorCauseFields } from './error-cause.js';
 
 export interface RetentionPolicy {
   /** Attempts are kept this long after they expired (long enough to answer a late authAttempt poll). */
@@ -32,7 +33,7 @@ export function startRetention(db: Database, logger: Logger, policy: RetentionPo
       .then((deleted) => {
         if (deleted.attempts + deleted.auditEvents + deleted.webhookDeliveries > 0) logger.info('pruned old records', deleted);
       })
-      .catch((error: unknown) => logger.warn('pruning old records failed', { kind: error instanceof Error ? error.name : 'unknown' }));
+      .catch((error: unknown) => logger.warn('pruning old records failed', errorCauseFields(error)));
   void run();
   const timer = setInterval(run, intervalMs);
   timer.unref();

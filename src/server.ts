@@ -22,6 +22,8 @@ export async function startGateway(config: Config, logger: Logger = createLogger
   const sweeper = createRefreshSweeper(latchkey.services, {
     intervalSeconds: config.sweepIntervalSeconds,
     lookAheadSeconds: config.sweepLookAheadSeconds,
+    concurrency: config.sweepConcurrency,
+    leaseSeconds: config.providerTimeoutSeconds + 5,
   });
   const server = createServer((request, response) => {
     // The body limit is enforced from Content-Length before anything is read; a body of unknown

@@ -1,6 +1,6 @@
 // The composition root: every long-lived service of one gateway instance, built from its config.
 import type { Config } from './config.js';
-import type { Database } from './db/database.js';
+import { databaseProviderFromUrl, type Database } from './db/database.js';
 import type { Logger } from './logger.js';
 import { createKeyring } from './crypto/token-cipher.js';
 import { createAuditTrail } from './audit.js';
@@ -20,7 +20,7 @@ export function createServices(config: Config, db: Database, logger: Logger) {
   const keyring = createKeyring(config.encryptionKey, config.previousEncryptionKeys);
   const webhooks = createWebhooks({ config, db, keyring, logger });
   const audit = webhooks.withEvents(createAuditTrail(db, logger));
-  const store = createConnectionStore(db, keyring);
+  const store = createConnectionStore(db, keyring, databaseProviderFromUrl(config.databaseUrl));
   const customServices = createCustomServices(config, db, keyring, {
     dropConnections: (siteId, service) => store.removeAll(siteId, service),
     audit,

@@ -274,7 +274,7 @@ describe('picking and refreshing the connection', () => {
       const result = await gql('{ github { viewer { login } } }');
       expect(result.body.data.github.viewer).toBeNull();
       expect(result.body.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_ERROR', service: 'GITHUB', upstreamStatus: 401 });
-      expect(result.body.errors?.[0]?.message).toContain('try again shortly');
+      expect(result.body.errors?.[0]?.message).toContain('rejected a freshly refreshed token');
       expect(github.state.refreshRequests).toBe(refreshesBefore);
     } finally {
       github.state.findByAccessToken(current)!.expiresAt = Date.now() + 3600_000;

@@ -78,7 +78,7 @@ describe('refresh before handing out', () => {
     expect(github.state.refreshRequests).toBe(refreshesBefore);
 
     // Still valid for a minute, but inside GitHub's 300 s buffer: refreshed before it is handed out.
-    await site.update({ expiresAt: inSeconds(60) });
+    await site.update({ expiresAt: inSeconds(60), tokenIssuedAt: inSeconds(-28_740) });
     const { secret, errors } = await site.read();
     expect(errors).toEqual([]);
     expect(github.state.refreshRequests).toBe(refreshesBefore + 1);
@@ -130,7 +130,7 @@ describe('transient failures back off without changing the connection', () => {
   it('hands out the still-valid token when a refresh inside the buffer fails', async () => {
     const site = await connectedSite('GITHUB');
     const issued = github.state.lastToken!.accessToken;
-    await site.update({ expiresAt: inSeconds(120) });
+    await site.update({ expiresAt: inSeconds(120), tokenIssuedAt: inSeconds(-28_680) });
     github.state.failNextTokenRequest(502);
     const { secret, errors } = await site.read();
     expect(errors).toEqual([]);
@@ -279,7 +279,7 @@ describe('the sweeper', () => {
       const dueBefore = await due.row();
       const notDueBefore = await notDue.row();
       // Outside GitHub's 300 s read buffer, inside buffer + the default 120 s look-ahead.
-      await due.update({ expiresAt: inSeconds(360) });
+      await due.update({ expiresAt: inSeconds(360), tokenIssuedAt: inSeconds(-28_440) });
       const deadline = Date.now() + 20_000;
       while ((await due.row()).version === dueBefore.version + 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 200));
@@ -300,12 +300,12 @@ describe('the sweeper', () => {
 });
 
 describe('the sweeper shares each sweep between sites', () => {
-  it('refreshes at most 10 connections of one site per sweep, so another site still gets its turn', async () => {
+  it('lets sites take turns (round-robin), so a site with many due connections cannot starve another, and refreshes all of them', async () => {
     const { db, store, logger } = gateway.gateway.services;
     const busy = await gateway.createSite('Busy site', []);
     const quiet = await gateway.createSite('Quiet site', []);
     // Client-credentials connections of custom services, all expiring within a minute; the busy
-    // site's expire first, so without a cap they would fill the sweep ahead of the quiet one.
+    // site's expire first, so in expiry order they would all go ahead of the quiet one.
     const soon = (seconds: number) => new Date(Date.now() + seconds * 1000);
     const rows = [
       ...Array.from({ length: 14 }, (_, index) => ({ siteId: busy.siteId, slug: `busy-${index}`, expiresAt: soon(10 + index) })),
@@ -324,18 +324,26 @@ describe('the sweeper shares each sweep between sites', () => {
         },
       });
     }
-    const refreshedBySite = new Map<string, number>();
-    // The real sweeper and store; the refresher only counts which connections the sweep hands it.
+    const order: string[] = [];
+    // The real sweeper and store (claims included); the refresher only records the order in which
+    // the sweep hands it connections, and the lease each arrives with.
     const counting = {
-      refresh: async (row: { siteId: string }) => {
-        refreshedBySite.set(row.siteId, (refreshedBySite.get(row.siteId) ?? 0) + 1);
+      instanceId: 'fairness-test-instance',
+      refresh: async (row: { id: string; siteId: string; refreshLockOwner: string | null }) => {
+        expect(row.refreshLockOwner).toBe('fairness-test-instance');
+        // Connections of earlier tests in this database may be due too; only these count here.
+        if (row.id.startsWith('conn_fair_')) order.push(row.siteId);
         return row;
       },
     } as unknown as Parameters<typeof createRefreshSweeper>[0]['refresher'];
-    const sweeper = createRefreshSweeper({ store, refresher: counting, logger }, { intervalSeconds: 0, lookAheadSeconds: 120 });
+    const sweeper = createRefreshSweeper({ store, refresher: counting, logger }, { intervalSeconds: 0, lookAheadSeconds: 120, concurrency: 1 });
     await sweeper.sweep();
-    expect(refreshedBySite.get(busy.siteId)).toBe(10);
-    expect(refreshedBySite.get(quiet.siteId)).toBe(1);
+    expect(order).toHaveLength(15);
+    // The quiet site's only connection comes second: right after the busy site's first.
+    expect(order.indexOf(quiet.siteId)).toBe(1);
+    // Every claim was given back.
+    const leased = await db.connection.count({ where: { id: { startsWith: 'conn_fair_' }, refreshLockOwner: { not: null } } });
+    expect(leased).toBe(0);
     await db.connection.deleteMany({ where: { id: { startsWith: 'conn_fair_' } } });
   });
 });
@@ -352,20 +360,24 @@ describe('forceRefresh after a 401 from the provider', () => {
     expect(forced.version).toBe(connected.version + 1);
     expect(tokens().accessTokenOf(forced)).toBe(github.state.lastToken!.accessToken);
 
-    // The provider answers 401 again at once: no second refresh within the interval.
+    // The provider answers 401 again at once: no second refresh within the interval; the rejected
+    // fresh token is recorded on the connection, which backs off.
     const throttled = await refresher.forceRefresh(forced);
-    expect(throttled.version).toBe(forced.version);
+    expect(tokens().accessTokenOf(throttled)).toBe(tokens().accessTokenOf(forced));
+    expect(throttled).toMatchObject({ status: 'ACTIVE', refreshFailures: 1 });
+    expect(throttled.lastError).toContain('rejected a freshly refreshed token');
+    expect(throttled.nextRefreshAt!.getTime()).toBeGreaterThan(Date.now() + 25_000);
     expect(github.state.refreshRequests).toBe(refreshesBefore + 1);
 
-    // A caller holding the row from before the refresh gets the new one without another request.
+    // A caller holding the row from before the refresh gets the current one without another request.
     const stale = await refresher.forceRefresh(connected);
-    expect(stale.version).toBe(forced.version);
+    expect(stale.version).toBe(throttled.version);
     expect(github.state.refreshRequests).toBe(refreshesBefore + 1);
 
-    await site.update({ lastRefreshedAt: inSeconds(-31) });
+    await site.update({ lastRefreshedAt: inSeconds(-31), nextRefreshAt: inSeconds(-1) });
     const later = await refresher.forceRefresh(await site.row());
     expect(github.state.refreshRequests).toBe(refreshesBefore + 2);
-    expect(later.version).toBe(forced.version + 1);
+    expect(later).toMatchObject({ version: throttled.version + 1, refreshFailures: 0, lastError: null });
   });
 
   it('marks a connection that cannot be refreshed NEEDS_REAUTH', async () => {

@@ -1,6 +1,6 @@
 // Reads and writes connections. Tokens are encrypted here and nowhere else, each bound to its row
 // and column, so the rest of the code handles plaintext only in memory.
-import type { Database } from '../db/database.js';
+import type { Database, DatabaseProvider } from '../db/database.js';
 import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../crypto/token-cipher.js';
 import { generateId } from '../crypto/opaque-token.js';
 import type { ServiceKey } from '../providers/types.js';
@@ -25,7 +25,7 @@ export function grantedScopesOf(row: ConnectionRow): string[] {
   return Array.isArray(row.grantedScopes) ? row.grantedScopes.filter((scope): scope is string => typeof scope === 'string') : [];
 }
 
-export function createConnectionStore(db: Database, keyring: Keyring) {
+export function createConnectionStore(db: Database, keyring: Keyring, provider: DatabaseProvider = 'sqlite') {
   const encrypt = (id: string, column: 'accessToken' | 'refreshToken', value: string) =>
     encryptSecret(keyring, value, secretContext('Connection', column, id));
 
@@ -182,7 +182,47 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
       },
       data: { status: 'REFRESHING', refreshLockedUntil: new Date(now.getTime() + leaseMs), refreshLockOwner: owner },
     });
-    return count === 1;
+    if (count === 1) return true;
+    // A lease this owner took already (a sweep's claim) is its to use.
+    const held = await db.connection.count({ where: { id, refreshLockOwner: owner, refreshLockedUntil: { gt: now } } });
+    return held === 1;
+  }
+
+  /**
+   * Claims the refresh leases of those of `rows` that nobody holds and nobody changed since they
+   * were read (same version: not refreshed meanwhile), for `owner`, and returns the claimed rows.
+   * Each instance's sweep claims its own rows this way, so instances share the work instead of
+   * refreshing the same rows. On PostgreSQL the rows are locked with FOR UPDATE SKIP LOCKED first:
+   * a row another instance is claiming at this moment is skipped, not waited for. On SQLite the
+   * single conditional update is the claim (SQLite has one writer at a time).
+   */
+  async function claimForRefresh(rows: ReadonlyArray<Pick<ConnectionRow, 'id' | 'version'>>, owner: string, leaseMs: number): Promise<ConnectionRow[]> {
+    if (rows.length === 0) return [];
+    const claim = async (client: Pick<Database, 'connection'>, candidates: ReadonlyArray<Pick<ConnectionRow, 'id' | 'version'>>) => {
+      if (candidates.length === 0) return [];
+      const now = new Date();
+      const ids = candidates.map((row) => row.id);
+      await client.connection.updateMany({
+        where: {
+          OR: candidates.map((row) => ({ id: row.id, version: row.version })),
+          status: { in: ['ACTIVE', 'REFRESHING'] },
+          AND: [{ OR: [{ refreshLockedUntil: null }, { refreshLockedUntil: { lte: now } }] }],
+        },
+        data: { status: 'REFRESHING', refreshLockedUntil: new Date(now.getTime() + leaseMs), refreshLockOwner: owner },
+      });
+      const claimed = await client.connection.findMany({ where: { id: { in: ids }, refreshLockOwner: owner, status: 'REFRESHING' } });
+      const versions = new Map(candidates.map((row) => [row.id, row.version]));
+      return claimed.filter((row) => versions.get(row.id) === row.version);
+    };
+    if (provider !== 'postgresql') return claim(db, rows);
+    return db.$transaction(async (tx) => {
+      const locked = await tx.$queryRawUnsafe<Array<{ id: string }>>(
+        'SELECT "id" FROM "Connection" WHERE "id" = ANY($1::text[]) FOR UPDATE SKIP LOCKED',
+        rows.map((row) => row.id),
+      );
+      const lockedIds = new Set(locked.map((row) => row.id));
+      return claim(tx, rows.filter((row) => lockedIds.has(row.id)));
+    });
   }
 
   /** Gives a lease back without writing tokens; a connection still REFRESHING is ACTIVE again. */
@@ -270,7 +310,7 @@ export function createConnectionStore(db: Database, keyring: Keyring) {
     saveAuthorized: notifying(saveAuthorized, (owner) => owner.siteId),
     saveRefreshed: notifying(saveRefreshed, (row) => row.siteId),
     markRefreshFailed: notifying(markRefreshFailed, (row) => row.siteId),
-    acquireRefreshLease, releaseRefreshLease, listDueForRefresh,
+    acquireRefreshLease, releaseRefreshLease, listDueForRefresh, claimForRefresh,
     forget: notifying(forget, (row) => row.siteId),
     removeAll: notifying(removeAll, (siteId) => siteId),
     onWrite,

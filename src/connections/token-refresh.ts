@@ -2,8 +2,9 @@
 // provider's buffer. Exactly one refresh per connection runs at a time: readers in this process
 // share one promise, and gateway instances share a lease on the connection's row
 // (refreshLockedUntil / refreshLockOwner, taken by one conditional update). Whoever does not hold
-// the lease waits for the row to change and uses the token the holder stored; a holder that died
-// leaves a lease that expires, and the next reader takes over.
+// the lease gets the stored token at once while it is still valid; only a reader whose token has
+// expired waits (bounded) for the row to change and uses the token the holder stored. A holder that
+// died leaves a lease that expires, and the next reader takes over.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
@@ -18,7 +19,7 @@ import type { ProviderApps } from '../oauth/provider-apps.js';
 import { grantedScopesOf, type ConnectionRow, type ConnectionStore } from './connection-store.js';
 import { reRequestClientCredentials } from './client-credentials.js';
 
-/** Refresh this long before expiry unless the provider says otherwise (custom services: at most this). */
+/** Refresh this long before expiry unless the provider says otherwise (see refreshBufferMsOf for the cap). */
 export const DEFAULT_REFRESH_BUFFER_MS = 300_000;
 /** OAuth error codes after which only a new authorization helps. */
 const REAUTH_ERRORS = new Set(['invalid_grant', 'unauthorized_client', 'invalid_scope']);
@@ -30,6 +31,8 @@ const BACKOFF_MAX_MS = 15 * 60_000;
 /** A provider's Retry-After is honoured up to this long. */
 const RETRY_AFTER_MAX_MS = 60 * 60_000;
 const POLL_FIRST_MS = 20;
+/** How long a reader holding a still-valid token waits for the refresh it started itself. */
+const VALID_TOKEN_WAIT_MS = 1_000;
 const POLL_MAX_MS = 250;
 
 export type RefreshConfig = Pick<Config, 'providerTimeoutSeconds' | 'forcedRefreshIntervalSeconds' | 'testCrashAfterRefreshResponse'>;
@@ -49,17 +52,24 @@ export function isUsable(row: ConnectionRow): boolean {
   return (row.status === 'ACTIVE' || row.status === 'REFRESHING') && row.accessToken !== null;
 }
 
+/** The refresh buffer is at most this fraction of the token's lifetime, for every service. */
+const BUFFER_LIFETIME_FRACTION = 1 / 5;
+
 /**
- * How long before its expiry a connection's token is refreshed: the provider's buffer. A custom
- * service's tokens may live only minutes (Keycloak: 5), so there it is at most a fifth of the
- * token's lifetime, or a fresh token would count as expiring and be refreshed on every read.
+ * How long before its expiry a connection's token is refreshed: the provider's buffer, but never
+ * more than a fifth of the token's lifetime (catalog and custom services alike). Tokens may live
+ * only minutes or seconds; with a buffer longer than their lifetime a token just issued would count
+ * as expiring and be refreshed on every read. The floor (a second, or half a shorter lifetime)
+ * keeps a token from being handed out moments before it expires, and still leaves a fresh token
+ * outside its buffer, so a token refreshed a moment ago is never refreshed again for that expiry.
  */
 export function refreshBufferMsOf(row: ConnectionRow): number {
   const buffer = refreshBufferMs(row.service as ServiceKey);
-  if (!refreshFactsOf(row.service).bufferRelativeToLifetime || row.expiresAt === null) return buffer;
+  if (row.expiresAt === null) return buffer;
   const issuedAt = row.tokenIssuedAt ?? row.lastRefreshedAt ?? row.createdAt;
   const lifetime = row.expiresAt.getTime() - issuedAt.getTime();
-  return lifetime > 0 ? Math.min(buffer, Math.max(1000, lifetime / 5)) : buffer;
+  if (lifetime <= 0) return buffer;
+  return Math.min(buffer, Math.max(lifetime * BUFFER_LIFETIME_FRACTION, Math.min(1000, lifetime / 2)));
 }
 
 export function expiresWithinBuffer(row: ConnectionRow, now = Date.now()): boolean {
@@ -166,11 +176,15 @@ export function createTokenRefresher(deps: {
         await deps.store.releaseRefreshLease(row.id, instanceId);
         return { row: await findOrThrow(row), leased: false };
       }
+      // Someone else holds the lease: a token that is still valid is handed out at once; only an
+      // expired one waits for the holder's result.
+      if (!isExpired(current)) return { row: current, leased: false };
       if (Date.now() >= deadline) {
+        const retryAt = (current.refreshLockedUntil ?? new Date(Date.now() + 1000)).toISOString();
         throw new RefreshFailedError(
           'UPSTREAM_ERROR',
-          `Another gateway instance is refreshing the ${serviceLabel(row.service as ServiceKey)} token and has not finished; try again shortly.`,
-          { service: row.service },
+          `Another gateway instance is refreshing the ${serviceLabel(row.service as ServiceKey)} token and has not finished; try again after ${retryAt}.`,
+          { service: row.service, retryAt },
           current,
         );
       }
@@ -294,8 +308,17 @@ export function createTokenRefresher(deps: {
       return isExpired(row) ? markNeedsReauth(row, 'the access token expired and the provider offers no refresh') : row;
     }
     if (isBackingOff(row)) return usableOrThrow(row);
+    const valid = !isExpired(row);
+    // Another request of this process is already refreshing: a valid token need not wait for it.
+    if (valid && inflight.has(row.id)) return row;
     try {
-      return usableOrThrow(await refresh(row));
+      const refreshing = refresh(row);
+      if (!valid) return usableOrThrow(await refreshing);
+      // A still-valid token waits only briefly for its own refresh (a provider that hangs must not
+      // hold the reader); the refresh goes on and records its outcome on the connection.
+      refreshing.catch(() => {});
+      const settled = await Promise.race([refreshing, sleep(VALID_TOKEN_WAIT_MS, null, { ref: false })]);
+      return settled === null ? row : usableOrThrow(settled);
     } catch (error) {
       // A failed refresh of a token that is still valid leaves it usable until it expires.
       if (!isExpired(row)) {
@@ -318,9 +341,32 @@ export function createTokenRefresher(deps: {
     const current = await findOrThrow(row);
     if (current.version !== row.version || !isUsable(current)) return current;
     if (!canRefresh(current)) return markNeedsReauth(current, 'the provider rejected the token (401)');
+    if (isBackingOff(current)) return current;
     const lastRefreshed = current.lastRefreshedAt?.getTime() ?? 0;
-    if (Date.now() - lastRefreshed < config.forcedRefreshIntervalSeconds * 1000 || isBackingOff(current)) return current;
+    if (Date.now() - lastRefreshed < config.forcedRefreshIntervalSeconds * 1000) {
+      // The token rejected now came from a refresh moments ago: refreshing again would only get
+      // another token the provider rejects. Record it and back off (growing with each rejection).
+      return current.lastRefreshedAt === null ? current : recordRejectedFreshToken(current);
+    }
     return refresh(current);
+  }
+
+  /**
+   * A provider rejected a freshly refreshed token: the connection stays ACTIVE (its grant may come
+   * back, e.g. an app re-approved) but says so in lastError, and no refresh runs until the back-off
+   * ends. Readers keep seeing lastError, so `secrets` never hands the token out silently.
+   */
+  async function recordRejectedFreshToken(row: ConnectionRow): Promise<ConnectionRow> {
+    const service = row.service as ServiceKey;
+    const nextRefreshAt = new Date(Date.now() + Math.max(config.forcedRefreshIntervalSeconds * 1000, backoffDelayMs(row.refreshFailures + 1)));
+    const reason =
+      `${serviceLabel(service)} rejected a freshly refreshed token (HTTP 401): the app may have lost access or the user withdrew it; ` +
+      `Latchkey refreshes again after ${nextRefreshAt.toISOString()}, or connect again with startAuth`;
+    const recorded = await deps.store.markRefreshFailed(row, 'ACTIVE', reason, { nextRefreshAt });
+    if (!recorded) return findOrThrow(row);
+    await deps.audit({ type: 'token.rejected', siteId: row.siteId, service, connectionId: row.id, detail: { failures: recorded.refreshFailures } });
+    deps.logger.warn('provider rejected a freshly refreshed token; backing off', { connectionId: row.id, service, retryAt: nextRefreshAt.toISOString() });
+    return recorded;
   }
 
   return { ensureFresh, refresh, forceRefresh, instanceId };

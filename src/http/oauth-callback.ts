@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Services } from '../services.js';
 import { LatchkeyError } from '../errors.js';
-import { providers } from '../providers/index.js';
+import { errorCauseFields } from '../error-cause.js';
+import { providers, serviceNames } from '../providers/index.js';
 import type { CustomServiceKey, ServiceKey, ServiceName } from '../providers/types.js';
 import { customServiceKey, serviceLabel, SLUG_PATTERN, slugOf } from '../providers/custom.js';
 import { AttemptFailedError, allowedOriginsOf, type AttemptRow, type CallbackTarget } from '../connections/authorization-flow.js';
@@ -131,7 +132,7 @@ export async function handleOAuthCallback(services: Services, url: URL): Promise
     outcome = { status: 'success', service, name, attempt, error: null, message: `${name} is connected.` };
   } catch (error) {
     if (!(error instanceof LatchkeyError)) {
-      services.logger.error('callback failed unexpectedly', { service, kind: error instanceof Error ? error.name : typeof error });
+      services.logger.error('callback failed unexpectedly', { service, ...errorCauseFields(error) });
     }
     const attempt = error instanceof AttemptFailedError ? error.attempt : null;
     const code = error instanceof LatchkeyError ? String(error.extensions.providerError ?? error.code) : 'INTERNAL_ERROR';

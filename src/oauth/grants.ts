@@ -98,7 +98,7 @@ export async function authorizationUrlFor(
  * Describes an openid-client failure without quoting the response body, which may hold secrets.
  * Throws, rather than describes, a LatchkeyError found in it (a refused custom service URL).
  */
-export function toOAuthFailure(provider: ProviderDefinition, error: unknown): OAuthFailure {
+export function toOAuthFailure(provider: ProviderDefinition, error: unknown, bodyErrorCode?: string): OAuthFailure {
   const name = provider.friendlyServiceName;
   if (error instanceof OAuthFailure) return error;
   // A URL the outbound policy refuses (a custom service's) is the caller's to fix, not the provider's failure.
@@ -145,8 +145,8 @@ export function toOAuthFailure(provider: ProviderDefinition, error: unknown): OA
       const transient = status >= 500 || status === 429;
       return new OAuthFailure(
         transient ? 'transient' : 'rejected',
-        transient ? 'server_error' : 'invalid_response',
-        `${name} answered HTTP ${status} with an unexpected body`,
+        bodyErrorCode ?? (transient ? 'server_error' : 'invalid_response'),
+        bodyErrorCode ? `${name} answered HTTP ${status} (${bodyErrorCode})` : `${name} answered HTTP ${status} with an unexpected body`,
         status,
         retryAfterSecondsOf(cause),
       );
@@ -155,7 +155,7 @@ export function toOAuthFailure(provider: ProviderDefinition, error: unknown): OA
     if (/STATE|ISS|MISSING|PARAMETER|INVALID_RESPONSE/i.test(code) && !(cause instanceof Error && cause.name === 'TimeoutError')) {
       return new OAuthFailure('invalid-response', code, `${name}'s answer failed a check: ${error.message}`);
     }
-    if (cause instanceof Error) return toOAuthFailure(provider, cause);
+    if (cause instanceof Error) return toOAuthFailure(provider, cause, bodyErrorCode);
     return new OAuthFailure('rejected', code, `${name}'s answer was not usable: ${error.message}`);
   }
   if (error instanceof TypeError) {
@@ -182,6 +182,38 @@ function idTokenFailure(provider: ProviderDefinition, error: unknown): OAuthFail
   return new OAuthFailure('rejected', 'invalid_id_token', `${provider.friendlyServiceName}'s ID token failed validation (${reason})`);
 }
 
+/** An OAuth error code as RFC 6749 section 5.2 allows it, short enough to record. */
+const OAUTH_ERROR_CODE = /^[\x20\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
+const ERROR_BODY_MAX_CHARS = 16_384;
+const ERROR_BODY_WAIT_MS = 2_000;
+
+/**
+ * The `error` code of an OAuth error body that openid-client did not parse (it reads error bodies
+ * of 4xx answers only; a 503 may carry `{"error":"temporarily_unavailable"}` too). Only the code is
+ * kept: descriptions are free text and could echo what was sent.
+ */
+async function bodyErrorCodeOf(error: unknown): Promise<string | undefined> {
+  const response = error instanceof client.ClientError ? (error as { cause?: unknown }).cause : undefined;
+  if (!(response instanceof Response) || response.bodyUsed || !response.body) return undefined;
+  try {
+    const text = await Promise.race([
+      response.text(),
+      new Promise<string>((_, reject) => setTimeout(() => reject(new Error('body timeout')), ERROR_BODY_WAIT_MS).unref()),
+    ]);
+    if (text.length > ERROR_BODY_MAX_CHARS) return undefined;
+    const body: unknown = JSON.parse(text);
+    const code = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
+    return typeof code === 'string' && OAUTH_ERROR_CODE.test(code) ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** toOAuthFailure, keeping the provider's OAuth error code from any error body (5xx included). */
+export async function describeOAuthFailure(provider: ProviderDefinition, error: unknown): Promise<OAuthFailure> {
+  return toOAuthFailure(provider, error, await bodyErrorCodeOf(error));
+}
+
 export interface CodeExchange {
   /** The URL the provider redirected the browser to (code, state and, if sent, iss in its query). */
   callbackUrl: URL;
@@ -206,7 +238,7 @@ export async function exchangeAuthorizationCode(
     });
     return { ...readTokenSet(provider, response as unknown as Record<string, unknown>, exchange.requestedScopes), idTokenClaims: response.claims() };
   } catch (error) {
-    throw idTokenFailure(provider, error) ?? toOAuthFailure(provider, error);
+    throw idTokenFailure(provider, error) ?? (await describeOAuthFailure(provider, error));
   }
 }
 
@@ -220,7 +252,7 @@ export async function refreshTokens(
     const response = await client.refreshTokenGrant(config, refreshToken);
     return readTokenSet(provider, response as unknown as Record<string, unknown>, currentScopes);
   } catch (error) {
-    throw idTokenFailure(provider, error) ?? toOAuthFailure(provider, error);
+    throw idTokenFailure(provider, error) ?? (await describeOAuthFailure(provider, error));
   }
 }
 
@@ -237,6 +269,6 @@ export async function requestClientCredentials(
     const response = await client.clientCredentialsGrant(config, parameters);
     return readTokenSet(provider, response as unknown as Record<string, unknown>, scopes);
   } catch (error) {
-    throw toOAuthFailure(provider, error);
+    throw await describeOAuthFailure(provider, error);
   }
 }

@@ -183,9 +183,12 @@ export function createPassthrough(deps: PassthroughDeps) {
           throw needsReauth(service, `${name} refused the stored token and it could not be refreshed; connect again with startAuth(input: { service: ${service} }).`);
         }
         if (!isUsable(row)) throw notLoggedIn(service, name);
-        if (row.version === rejected.row.version) {
-          // Refreshed moments ago, or backing off after a failed refresh: a retry would fail alike.
-          throw new UpstreamStatusError(service, name, 401, { message: 'the stored token was refused and was refreshed too recently to refresh again; try again shortly' });
+        if (row.version === rejected.row.version || tokenOf(row) === rejected.token) {
+          // Refreshed moments ago, or backing off after a failed refresh or a rejected fresh token:
+          // a retry would fail alike. The connection's lastError says why, the same on every call.
+          throw new UpstreamStatusError(service, name, 401, {
+            message: row.lastError ?? 'the stored token was refused and was refreshed too recently to refresh again; try again shortly',
+          });
         }
         return { row, token: tokenOf(row) };
       })();
@@ -290,11 +293,13 @@ export function createPassthrough(deps: PassthroughDeps) {
 
         if (response.status === 304 && cached) return { status: 200, data: cached.data, link: cached.link };
         if (response.status === 401) {
+          // A second 401 means the fresh token was rejected too: replaceRejected records that on the
+          // connection (back-off, lastError) and throws the answer every later call gets as well.
+          active = await replaceRejected(active);
           if (refreshed) {
             throw needsReauth(service, `${name} refused the token even after it was refreshed; connect again with startAuth(input: { service: ${service} }).`);
           }
           refreshed = true;
-          active = await replaceRejected(active);
           continue;
         }
         const data = parse(response);

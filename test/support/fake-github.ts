@@ -93,6 +93,8 @@ export class FakeGitHubState extends FakeTokenLedger<FakeGitHubToken, TokenFault
   /** @internal */ readonly codes = new Map<string, IssuedCode>();
   /** @internal */ readonly rateLimitUsed = new Map<string, number>();
 
+  /** The API answers 401 to every token, new ones included (an app whose access was withdrawn). */
+  rejectEveryToken = false;
   /** Token-authenticated REST API requests (GET /user and the pass-through paths), whatever their outcome. */
   apiRequests = 0;
   /** Of those, answered 304 Not Modified (free: they do not count against the rate limit). */
@@ -478,7 +480,7 @@ function issueToken(
   };
   if (expiring) {
     token.refreshToken = `ghr_${randomBase62(76)}`;
-    token.expiresAt = now + ACCESS_TOKEN_LIFETIME_SECONDS * 1000;
+    token.expiresAt = now + (state.accessTokenLifetimeSeconds ?? ACCESS_TOKEN_LIFETIME_SECONDS) * 1000;
     token.refreshExpiresAt = now + REFRESH_TOKEN_LIFETIME_SECONDS * 1000;
   }
   state.issuedTokens.push(token);
@@ -492,7 +494,7 @@ function tokenAnswer(state: FakeGitHubState, token: FakeGitHubToken): Record<str
   }
   return {
     access_token: token.accessToken,
-    expires_in: ACCESS_TOKEN_LIFETIME_SECONDS,
+    expires_in: (state.accessTokenLifetimeSeconds ?? ACCESS_TOKEN_LIFETIME_SECONDS),
     refresh_token: token.refreshToken,
     refresh_token_expires_in: REFRESH_TOKEN_LIFETIME_SECONDS,
     scope,
@@ -779,7 +781,7 @@ function authenticateApi(state: FakeGitHubState, req: IncomingMessage, res: Serv
   });
   const presented = parseTokenAuth(req.headers.authorization);
   const token = presented === undefined ? undefined : state.findByAccessToken(presented);
-  if (!token || !isAccessTokenValid(token)) {
+  if (!token || !isAccessTokenValid(token) || state.rejectEveryToken) {
     sendApiJson(res, 401, presented === undefined ? { message: 'Requires authentication', documentation_url: docs, status: '401' } : badCredentials(), { 'x-ratelimit-limit': '60' });
     logApi(state, req, 401);
     return undefined;

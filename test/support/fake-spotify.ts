@@ -280,6 +280,7 @@ async function handleToken(
 ): Promise<void> {
   state.tokenRequests += 1;
   const body = await readBody(req);
+  if (state.tokenResponseDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.tokenResponseDelayMs));
   // Spotify reads only form bodies; anything else arrives as a request without parameters.
   const isForm = (req.headers['content-type'] ?? '').toLowerCase().includes('application/x-www-form-urlencoded');
   const params = isForm ? new URLSearchParams(body) : new URLSearchParams();
@@ -381,7 +382,7 @@ function answerCodeExchange(
   sendTokenJson(res, 200, {
     access_token: token.accessToken,
     token_type: 'Bearer',
-    expires_in: ACCESS_TOKEN_LIFETIME_SECONDS,
+    expires_in: (state.accessTokenLifetimeSeconds ?? ACCESS_TOKEN_LIFETIME_SECONDS),
     refresh_token: token.refreshToken,
     scope: token.scopes.join(' '),
   });
@@ -418,7 +419,7 @@ function answerRefresh(
   const answer: Record<string, string | number> = {
     access_token: token.accessToken,
     token_type: 'Bearer',
-    expires_in: ACCESS_TOKEN_LIFETIME_SECONDS,
+    expires_in: (state.accessTokenLifetimeSeconds ?? ACCESS_TOKEN_LIFETIME_SECONDS),
     scope: token.scopes.join(' '),
   };
   if (rotate || !state.omitRefreshTokenOnRefresh) {
@@ -439,7 +440,7 @@ function answerClientCredentials(app: AppConfig, state: FakeSpotifyState, auth: 
   const token = issueToken(app, state, [], false, 'client_credentials');
   token.refreshToken = '';
   token.refreshActive = false;
-  sendTokenJson(res, 200, { access_token: token.accessToken, token_type: 'Bearer', expires_in: ACCESS_TOKEN_LIFETIME_SECONDS });
+  sendTokenJson(res, 200, { access_token: token.accessToken, token_type: 'Bearer', expires_in: (state.accessTokenLifetimeSeconds ?? ACCESS_TOKEN_LIFETIME_SECONDS) });
 }
 
 function issueToken(
@@ -457,7 +458,7 @@ function issueToken(
     publicClient,
     scopes,
     issuedAt: now,
-    expiresAt: now + ACCESS_TOKEN_LIFETIME_SECONDS * 1000,
+    expiresAt: now + (state.accessTokenLifetimeSeconds ?? ACCESS_TOKEN_LIFETIME_SECONDS) * 1000,
     active: true,
     refreshActive: true,
     grant,

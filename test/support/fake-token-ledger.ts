@@ -32,6 +32,10 @@ export class FakeTokenLedger<Token extends LedgerToken, Fault extends { kind: st
   refreshRequests = 0;
   clientCredentialsRequests = 0;
   readonly tokenRequestLog: FakeTokenRequestRecord[] = [];
+  /** Lifetime of the access tokens issued from now on; undefined: the provider's usual one. */
+  accessTokenLifetimeSeconds: number | undefined;
+  /** Each token answer is sent this much later, as a distant provider would (benchmarks). */
+  tokenResponseDelayMs = 0;
 
   /** Logs a token request and counts it under `grantType` (the fake's reading of it, default the one it named). */
   recordTokenRequest(record: FakeTokenRequestRecord, grantType = record.grantType): void {
