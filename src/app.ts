@@ -15,6 +15,7 @@ import { schema } from './schema/index.js';
 import { handleOAuthCallback } from './http/oauth-callback.js';
 import { useUpstreamUsage } from './passthrough/usage.js';
 import { useBrowserPages } from './http/browser-pages.js';
+import { useRequestId } from './http/use-request-id.js';
 import { exampleTabs, GRAPHIQL_HEADERS, renderLocalGraphiQL } from './http/graphiql.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -124,6 +125,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       caller: await services.sites.authenticate(request.headers.get('authorization')),
     }),
     plugins: [
+      useRequestId(),
       useGatewayRoutes(services),
       useBrowserPages(),
       EnvelopArmorPlugin({
