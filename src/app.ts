@@ -16,6 +16,7 @@ import { handleOAuthCallback } from './http/oauth-callback.js';
 import { useUpstreamUsage } from './passthrough/usage.js';
 import { useBrowserPages } from './http/browser-pages.js';
 import { useRequestId } from './http/use-request-id.js';
+import { useMetrics } from './metrics/use-metrics.js';
 import { exampleTabs, GRAPHIQL_HEADERS, renderLocalGraphiQL } from './http/graphiql.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -126,6 +127,11 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     }),
     plugins: [
       useRequestId(),
+      useMetrics({
+        metrics: services.metrics,
+        serveOnMainPort: config.metrics.port === undefined,
+        isAdmin: (header) => services.sites.authenticate(header).then((caller) => caller?.kind === 'admin', () => false),
+      }),
       useGatewayRoutes(services),
       useBrowserPages(),
       EnvelopArmorPlugin({

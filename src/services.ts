@@ -13,10 +13,12 @@ import { createAuthorizationFlow } from './connections/authorization-flow.js';
 import { createWebhooks } from './webhooks/webhooks.js';
 import { createConnectionCache } from './connections/connection-cache.js';
 import { createPassthrough } from './passthrough/passthrough.js';
+import { createMetrics } from './metrics/metrics.js';
 
 export function createServices(config: Config, db: Database, logger: Logger) {
   const keyring = createKeyring(config.encryptionKey, config.previousEncryptionKeys);
-  const webhooks = createWebhooks({ config, db, keyring, logger });
+  const metrics = createMetrics({ db });
+  const webhooks = createWebhooks({ config, db, keyring, logger, metrics });
   const audit = webhooks.withEvents(createAuditTrail(db, logger));
   const store = createConnectionStore(db, keyring);
   const customServices = createCustomServices(config, db, keyring, {
@@ -24,12 +26,12 @@ export function createServices(config: Config, db: Database, logger: Logger) {
     audit,
   });
   const apps = createProviderApps(config, db, keyring, customServices);
-  const refresher = createTokenRefresher({ store, apps, audit, logger, config });
+  const refresher = createTokenRefresher({ store, apps, audit, logger, config, metrics });
   const connections = createConnectionCache(store, { ttlMs: config.connectionCacheMs });
-  const passthrough = createPassthrough({ config, apps, store, refresher, logger });
+  const passthrough = createPassthrough({ config, apps, store, refresher, logger, metrics });
   const flow = createAuthorizationFlow({ config, db, keyring, logger, audit, apps, store, customServices });
   const sites = createSites(db, audit, config.adminToken, { tokenCacheMs: config.tokenCacheMs, logger });
-  return { config, db, logger, keyring, audit, customServices, apps, store, refresher, flow, sites, webhooks, connections, passthrough };
+  return { config, db, logger, metrics, keyring, audit, customServices, apps, store, refresher, flow, sites, webhooks, connections, passthrough };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { LatchkeyError } from '../errors.js';
 import { providerList } from '../providers/index.js';
 import type { ConnectionStore } from './connection-store.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { canRefresh, DEFAULT_REFRESH_BUFFER_MS, expiresWithinBuffer, refreshBufferMs, type TokenRefresher } from './token-refresh.js';
 
 /** Connections refreshed per sweep at most; the rest wait for the next one. */
@@ -32,7 +33,7 @@ export interface RefreshSweeper {
 }
 
 export function createRefreshSweeper(
-  deps: { store: ConnectionStore; refresher: TokenRefresher; logger: Logger },
+  deps: { store: ConnectionStore; refresher: TokenRefresher; logger: Logger; metrics?: Metrics },
   options: RefreshSweeperOptions,
 ): RefreshSweeper {
   let timer: NodeJS.Timeout | undefined;
@@ -61,6 +62,9 @@ export function createRefreshSweeper(
         return taken < PER_SITE;
       })
       .slice(0, BATCH_SIZE);
+    // How far past expiry the most overdue connection got before this sweep reached it.
+    const startedAt = Date.now();
+    const lagSeconds = due.reduce((lag, row) => (row.expiresAt ? Math.max(lag, (startedAt - row.expiresAt.getTime()) / 1000) : lag), 0);
     let refreshed = 0;
     const worker = async () => {
       for (let row = due.shift(); row && !stopped; row = due.shift()) {
@@ -78,6 +82,7 @@ export function createRefreshSweeper(
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    deps.metrics?.sweep(lagSeconds, refreshed);
     if (refreshed > 0) deps.logger.info('sweeper refreshed connections', { count: refreshed });
     return refreshed;
   }

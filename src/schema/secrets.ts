@@ -51,9 +51,13 @@ export function assertMayUseProviderTokens(context: GraphQLContext): void {
 }
 
 function bearerToken(view: ServiceSecretView, context: GraphQLContext): string | null {
-  if (!view.row || !isLoggedIn(view)) return null;
+  if (!view.row || !isLoggedIn(view)) {
+    context.services.metrics.tokenRead(view.service, 'not_logged_in');
+    return null;
+  }
   assertMayUseProviderTokens(context);
   if (view.refreshError) throw view.refreshError;
+  context.services.metrics.tokenRead(view.service, 'ok');
   return context.services.store.accessTokenOf(view.row);
 }
 
