@@ -40,11 +40,11 @@ describe('the in-memory cache of @latchkey/functions', () => {
     const answers = [];
     for (let i = 0; i < 10; i += 1) answers.push(await getSecrets(options));
     expect((await secretsReads()) - before).toBe(1);
-    expect(new Set(answers.map((secrets) => secrets.github.bearerToken)).size).toBe(1);
-    expect(answers[9]!.github.bearerToken).toMatch(/^ghu_/);
+    expect(new Set(answers.map((secrets) => secrets.github!.bearerToken)).size).toBe(1);
+    expect(answers[9]!.github!.bearerToken).toMatch(/^ghu_/);
     // Each invocation gets its own copy.
-    answers[0]!.github.bearerToken = 'changed';
-    expect((await getSecrets(options)).github.bearerToken).toMatch(/^ghu_/);
+    answers[0]!.github!.bearerToken = 'changed';
+    expect((await getSecrets(options)).github!.bearerToken).toMatch(/^ghu_/);
   });
 
   it('asks every time with cache: false or LATCHKEY_SECRETS_CACHE=off', async () => {
@@ -56,7 +56,7 @@ describe('the in-memory cache of @latchkey/functions', () => {
 
   it('never keeps an answer past (expiresAt − margin) of a token in it', async () => {
     const { github: secret } = await getSecrets({ ...options, cache: false });
-    const lifetime = Date.parse(secret.expiresAt!) - Date.now();
+    const lifetime = Date.parse(secret!.expiresAt!) - Date.now();
     expect(lifetime).toBeGreaterThan(0);
     const before = await secretsReads();
     // A margin longer than the token's remaining life: the answer must not be reused at all.
