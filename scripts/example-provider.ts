@@ -5,7 +5,8 @@ import { startFakeSpotify } from '../test/support/fake-spotify.js';
 
 const publicUrl = process.env.LATCHKEY_PUBLIC_URL ?? 'http://localhost:4000';
 const github = await startFakeGitHub();
-const spotify = await startFakeSpotify({ redirectUris: [`${publicUrl}/oauth/callback/spotify`] });
+// Like Spotify for loopback redirect URIs, the stand-in accepts the gateway's callback on any port.
+const spotify = await startFakeSpotify({ redirectUris: [`${publicUrl}/oauth/callback/spotify`], anyLoopbackPort: true });
 
 const env = {
   ...github.appEnv,

@@ -16,6 +16,8 @@ import { schema } from './schema/index.js';
 import { handleOAuthCallback } from './http/oauth-callback.js';
 import { useUpstreamUsage } from './passthrough/usage.js';
 import { useBrowserPages } from './http/browser-pages.js';
+import { useRequestId } from './http/use-request-id.js';
+import { useMetrics } from './metrics/use-metrics.js';
 import { exampleTabs, GRAPHIQL_HEADERS, renderLocalGraphiQL } from './http/graphiql.js';
 import { useMcp } from './mcp/use-mcp.js';
 
@@ -146,6 +148,12 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       caller: await services.sites.authenticate(request.headers.get('authorization')),
     }),
     plugins: [
+      useRequestId(),
+      useMetrics({
+        metrics: services.metrics,
+        serveOnMainPort: config.metrics.port === undefined,
+        isAdmin: (header) => services.sites.authenticate(header).then((caller) => caller?.kind === 'admin', () => false),
+      }),
       useGatewayRoutes(services),
       useMcp({ services, schema, publicUrl: config.publicUrl, version: MCP_SERVER_VERSION }),
       useBrowserPages(),

@@ -1,23 +1,45 @@
-// `latchkey serve | migrate | site create NAME [--origin URL]... | connect SERVICE | connect-link`
-import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger } from './logger.js';
-import { migrateDatabase, openDatabase } from './db/database.js';
-import { startGateway } from './server.js';
-import { createServices } from './services.js';
-import { LatchkeyError } from './errors.js';
-import { connectCommand } from './cli/connect.js';
-import { connectLinkCommand } from './cli/connect-link.js';
+// `latchkey <command>`: each command imports only what it needs, so `--help` and the admin
+// commands start fast; errors are one line that says what to do, never a stack trace.
+import type { Config } from './config.js';
 
-const usage = `Usage:
-  latchkey serve                               migrate the database, then serve HTTP on HOST:PORT
-  latchkey migrate                             apply pending migrations and exit
-  latchkey site create NAME [--origin URL]...  create a site and print its token once
-  latchkey connect SERVICE [--scope S]... [--gateway URL] [--token TOKEN]
-                                               connect a service through a running gateway: prints
-                                               the URL to open in a browser and waits for it
-  latchkey connect-link [--ttl SECONDS] [--gateway URL] [--token TOKEN]
-                                               print a short-lived link to the gateway's connect page`;
+const usage = `Usage: latchkey <command> [options]   (latchkey <command> --help for details)
+
+Gateway:
+  serve                                  migrate the database, then serve HTTP on HOST:PORT (npm start)
+  migrate                                apply pending migrations and exit
+  doctor                                 check key, database, migrations, public URL and providers
+
+Sites and data (on the configured database, DATABASE_URL):
+  site create NAME [--origin URL]...     create a site and print its token once
+  site list                              list sites
+  site token SITE [--label TEXT]         issue a new site token (after the last one was revoked or lost)
+  connections [--site S] [--status S] [--service S]
+                                         list connections and their health
+  audit [--site S] [--since WHEN] [--type T]
+                                         print audit events as JSON lines
+
+Through a running gateway (site token from LATCHKEY_SITE_TOKEN or --token):
+  connect SERVICE|custom:SLUG [--scope S]... [--gateway URL] [--token TOKEN]
+                                         print the URL to open in a browser and wait for it
+  connect-link [--ttl SECONDS] [--gateway URL] [--token TOKEN]
+                                         print a short-lived link to the gateway's connect page`;
+
+const commandUsage: Record<string, string> = {
+  serve: 'latchkey serve\n  Applies pending migrations, then serves GraphQL, GraphiQL and the connect page on HOST:PORT.',
+  migrate: 'latchkey migrate\n  Applies pending migrations to DATABASE_URL and exits.',
+  'site create': 'latchkey site create NAME [--origin URL]...\n  Creates a site and prints its token once (on stdout; everything else goes to stderr).',
+};
+
+const COMMANDS = ['serve', 'migrate', 'doctor', 'site', 'connections', 'audit', 'connect', 'connect-link', 'help'];
+const SITE_COMMANDS = ['create', 'list', 'token'];
+
+const io = { out: (line: string) => console.log(line), err: (line: string) => console.error(line) };
+const wantsHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
+
+async function loadConfigOrExit(): Promise<Config> {
+  const { loadConfig } = await import('./config.js');
+  return loadConfig();
+}
 
 function warnAboutDevelopmentKey(config: Config, log: (message: string) => void): void {
   if (config.encryptionKeyGenerated) {
@@ -29,11 +51,19 @@ function warnAboutDevelopmentKey(config: Config, log: (message: string) => void)
 }
 
 async function serve(config: Config): Promise<void> {
+  const [{ createLogger }, { startGateway }, { databaseProviderFromUrl, redactDatabaseUrl, sqliteFilePath }] = await Promise.all([
+    import('./logger.js'),
+    import('./server.js'),
+    import('./db/database.js'),
+  ]);
   const logger = createLogger(config.logLevel);
   warnAboutDevelopmentKey(config, (message) => logger.warn(message));
+  const database = databaseProviderFromUrl(config.databaseUrl) === 'sqlite' ? sqliteFilePath(config.databaseUrl) : redactDatabaseUrl(config.databaseUrl);
   const gateway = await startGateway(config, logger);
   logger.info(`Latchkey is listening on ${gateway.url} (GraphQL and GraphiQL at ${gateway.url}/graphql)`, {
     publicUrl: config.publicUrl,
+    database,
+    ...(gateway.metricsUrl ? { metricsUrl: gateway.metricsUrl } : {}),
   });
   const stop = async () => {
     logger.info('shutting down');
@@ -45,15 +75,25 @@ async function serve(config: Config): Promise<void> {
 }
 
 async function migrate(config: Config): Promise<void> {
+  const [{ migrateDatabase }, { describeDatabase }] = await Promise.all([import('./db/database.js'), import('./cli/admin.js')]);
+  describeDatabase(config, io, { mustExist: false });
   const applied = await migrateDatabase(config.databaseUrl, { log: (message) => console.error(message) });
   console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(', ')}` : 'The database is up to date.');
 }
 
-async function createSite(config: Config, args: string[]): Promise<void> {
+async function createSite(config: Config, args: string[]): Promise<number> {
+  const { parseArgs } = await import('node:util');
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { origin: { type: 'string', multiple: true } } });
   const name = positionals.join(' ');
-  if (!name) throw new Error('site create needs a NAME.');
+  const { UsageError, describeDatabase } = await import('./cli/admin.js');
+  if (!name) throw new UsageError(`site create needs a NAME.\nUsage: ${commandUsage['site create']}`);
   warnAboutDevelopmentKey(config, (message) => console.error(message));
+  describeDatabase(config, io, { mustExist: false });
+  const [{ migrateDatabase, openDatabase }, { createServices }, { createLogger }] = await Promise.all([
+    import('./db/database.js'),
+    import('./services.js'),
+    import('./logger.js'),
+  ]);
   await migrateDatabase(config.databaseUrl, {});
   const db = openDatabase(config.databaseUrl);
   try {
@@ -61,32 +101,74 @@ async function createSite(config: Config, args: string[]): Promise<void> {
     const { site, siteToken } = await services.sites.create(name, values.origin ?? []);
     console.error(`Created site "${site.name}" (${site.id}). Its token is shown only this once; store it as a secret:`);
     console.log(siteToken);
+    return 0;
   } finally {
     await db.$disconnect();
   }
 }
 
-async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  if (command === 'connect-link') {
-    process.exitCode = await connectLinkCommand(rest, process.env, { out: (line) => console.log(line), err: (line) => console.error(line) });
-    return;
-  }
-  if (command === 'connect') {
-    process.exitCode = await connectCommand(rest, process.env, { out: (line) => console.log(line), err: (line) => console.error(line) });
-    return;
-  }
-  const config = loadConfig();
-  if (command === 'serve' || command === undefined) return serve(config);
-  if (command === 'migrate') return migrate(config);
-  if (command === 'site' && rest[0] === 'create') return createSite(config, rest.slice(1));
-  console.error(usage);
-  process.exitCode = 2;
+async function unknownCommand(words: string[], candidates: readonly string[]): Promise<number> {
+  const { didYouMean } = await import('./cli/suggest.js');
+  console.error(`Unknown command "${words.join(' ')}".${didYouMean(words.at(-1) ?? '', candidates)}\nRun "latchkey --help" for the list.`);
+  return 2;
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof LatchkeyError) console.error(error.message);
-  else if (error instanceof Error && 'code' in error) console.error(`${error.message}`);
-  else console.error(error);
-  process.exitCode = 1;
-});
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === 'help' || command === '--help' || command === '-h') return console.log(usage), 0;
+  if (command === 'connect-link') {
+    const { connectLinkCommand, connectLinkUsage } = await import('./cli/connect-link.js');
+    if (wantsHelp(rest)) return console.log(connectLinkUsage), 0;
+    return connectLinkCommand(rest, process.env, io);
+  }
+  if (command === 'connect') {
+    const { connectCommand, connectUsage } = await import('./cli/connect.js');
+    if (wantsHelp(rest)) return console.log(connectUsage), 0;
+    return connectCommand(rest, process.env, io);
+  }
+  if (command === 'serve' || command === undefined || command === 'migrate') {
+    if (wantsHelp(rest)) return console.log(commandUsage[command ?? 'serve']), 0;
+    const config = await loadConfigOrExit();
+    await (command === 'migrate' ? migrate(config) : serve(config));
+    return 0;
+  }
+  if (command === 'site') {
+    const [sub, ...args] = rest;
+    if (sub === undefined || sub === '--help' || sub === '-h') return console.log(usage), sub === undefined ? 2 : 0;
+    if (!SITE_COMMANDS.includes(sub)) return unknownCommand(['site', sub], SITE_COMMANDS);
+    if (sub === 'create') {
+      if (wantsHelp(args)) return console.log(commandUsage['site create']), 0;
+      return createSite(await loadConfigOrExit(), args);
+    }
+    const admin = await import('./cli/admin.js');
+    if (wantsHelp(args)) return console.log(sub === 'list' ? admin.adminUsage.siteList : admin.adminUsage.siteToken), 0;
+    const config = await loadConfigOrExit();
+    return sub === 'list' ? admin.siteListCommand(config, args, io) : admin.siteTokenCommand(config, args, io);
+  }
+  if (command === 'connections' || command === 'audit') {
+    const admin = await import('./cli/admin.js');
+    if (wantsHelp(rest)) return console.log(admin.adminUsage[command]), 0;
+    const config = await loadConfigOrExit();
+    return command === 'audit' ? admin.auditCommand(config, rest, io) : admin.connectionsCommand(config, rest, io);
+  }
+  if (command === 'doctor') {
+    const [{ doctorCommand }, { adminUsage }] = await Promise.all([import('./cli/doctor.js'), import('./cli/admin.js')]);
+    if (wantsHelp(rest)) return console.log(adminUsage.doctor), 0;
+    return doctorCommand(await loadConfigOrExit(), rest, io);
+  }
+  return unknownCommand([command], COMMANDS);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code) process.exitCode = code;
+  },
+  (error: unknown) => {
+    // Expected failures (configuration, usage, contract errors, database refusals) are one line;
+    // only a bug shows more, and then LATCHKEY_DEBUG=1 prints the stack.
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(message.split('\n').slice(0, 6).join('\n'));
+    if (process.env.LATCHKEY_DEBUG && error instanceof Error) console.error(error.stack);
+    process.exitCode = 1;
+  },
+);

@@ -54,6 +54,8 @@ const environmentSchema = z.object({
   LATCHKEY_WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
   LATCHKEY_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
   LATCHKEY_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5000),
+  LATCHKEY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  LATCHKEY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export type LogLevel = z.infer<typeof environmentSchema>['LATCHKEY_LOG_LEVEL'];
@@ -71,6 +73,8 @@ export interface Config {
   previousEncryptionKeys: Buffer[];
   /** True when the key was generated for development rather than configured. */
   encryptionKeyGenerated: boolean;
+  /** GET /metrics: on its own listener without a token when port is set, else on the main port for the admin token. */
+  metrics: { port: number | undefined; host: string };
   adminToken: string | undefined;
   logLevel: LogLevel;
   authAttemptTtlSeconds: number;
@@ -195,6 +199,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     connectionCacheMs: values.LATCHKEY_CONNECTION_CACHE_MS,
     rateLimitMaxWaitSeconds: values.LATCHKEY_RATE_LIMIT_MAX_WAIT_SECONDS,
     upstreamCacheMb: values.LATCHKEY_UPSTREAM_CACHE_MB,
+    metrics: { port: values.LATCHKEY_METRICS_PORT, host: values.LATCHKEY_METRICS_HOST },
     customServices: {
       allowHttp: false,
       // Off by default even in development: a site token must not reach the gateway's own ports by accident.

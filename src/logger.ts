@@ -1,8 +1,9 @@
-// One JSON line per event on stderr. Callers pass only non-secret fields: ids, service names,
-// error codes. Tokens, secrets, codes and verifiers never reach a log call.
+// Structured JSON lines on stderr through pino, one per event, with the current request's id.
+// Callers pass only non-secret fields: ids, service names, error codes. The redaction below is a
+// second line of defence for a field name that would carry a secret by mistake.
+import { pino, type DestinationStream } from 'pino';
 import type { LogLevel } from './config.js';
-
-const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+import { currentRequestId } from './request-context.js';
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
@@ -15,10 +16,35 @@ export interface Logger {
 
 export type LogSink = (line: string) => void;
 
-export function createLogger(level: LogLevel, sink: LogSink = (line) => process.stderr.write(`${line}\n`)): Logger {
-  const write = (at: Exclude<LogLevel, 'silent'>) => (message: string, fields?: LogFields) => {
-    if (rank[at] < rank[level]) return;
-    sink(JSON.stringify({ time: new Date().toISOString(), level: at, message, ...fields }));
+const SECRET_FIELDS = [
+  'token', 'accessToken', 'access_token', 'refreshToken', 'refresh_token', 'idToken', 'id_token', 'bearerToken',
+  'siteToken', 'functionToken', 'clientSecret', 'client_secret', 'secret', 'authorizationCode', 'codeVerifier', 'code_verifier',
+  'verifier', 'oauthState', 'password', 'authorization', 'apiKey', 'encryptionKey', 'adminToken',
+];
+
+export function createLogger(level: LogLevel, sink?: LogSink): Logger {
+  const destination: DestinationStream = sink
+    ? { write: (line: string) => sink(line.endsWith('\n') ? line.slice(0, -1) : line) }
+    : pino.destination({ dest: 2, sync: true });
+  const log = pino(
+    {
+      level,
+      base: null,
+      messageKey: 'message',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      mixin: () => {
+        const requestId = currentRequestId();
+        return requestId ? { requestId } : {};
+      },
+      redact: { paths: SECRET_FIELDS, censor: '[redacted]' },
+    },
+    destination,
+  );
+  return {
+    debug: (message, fields) => log.debug(fields ?? {}, message),
+    info: (message, fields) => log.info(fields ?? {}, message),
+    warn: (message, fields) => log.warn(fields ?? {}, message),
+    error: (message, fields) => log.error(fields ?? {}, message),
   };
-  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }

@@ -6,10 +6,33 @@ import { openDatabase, migrateDatabase, type Database } from './db/database.js';
 import { createLatchkey, MAX_BODY_BYTES, type Latchkey } from './app.js';
 import { defaultRetention, startRetention } from './retention.js';
 import { createRefreshSweeper } from './connections/refresh-sweeper.js';
+import type { GatewayMetrics } from './metrics/metrics.js';
+
+/** Metrics on a listener of their own (LATCHKEY_METRICS_PORT): no token, so bind it where only the scraper reaches. */
+async function startMetricsServer(metrics: GatewayMetrics, port: number, host: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((request, response) => {
+    if (request.method !== 'GET' || (request.url ?? '/').split('?')[0] !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not Found: GET /metrics\n');
+      return;
+    }
+    metrics.scrape().then(
+      ({ contentType, body }) => response.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(body),
+      () => response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics could not be collected\n'),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return { server, url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}/metrics` };
+}
 
 export interface RunningGateway extends Latchkey {
   server: Server;
   url: string;
+  /** The metrics listener's URL when LATCHKEY_METRICS_PORT is set. */
+  metricsUrl: string | undefined;
   db: Database;
   close(): Promise<void>;
 }
@@ -47,6 +70,7 @@ export async function startGateway(config: Config, logger: Logger = createLogger
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
+  const metricsServer = config.metrics.port === undefined ? undefined : await startMetricsServer(latchkey.services.metrics, config.metrics.port, config.metrics.host);
   latchkey.services.webhooks.worker.start();
   sweeper.start();
   const stopRetention = startRetention(db, logger, { ...defaultRetention, auditDays: config.auditRetentionDays });
@@ -54,6 +78,7 @@ export async function startGateway(config: Config, logger: Logger = createLogger
     ...latchkey,
     server,
     url,
+    metricsUrl: metricsServer?.url,
     db,
     async close() {
       stopRetention();
@@ -63,6 +88,7 @@ export async function startGateway(config: Config, logger: Logger = createLogger
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await new Promise<void>((resolve) => (metricsServer ? metricsServer.server.close(() => resolve()) : resolve()));
       await latchkey.services.passthrough.close();
       await db.$disconnect();
     },

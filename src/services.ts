@@ -15,10 +15,12 @@ import { createConnectionCache } from './connections/connection-cache.js';
 import { createPassthrough } from './passthrough/passthrough.js';
 import { createServiceRegistry } from './registry/service-registry.js';
 import { createCredentialConnector } from './connections/credentials.js';
+import { createMetrics } from './metrics/metrics.js';
 
 export function createServices(config: Config, db: Database, logger: Logger) {
   const keyring = createKeyring(config.encryptionKey, config.previousEncryptionKeys);
-  const webhooks = createWebhooks({ config, db, keyring, logger });
+  const metrics = createMetrics({ db });
+  const webhooks = createWebhooks({ config, db, keyring, logger, metrics });
   const audit = webhooks.withEvents(createAuditTrail(db, logger));
   const store = createConnectionStore(db, keyring, databaseProviderFromUrl(config.databaseUrl));
   const customServices = createCustomServices(config, db, keyring, {
@@ -27,13 +29,13 @@ export function createServices(config: Config, db: Database, logger: Logger) {
   });
   const apps = createProviderApps(config, db, keyring, customServices);
   const registry = createServiceRegistry({ customServices, env: config.env });
-  const refresher = createTokenRefresher({ store, apps, audit, logger, config });
+  const refresher = createTokenRefresher({ store, apps, audit, logger, config, metrics });
   const connections = createConnectionCache(store, { ttlMs: config.connectionCacheMs });
-  const passthrough = createPassthrough({ config, apps, store, refresher, logger });
+  const passthrough = createPassthrough({ config, apps, store, refresher, logger, metrics });
   const flow = createAuthorizationFlow({ config, db, keyring, logger, audit, apps, store, customServices });
   const credentials = createCredentialConnector({ config, registry, store, audit, logger });
   const sites = createSites(db, audit, config.adminToken, { tokenCacheMs: config.tokenCacheMs, logger });
-  return { config, db, logger, keyring, audit, customServices, registry, apps, store, refresher, flow, credentials, sites, webhooks, connections, passthrough };
+  return { config, db, logger, metrics, keyring, audit, customServices, registry, apps, store, refresher, flow, credentials, sites, webhooks, connections, passthrough };
 }
 
 export type Services = ReturnType<typeof createServices>;

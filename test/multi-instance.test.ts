@@ -118,6 +118,28 @@ describe('two gateway processes on one PostgreSQL', () => {
   });
 });
 
+describe('two gateway processes on one SQLite file', () => {
+  it('share it safely: an expired token is refreshed exactly once for readers on both', { timeout: 120_000 }, async () => {
+    // Migrated before: an up-to-date file is opened without the schema engine's exclusive lock.
+    const database = await createTestDatabase('sqlite', { migrate: true });
+    databases.push(database);
+    const env = instanceEnv(database.url, { LATCHKEY_PUBLIC_URL: `http://127.0.0.1:${await freePort()}` });
+    const [first, second] = await Promise.all([start(env), start(env)]);
+    const created = await first.gql('mutation { createSite(input: { name: "Shared file", allowedOrigins: ["http://app.test:3000"] }) { siteToken site { id } } }', undefined, ADMIN_TOKEN);
+    const siteToken: string = created.body.data.createSite.siteToken;
+    const siteId: string = created.body.data.createSite.site.id;
+    await connectService(second.gql, siteToken, 'GITHUB');
+    await withDatabase(database.url, (db) => db.connection.updateMany({ where: { siteId, service: 'GITHUB' }, data: { expiresAt: new Date(Date.now() - 60_000) } }));
+    const refreshesBefore = github.state.refreshRequests;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => (index % 2 === 0 ? first : second).gql('{ secrets { github { bearerToken } } }', undefined, siteToken)),
+    );
+    expect(github.state.refreshRequests).toBe(refreshesBefore + 1);
+    for (const result of results) expect(result.body.errors).toBeUndefined();
+    expect(new Set(results.map((result) => result.body.data.secrets.github.bearerToken)).size).toBe(1);
+  });
+});
+
 describe('a gateway killed between the provider answer and the database write', () => {
   /**
    * Connects `service` through an in-process gateway, expires its token, then lets a gateway process

@@ -51,9 +51,20 @@ export interface GetSecretsOptions {
   timeoutMs?: number;
   /** Where to read the variables from; default process.env. */
   env?: Record<string, string | undefined>;
+  /** Keep answers in memory until shortly before their tokens expire (default true; LATCHKEY_SECRETS_CACHE=off also disables it). */
+  cache?: boolean;
+  /** Skip the cache for this call (e.g. after the provider answered 401) and store the fresh answer. */
+  fresh?: boolean;
+  /** A cached answer is dropped this long before the earliest expiresAt in it. Default 60000. */
+  expiryMarginMs?: number;
+  /** A cached answer is dropped after this long at most, so new connections and revocations show. Default 300000. */
+  maxAgeMs?: number;
 }
 
 export declare function getSecrets(options?: GetSecretsOptions): Promise<Secrets>;
+
+/** Forgets every cached answer. */
+export declare function forgetSecrets(): void;
 
 /**
  * Wraps a handler so its second argument carries `secrets`; the runtime's own context object is kept

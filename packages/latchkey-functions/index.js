@@ -147,10 +147,55 @@ function entryOf(service, secret, errors, path) {
  * and the site's custom services by slug (`service` "custom:<slug>").
  * A service the token may not read, or that is not connected, has isLoggedIn false. A service whose
  * token could not be made fresh (e.g. it needs reconnecting) has bearerToken null and `error`.
- * @param {{ url?: string, token?: string, timeoutMs?: number, env?: Record<string, string | undefined> }} [options]
+ * Answers are kept in memory until shortly before the earliest expiresAt in them (expiryMarginMs,
+ * default 60 s; at most maxAgeMs, default 5 min): `cache: false` (or LATCHKEY_SECRETS_CACHE=off)
+ * turns that off, `fresh: true` skips it once (after a provider answered 401).
+ * @param {{ url?: string, token?: string, timeoutMs?: number, env?: Record<string, string | undefined>, cache?: boolean, fresh?: boolean, expiryMarginMs?: number, maxAgeMs?: number }} [options]
  */
 export async function getSecrets(options = {}) {
   const config = configuration(options);
+  const useCache = options.cache !== false && (options.env ?? (typeof process === 'undefined' ? {} : process.env)).LATCHKEY_SECRETS_CACHE !== 'off';
+  const key = `${config.graphqlUrl} ${config.token}`;
+  const now = Date.now();
+  if (useCache && !options.fresh) {
+    const cached = secretsCache.get(key);
+    // A copy, so a handler that changes its secrets object cannot change the next invocation's.
+    if (cached && cached.until > now) return structuredClone(cached.secrets);
+  }
+  const secrets = await readSecrets(config);
+  if (useCache) {
+    const until = cacheableUntil(secrets, now, options.expiryMarginMs ?? DEFAULT_EXPIRY_MARGIN_MS, options.maxAgeMs ?? DEFAULT_MAX_AGE_MS);
+    if (until > now) secretsCache.set(key, { secrets: structuredClone(secrets), until });
+    else secretsCache.delete(key);
+  }
+  return secrets;
+}
+
+/** Forgets every cached answer, e.g. after the provider refused a token (or use getSecrets({ fresh: true })). */
+export function forgetSecrets() {
+  secretsCache.clear();
+}
+
+const DEFAULT_EXPIRY_MARGIN_MS = 60_000;
+const DEFAULT_MAX_AGE_MS = 300_000;
+/** Answers of the gateway by URL and token: a warm function asks it again only when needed. */
+const secretsCache = new Map();
+
+/**
+ * Until when an answer may be reused: never past (earliest expiresAt − margin) of any token in it,
+ * at most maxAgeMs (so a new connection or a revocation shows up), and not at all when one service
+ * reported an error.
+ */
+function cacheableUntil(secrets, now, marginMs, maxAgeMs) {
+  let until = now + maxAgeMs;
+  for (const entry of Object.values(secrets)) {
+    if (entry.error) return 0;
+    if (entry.bearerToken && entry.expiresAt) until = Math.min(until, Date.parse(entry.expiresAt) - marginMs);
+  }
+  return until;
+}
+
+async function readSecrets(config) {
   const catalog = await catalogOf(config);
   const { data, errors } = await post(config, secretsQuery(catalog.map((entry) => entry.graphQLField)));
   const secrets = {};

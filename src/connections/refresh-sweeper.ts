@@ -13,6 +13,7 @@ import { LatchkeyError } from '../errors.js';
 import { errorCauseFields } from '../error-cause.js';
 import { providerList } from '../providers/index.js';
 import type { ConnectionRow, ConnectionStore } from './connection-store.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { canRefresh, DEFAULT_REFRESH_BUFFER_MS, expiresWithinBuffer, refreshBufferMs, type TokenRefresher } from './token-refresh.js';
 
 /** Due connections read per window; the round-robin between sites works within one window. */
@@ -56,7 +57,7 @@ export function roundRobinBySite<T extends { siteId: string }>(rows: readonly T[
 }
 
 export function createRefreshSweeper(
-  deps: { store: ConnectionStore; refresher: TokenRefresher; logger: Logger },
+  deps: { store: ConnectionStore; refresher: TokenRefresher; logger: Logger; metrics?: Metrics },
   options: RefreshSweeperOptions,
 ): RefreshSweeper {
   const concurrency = Math.max(1, options.concurrency ?? DEFAULT_SWEEP_CONCURRENCY);
@@ -104,6 +105,8 @@ export function createRefreshSweeper(
 
   async function sweep(): Promise<number> {
     let refreshed = 0;
+    // How far past expiry the most overdue connection got before this sweep claimed it.
+    let lagSeconds = 0;
     // Tried once per sweep at most: one that is still due after its refresh (no OAuth app, say)
     // waits for the next sweep instead of spinning this one.
     const attempted = new Set<string>();
@@ -124,6 +127,7 @@ export function createRefreshSweeper(
           const [claimed] = await deps.store.claimForRefresh(batch, owner, leaseMs);
           if (!claimed) continue;
           claimedAny = true;
+          if (claimed.expiresAt) lagSeconds = Math.max(lagSeconds, (Date.now() - claimed.expiresAt.getTime()) / 1000);
           if (await refreshClaimed(claimed)) refreshed += 1;
         }
       };
@@ -132,6 +136,7 @@ export function createRefreshSweeper(
       if (!claimedAny) break;
     }
     if (refreshed > 0) deps.logger.info('sweeper refreshed connections', { count: refreshed });
+    deps.metrics?.sweep(lagSeconds, refreshed);
     return refreshed;
   }
 

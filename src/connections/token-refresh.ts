@@ -18,6 +18,7 @@ import { OAuthFailure, refreshTokens } from '../oauth/grants.js';
 import type { ProviderApps } from '../oauth/provider-apps.js';
 import { grantedScopesOf, type ConnectionRow, type ConnectionStore } from './connection-store.js';
 import { reRequestClientCredentials } from './client-credentials.js';
+import { noMetrics, type Metrics } from '../metrics/metrics.js';
 
 /** Refresh this long before expiry unless the provider says otherwise (see refreshBufferMsOf for the cap). */
 export const DEFAULT_REFRESH_BUFFER_MS = 300_000;
@@ -138,8 +139,10 @@ export function createTokenRefresher(deps: {
   audit: AuditTrail;
   logger: Logger;
   config?: RefreshConfig;
+  metrics?: Metrics;
 }) {
   const config = deps.config ?? defaultRefreshConfig;
+  const metrics = deps.metrics ?? noMetrics;
   /** Names this instance's leases; random so that two instances never share one. */
   const instanceId = randomUUID();
   const leaseMs = config.providerTimeoutSeconds * 1000 + LEASE_MARGIN_MS;
@@ -203,7 +206,9 @@ export function createTokenRefresher(deps: {
       connectionId: row.id,
       detail: { error: failure.error, kind: failure.kind, failures: row.refreshFailures + 1 },
     });
-    if (failure.kind === 'rejected' && (REAUTH_ERRORS.has(failure.error) || provider.quirks.reauthErrors?.includes(failure.error))) {
+    const needsReauth = failure.kind === 'rejected' && (REAUTH_ERRORS.has(failure.error) || provider.quirks.reauthErrors?.includes(failure.error));
+    metrics.refresh(service, needsReauth ? 'invalid_grant' : failure.kind === 'transient' ? 'transient' : 'error');
+    if (needsReauth) {
       return markNeedsReauth(row, `${provider.friendlyServiceName} refused the refresh token (${failure.error})`);
     }
     const nextRefreshAt = new Date(Date.now() + retryDelayMs(failure, row.refreshFailures + 1));
@@ -260,6 +265,7 @@ export function createTokenRefresher(deps: {
       const saved = await deps.store.saveRefreshed(current, tokens);
       if (!saved) return await findOrThrow(current);
       released = true;
+      metrics.refresh(service, 'ok');
       await deps.audit({
         type: 'token.refreshed',
         siteId: row.siteId,

@@ -73,7 +73,7 @@ h1 { font-size: 1.4rem; }
 <main>
 <h1 class="${outcome.status}">${escapeHtml(title)}</h1>
 <p id="message">${escapeHtml(outcome.message)}</p>
-<p>You can close this window.</p>
+${outcome.status === 'success' ? '<p>You can close this window.</p>' : '<p><a href="/connect">Back to the connect page</a> to try again, or close this window and start again from your app.</p>'}
 </main>
 <script nonce="${nonce}">
 (function () {

@@ -20,6 +20,7 @@ import { apiBase } from './api-path.js';
 import { createRateLimitBlocks, sleep } from './rate-limits.js';
 import { createResponseCache } from './response-cache.js';
 import { recordRateLimited, recordResponse, type RequestUsage } from './usage.js';
+import { noMetrics, type Metrics } from '../metrics/metrics.js';
 import {
   createUpstreamPools,
   UpstreamCancelledError,
@@ -119,6 +120,7 @@ export interface PassthroughDeps {
   store: Pick<ConnectionStore, 'accessTokenOf'>;
   refresher: Pick<TokenRefresher, 'forceRefresh'>;
   logger: Logger;
+  metrics?: Metrics;
 }
 
 export function createPassthrough(deps: PassthroughDeps) {
@@ -129,6 +131,7 @@ export function createPassthrough(deps: PassthroughDeps) {
   const blocks = createRateLimitBlocks();
   const bases = new Map<string, ReturnType<typeof apiBase>>();
   const tokenOf = (row: ConnectionRow): string => deps.store.accessTokenOf(row)!;
+  const metrics = deps.metrics ?? noMetrics;
 
   /** An API base URL split once. */
   function baseOf(baseUrl: string): ReturnType<typeof apiBase> {
@@ -209,6 +212,7 @@ export function createPassthrough(deps: PassthroughDeps) {
       blocks.block(connectionId, base.host, untilMs);
       const resetAt = new Date(untilMs);
       recordRateLimited(usage, base.host, service, resetAt);
+      metrics.rateLimitRejected(`upstream:${service.toLowerCase()}`);
       return new LatchkeyError(
         'RATE_LIMITED',
         `${name} is rate-limiting this connection: try again after ${resetAt.toISOString()}.`,
@@ -244,7 +248,9 @@ export function createPassthrough(deps: PassthroughDeps) {
         const response = await pools.send(base.origin, { method, path: target, headers, body, signal, maxResponseBytes, guard: apiTarget.connectPolicy }).catch((error: unknown) => {
           throw transportFailure(error);
         });
-        deps.logger.debug('upstream call', { service, method, status: response.status, ms: Math.round(performance.now() - started) });
+        const ms = performance.now() - started;
+        metrics.upstreamCall(service, response.status, ms / 1000);
+        deps.logger.debug('upstream call', { service, method, status: response.status, ms: Math.round(ms) });
         const location = response.header('location');
         if (method !== 'GET' || !REDIRECT_STATUSES.has(response.status) || !location || hop >= MAX_REDIRECTS) return response;
         const next = new URL(location, `${base.origin}${target}`);
@@ -289,7 +295,9 @@ export function createPassthrough(deps: PassthroughDeps) {
         if (cached) headers['if-none-match'] = cached.etag;
         if (body) headers['content-type'] = 'application/json';
         const response = await exchange(method, path, headers, body);
-        recordResponse(usage, base.host, service, response.status, profile.quota(response.header));
+        const quota = profile.quota(response.header);
+        recordResponse(usage, base.host, service, response.status, quota);
+        if (quota?.remaining !== undefined) metrics.quotaLeft(service, base.host, quota.remaining);
 
         if (response.status === 304 && cached) return { status: 200, data: cached.data, link: cached.link };
         if (response.status === 401) {
@@ -305,6 +313,7 @@ export function createPassthrough(deps: PassthroughDeps) {
         const data = parse(response);
         const limit = profile.rateLimit(response.status, response.header, data, Date.now());
         if (limit) {
+          metrics.upstreamRateLimited(service);
           if (!waited && limit.waitMs <= maxWaitMs) {
             waited = true;
             await sleep(limit.waitMs, signal).catch((error: unknown) => {

@@ -90,11 +90,15 @@ export function basicAuthOf(row: ConnectionRow | null, usable: boolean, context:
 }
 
 function bearerToken(view: ServiceSecretView, context: GraphQLContext): string | null {
-  if (!view.row || !isLoggedIn(view)) return null;
+  if (!view.row || !isLoggedIn(view)) {
+    context.services.metrics.tokenRead(view.service, 'not_logged_in');
+    return null;
+  }
   // A Basic credential is a pair, read through basicAuth; it is not a bearer token.
   if (view.row.grantType === 'BASIC') return null;
   assertMayUseProviderTokens(context);
   if (view.refreshError) throw view.refreshError;
+  context.services.metrics.tokenRead(view.service, 'ok');
   return context.services.store.accessTokenOf(view.row);
 }
 

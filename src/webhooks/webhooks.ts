@@ -12,6 +12,7 @@ import { badUserInput, notFound } from '../errors.js';
 import { eventsOf, webhookEventOf, webhookEventTypes, webhookPayload, type WebhookEventType } from './events.js';
 import { checkWebhookUrl } from './url-policy.js';
 import { createDeliveryWorker } from './worker.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export type WebhookEndpointRow = Awaited<ReturnType<Database['webhookEndpoint']['findUniqueOrThrow']>>;
 export type WebhookDeliveryRow = Awaited<ReturnType<Database['webhookDelivery']['findUniqueOrThrow']>>;
@@ -25,13 +26,14 @@ export interface CreateWebhookEndpointInput {
   events?: readonly WebhookEventType[] | null | undefined;
 }
 
-export function createWebhooks(deps: { config: Pick<Config, 'webhooks'>; db: Database; keyring: Keyring; logger: Logger }) {
+export function createWebhooks(deps: { config: Pick<Config, 'webhooks'>; db: Database; keyring: Keyring; logger: Logger; metrics?: Metrics }) {
   const { db, keyring, logger } = deps;
   const policy = deps.config.webhooks;
   const worker = createDeliveryWorker({
     db,
     keyring,
     logger,
+    metrics: deps.metrics,
     policy,
     retryBaseMs: deps.config.webhooks.retryBaseMs,
     pollMs: deps.config.webhooks.pollMs,

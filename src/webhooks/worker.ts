@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import { decryptSecret, secretContext, type Keyring } from '../crypto/token-cipher.js';
 import { signWebhook } from './verify.js';
 import { BlockedAddressError, checkWebhookUrl, guardedLookup, type WebhookUrlPolicy } from './url-policy.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export type DeliveryRow = Awaited<ReturnType<Database['webhookDelivery']['findUniqueOrThrow']>>;
 
@@ -22,6 +23,7 @@ export interface DeliveryWorkerOptions {
   db: Database;
   keyring: Keyring;
   logger: Logger;
+  metrics?: Metrics;
   policy: WebhookUrlPolicy;
   retryBaseMs: number;
   pollMs: number;
@@ -211,6 +213,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
         ...(outcome.ok ? { deliveredAt: now } : {}),
       },
     });
+    options.metrics?.webhookDelivery(outcome.ok ? 'delivered' : status === 'FAILED' ? 'failed' : 'retry', (now.getTime() - delivery.createdAt.getTime()) / 1000);
     logger.info(outcome.ok ? 'webhook delivered' : 'webhook attempt failed', {
       deliveryId: delivery.id,
       endpointId: delivery.endpointId,

@@ -32,6 +32,11 @@ export interface FakeSpotifyOptions {
   clientSecret?: string;
   /** Registered redirect URIs; Spotify requires an exact match. Without it any redirect_uri is accepted. */
   redirectUris?: string[];
+  /**
+   * A registered loopback redirect URI also matches on any other loopback host and port (RFC 8252
+   * §7.3 lets native apps' loopback ports vary), so the example stand-in works whatever PORT the gateway uses.
+   */
+  anyLoopbackPort?: boolean;
   /** Answer the authorize endpoint with error=access_denied, as when the user cancels. */
   denyAuthorization?: boolean;
   /** Refresh answers leave out refresh_token, as Spotify usually does for confidential clients (default true). */
@@ -145,7 +150,7 @@ export async function startFakeSpotify(options: FakeSpotifyOptions = {}): Promis
   const clientId = options.clientId ?? 'fake0spotify0client0id00000000ab';
   const clientSecret = options.clientSecret ?? 'fake0spotify0client0secret000000';
   const state = new FakeSpotifyState(options);
-  const app: AppConfig = { clientId, clientSecret, redirectUris: options.redirectUris };
+  const app: AppConfig = { clientId, clientSecret, redirectUris: options.redirectUris, anyLoopbackPort: options.anyLoopbackPort ?? false };
 
   const server = createServer((req, res) => {
     handleRequest(app, state, req, res).catch(() => {
@@ -182,6 +187,7 @@ interface AppConfig {
   clientId: string;
   clientSecret: string;
   redirectUris: string[] | undefined;
+  anyLoopbackPort: boolean;
 }
 
 async function handleRequest(
@@ -222,7 +228,7 @@ function handleAuthorize(app: AppConfig, state: FakeSpotifyState, url: URL, res:
     return;
   }
   const redirectUri = params.get('redirect_uri');
-  if (!redirectUri || (app.redirectUris && !app.redirectUris.includes(redirectUri))) {
+  if (!redirectUri || (app.redirectUris && !app.redirectUris.some((registered) => redirectMatches(registered, redirectUri, app.anyLoopbackPort)))) {
     sendHtml(res, 400, 'INVALID_CLIENT: Invalid redirect URI');
     return;
   }
@@ -1042,4 +1048,19 @@ function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/** Exact match, or (anyLoopbackPort) the same path on any loopback host and port. */
+function redirectMatches(registered: string, given: string, anyLoopbackPort: boolean): boolean {
+  if (registered === given) return true;
+  if (!anyLoopbackPort) return false;
+  try {
+    const a = new URL(registered);
+    const b = new URL(given);
+    return LOOPBACK_HOSTS.has(a.hostname) && LOOPBACK_HOSTS.has(b.hostname) && a.protocol === b.protocol && a.pathname === b.pathname && a.search === b.search;
+  } catch {
+    return false;
+  }
 }
