@@ -16,6 +16,11 @@ import { handleOAuthCallback } from './http/oauth-callback.js';
 import { useUpstreamUsage } from './passthrough/usage.js';
 import { useBrowserPages } from './http/browser-pages.js';
 import { exampleTabs, GRAPHIQL_HEADERS, renderLocalGraphiQL } from './http/graphiql.js';
+import { useNoStore } from './http/use-no-store.js';
+import { useCsrfPrevention } from './http/use-csrf-prevention.js';
+import { corsPolicy } from './http/use-cors.js';
+import { useNoSuggestions } from './http/use-no-suggestions.js';
+import { createOriginPolicy } from './sites/origin-policy.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 const INTROSPECTION_MAX_DEPTH = 30;
@@ -97,6 +102,7 @@ export interface Latchkey {
 
 export function createLatchkey(config: Config, db: Database, logger: Logger = createLogger(config.logLevel)): Latchkey {
   const services = createServices(config, db, logger);
+  const origins = createOriginPolicy({ db, publicUrl: config.publicUrl, cacheMs: config.tokenCacheMs });
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -109,7 +115,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       error: (...args) => logger.error('unexpected error', { kind: args.map((arg) => (arg instanceof Error ? arg.name : typeof arg)).join(',') }),
     },
     maskedErrors: { isDev: false },
-    cors: { origin: '*', credentials: false, methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type'] },
+    cors: corsPolicy({ origins, authenticate: (header) => services.sites.authenticate(header) }),
     graphiql: {
       title: 'Latchkey',
       headers: GRAPHIQL_HEADERS,
@@ -124,7 +130,9 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       caller: await services.sites.authenticate(request.headers.get('authorization')),
     }),
     plugins: [
+      useNoStore(),
       useGatewayRoutes(services),
+      useCsrfPrevention(),
       useBrowserPages(),
       EnvelopArmorPlugin({
         maxDepth: { n: config.maxQueryDepth },
@@ -141,6 +149,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       // costs little more than a bare graphql-yoga answer.
       useGraphQlJit({}, { cache: new LRUCache({ max: 1000 }) }),
       useContractErrorCodes(),
+      useNoSuggestions(),
       useUpstreamUsage(),
     ],
   });
