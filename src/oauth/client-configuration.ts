@@ -49,15 +49,26 @@ async function jsonBodyOf(response: Response): Promise<Record<string, unknown> |
   }
 }
 
-/** Rewrites a token endpoint answer into the standard shape (JSON, error status, numeric expiry, token_type). */
-async function normalizeTokenResponse(response: Response): Promise<Response> {
+/**
+ * Rewrites a token endpoint answer into the standard shape (JSON, error status, numeric expiry, token_type).
+ * A token of another type than Bearer (DPoP, mac) would be sent wrongly by every reader, so the
+ * answer becomes the OAuth error `unsupported_token_type` and its token is never stored.
+ */
+async function normalizeTokenResponse(provider: ProviderDefinition, response: Response): Promise<Response> {
   const body = await jsonBodyOf(response.clone());
   if (!body) return response;
   let status = response.status;
   if (status === 200 && typeof body.error === 'string') status = 400;
   if (typeof body.expires_in === 'string' && /^\d+$/.test(body.expires_in)) body.expires_in = Number(body.expires_in);
-  if (status === 200 && typeof body.access_token === 'string' && typeof body.token_type !== 'string') {
+  if (status === 200 && typeof body.access_token === 'string' && (typeof body.token_type !== 'string' || provider.quirks.tokenTypeMissing)) {
     body.token_type = 'bearer';
+  }
+  if (status === 200 && typeof body.access_token === 'string' && String(body.token_type).toLowerCase() !== 'bearer') {
+    const tokenType = String(body.token_type).slice(0, 40);
+    return new Response(
+      JSON.stringify({ error: 'unsupported_token_type', error_description: `the token_type "${tokenType}" is not supported; Latchkey uses Bearer tokens only` }),
+      { status: 400, headers: { 'content-type': 'application/json' } },
+    );
   }
   // Identity comes from the provider's API, never from an ID token; dropping one that a plain OAuth
   // provider adds (Salesforce with the openid scope) avoids validating a token nothing reads.
@@ -101,7 +112,7 @@ export function createClientConfiguration(
         `${provider.friendlyServiceName} answered with a redirect (HTTP ${response.status}); redirects from OAuth endpoints are never followed. Check the configured endpoint URL.`,
       );
     }
-    return new URL(url).href === tokenEndpoint ? normalizeTokenResponse(response) : response;
+    return new URL(url).href === tokenEndpoint ? normalizeTokenResponse(provider, response) : response;
   };
   return config;
 }
