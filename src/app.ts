@@ -21,6 +21,8 @@ import { useCsrfPrevention } from './http/use-csrf-prevention.js';
 import { corsPolicy } from './http/use-cors.js';
 import { useNoSuggestions } from './http/use-no-suggestions.js';
 import { createOriginPolicy } from './sites/origin-policy.js';
+import { useRateLimits } from './http/use-rate-limits.js';
+import { createRateLimiters, type RateLimiters } from './http/rate-limiters.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 const INTROSPECTION_MAX_DEPTH = 30;
@@ -98,11 +100,13 @@ export interface Latchkey {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
   services: Services;
   logger: Logger;
+  rateLimiters: RateLimiters;
 }
 
 export function createLatchkey(config: Config, db: Database, logger: Logger = createLogger(config.logLevel)): Latchkey {
   const services = createServices(config, db, logger);
   const origins = createOriginPolicy({ db, publicUrl: config.publicUrl, cacheMs: config.tokenCacheMs });
+  const rateLimiters = createRateLimiters(config.rateLimits, { databaseUrl: config.databaseUrl });
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -131,6 +135,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     }),
     plugins: [
       useNoStore(),
+      useRateLimits({ limiters: rateLimiters, trustProxy: config.trustProxy }),
       useGatewayRoutes(services),
       useCsrfPrevention(),
       useBrowserPages(),
@@ -153,5 +158,5 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       useUpstreamUsage(),
     ],
   });
-  return { yoga, services, logger };
+  return { yoga, services, logger, rateLimiters };
 }

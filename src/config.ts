@@ -53,6 +53,13 @@ const environmentSchema = z.object({
   LATCHKEY_WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
   LATCHKEY_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
   LATCHKEY_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5000),
+  LATCHKEY_TRUST_PROXY: z.stringbool().default(false),
+  LATCHKEY_RATE_LIMIT_TOKEN_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(3000),
+  LATCHKEY_RATE_LIMIT_SITE_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+  LATCHKEY_RATE_LIMIT_START_AUTH_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(60),
+  LATCHKEY_RATE_LIMIT_FAILED_AUTH_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(60),
+  LATCHKEY_RATE_LIMIT_ADDRESS_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(300),
+  LATCHKEY_MAX_LONG_POLLS_PER_TOKEN: z.coerce.number().int().min(0).max(100_000).default(20),
 });
 
 export type LogLevel = z.infer<typeof environmentSchema>['LATCHKEY_LOG_LEVEL'];
@@ -113,6 +120,17 @@ export interface Config {
     retryBaseMs: number;
     /** How often the delivery worker looks for due deliveries enqueued by other instances. */
     pollMs: number;
+  };
+  /** Honour X-Forwarded-For for the client address (only behind a proxy that sets it). */
+  trustProxy: boolean;
+  /** Per-minute limits (0 = off) and the long-poll cap; see src/http/rate-limiters.ts. */
+  rateLimits: {
+    tokenPerMinute: number;
+    sitePerMinute: number;
+    startAuthPerMinute: number;
+    failedAuthPerMinute: number;
+    addressPerMinute: number;
+    longPollsPerToken: number;
   };
   /** The environment, for per-service variables (LATCHKEY_GITHUB_CLIENT_ID, …) read by the provider catalog. */
   env: Readonly<Record<string, string | undefined>>;
@@ -203,6 +221,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       allowPrivateNetworks: values.LATCHKEY_WEBHOOK_ALLOW_PRIVATE_NETWORKS,
       retryBaseMs: values.LATCHKEY_WEBHOOK_RETRY_BASE_MS,
       pollMs: values.LATCHKEY_WEBHOOK_POLL_MS,
+    },
+    trustProxy: values.LATCHKEY_TRUST_PROXY,
+    rateLimits: {
+      tokenPerMinute: values.LATCHKEY_RATE_LIMIT_TOKEN_PER_MINUTE,
+      sitePerMinute: values.LATCHKEY_RATE_LIMIT_SITE_PER_MINUTE,
+      startAuthPerMinute: values.LATCHKEY_RATE_LIMIT_START_AUTH_PER_MINUTE,
+      failedAuthPerMinute: values.LATCHKEY_RATE_LIMIT_FAILED_AUTH_PER_MINUTE,
+      addressPerMinute: values.LATCHKEY_RATE_LIMIT_ADDRESS_PER_MINUTE,
+      longPollsPerToken: values.LATCHKEY_MAX_LONG_POLLS_PER_TOKEN,
     },
     env,
   };

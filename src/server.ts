@@ -62,6 +62,7 @@ export async function startGateway(config: Config, logger: Logger = createLogger
         server.closeAllConnections();
       });
       await latchkey.services.passthrough.close();
+      await latchkey.rateLimiters.close();
       await db.$disconnect();
     },
   };
