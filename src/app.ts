@@ -23,6 +23,8 @@ import { useNoSuggestions } from './http/use-no-suggestions.js';
 import { createOriginPolicy } from './sites/origin-policy.js';
 import { useRateLimits } from './http/use-rate-limits.js';
 import { createRateLimiters, type RateLimiters } from './http/rate-limiters.js';
+import { createKeyHealth, type KeyHealth } from './crypto/key-health.js';
+import { keyProblem } from './crypto/key-check.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 const INTROSPECTION_MAX_DEPTH = 30;
@@ -37,6 +39,7 @@ const CONTRACT_CODES = new Set([
   'NOT_LOGGED_IN',
   'RATE_LIMITED',
   'UPSTREAM_ERROR',
+  'KEY_UNAVAILABLE',
 ]);
 
 function json(body: unknown, status = 200): Response {
@@ -47,17 +50,20 @@ function json(body: unknown, status = 200): Response {
 }
 
 /** Health, readiness and OAuth callback routes, answered before GraphQL sees the request. */
-function useGatewayRoutes(services: Services): Plugin<GraphQLContext> {
+function useGatewayRoutes(services: Services, keyHealth: KeyHealth): Plugin<GraphQLContext> {
   return {
     async onRequest({ request, url, endResponse }) {
       if (url.pathname === '/healthz') return endResponse(json({ status: 'ok' }));
       if (url.pathname === '/readyz') {
+        let keys: string | null;
         try {
           await services.db.$queryRaw`SELECT 1`;
-          return endResponse(json({ status: 'ok' }));
+          keys = (await keyProblem(services.db, services.keyring)) ?? keyHealth.problem();
         } catch {
           return endResponse(json({ status: 'unavailable', reason: 'the database does not answer' }, 503));
         }
+        if (keys) return endResponse(json({ status: 'unavailable', reason: keys }, 503));
+        return endResponse(json({ status: 'ok' }));
       }
       if (url.pathname.startsWith('/oauth/callback/')) {
         if (request.method !== 'GET') return endResponse(new Response('Method Not Allowed', { status: 405, headers: { allow: 'GET' } }));
@@ -106,6 +112,7 @@ export interface Latchkey {
 export function createLatchkey(config: Config, db: Database, logger: Logger = createLogger(config.logLevel)): Latchkey {
   const services = createServices(config, db, logger);
   const origins = createOriginPolicy({ db, publicUrl: config.publicUrl, cacheMs: config.tokenCacheMs });
+  const keyHealth = createKeyHealth(logger);
   const rateLimiters = createRateLimiters(config.rateLimits, { databaseUrl: config.databaseUrl });
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
@@ -118,7 +125,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       // Yoga logs the unexpected errors it masks; log only their class so no secret can leak.
       error: (...args) => logger.error('unexpected error', { kind: args.map((arg) => (arg instanceof Error ? arg.name : typeof arg)).join(',') }),
     },
-    maskedErrors: { isDev: false },
+    maskedErrors: { isDev: false, maskError: keyHealth.maskError },
     cors: corsPolicy({ origins, authenticate: (header) => services.sites.authenticate(header) }),
     graphiql: {
       title: 'Latchkey',
@@ -136,7 +143,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     plugins: [
       useNoStore(),
       useRateLimits({ limiters: rateLimiters, trustProxy: config.trustProxy }),
-      useGatewayRoutes(services),
+      useGatewayRoutes(services, keyHealth),
       useCsrfPrevention(),
       useBrowserPages(),
       EnvelopArmorPlugin({

@@ -155,7 +155,15 @@ function developmentKey(dataDir: string): Buffer {
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   }
-  return base64Key.parse(readFileSync(keyFile, 'utf8'));
+  const parsed = base64Key.safeParse(readFileSync(keyFile, 'utf8'));
+  if (!parsed.success) {
+    throw new ConfigError(
+      `The development encryption key file ${keyFile} is empty or corrupt: it must hold 32 random bytes in base64. ` +
+        'If nothing was stored with it yet, delete the file and a new key is generated at the next start; otherwise restore it from a backup, ' +
+        'or set LATCHKEY_ENCRYPTION_KEY to the key the database was created with.',
+    );
+  }
+  return parsed.data;
 }
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {

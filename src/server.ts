@@ -6,6 +6,7 @@ import { openDatabase, migrateDatabase, type Database } from './db/database.js';
 import { createLatchkey, MAX_BODY_BYTES, type Latchkey } from './app.js';
 import { defaultRetention, startRetention } from './retention.js';
 import { createRefreshSweeper } from './connections/refresh-sweeper.js';
+import { verifyEncryptionKeys } from './crypto/key-check.js';
 
 export interface RunningGateway extends Latchkey {
   server: Server;
@@ -19,6 +20,13 @@ export async function startGateway(config: Config, logger: Logger = createLogger
   await migrateDatabase(config.databaseUrl, { log: (message) => logger.info(message) });
   const db = openDatabase(config.databaseUrl);
   const latchkey = createLatchkey(config, db, logger);
+  try {
+    await verifyEncryptionKeys(db, latchkey.services.keyring);
+  } catch (error) {
+    await latchkey.rateLimiters.close();
+    await db.$disconnect();
+    throw error;
+  }
   const sweeper = createRefreshSweeper(latchkey.services, {
     intervalSeconds: config.sweepIntervalSeconds,
     lookAheadSeconds: config.sweepLookAheadSeconds,

@@ -54,7 +54,7 @@ describe('failed authentications', () => {
     // Another address behind the trusted proxy is not affected.
     const other = await post(proxied, '{ secrets { github { isLoggedIn } } }', site.token, { 'x-forwarded-for': '198.51.100.9' });
     expect(other.status).toBe(200);
-  });
+  }, 120_000);
 
   it('ignore X-Forwarded-For unless LATCHKEY_TRUST_PROXY is set: a spoofed header does not escape the limit', async () => {
     const statuses: number[] = [];
@@ -89,7 +89,7 @@ describe('startAuth', () => {
     // Another site's token is not affected.
     const other = await post(proxied, START, calm.token, { 'x-forwarded-for': '198.51.100.21' });
     expect(other.body.data.startAuth.attemptId).toMatch(/^att_/);
-  });
+  }, 120_000);
 });
 
 describe('long-polls', () => {
