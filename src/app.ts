@@ -22,6 +22,7 @@ import { corsPolicy } from './http/use-cors.js';
 import { useNoSuggestions } from './http/use-no-suggestions.js';
 import { createOriginPolicy } from './sites/origin-policy.js';
 import { useRateLimits } from './http/use-rate-limits.js';
+import { useBrowserTokens } from './http/use-browser-tokens.js';
 import { createRateLimiters, type RateLimiters } from './http/rate-limiters.js';
 import { createKeyHealth, type KeyHealth } from './crypto/key-health.js';
 import { keyProblem } from './crypto/key-check.js';
@@ -145,6 +146,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       useRateLimits({ limiters: rateLimiters, trustProxy: config.trustProxy }),
       useGatewayRoutes(services, keyHealth),
       useCsrfPrevention(),
+      useBrowserTokens({ origins }),
       useBrowserPages(),
       EnvelopArmorPlugin({
         maxDepth: { n: config.maxQueryDepth },

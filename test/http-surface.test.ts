@@ -130,3 +130,34 @@ describe('error messages', () => {
     expect(field.body.errors?.[0]?.message).not.toMatch(/Did you mean|github/);
   });
 });
+
+describe('browser tokens (lkc_)', () => {
+  const SIGN_OUT = JSON.stringify({ query: 'mutation { signOut(service: GITHUB) { isLoggedIn } }' });
+
+  it("are refused from a foreign Origin, and work from the site's origin, the gateway's own, or without Origin", async () => {
+    const minted = await gateway.gql(
+      'mutation { createFunctionToken(input: { canConnect: true }) { token } }',
+      undefined,
+      site.token,
+    );
+    const token = minted.body.data.createFunctionToken.token as string;
+    expect(token).toMatch(/^lkc_/);
+    const send = async (origin?: string) => {
+      const response = await post(SIGN_OUT, { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(origin ? { origin } : {}) });
+      return response.json();
+    };
+    for (const origin of [EVIL_ORIGIN, OTHER_ORIGIN]) {
+      const refused = await send(origin);
+      expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(refused.data ?? null).toBeNull();
+    }
+    expect((await send(SITE_ORIGIN)).data.signOut.isLoggedIn).toBe(false);
+    expect((await send(new URL(gateway.publicUrl).origin)).data.signOut.isLoggedIn).toBe(false);
+    expect((await send()).data.signOut.isLoggedIn).toBe(false);
+  });
+
+  it('do not restrict site tokens, which servers hold', async () => {
+    const response = await post(SIGN_OUT, { 'content-type': 'application/json', authorization: `Bearer ${site.token}`, origin: EVIL_ORIGIN });
+    expect((await response.json()).data.signOut.isLoggedIn).toBe(false);
+  });
+});
