@@ -12,7 +12,7 @@ let site: { siteId: string; token: string };
 let other: { siteId: string; token: string };
 
 beforeAll(async () => {
-  gateway = await startTestGateway();
+  gateway = await startTestGateway({ LATCHKEY_SPOTIFY_CLIENT_ID: 'surface-spotify', LATCHKEY_SPOTIFY_CLIENT_SECRET: 'surface-secret' });
   site = await gateway.createSite('Surface', [SITE_ORIGIN]);
   other = await gateway.createSite('Other', [OTHER_ORIGIN]);
 });
@@ -159,5 +159,18 @@ describe('browser tokens (lkc_)', () => {
   it('do not restrict site tokens, which servers hold', async () => {
     const response = await post(SIGN_OUT, { 'content-type': 'application/json', authorization: `Bearer ${site.token}`, origin: EVIL_ORIGIN });
     expect((await response.json()).data.signOut.isLoggedIn).toBe(false);
+  });
+});
+
+describe('function tokens limited to some services', () => {
+  it("cannot poll another service's attempts: they read as unknown", async () => {
+    const started = await gateway.gql('mutation { startAuth(input: { service: SPOTIFY }) { attemptId } }', undefined, site.token);
+    const attemptId = started.body.data.startAuth.attemptId as string;
+    const mint = async (services: string[]) =>
+      (await gateway.gql('mutation ($services: [Service!]) { createFunctionToken(input: { services: $services }) { token } }', { services }, site.token)).body.data.createFunctionToken.token as string;
+    const poll = `{ authAttempt(id: "${attemptId}", waitSeconds: 0) { id status } }`;
+    expect((await gateway.gql(poll, undefined, await mint(['GITHUB']))).body.data.authAttempt).toBeNull();
+    expect((await gateway.gql(poll, undefined, await mint(['SPOTIFY']))).body.data.authAttempt).toMatchObject({ id: attemptId, status: 'PENDING' });
+    expect((await gateway.gql(poll, undefined, site.token)).body.data.authAttempt).toMatchObject({ id: attemptId });
   });
 });
