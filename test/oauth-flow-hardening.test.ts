@@ -104,3 +104,21 @@ describe('a token_type other than Bearer', () => {
     expect(after.refreshToken).toBe(before.refreshToken);
   });
 });
+
+describe('finishAuth', () => {
+  it('refuses an attempt started for the gateway callback, leaving it unused for its browser', async () => {
+    const { callback, attemptId } = await approvedCallback();
+    const tokenRequests = spotify.state.tokenRequests;
+    const finished = await gateway.gql(
+      'mutation ($input: FinishAuthInput!) { finishAuth(input: $input) { isLoggedIn } }',
+      { input: { code: callback.searchParams.get('code'), state: callback.searchParams.get('state') } },
+      site.token,
+    );
+    expect(finished.body.errors?.[0]?.extensions?.code).toBe('AUTH_STATE_INVALID');
+    expect(spotify.state.tokenRequests).toBe(tokenRequests);
+    expect((await attemptRow(attemptId)).usedAt).toBeNull();
+    // The browser's own callback still completes it.
+    const response = await fetch(callback, { redirect: 'manual' });
+    expect(new URL(response.headers.get('location')!).searchParams.get('latchkey_status')).toBe('success');
+  });
+});
