@@ -60,6 +60,7 @@ const environmentSchema = z.object({
   LATCHKEY_RATE_LIMIT_FAILED_AUTH_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(60),
   LATCHKEY_RATE_LIMIT_ADDRESS_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(300),
   LATCHKEY_MAX_LONG_POLLS_PER_TOKEN: z.coerce.number().int().min(0).max(100_000).default(20),
+  LATCHKEY_MAX_UPSTREAM_CALLS_PER_REQUEST: z.coerce.number().int().min(0).max(10_000).default(25),
 });
 
 export type LogLevel = z.infer<typeof environmentSchema>['LATCHKEY_LOG_LEVEL'];
@@ -121,6 +122,8 @@ export interface Config {
     /** How often the delivery worker looks for due deliveries enqueued by other instances. */
     pollMs: number;
   };
+  /** Upstream (pass-through) calls one GraphQL request may make; 0 = no bound. */
+  maxUpstreamCallsPerRequest: number;
   /** Honour X-Forwarded-For for the client address (only behind a proxy that sets it). */
   trustProxy: boolean;
   /** Per-minute limits (0 = off) and the long-poll cap; see src/http/rate-limiters.ts. */
@@ -230,6 +233,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       retryBaseMs: values.LATCHKEY_WEBHOOK_RETRY_BASE_MS,
       pollMs: values.LATCHKEY_WEBHOOK_POLL_MS,
     },
+    maxUpstreamCallsPerRequest: values.LATCHKEY_MAX_UPSTREAM_CALLS_PER_REQUEST,
     trustProxy: values.LATCHKEY_TRUST_PROXY,
     rateLimits: {
       tokenPerMinute: values.LATCHKEY_RATE_LIMIT_TOKEN_PER_MINUTE,
