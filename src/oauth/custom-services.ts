@@ -308,7 +308,7 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
       if ((input.pkce === undefined || input.pkce === null) && challengeMethods && !challengeMethods.includes('S256')) {
         // Never lose PKCE silently (plain would put the verifier in the browser's URL): the site decides.
         throw badUserInput(
-          `The discovery document lists code_challenge_methods_supported ${JSON.stringify(challengeMethods.slice(0, 5))} without S256, the only PKCE method the gateway uses. Pass pkce: false to connect without PKCE (the gateway's browser binding still applies), or enable S256 on the server.`,
+          `The discovery document lists code_challenge_methods_supported ${JSON.stringify(challengeMethods.slice(0, 5))} without S256, the only PKCE method the gateway uses. Pass pkce: false to connect without PKCE (an intercepted code could then be redeemed), or enable S256 on the server.`,
           'pkce',
         );
       }

@@ -18,8 +18,7 @@ export default defineProvider({
   // Box documents client_id and client_secret as form fields, for the token and revoke endpoints.
   clientAuthMethod: 'client_secret_post',
   // Box's authorize endpoint documents only response_type, client_id, redirect_uri, state and scope,
-  // no code_challenge (https://developer.box.com/reference/get-authorize/): no PKCE. The gateway's
-  // browser binding (docs/security.md) stops code injection for it instead.
+  // no code_challenge (https://developer.box.com/reference/get-authorize/): no PKCE.
   pkce: false,
   supportsRefresh: true,
   revocation: 'rfc7009',
