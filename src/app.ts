@@ -20,6 +20,16 @@ import { useRequestId } from './http/use-request-id.js';
 import { useMetrics } from './metrics/use-metrics.js';
 import { exampleTabs, GRAPHIQL_HEADERS, renderLocalGraphiQL } from './http/graphiql.js';
 import { useMcp } from './mcp/use-mcp.js';
+import { useNoStore } from './http/use-no-store.js';
+import { useCsrfPrevention } from './http/use-csrf-prevention.js';
+import { corsPolicy } from './http/use-cors.js';
+import { useNoSuggestions } from './http/use-no-suggestions.js';
+import { createOriginPolicy } from './sites/origin-policy.js';
+import { useRateLimits } from './http/use-rate-limits.js';
+import { useBrowserTokens } from './http/use-browser-tokens.js';
+import { createRateLimiters, type RateLimiters } from './http/rate-limiters.js';
+import { createKeyHealth, type KeyHealth } from './crypto/key-health.js';
+import { keyProblem } from './crypto/key-check.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 const MCP_SERVER_VERSION = '0.1.0';
@@ -35,6 +45,7 @@ const CONTRACT_CODES = new Set([
   'NOT_LOGGED_IN',
   'RATE_LIMITED',
   'UPSTREAM_ERROR',
+  'KEY_UNAVAILABLE',
 ]);
 
 function json(body: unknown, status = 200): Response {
@@ -59,17 +70,20 @@ async function clientJwksResponse(services: Services, request: Request, url: URL
 }
 
 /** Health, readiness and OAuth callback routes, answered before GraphQL sees the request. */
-function useGatewayRoutes(services: Services): Plugin<GraphQLContext> {
+function useGatewayRoutes(services: Services, keyHealth: KeyHealth): Plugin<GraphQLContext> {
   return {
     async onRequest({ request, url, endResponse }) {
       if (url.pathname === '/healthz') return endResponse(json({ status: 'ok' }));
       if (url.pathname === '/readyz') {
+        let keys: string | null;
         try {
           await services.db.$queryRaw`SELECT 1`;
-          return endResponse(json({ status: 'ok' }));
+          keys = (await keyProblem(services.db, services.keyring)) ?? keyHealth.problem();
         } catch {
           return endResponse(json({ status: 'unavailable', reason: 'the database does not answer' }, 503));
         }
+        if (keys) return endResponse(json({ status: 'unavailable', reason: keys }, 503));
+        return endResponse(json({ status: 'ok' }));
       }
       if (url.pathname.startsWith('/oauth/jwks/')) return endResponse(await clientJwksResponse(services, request, url));
       if (url.pathname.startsWith('/oauth/callback/')) {
@@ -113,10 +127,14 @@ export interface Latchkey {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
   services: Services;
   logger: Logger;
+  rateLimiters: RateLimiters;
 }
 
 export function createLatchkey(config: Config, db: Database, logger: Logger = createLogger(config.logLevel)): Latchkey {
   const services = createServices(config, db, logger);
+  const origins = createOriginPolicy({ db, publicUrl: config.publicUrl, cacheMs: config.tokenCacheMs });
+  const keyHealth = createKeyHealth(logger);
+  const rateLimiters = createRateLimiters(config.rateLimits, { databaseUrl: config.databaseUrl });
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -132,8 +150,8 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
         logger.error('unexpected error', error ? errorCauseFields(error) : { kind: args.map((arg) => typeof arg).join(',') });
       },
     },
-    maskedErrors: { isDev: false },
-    cors: { origin: '*', credentials: false, methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type'] },
+    maskedErrors: { isDev: false, maskError: keyHealth.maskError },
+    cors: corsPolicy({ origins, authenticate: (header) => services.sites.authenticate(header) }),
     graphiql: {
       title: 'Latchkey',
       headers: GRAPHIQL_HEADERS,
@@ -149,13 +167,17 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     }),
     plugins: [
       useRequestId(),
+      useNoStore(),
+      useRateLimits({ limiters: rateLimiters, trustProxy: config.trustProxy }),
       useMetrics({
         metrics: services.metrics,
         serveOnMainPort: config.metrics.port === undefined,
         isAdmin: (header) => services.sites.authenticate(header).then((caller) => caller?.kind === 'admin', () => false),
       }),
-      useGatewayRoutes(services),
+      useGatewayRoutes(services, keyHealth),
       useMcp({ services, schema, publicUrl: config.publicUrl, version: MCP_SERVER_VERSION }),
+      useCsrfPrevention(),
+      useBrowserTokens({ origins }),
       useBrowserPages(),
       EnvelopArmorPlugin({
         maxDepth: { n: config.maxQueryDepth },
@@ -172,8 +194,9 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       // costs little more than a bare graphql-yoga answer.
       useGraphQlJit({}, { cache: new LRUCache({ max: 1000 }) }),
       useContractErrorCodes(),
+      useNoSuggestions(),
       useUpstreamUsage(),
     ],
   });
-  return { yoga, services, logger };
+  return { yoga, services, logger, rateLimiters };
 }

@@ -56,6 +56,14 @@ const environmentSchema = z.object({
   LATCHKEY_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5000),
   LATCHKEY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LATCHKEY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  LATCHKEY_TRUST_PROXY: z.stringbool().default(false),
+  LATCHKEY_RATE_LIMIT_TOKEN_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(3000),
+  LATCHKEY_RATE_LIMIT_SITE_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+  LATCHKEY_RATE_LIMIT_START_AUTH_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(60),
+  LATCHKEY_RATE_LIMIT_FAILED_AUTH_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(60),
+  LATCHKEY_RATE_LIMIT_ADDRESS_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(300),
+  LATCHKEY_MAX_LONG_POLLS_PER_TOKEN: z.coerce.number().int().min(0).max(100_000).default(20),
+  LATCHKEY_MAX_UPSTREAM_CALLS_PER_REQUEST: z.coerce.number().int().min(0).max(10_000).default(25),
 });
 
 export type LogLevel = z.infer<typeof environmentSchema>['LATCHKEY_LOG_LEVEL'];
@@ -121,6 +129,19 @@ export interface Config {
     /** How often the delivery worker looks for due deliveries enqueued by other instances. */
     pollMs: number;
   };
+  /** Upstream (pass-through) calls one GraphQL request may make; 0 = no bound. */
+  maxUpstreamCallsPerRequest: number;
+  /** Honour X-Forwarded-For for the client address (only behind a proxy that sets it). */
+  trustProxy: boolean;
+  /** Per-minute limits (0 = off) and the long-poll cap; see src/http/rate-limiters.ts. */
+  rateLimits: {
+    tokenPerMinute: number;
+    sitePerMinute: number;
+    startAuthPerMinute: number;
+    failedAuthPerMinute: number;
+    addressPerMinute: number;
+    longPollsPerToken: number;
+  };
   /** The environment, for per-service variables (LATCHKEY_GITHUB_CLIENT_ID, …) read by the provider catalog. */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -144,7 +165,15 @@ function developmentKey(dataDir: string): Buffer {
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   }
-  return base64Key.parse(readFileSync(keyFile, 'utf8'));
+  const parsed = base64Key.safeParse(readFileSync(keyFile, 'utf8'));
+  if (!parsed.success) {
+    throw new ConfigError(
+      `The development encryption key file ${keyFile} is empty or corrupt: it must hold 32 random bytes in base64. ` +
+        'If nothing was stored with it yet, delete the file and a new key is generated at the next start; otherwise restore it from a backup, ' +
+        'or set LATCHKEY_ENCRYPTION_KEY to the key the database was created with.',
+    );
+  }
+  return parsed.data;
 }
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
@@ -212,6 +241,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       allowPrivateNetworks: values.LATCHKEY_WEBHOOK_ALLOW_PRIVATE_NETWORKS,
       retryBaseMs: values.LATCHKEY_WEBHOOK_RETRY_BASE_MS,
       pollMs: values.LATCHKEY_WEBHOOK_POLL_MS,
+    },
+    maxUpstreamCallsPerRequest: values.LATCHKEY_MAX_UPSTREAM_CALLS_PER_REQUEST,
+    trustProxy: values.LATCHKEY_TRUST_PROXY,
+    rateLimits: {
+      tokenPerMinute: values.LATCHKEY_RATE_LIMIT_TOKEN_PER_MINUTE,
+      sitePerMinute: values.LATCHKEY_RATE_LIMIT_SITE_PER_MINUTE,
+      startAuthPerMinute: values.LATCHKEY_RATE_LIMIT_START_AUTH_PER_MINUTE,
+      failedAuthPerMinute: values.LATCHKEY_RATE_LIMIT_FAILED_AUTH_PER_MINUTE,
+      addressPerMinute: values.LATCHKEY_RATE_LIMIT_ADDRESS_PER_MINUTE,
+      longPollsPerToken: values.LATCHKEY_MAX_LONG_POLLS_PER_TOKEN,
     },
     env,
   };

@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'NEEDS_REAUTH'
   | 'NOT_LOGGED_IN'
   | 'RATE_LIMITED'
-  | 'UPSTREAM_ERROR';
+  | 'UPSTREAM_ERROR'
+  | 'KEY_UNAVAILABLE';
 
 // Only a missing or invalid token changes the HTTP status (the contract's 401); every other error
 // is a field error beside whatever data the rest of the query produced, so the status stays 200.

@@ -27,6 +27,7 @@ async function startMetricsServer(metrics: GatewayMetrics, port: number, host: s
   const address = server.address() as AddressInfo;
   return { server, url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}/metrics` };
 }
+import { verifyEncryptionKeys } from './crypto/key-check.js';
 
 export interface RunningGateway extends Latchkey {
   server: Server;
@@ -42,6 +43,13 @@ export async function startGateway(config: Config, logger: Logger = createLogger
   await migrateDatabase(config.databaseUrl, { log: (message) => logger.info(message) });
   const db = openDatabase(config.databaseUrl);
   const latchkey = createLatchkey(config, db, logger);
+  try {
+    await verifyEncryptionKeys(db, latchkey.services.keyring);
+  } catch (error) {
+    await latchkey.rateLimiters.close();
+    await db.$disconnect();
+    throw error;
+  }
   const sweeper = createRefreshSweeper(latchkey.services, {
     intervalSeconds: config.sweepIntervalSeconds,
     lookAheadSeconds: config.sweepLookAheadSeconds,
@@ -90,6 +98,7 @@ export async function startGateway(config: Config, logger: Logger = createLogger
       });
       await new Promise<void>((resolve) => (metricsServer ? metricsServer.server.close(() => resolve()) : resolve()));
       await latchkey.services.passthrough.close();
+      await latchkey.rateLimiters.close();
       await db.$disconnect();
     },
   };

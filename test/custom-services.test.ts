@@ -1031,6 +1031,30 @@ describe('refused definitions', () => {
     }
   });
 
+  it('never loses PKCE silently: a server listing only plain is refused unless pkce: false is explicit, and shown', async () => {
+    const WK = '/.well-known/openid-configuration';
+    const tiny = await startTinyServer((base) => ({
+      [`/plain-only${WK}`]: json({ ...minimalDiscoveryDocument(`${base}/plain-only`, server), code_challenge_methods_supported: ['plain'] }),
+      [`/both${WK}`]: json({ ...minimalDiscoveryDocument(`${base}/both`, server), code_challenge_methods_supported: ['plain', 'S256'] }),
+    }));
+    try {
+      const input = (path: string, extra: Record<string, unknown> = {}) => ({ slug: 'tiny', friendlyServiceName: 'Tiny', clientId: 'tiny-client', clientSecret: 'tiny-secret', clientAuthMethod: 'CLIENT_SECRET_BASIC', discoveryUrl: `${tiny.base}/${path}${WK}`, ...extra });
+      const error = await expectRefusedDefinition(input('plain-only'), 'pkce');
+      expect(error.message).toMatch(/without S256.*pkce: false/);
+      expect(tiny.hits(`/plain-only${WK}`)).toBe(1);
+
+      const explicit = await defineOk(input('plain-only', { pkce: false }));
+      expect(explicit.pkce).toBe(false);
+      expect((await gql(REMOVE, { slug: 'tiny' })).body.data.removeCustomService).toBe(true);
+
+      const both = await defineOk(input('both'));
+      expect(both.pkce).toBe(true);
+      expect((await gql(REMOVE, { slug: 'tiny' })).body.data.removeCustomService).toBe(true);
+    } finally {
+      await tiny.close();
+    }
+  });
+
   it('refuses startAuth with both or neither of service and customService, an unknown slug, or a foreign returnTo', async () => {
     await acme();
     const both = await gql(START, { input: { service: 'GITHUB', customService: 'acme' } });

@@ -472,3 +472,31 @@ describe('the token stays with GitHub', () => {
     for (const secret of secrets) expect(withoutBearer).not.toContain(secret);
   });
 });
+
+describe('upstream calls per request', () => {
+  it('are bounded by LATCHKEY_MAX_UPSTREAM_CALLS_PER_REQUEST, with a clear error beyond it', async () => {
+    const bounded = await startTestGateway({ ...github.appEnv, LATCHKEY_MAX_UPSTREAM_CALLS_PER_REQUEST: '2' });
+    try {
+      const site = await bounded.createSite('Bounded', [ORIGIN]);
+      const started = await bounded.gql('mutation { startAuth(input: { service: GITHUB, returnTo: "http://app.test:3000/done" }) { authorizationUrl } }', undefined, site.token);
+      const { final } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
+      await (await fetch(final, { redirect: 'manual' })).body?.cancel();
+      const from = github.state.apiLog.length;
+      const result = await bounded.gql(
+        `{ github {
+          a: viewer { login }
+          b: repository(owner: "octokit-fixture-org", name: "hello-world") { name }
+          c: repository(owner: "octokit-fixture-org", name: "hello-world") { issue(number: 2) { title } }
+        } }`,
+        undefined,
+        site.token,
+      );
+      expect(result.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(result.body.errors?.[0]?.message).toMatch(/more than 2 calls.*LATCHKEY_MAX_UPSTREAM_CALLS_PER_REQUEST/);
+      expect(github.state.apiLog.length - from).toBe(2);
+      expect(result.body.data?.github?.a?.login).toBe('octokit-fixture-user-a');
+    } finally {
+      await bounded.close();
+    }
+  });
+});

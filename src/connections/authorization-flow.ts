@@ -356,6 +356,11 @@ export function createAuthorizationFlow(deps: {
     if (!attempt || attempt.siteId !== siteId) {
       throw authStateInvalid('Unknown authorization state for this site: start a new attempt with startAuth.');
     }
+    if (!attempt.appHandled) {
+      // Its code belongs to the gateway's callback in the browser that started it; an app holding the
+      // state must not complete it elsewhere.
+      throw authStateInvalid('This attempt completes through the gateway callback, not finishAuth: start one with redirectUri to finish it yourself.');
+    }
     if (isCustomServiceKey(attempt.service) !== (kind === 'custom')) {
       throw badUserInput(
         kind === 'custom'

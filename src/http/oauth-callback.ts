@@ -9,6 +9,9 @@ import type { CustomServiceKey, ServiceKey, ServiceName } from '../providers/typ
 import { customServiceKey, serviceLabel, SLUG_PATTERN, slugOf } from '../providers/custom.js';
 import { AttemptFailedError, allowedOriginsOf, type AttemptRow, type CallbackTarget } from '../connections/authorization-flow.js';
 
+/** OAuth parameters of an authorization response that must appear at most once (RFC 6749 §3.1). */
+const REPEATABLE_NOT = ['state', 'code', 'iss', 'error', 'error_description'] as const;
+
 interface Outcome {
   status: 'success' | 'error';
   service: ServiceKey | null;
@@ -119,6 +122,13 @@ export async function handleOAuthCallback(services: Services, url: URL): Promise
   }
   const { service } = target;
   const query = url.searchParams;
+  // Which of two values a provider, a proxy and openid-client each read is anyone's guess: a
+  // repeated OAuth parameter is an injection attempt, refused before the attempt is even looked up.
+  const repeated = REPEATABLE_NOT.filter((name) => query.getAll(name).length > 1);
+  if (repeated.length > 0) {
+    const message = `The callback repeats the parameter ${repeated.join(', ')}: refused, nothing was stored. Start a new attempt.`;
+    return page({ status: 'error', service, name: serviceLabel(service), attempt: null, error: 'AUTH_STATE_INVALID', message }, []);
+  }
   let outcome: Outcome;
   try {
     const { attempt } = await services.flow.completeCallback(target, {

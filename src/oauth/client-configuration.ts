@@ -64,15 +64,26 @@ async function jsonBodyOf(response: Response): Promise<Record<string, unknown> |
   }
 }
 
-/** Rewrites a token endpoint answer into the standard shape (JSON, error status, numeric expiry, token_type). */
-async function normalizeTokenResponse(response: Response, keepIdToken: boolean): Promise<Response> {
+/**
+ * Rewrites a token endpoint answer into the standard shape (JSON, error status, numeric expiry, token_type).
+ * A token of another type than Bearer (DPoP, mac) would be sent wrongly by every reader, so the
+ * answer becomes the OAuth error `unsupported_token_type` and its token is never stored.
+ */
+async function normalizeTokenResponse(provider: ProviderDefinition, response: Response, keepIdToken: boolean): Promise<Response> {
   const body = await jsonBodyOf(response.clone());
   if (!body) return response;
   let status = response.status;
   if (status === 200 && typeof body.error === 'string') status = 400;
   if (typeof body.expires_in === 'string' && /^\d+$/.test(body.expires_in)) body.expires_in = Number(body.expires_in);
-  if (status === 200 && typeof body.access_token === 'string' && typeof body.token_type !== 'string') {
+  if (status === 200 && typeof body.access_token === 'string' && (typeof body.token_type !== 'string' || provider.quirks.tokenTypeMissing)) {
     body.token_type = 'bearer';
+  }
+  if (status === 200 && typeof body.access_token === 'string' && String(body.token_type).toLowerCase() !== 'bearer') {
+    const tokenType = String(body.token_type).slice(0, 40);
+    return new Response(
+      JSON.stringify({ error: 'unsupported_token_type', error_description: `the token_type "${tokenType}" is not supported; Latchkey uses Bearer tokens only` }),
+      { status: 400, headers: { 'content-type': 'application/json' } },
+    );
   }
   // Without the server's keys an ID token cannot be validated, so nothing may read it: identity then
   // comes from the provider's API (Salesforce adds one with the openid scope).
@@ -120,7 +131,7 @@ export function createClientConfiguration(
         `${provider.friendlyServiceName} answered with a redirect (HTTP ${response.status}); redirects from OAuth endpoints are never followed. Check the configured endpoint URL.`,
       );
     }
-    return new URL(url).href === tokenEndpoint ? normalizeTokenResponse(response, Boolean(options.jwksUri)) : response;
+    return new URL(url).href === tokenEndpoint ? normalizeTokenResponse(provider, response, Boolean(options.jwksUri)) : response;
   };
   return config;
 }

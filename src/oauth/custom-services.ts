@@ -373,7 +373,13 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
       authMethodsSupported = stringList(metadata.token_endpoint_auth_methods_supported);
       requireIss = metadata.authorization_response_iss_parameter_supported === true;
       const challengeMethods = stringList(metadata.code_challenge_methods_supported);
-      if (input.pkce === undefined || input.pkce === null) pkce = !challengeMethods || challengeMethods.includes('S256');
+      if ((input.pkce === undefined || input.pkce === null) && challengeMethods && !challengeMethods.includes('S256')) {
+        // Never lose PKCE silently (plain would put the verifier in the browser's URL): the site decides.
+        throw badUserInput(
+          `The discovery document lists code_challenge_methods_supported ${JSON.stringify(challengeMethods.slice(0, 5))} without S256, the only PKCE method the gateway uses. Pass pkce: false to connect without PKCE (an intercepted code could then be redeemed), or enable S256 on the server.`,
+          'pkce',
+        );
+      }
       if (input.supportsClientCredentials === undefined || input.supportsClientCredentials === null) {
         supportsClientCredentials = stringList(metadata.grant_types_supported)?.includes('client_credentials') ?? false;
       }

@@ -19,7 +19,7 @@ import { catalogApiTarget, type ApiTarget } from './api-target.js';
 import { apiBase } from './api-path.js';
 import { createRateLimitBlocks, sleep } from './rate-limits.js';
 import { createResponseCache } from './response-cache.js';
-import { recordRateLimited, recordResponse, type RequestUsage } from './usage.js';
+import { checkUpstreamBudget, recordRateLimited, recordResponse, type RequestUsage } from './usage.js';
 import { noMetrics, type Metrics } from '../metrics/metrics.js';
 import {
   createUpstreamPools,
@@ -115,7 +115,7 @@ const MAX_PROBLEM_LENGTH = 300;
 const REDIRECT_STATUSES = new Set([301, 302, 307, 308]);
 
 export interface PassthroughDeps {
-  config: Pick<Config, 'providerTimeoutSeconds' | 'rateLimitMaxWaitSeconds' | 'upstreamCacheMb'>;
+  config: Pick<Config, 'providerTimeoutSeconds' | 'rateLimitMaxWaitSeconds' | 'upstreamCacheMb' | 'maxUpstreamCallsPerRequest'>;
   apps: Pick<ProviderApps, 'endpointsFor'>;
   store: Pick<ConnectionStore, 'accessTokenOf'>;
   refresher: Pick<TokenRefresher, 'forceRefresh'>;
@@ -294,6 +294,7 @@ export function createPassthrough(deps: PassthroughDeps) {
         const headers: Record<string, string> = { ...apiTarget.headers, authorization: `Bearer ${active.token}` };
         if (cached) headers['if-none-match'] = cached.etag;
         if (body) headers['content-type'] = 'application/json';
+        checkUpstreamBudget(usage, deps.config.maxUpstreamCallsPerRequest);
         const response = await exchange(method, path, headers, body);
         const quota = profile.quota(response.header);
         recordResponse(usage, base.host, service, response.status, quota);

@@ -2,6 +2,7 @@
 // "304 Not Modified" (free on GitHub), and the quota the provider last reported. A yoga plugin puts
 // it in the response's `extensions.rateLimits`.
 import type { Plugin } from 'graphql-yoga';
+import { badUserInput } from '../errors.js';
 import type { ServiceKey } from '../providers/types.js';
 import type { Quota } from './api-profiles.js';
 
@@ -50,6 +51,16 @@ export function recordResponse(usage: RequestUsage, host: string, service: Servi
     for (const key of ['limit', 'remaining', 'used', 'resource', 'resetAt'] as const) {
       if (quota[key] !== undefined) (entry as unknown as Record<string, unknown>)[key] = quota[key];
     }
+  }
+}
+
+/** One GraphQL request may make at most `max` upstream calls (29 aliased fields were 29 calls); 0 = no bound. */
+export function checkUpstreamBudget(usage: RequestUsage, max: number): void {
+  if (max <= 0) return;
+  let made = 0;
+  for (const entry of usage.values()) made += entry.requests;
+  if (made >= max) {
+    throw badUserInput(`This request needs more than ${max} calls to providers (LATCHKEY_MAX_UPSTREAM_CALLS_PER_REQUEST): split it into several requests.`);
   }
 }
 

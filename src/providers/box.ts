@@ -32,7 +32,8 @@ export default defineProvider({
     scopeSeparator: ' ',
     // Box documents client_id and client_secret as form fields, for the token and revoke endpoints.
     clientAuthMethod: 'client_secret_post',
-    // Box documents no PKCE support.
+    // Box's authorize endpoint documents only response_type, client_id, redirect_uri, state and scope,
+    // no code_challenge (https://developer.box.com/reference/get-authorize/): no PKCE.
     pkce: false,
     supportsRefresh: true,
     revocation: 'rfc7009',

@@ -1,5 +1,5 @@
 import { builder } from '../builder.js';
-import { siteIdOf } from '../context.js';
+import { siteCallerOf, siteIdOf, type GraphQLContext } from '../context.js';
 import { attemptStatus, MAX_WAIT_SECONDS, type AttemptRow } from '../connections/authorization-flow.js';
 import { catalogView, entryView } from '../connections/secrets-view.js';
 import { siteOwner } from '../connections/connection-store.js';
@@ -94,6 +94,14 @@ export const FinishAuthInput = builder.inputType('FinishAuthInput', {
 });
 
 
+/** A token limited to some services sees only their attempts: another's reads as unknown (null), without waiting. */
+export async function mayPollAttempt(context: GraphQLContext, id: string): Promise<boolean> {
+  const { services, siteId } = siteCallerOf(context);
+  if (services === null) return true;
+  const attempt = await context.services.flow.findAttempt(siteId, id);
+  return attempt !== null && (services as readonly string[]).includes(attempt.service);
+}
+
 builder.queryField('authAttempt', (t) =>
   t.prismaField({
     type: 'AuthAttempt',
@@ -101,8 +109,10 @@ builder.queryField('authAttempt', (t) =>
     authScopes: { site: true },
     description: `Poll an authorization attempt (CLI / ticket flow). waitSeconds long-polls up to ${MAX_WAIT_SECONDS} s.`,
     args: { id: t.arg.id({ required: true }), waitSeconds: t.arg.int({ required: false }) },
-    resolve: (_query, _root, args, context): Promise<AttemptRow | null> =>
-      context.services.flow.waitForAttempt(siteIdOf(context), String(args.id), args.waitSeconds ?? 0, context.request.signal),
+    resolve: async (_query, _root, args, context): Promise<AttemptRow | null> =>
+      (await mayPollAttempt(context, String(args.id)))
+        ? context.services.flow.waitForAttempt(siteIdOf(context), String(args.id), args.waitSeconds ?? 0, context.request.signal)
+        : null,
   }),
 );
 

@@ -1,5 +1,6 @@
 import { builder } from '../builder.js';
 import { siteIdOf } from '../context.js';
+import { mayPollAttempt } from './auth.js';
 import { attemptStatus, MAX_WAIT_SECONDS, type AttemptRow } from '../connections/authorization-flow.js';
 import { connectWithClientCredentials } from '../connections/client-credentials.js';
 import { siteOwner } from '../connections/connection-store.js';
@@ -187,8 +188,10 @@ builder.queryFields((t) => ({
     authScopes: { site: true },
     description: `Poll an authorization attempt of a custom service. waitSeconds long-polls up to ${MAX_WAIT_SECONDS} s.`,
     args: { id: t.arg.id({ required: true }), waitSeconds: t.arg.int({ required: false }) },
-    resolve: (_root, args, context): Promise<AttemptRow | null> =>
-      context.services.flow.waitForAttempt(siteIdOf(context), String(args.id), args.waitSeconds ?? 0, context.request.signal, 'custom'),
+    resolve: async (_root, args, context): Promise<AttemptRow | null> =>
+      (await mayPollAttempt(context, String(args.id)))
+        ? context.services.flow.waitForAttempt(siteIdOf(context), String(args.id), args.waitSeconds ?? 0, context.request.signal, 'custom')
+        : null,
   }),
 }));
 

@@ -152,7 +152,14 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
     } catch (error) {
       return { ok: false, statusCode: null, error: error instanceof Error ? error.message : 'the url is not allowed', permanent: true };
     }
-    const secret = decryptSecret(keyring, endpoint.secret, secretContext('WebhookEndpoint', 'secret', endpoint.id));
+    let secret: string;
+    try {
+      secret = decryptSecret(keyring, endpoint.secret, secretContext('WebhookEndpoint', 'secret', endpoint.id));
+    } catch {
+      // A key problem is the operator's to fix: the delivery waits on the normal retry schedule
+      // instead of being picked up again at once (which spun the worker).
+      return { ok: false, statusCode: null, error: 'KEY_UNAVAILABLE: the endpoint signing secret cannot be decrypted with the configured keys' };
+    }
     let messageId = delivery.id;
     try {
       const parsed = JSON.parse(delivery.payload) as { id?: unknown };

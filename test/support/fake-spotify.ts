@@ -48,6 +48,8 @@ export interface FakeSpotifyOptions {
   rotateRefreshTokens?: boolean;
   /** Fields merged over the default profile returned by GET /v1/me. */
   user?: Partial<FakeSpotifyUser>;
+  /** token_type of every token answer (default Bearer); change it on `state` between requests. */
+  tokenType?: string;
 }
 
 export interface FakeSpotifyToken {
@@ -85,6 +87,7 @@ export class FakeSpotifyState extends FakeTokenLedger<FakeSpotifyToken, TokenFau
   omitRefreshTokenOnRefresh: boolean;
   rotateRefreshTokens: boolean;
   user: FakeSpotifyUser;
+  tokenType: string;
 
   /** @internal */ readonly codes = new Map<string, IssuedCode>();
 
@@ -93,6 +96,7 @@ export class FakeSpotifyState extends FakeTokenLedger<FakeSpotifyToken, TokenFau
     this.denyAuthorization = options.denyAuthorization ?? false;
     this.omitRefreshTokenOnRefresh = options.omitRefreshTokenOnRefresh ?? true;
     this.rotateRefreshTokens = options.rotateRefreshTokens ?? false;
+    this.tokenType = options.tokenType ?? 'Bearer';
     this.user = { ...defaultUser(), ...options.user } as FakeSpotifyUser;
     seedCatalog(this);
   }
@@ -387,7 +391,7 @@ function answerCodeExchange(
   const token = issueToken(app, state, issued.scopes, auth.secretValid === undefined, 'authorization_code');
   sendTokenJson(res, 200, {
     access_token: token.accessToken,
-    token_type: 'Bearer',
+    token_type: state.tokenType,
     expires_in: (state.accessTokenLifetimeSeconds ?? ACCESS_TOKEN_LIFETIME_SECONDS),
     refresh_token: token.refreshToken,
     scope: token.scopes.join(' '),
@@ -424,7 +428,7 @@ function answerRefresh(
   }
   const answer: Record<string, string | number> = {
     access_token: token.accessToken,
-    token_type: 'Bearer',
+    token_type: state.tokenType,
     expires_in: (state.accessTokenLifetimeSeconds ?? ACCESS_TOKEN_LIFETIME_SECONDS),
     scope: token.scopes.join(' '),
   };
@@ -446,7 +450,7 @@ function answerClientCredentials(app: AppConfig, state: FakeSpotifyState, auth: 
   const token = issueToken(app, state, [], false, 'client_credentials');
   token.refreshToken = '';
   token.refreshActive = false;
-  sendTokenJson(res, 200, { access_token: token.accessToken, token_type: 'Bearer', expires_in: (state.accessTokenLifetimeSeconds ?? ACCESS_TOKEN_LIFETIME_SECONDS) });
+  sendTokenJson(res, 200, { access_token: token.accessToken, token_type: state.tokenType, expires_in: (state.accessTokenLifetimeSeconds ?? ACCESS_TOKEN_LIFETIME_SECONDS) });
 }
 
 function issueToken(

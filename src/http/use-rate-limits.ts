@@ -1,0 +1,123 @@
+// Rate limits at the HTTP edge: per client address on routes without a token (OAuth callbacks, the
+// connect page) and after failed authentications, per calling token and per site on /graphql, a
+// tighter one on startAuth, and a cap on concurrent long-polls per token. Plain routes answer 429
+// with Retry-After; GraphQL answers RATE_LIMITED with extensions.retryAfterSeconds (and HTTP 429).
+import { Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { LatchkeyError } from '../errors.js';
+import type { GraphQLContext } from '../context.js';
+import { RateLimited, type LimitName, type RateLimiters } from './rate-limiters.js';
+
+export interface RateLimitOptions {
+  limiters: RateLimiters;
+  /** Honour X-Forwarded-For (LATCHKEY_TRUST_PROXY): only behind a proxy that sets it. */
+  trustProxy: boolean;
+  /** Path prefixes reachable without a token that count per client address. */
+  addressLimitedPaths?: string[];
+}
+
+const WHAT: Record<LimitName, string> = {
+  token: 'requests with this token',
+  site: "requests for this site's tokens",
+  startAuth: 'startAuth calls with this token',
+  failedAuth: 'failed authentications from this address',
+  address: 'requests from this address',
+  longPolls: 'concurrent authAttempt long-polls (waitSeconds) with this token',
+};
+
+export function rateLimitedError(error: RateLimited): LatchkeyError {
+  return new LatchkeyError(
+    'RATE_LIMITED',
+    `Too many ${WHAT[error.limit]}: retry after ${error.retryAfterSeconds} seconds.`,
+    { retryAfterSeconds: error.retryAfterSeconds, limit: error.limit, http: { status: 429, headers: { 'retry-after': String(error.retryAfterSeconds) } } },
+  );
+}
+
+function tooMany(error: RateLimited): Response {
+  return new Response(
+    JSON.stringify({ errors: [{ message: rateLimitedError(error).message, extensions: { code: 'RATE_LIMITED', retryAfterSeconds: error.retryAfterSeconds } }] }),
+    { status: 429, headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(error.retryAfterSeconds), 'cache-control': 'no-store' } },
+  );
+}
+
+/** The client's address: the socket's peer, or the last X-Forwarded-For hop when a trusted proxy set it. */
+export function clientAddressOf(request: Request, serverContext: unknown, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = request.headers.get('x-forwarded-for')?.split(',').map((part) => part.trim()).filter(Boolean);
+    if (forwarded?.length) return forwarded[forwarded.length - 1]!;
+  }
+  const req = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req;
+  return req?.socket?.remoteAddress ?? 'unknown';
+}
+
+function operationOf(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | undefined {
+  const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+  return operationName ? operations.find((operation) => operation.name?.value === operationName) : operations[0];
+}
+
+/** Root fields of the operation: how many startAuth, and whether any long-polls (waitSeconds > 0). */
+function rootFieldsOf(operation: OperationDefinitionNode | undefined, variables: Record<string, unknown>) {
+  let startAuth = 0;
+  let longPolls = 0;
+  for (const selection of operation?.selectionSet.selections ?? []) {
+    if (selection.kind !== Kind.FIELD) continue;
+    const name = selection.name.value;
+    if (operation?.operation === 'mutation' && name === 'startAuth') startAuth += 1;
+    if (name === 'authAttempt' || name === 'customAuthAttempt') {
+      const argument = selection.arguments?.find((arg) => arg.name.value === 'waitSeconds');
+      const value = argument?.value.kind === Kind.INT ? Number(argument.value.value) : argument?.value.kind === Kind.VARIABLE ? Number(variables[argument.value.name.value] ?? 0) : 0;
+      if (value > 0) longPolls += 1;
+    }
+  }
+  return { startAuth, longPolls };
+}
+
+export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext> {
+  const { limiters, trustProxy } = options;
+  const addressPaths = options.addressLimitedPaths ?? ['/oauth/', '/connect'];
+  const addresses = new WeakMap<Request, string>();
+  return {
+    async onRequest({ request, url, serverContext, endResponse }) {
+      const address = clientAddressOf(request, serverContext, trustProxy);
+      addresses.set(request, address);
+      try {
+        if (addressPaths.some((prefix) => url.pathname.startsWith(prefix))) await limiters.consume('address', address);
+        if (request.headers.has('authorization')) {
+          const retryAfterSeconds = await limiters.exhausted('failedAuth', address);
+          if (retryAfterSeconds !== null) throw new RateLimited('failedAuth', retryAfterSeconds);
+        }
+      } catch (error) {
+        if (error instanceof RateLimited) return endResponse(tooMany(error));
+        throw error;
+      }
+    },
+    async onExecute({ args, setResultAndStopExecution }) {
+      const caller = args.contextValue.caller;
+      if (caller?.kind !== 'site') return;
+      const fields = rootFieldsOf(operationOf(args.document, args.operationName), (args.variableValues ?? {}) as Record<string, unknown>);
+      let held = 0;
+      try {
+        await limiters.consume('token', caller.tokenId);
+        await limiters.consume('site', caller.siteId);
+        for (let index = 0; index < fields.startAuth; index += 1) await limiters.consume('startAuth', caller.tokenId);
+        for (; held < fields.longPolls; held += 1) await limiters.consume('longPolls', caller.tokenId);
+      } catch (error) {
+        for (let index = 0; index < held; index += 1) await limiters.release('longPolls', caller.tokenId).catch(() => undefined);
+        if (error instanceof RateLimited) return setResultAndStopExecution({ errors: [rateLimitedError(error)] });
+        throw error;
+      }
+      if (held === 0) return;
+      return {
+        onExecuteDone() {
+          for (let index = 0; index < held; index += 1) void limiters.release('longPolls', caller.tokenId).catch(() => undefined);
+        },
+      };
+    },
+    async onResponse({ request, response }) {
+      if (response.status !== 401) return;
+      const address = addresses.get(request);
+      if (!address) return;
+      await limiters.consume('failedAuth', address).catch(() => undefined);
+    },
+  };
+}
