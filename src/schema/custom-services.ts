@@ -189,8 +189,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: FinishAuthInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       const siteId = siteIdOf(context);
-      const { connection } = await context.services.flow.finish(siteId, input, 'custom');
-      const custom = await context.services.customServices.require(siteId, slugOf(connection.service as CustomServiceKey));
+      const { attempt, connection } = await context.services.flow.finish(siteId, input, 'custom');
+      const custom = await context.services.customServices.require(siteId, slugOf(attempt.service as CustomServiceKey));
       return customView(custom, connection);
     },
   }),

@@ -25,7 +25,16 @@ const MAX_CACHED_TOKENS = 10_000;
 
 export type TokenKind = 'SITE' | 'FUNCTION';
 
-export type SiteCaller = { kind: 'site'; siteId: string; tokenId: string; tokenKind: TokenKind; services: ServiceKey[] | null; canConnect?: boolean };
+export type SiteCaller = {
+  kind: 'site';
+  siteId: string;
+  tokenId: string;
+  tokenKind: TokenKind;
+  services: ServiceKey[] | null;
+  canConnect?: boolean;
+  /** The end user a function token or connect session is bound to: it addresses that end user only. */
+  endUser?: string | null;
+};
 export type Caller = { kind: 'admin' } | SiteCaller;
 
 export type AccessTokenRow = Awaited<ReturnType<Database['siteToken']['findUniqueOrThrow']>>;
@@ -127,7 +136,7 @@ export function createSites(db: Database, audit: AuditTrail, adminToken: string 
     const row = await db.siteToken.findUnique({ where: { tokenHash } });
     if (!row || row.revokedAt) return undefined;
     return {
-      caller: { kind: 'site', siteId: row.siteId, tokenId: row.id, tokenKind: row.kind === 'FUNCTION' ? 'FUNCTION' : 'SITE', services: serviceKeysOf(row), canConnect: canConnectOf(row) },
+      caller: { kind: 'site', siteId: row.siteId, tokenId: row.id, tokenKind: row.kind === 'FUNCTION' ? 'FUNCTION' : 'SITE', services: serviceKeysOf(row), canConnect: canConnectOf(row), endUser: row.endUser },
       expiresAt: row.expiresAt?.getTime() ?? null,
     };
   }

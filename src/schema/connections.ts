@@ -1,0 +1,256 @@
+// One connection of a site as an object of its own: listed (newest first, keyset-paginated),
+// read by id and disconnected by id. A caller sees only what it may: its site's connections, of
+// its token's services, of its bound end user when the token has one.
+import { builder } from '../builder.js';
+import { ownerFor, siteCallerOf, type GraphQLContext } from '../context.js';
+import { badUserInput, forbidden, notFound } from '../errors.js';
+import { getProvider } from '../providers/index.js';
+import { isCustomServiceKey, slugOf, slugProblem } from '../providers/custom.js';
+import { serviceNames, type ScopeDefinition, type ServiceKey, type ServiceName } from '../providers/types.js';
+import { grantedScopesOf, type ConnectionCursor, type ConnectionRow, type ConnectionStatus } from '../connections/connection-store.js';
+import { endUserOf } from '../connections/owners.js';
+import { isUsable, RefreshFailedError } from '../connections/token-refresh.js';
+import { ConnectionStatusEnum, assertMayUseProviderTokens } from './secrets.js';
+import { ScopeInfoRef } from './services.js';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+
+/** A `service: String` argument: a catalog key in lower case (`github`) or `custom:<slug>`. */
+export function parseServiceArg(value: string, field = 'service'): ServiceKey {
+  if (isCustomServiceKey(value)) {
+    const problem = slugProblem(slugOf(value));
+    if (problem && !/names a service the gateway ships/.test(problem)) throw badUserInput(`${field}: ${problem}`, field);
+    return value;
+  }
+  const upper = value.toUpperCase();
+  if (value === value.toLowerCase() && (serviceNames as readonly string[]).includes(upper)) return upper as ServiceName;
+  throw badUserInput(
+    `${field} must be a catalog service in lower case (${serviceNames.map((name) => name.toLowerCase()).join(', ')}) or custom:<slug>; got ${JSON.stringify(value.slice(0, 60))}.`,
+    field,
+  );
+}
+
+/** How a service key is shown in `service: String` fields: `github`, `custom:<slug>`. */
+export function serviceArgOf(service: string): string {
+  return isCustomServiceKey(service) ? service : service.toLowerCase();
+}
+
+export function encodeCursor(row: Pick<ConnectionRow, 'createdAt' | 'id'>): string {
+  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): ConnectionCursor {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const date = new Date(createdAt);
+    if (typeof id !== 'string' || id.length > 100 || Number.isNaN(date.getTime())) throw new Error('bad cursor');
+    return { createdAt: date, id };
+  } catch {
+    throw badUserInput('after must be the endCursor of a previous page of connections.', 'after');
+  }
+}
+
+/** What the caller may see of its site: all, or only some services, or only its bound end user's. */
+function visible(context: GraphQLContext, row: ConnectionRow | null): row is ConnectionRow {
+  const caller = siteCallerOf(context);
+  if (!row || row.siteId !== caller.siteId) return false;
+  if (caller.services && !caller.services.includes(row.service as ServiceKey)) return false;
+  if (caller.endUser && (row.ownerType !== 'END_USER' || row.ownerId !== caller.endUser)) return false;
+  return true;
+}
+
+/** The row with its token made fresh once per request, as ServiceSecret.bearerToken does. */
+const freshByRequest = new WeakMap<GraphQLContext, Map<string, Promise<{ row: ConnectionRow; error: Error | null }>>>();
+function fresh(context: GraphQLContext, row: ConnectionRow) {
+  let map = freshByRequest.get(context);
+  if (!map) {
+    map = new Map();
+    freshByRequest.set(context, map);
+  }
+  let state = map.get(row.id);
+  if (!state) {
+    state = context.services.refresher.ensureFresh(row).then(
+      (current) => ({ row: current, error: null }),
+      (error: unknown) => ({ row: error instanceof RefreshFailedError ? error.connection : row, error: error instanceof Error ? error : new Error(String(error)) }),
+    );
+    map.set(row.id, state);
+  }
+  return state;
+}
+
+async function scopeCatalogOf(context: GraphQLContext, row: ConnectionRow): Promise<readonly ScopeDefinition[]> {
+  if (!isCustomServiceKey(row.service)) return getProvider(row.service as ServiceName).scopes;
+  const custom = await context.services.customServices.find(row.siteId, slugOf(row.service)).catch(() => null);
+  return custom?.scopes ?? [];
+}
+
+const CredentialTypeEnum = builder.enumType('CredentialType', {
+  description: 'How the connection authenticates: an OAuth 2.0 user grant, the client credentials grant, an API key, or HTTP Basic.',
+  values: ['OAUTH2', 'CLIENT_CREDENTIALS', 'API_KEY', 'BASIC'] as const,
+});
+
+function credentialTypeOf(row: ConnectionRow): 'OAUTH2' | 'CLIENT_CREDENTIALS' | 'API_KEY' | 'BASIC' {
+  switch (row.grantType) {
+    case 'CLIENT_CREDENTIALS':
+    case 'API_KEY':
+    case 'BASIC':
+      return row.grantType;
+    default:
+      return 'OAUTH2';
+  }
+}
+
+const BasicAuthRef = builder.objectRef<{ username: string; password: string }>('BasicAuth').implement({
+  description: 'HTTP Basic credentials of a BASIC connection.',
+  fields: (t) => ({ username: t.exposeString('username'), password: t.exposeString('password') }),
+});
+
+const ConnectionGrantedScopeRef = builder.objectRef<{ scope: string; scopeInfo: ScopeDefinition | null }>('ConnectionGrantedScope').implement({
+  description: 'A scope the provider reported as granted to this connection.',
+  fields: (t) => ({
+    scope: t.exposeString('scope'),
+    scopeInfo: t.field({ type: ScopeInfoRef, nullable: true, resolve: (granted) => granted.scopeInfo }),
+  }),
+});
+
+export const ConnectionRef = builder.objectRef<ConnectionRow>('Connection').implement({
+  description: 'One stored connection: an owner (the site, or one end user), a service and one account at it.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    service: t.string({ description: 'github, spotify, … or custom:<slug>.', resolve: (row) => serviceArgOf(row.service) }),
+    endUser: t.string({ nullable: true, description: 'The end user it belongs to; null for the site itself.', resolve: endUserOf }),
+    account: t.string({ description: 'The provider\'s user id, or "default" when it reports none.', resolve: (row) => row.accountKey }),
+    foreignUserId: t.string({ nullable: true, resolve: (row) => row.foreignUserId }),
+    foreignUserName: t.string({ nullable: true, resolve: (row) => row.foreignUserName }),
+    status: t.field({ type: ConnectionStatusEnum, resolve: (row) => row.status as ConnectionStatus }),
+    isLoggedIn: t.boolean({ resolve: (row) => isUsable(row) }),
+    credentialType: t.field({ type: CredentialTypeEnum, resolve: credentialTypeOf }),
+    bearerToken: t.string({
+      nullable: true,
+      description: 'A currently valid access token (refreshed first if it was about to expire); null unless logged in.',
+      resolve: async (row, _args, context) => {
+        if (!isUsable(row)) return null;
+        assertMayUseProviderTokens(context);
+        const { row: current, error } = await fresh(context, row);
+        if (error) throw error;
+        return isUsable(current) ? context.services.store.accessTokenOf(current) : null;
+      },
+    }),
+    basicAuth: t.field({
+      type: BasicAuthRef,
+      nullable: true,
+      description: 'The username and password of a BASIC connection; null for every other kind.',
+      resolve: (row, _args, context) => {
+        if (credentialTypeOf(row) !== 'BASIC' || !isUsable(row)) return null;
+        assertMayUseProviderTokens(context);
+        const stored = context.services.store.accessTokenOf(row) ?? '';
+        const colon = stored.indexOf(':');
+        return colon < 0 ? { username: stored, password: '' } : { username: stored.slice(0, colon), password: stored.slice(colon + 1) };
+      },
+    }),
+    expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (row) => (isUsable(row) ? row.expiresAt : null) }),
+    grantedScopes: t.field({
+      type: [ConnectionGrantedScopeRef],
+      nullable: true,
+      resolve: async (row, _args, context) => {
+        if (!isUsable(row)) return null;
+        const catalog = await scopeCatalogOf(context, row);
+        return grantedScopesOf(row).map((scope) => ({ scope, scopeInfo: catalog.find((info) => info.scope === scope) ?? null }));
+      },
+    }),
+    lastRefreshedAt: t.field({ type: 'DateTime', nullable: true, resolve: (row) => row.lastRefreshedAt }),
+    refreshFailures: t.int({ resolve: (row) => row.refreshFailures }),
+    lastError: t.string({ nullable: true, resolve: (row) => row.lastError }),
+    connectedAt: t.field({ type: 'DateTime', description: 'The latest successful authorization (a reconnect counts).', resolve: (row) => row.connectedAt }),
+    createdAt: t.field({ type: 'DateTime', resolve: (row) => row.createdAt }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (row) => row.updatedAt }),
+  }),
+});
+
+const PageInfoRef = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo').implement({
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean('hasNextPage'),
+    endCursor: t.string({ nullable: true, description: 'Pass as `after` for the next page.', resolve: (info) => info.endCursor }),
+  }),
+});
+
+const ConnectionPageRef = builder.objectRef<{ nodes: ConnectionRow[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } }>('ConnectionPage').implement({
+  fields: (t) => ({
+    nodes: t.field({ type: [ConnectionRef], resolve: (page) => page.nodes }),
+    pageInfo: t.field({ type: PageInfoRef, resolve: (page) => page.pageInfo }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  connections: t.field({
+    type: ConnectionPageRef,
+    authScopes: { site: true },
+    description:
+      "The site's connections, newest first; endUser, service and status filter and combine. Without endUser a site token lists every owner's; a token bound to an end user lists that end user's.",
+    args: {
+      endUser: t.arg.string({ required: false }),
+      service: t.arg.string({ required: false, description: 'github, spotify, … or custom:<slug>.' }),
+      status: t.arg({ type: ConnectionStatusEnum, required: false }),
+      first: t.arg.int({ required: false, defaultValue: DEFAULT_PAGE_SIZE }),
+      after: t.arg.string({ required: false }),
+    },
+    resolve: async (_root, args, context) => {
+      const caller = siteCallerOf(context);
+      const first = args.first ?? DEFAULT_PAGE_SIZE;
+      if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) throw badUserInput(`first must be a whole number from 1 to ${MAX_PAGE_SIZE}.`, 'first');
+      const owner = args.endUser !== null && args.endUser !== undefined ? ownerFor(context, args.endUser) : caller.endUser ? ownerFor(context, null) : undefined;
+      let services = caller.services ?? undefined;
+      if (args.service) {
+        const service = parseServiceArg(args.service);
+        services = services && !services.includes(service) ? [] : [service];
+      }
+      if (services?.length === 0) return { nodes: [], pageInfo: { hasNextPage: false, endCursor: null } };
+      const cursor = args.after ? decodeCursor(args.after) : null;
+      const rows = await context.services.store.listPage(
+        { siteId: caller.siteId, owner, services, status: (args.status ?? undefined) as ConnectionStatus | undefined },
+        first + 1,
+        cursor,
+      );
+      const nodes = rows.slice(0, first);
+      return { nodes, pageInfo: { hasNextPage: rows.length > first, endCursor: nodes.length ? encodeCursor(nodes.at(-1)!) : null } };
+    },
+  }),
+  connection: t.field({
+    type: ConnectionRef,
+    nullable: true,
+    authScopes: { site: true },
+    description: "One connection by id; null, with no error, when it is not the caller's.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, context) => {
+      const text = String(id);
+      if (text.length > 100) return null;
+      const row = await context.services.store.findById(text);
+      return visible(context, row) ? row : null;
+    },
+  }),
+}));
+
+builder.mutationField('disconnect', (t) =>
+  t.field({
+    type: ConnectionRef,
+    // The site token, or a browser token (canConnect) of the connection's service; checked below.
+    authScopes: { site: true },
+    description: 'Revoke at the provider where supported, and forget this one connection.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, context) => {
+      const caller = siteCallerOf(context);
+      const text = String(id);
+      const row = text.length > 100 ? null : await context.services.store.findById(text);
+      if (!visible(context, row)) {
+        throw notFound(`No connection with id ${JSON.stringify(text.slice(0, 100))} belongs to this caller: list them with connections.`);
+      }
+      if (caller.tokenKind === 'FUNCTION' && !caller.canConnect) {
+        throw forbidden('A read-only function token cannot disconnect: use the site token, or a connect session.');
+      }
+      await context.services.flow.disconnect(row);
+      return (await context.services.store.findById(row.id)) ?? row;
+    },
+  }),
+);
+
