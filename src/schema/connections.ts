@@ -183,6 +183,12 @@ const ConnectionPageRef = builder.objectRef<{ nodes: ConnectionRow[]; pageInfo: 
 });
 
 builder.queryFields((t) => ({
+  boundEndUser: t.string({
+    nullable: true,
+    authScopes: { site: true },
+    description: "The end user the caller's token is bound to (a function token minted with endUser, or a connect session); null otherwise.",
+    resolve: (_root, _args, context) => siteCallerOf(context).endUser ?? null,
+  }),
   connections: t.field({
     type: ConnectionPageRef,
     authScopes: { site: true },
