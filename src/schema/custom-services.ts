@@ -203,8 +203,10 @@ builder.mutationFields((t) => ({
       const siteId = siteIdOf(context);
       const custom = await context.services.customServices.require(siteId, slug);
       const key = customServiceKey(custom.slug);
-      await context.services.flow.signOut(siteId, key);
-      return customView(custom, await context.services.store.find(siteOwner(siteId), key));
+      // The account signed out is the one answered, even when the site has another account still connected.
+      const row = await context.services.store.find(siteOwner(siteId), key);
+      if (row) await context.services.flow.disconnect(row);
+      return customView(custom, row ? await context.services.store.findById(row.id) : null);
     },
   }),
   connectCustomClientCredentials: t.field({
