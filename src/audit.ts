@@ -6,6 +6,7 @@ import type { Logger } from './logger.js';
 export type AuditEventType =
   | 'auth.started'
   | 'auth.completed'
+  | 'auth.awaiting_verification'
   | 'auth.failed'
   | 'token.refreshed'
   | 'token.refresh_failed'

@@ -1,6 +1,8 @@
 import type { Services } from './services.js';
 import type { Caller, SiteCaller } from './sites/sites.js';
 import type { Database } from './db/database.js';
+import { forbidden } from './errors.js';
+import { endUserOwner, ownerOf, type Owner } from './connections/owners.js';
 
 export interface GraphQLContext {
   services: Services;
@@ -16,3 +18,18 @@ export function siteCallerOf(context: GraphQLContext): SiteCaller {
 }
 
 export const siteIdOf = (context: GraphQLContext): string => siteCallerOf(context).siteId;
+
+/**
+ * The owner a request addresses: a token bound to an end user means that end user (naming another
+ * is FORBIDDEN); otherwise `endUser` names one, and null or omitted means the site itself.
+ */
+export function ownerFor(context: GraphQLContext, endUser: string | null | undefined): Owner {
+  const caller = siteCallerOf(context);
+  if (caller.endUser) {
+    if (endUser !== null && endUser !== undefined && endUser !== caller.endUser) {
+      throw forbidden('This token is bound to one end user and cannot address another: omit endUser, or mint a token for that end user.');
+    }
+    return endUserOwner(caller.siteId, caller.endUser);
+  }
+  return ownerOf(caller.siteId, endUser);
+}

@@ -18,6 +18,8 @@ const DAY_MS = 24 * 3600 * 1000;
 
 export async function pruneOldRecords(db: Database, policy: RetentionPolicy, now = new Date()): Promise<{ attempts: number; auditEvents: number; webhookDeliveries: number }> {
   const before = (days: number) => new Date(now.getTime() - days * DAY_MS);
+  // End-user attempts nobody confirmed in time: their held tokens are erased at once.
+  await db.authAttempt.updateMany({ where: { status: 'AWAITING_VERIFICATION', expiresAt: { lte: now } }, data: { status: 'EXPIRED', heldTokens: null } });
   const [attempts, auditEvents, webhookDeliveries] = await Promise.all([
     db.authAttempt.deleteMany({ where: { expiresAt: { lt: before(policy.attemptDays) } } }),
     db.auditEvent.deleteMany({ where: { createdAt: { lt: before(policy.auditDays) } } }),

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectionCache } from '../src/connections/connection-cache.js';
 import { createConnectionStore, siteOwner, type ConnectionStore } from '../src/connections/connection-store.js';
+import { endUserOwner } from '../src/connections/owners.js';
 import { createKeyring } from '../src/crypto/token-cipher.js';
 import type { TokenSet } from '../src/oauth/token-set.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -122,5 +123,42 @@ describe('the connection cache', () => {
     await database.db.connection.updateMany({ where: { siteId }, data: { foreignUserName: 'direct' } });
     expect((await cache.listForOwner(siteOwner(siteId)))[0]!.foreignUserName).toBe('direct');
     expect(first[0]!.foreignUserName).toBeNull();
+  });
+});
+
+describe('the connection cache per owner', () => {
+  it("keeps each end user's entry apart: a write for one leaves the others cached", async () => {
+    const siteId = await newSite();
+    const cache = createConnectionCache(store, { ttlMs: TTL });
+    const alice = endUserOwner(siteId, 'alice');
+    const bob = endUserOwner(siteId, 'bob');
+    await store.saveAuthorized(alice, 'GITHUB', tokens('alice', new Date(Date.now() + 8 * HOUR)), { id: '1', name: null });
+    await store.saveAuthorized(bob, 'GITHUB', tokens('bob', new Date(Date.now() + 8 * HOUR)), { id: '2', name: null });
+    const bobs = await cache.listForOwner(bob);
+    const alices = await cache.listForOwner(alice);
+    expect(alices.map((row) => store.accessTokenOf(row))).toEqual(['alice']);
+    expect(bobs.map((row) => store.accessTokenOf(row))).toEqual(['bob']);
+    expect(await cache.listForOwner(siteOwner(siteId))).toEqual([]);
+
+    await store.saveAuthorized(alice, 'GITHUB', tokens('alice-2', new Date(Date.now() + 8 * HOUR)), { id: '3', name: null });
+    expect(await cache.listForOwner(bob)).toBe(bobs);
+    expect((await cache.listForOwner(alice)).map((row) => store.accessTokenOf(row)).sort()).toEqual(['alice', 'alice-2']);
+  });
+
+  it('holds at most maxOwners entries, least recently used going first', async () => {
+    const siteId = await newSite();
+    const cache = createConnectionCache(store, { ttlMs: TTL, maxOwners: 3 });
+    for (const name of ['u1', 'u2', 'u3', 'u4', 'u5']) await cache.listForOwner(endUserOwner(siteId, name));
+    expect(cache.size()).toBe(3);
+  });
+
+  it('drops every owner of a site when a custom service of it is removed', async () => {
+    const siteId = await newSite();
+    const cache = createConnectionCache(store, { ttlMs: TTL });
+    const carol = endUserOwner(siteId, 'carol');
+    await store.saveAuthorized(carol, 'custom:acme', tokens('carol', new Date(Date.now() + 8 * HOUR)), null);
+    expect(await cache.listForOwner(carol)).toHaveLength(1);
+    await store.removeAll(siteId, 'custom:acme');
+    expect(await cache.listForOwner(carol)).toEqual([]);
   });
 });

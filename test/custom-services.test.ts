@@ -182,15 +182,17 @@ function readCustom(slug: string, token: string = siteA.token, on: TestGateway =
 }
 
 function storedConnection(slug: string, site: Site = siteA) {
-  return gateway.gateway.db.connection.findFirst({ where: { siteId: site.siteId, service: `custom:${slug}` } });
+  // The site's default account: tests connect several provider accounts over time, each its own connection.
+  return gateway.gateway.db.connection.findFirst({ where: { siteId: site.siteId, service: `custom:${slug}`, ownerType: 'SITE' }, orderBy: { connectedAt: 'desc' } });
 }
 
 const store = () => gateway.gateway.services.store;
 
 /** Makes the stored access token of a custom connection expire (as time passing would). */
 async function expireStored(slug: string, site: Site = siteA, seconds = -60) {
+  const latest = await storedConnection(slug, site);
   const { count } = await gateway.gateway.db.connection.updateMany({
-    where: { siteId: site.siteId, service: `custom:${slug}` },
+    where: { id: latest?.id ?? '' },
     data: { expiresAt: new Date(Date.now() + seconds * 1000) },
   });
   expect(count).toBe(1);
@@ -597,6 +599,9 @@ describe('refresh', () => {
 
   it('marks the connection NEEDS_REAUTH when the provider answers invalid_grant', async () => {
     await acme();
+    // One account: with another usable one, reads would move on to it (the most recent usable account).
+    await gateway.gateway.db.connection.deleteMany({ where: { siteId: siteA.siteId, service: 'custom:acme' } });
+    gateway.gateway.services.connections.invalidate(siteA.siteId);
     const account = 'acct-reauth';
     await connect('acme', { accountId: account });
     await server.revokeAllGrants(account);
@@ -649,6 +654,9 @@ describe('refresh', () => {
 describe('signing out', () => {
   it('revokes at the provider (RFC 7009) and forgets the tokens', async () => {
     await acme();
+    // One account, so that signing out leaves none logged in (other tests connected other accounts).
+    await gateway.gateway.db.connection.deleteMany({ where: { siteId: siteA.siteId, service: 'custom:acme' } });
+    gateway.gateway.services.connections.invalidate(siteA.siteId);
     await connect('acme', { accountId: 'acct-signout' });
     const row = (await storedConnection('acme'))!;
     const accessToken = store().accessTokenOf(row)!;

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { providers, renderSchema, schemaPath, type DatabaseProvider } from '../scripts/write-prisma-schemas.js';
 import { databaseProviderFromUrl, migrateDatabase, migrationsDir, openDatabase, redactDatabaseUrl } from '../src/db/database.js';
-import { diffSql } from '../src/db/schema-engine.js';
+import { applyMigrations, diffSql } from '../src/db/schema-engine.js';
 import { createTestDatabase, sharedPostgres, stopSharedPostgres } from './support/database.js';
 
 afterAll(stopSharedPostgres);
@@ -53,6 +53,42 @@ describe.each(providers)('%s', (provider) => {
         expect(row.rolled_back_at).toBeNull();
       }
     } finally {
+      await cleanup();
+    }
+  });
+
+  test('existing connections stay the site\'s own, each as the account it was, when end users arrive', async () => {
+    const { url, db, cleanup } = await createTestDatabase(provider, { migrate: false });
+    const previous = await mkdtemp(join(tmpdir(), 'latchkey-migrations-'));
+    try {
+      // The schema as it was before end users: every migration older than end_users.
+      const names = (await committedMigrations(provider)).filter((name) => name < '20261202043642_end_users');
+      for (const name of names) await cp(join(migrationsDir(provider), name), join(previous, name), { recursive: true });
+      await cp(join(migrationsDir(provider), 'migration_lock.toml'), join(previous, 'migration_lock.toml'));
+      await applyMigrations({ databaseUrl: url, migrationsDir: previous, provider });
+
+      const created = new Date('2026-01-02T03:04:05.000Z');
+      const issued = new Date('2026-02-03T04:05:06.000Z');
+      const params = (count: number) => Array.from({ length: count }, (_, index) => (provider === 'sqlite' ? '?' : `$${index + 1}`)).join(', ');
+      await db.$executeRawUnsafe(`INSERT INTO "Site" ("id", "name", "allowedOrigins", "createdAt", "updatedAt") VALUES ('site_old', 'Old', '[]', ${params(2)})`, created, created);
+      // id, service, accessToken, foreignUserId, tokenIssuedAt, createdAt, updatedAt
+      const [id, service, token, foreign, tokenIssued, createdAt, updatedAt] = params(7).split(', ');
+      const insert = `INSERT INTO "Connection" ("id", "siteId", "service", "accessToken", "grantedScopes", "foreignUserId", "tokenIssuedAt", "createdAt", "updatedAt")
+        VALUES (${id}, 'site_old', ${service}, ${token}, '["repo"]', ${foreign}, ${tokenIssued}, ${createdAt}, ${updatedAt})`;
+      await db.$executeRawUnsafe(insert, 'conn_github', 'GITHUB', 'ciphertext-1', '583231', issued, created, created);
+      await db.$executeRawUnsafe(insert, 'conn_stripe', 'STRIPE', 'ciphertext-2', null, null, created, created);
+
+      // The schema engine locks a SQLite file exclusively: let go of it while it migrates.
+      await db.$disconnect();
+      await migrateDatabase(url);
+      const rows = await db.connection.findMany({ orderBy: { id: 'asc' } });
+      expect(rows.map((row) => [row.id, row.ownerType, row.ownerId, row.accountKey, row.accessToken, row.connectedAt.toISOString()])).toEqual([
+        ['conn_github', 'SITE', '', '583231', 'ciphertext-1', issued.toISOString()],
+        ['conn_stripe', 'SITE', '', 'default', 'ciphertext-2', created.toISOString()],
+      ]);
+      expect(rows[0]!.grantedScopes).toEqual(['repo']);
+    } finally {
+      await rm(previous, { recursive: true, force: true });
       await cleanup();
     }
   });

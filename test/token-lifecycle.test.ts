@@ -219,7 +219,7 @@ describe('the sweeper shares the work between instances', () => {
       const ids: string[] = [];
       for (let index = 0; index < 40; index += 1) {
         const saved = await store.saveAuthorized(
-          { siteId: site.siteId, ownerType: 'VISITOR', ownerId: `sweep-user-${index}`, accountKey: '' },
+          { siteId: site.siteId, ownerType: 'END_USER', ownerId: `sweep-user-${index}` },
           'SPOTIFY',
           { accessToken: `seeded-${index}`, refreshToken, tokenType: 'Bearer', expiresAt: inSeconds(30 + index), grantedScopes: [], providerData: {}, response: {} },
           null,

@@ -8,8 +8,8 @@ import type { Logger } from '../logger.js';
 import type { AuditTrail } from '../audit.js';
 import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../crypto/token-cipher.js';
 import { generateId, hashOpaqueToken } from '../crypto/opaque-token.js';
-import { LatchkeyError, authStateInvalid, badUserInput, providerError, upstreamError } from '../errors.js';
-import { MAX_REQUESTED_SCOPES, normalizeRequestedScopes } from '../providers/index.js';
+import { LatchkeyError, authStateInvalid, badUserInput, forbidden, notFound, providerError, upstreamError } from '../errors.js';
+import { getProvider, MAX_REQUESTED_SCOPES, normalizeRequestedScopes } from '../providers/index.js';
 import { isCustomServiceKey, serviceLabel, slugOf } from '../providers/custom.js';
 import type { ServiceKey, ServiceName } from '../providers/types.js';
 import { authorizationUrlFor, exchangeAuthorizationCode, OAuthFailure, validatesIdTokens } from '../oauth/grants.js';
@@ -17,16 +17,19 @@ import { fetchIdentity } from '../oauth/identity.js';
 import { revokeAtProvider } from '../oauth/revocation.js';
 import { acceptsIssuer, type ProviderApps } from '../oauth/provider-apps.js';
 import { customCallbackPath, type CustomServices } from '../oauth/custom-services.js';
-import { grantedScopesOf, siteOwner, type ConnectionRow, type ConnectionStore } from './connection-store.js';
+import { grantedScopesOf, type ConnectionRow, type ConnectionStore } from './connection-store.js';
 import { requireCatalogOAuth } from '../registry/service-registry.js';
+import { endUserOf, siteOwner, type Owner } from './owners.js';
+import type { TokenSet } from '../oauth/token-set.js';
+import type { ForeignIdentity } from '../oauth/identity.js';
 
 export type AttemptRow = Awaited<ReturnType<Database['authAttempt']['findUniqueOrThrow']>>;
-export type AttemptStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'EXPIRED';
+export type AttemptStatus = 'PENDING' | 'AWAITING_VERIFICATION' | 'COMPLETED' | 'FAILED' | 'EXPIRED';
 
 export const MAX_WAIT_SECONDS = 30;
 
 export function attemptStatus(attempt: AttemptRow, now = Date.now()): AttemptStatus {
-  if (attempt.status === 'PENDING' && attempt.expiresAt.getTime() <= now) return 'EXPIRED';
+  if ((attempt.status === 'PENDING' || attempt.status === 'AWAITING_VERIFICATION') && attempt.expiresAt.getTime() <= now) return 'EXPIRED';
   return attempt.status as AttemptStatus;
 }
 
@@ -68,6 +71,8 @@ export interface StartAuthInput {
   redirectUri?: string | null | undefined;
   /** Ask for exactly `scopes`, dropping what an existing connection was granted (default false). */
   replaceScopes?: boolean | null | undefined;
+  /** Whose connection it becomes; default the site's own. */
+  owner?: Owner | undefined;
 }
 
 export interface CallbackParameters {
@@ -80,7 +85,21 @@ export interface CallbackParameters {
 
 export interface CompletedAuthorization {
   attempt: AttemptRow;
-  connection: ConnectionRow;
+  /** Null while an end-user attempt awaits verification (confirmEndUser stores it). */
+  connection: ConnectionRow | null;
+  /** Where the browser confirms the end user (AWAITING_VERIFICATION only). */
+  verifyUrl?: string;
+}
+
+/** The owner an attempt connects. */
+export function attemptOwner(attempt: AttemptRow): Owner {
+  return attempt.ownerType === 'END_USER' ? { siteId: attempt.siteId, ownerType: 'END_USER', ownerId: attempt.ownerId } : siteOwner(attempt.siteId);
+}
+
+/** The tokens an attempt awaiting verification holds (encrypted on the attempt). */
+interface HeldAuthorization {
+  tokens: Omit<TokenSet, 'response' | 'expiresAt'> & { expiresAt: string | null };
+  identity: ForeignIdentity | null;
 }
 
 /** Thrown when an attempt fails after it was found, so the callback page can still say where to go. */
@@ -111,8 +130,8 @@ export function createAuthorizationFlow(deps: {
    * Incremental consent: most providers (GitHub among them) give the new grant exactly the scopes
    * the new authorization asks for, so asking only for the added ones would drop the old ones.
    */
-  async function withGrantedScopes(siteId: string, service: ServiceKey, scopes: string[]): Promise<string[]> {
-    const existing = await deps.store.find(siteOwner(siteId), service);
+  async function withGrantedScopes(owner: Owner, service: ServiceKey, scopes: string[]): Promise<string[]> {
+    const existing = await deps.store.find(owner, service);
     const live = existing && (existing.status === 'ACTIVE' || existing.status === 'REFRESHING');
     if (!live || existing.grantType !== 'AUTHORIZATION_CODE') return scopes;
     const union = [...new Set([...scopes, ...grantedScopesOf(existing)])];
@@ -149,7 +168,9 @@ export function createAuthorizationFlow(deps: {
     } catch (error) {
       throw badUserInput(error instanceof Error ? error.message : 'invalid scopes', 'scopes');
     }
-    if (!input.replaceScopes) scopes = await withGrantedScopes(siteId, input.service, scopes);
+    const owner = input.owner ?? siteOwner(siteId);
+    if (owner.siteId !== siteId) throw new Error('unreachable: the owner belongs to another site');
+    if (!input.replaceScopes) scopes = await withGrantedScopes(owner, input.service, scopes);
     const providerClient = customClient ?? (await deps.apps.requireClient(siteId, input.service));
 
     const id = generateId('att');
@@ -163,6 +184,8 @@ export function createAuthorizationFlow(deps: {
         stateHash: hashOpaqueToken(state),
         siteId,
         service: input.service,
+        ownerType: owner.ownerType,
+        ownerId: owner.ownerId,
         codeVerifier: codeVerifier ? encryptSecret(keyring, codeVerifier, secretContext('AuthAttempt', 'codeVerifier', id)) : null,
         nonce: nonce ? encryptSecret(keyring, nonce, secretContext('AuthAttempt', 'nonce', id)) : null,
         scopes,
@@ -189,7 +212,7 @@ export function createAuthorizationFlow(deps: {
         ? upstreamError(input.service, `${provider.friendlyServiceName} did not accept the pushed authorization request (${error.error}); try again in a moment.`, error.status)
         : providerError(provider.friendlyServiceName, error.error);
     }
-    await deps.audit({ type: 'auth.started', siteId, service: input.service, attemptId: id, detail: { scopes } });
+    await deps.audit({ type: 'auth.started', siteId, service: input.service, attemptId: id, detail: { scopes, endUser: endUserOf(owner) } });
     return { authorizationUrl: authorizationUrl.href, attemptId: id, expiresAt };
   }
 
@@ -314,8 +337,17 @@ export function createAuthorizationFlow(deps: {
     if (isCustomServiceKey(service) && !(await deps.customServices.exists(attempt.siteId, slugOf(service)))) {
       return fail(attempt, badUserInput(`The site removed the ${name} while this authorization was under way.`), 'service_removed');
     }
-    const connection = await deps.store.saveAuthorized(siteOwner(attempt.siteId), service, tokens, identity);
-    const completed = await settle(attempt, 'COMPLETED');
+    if (attempt.ownerType === 'END_USER') {
+      const site = await db.site.findUnique({ where: { id: attempt.siteId }, select: { endUserVerifyUrl: true } });
+      if (site?.endUserVerifyUrl) return hold(attempt, tokens, identity, site.endUserVerifyUrl);
+    }
+    return store(attempt, tokens, identity);
+  }
+
+  async function store(attempt: AttemptRow, tokens: TokenSet, identity: ForeignIdentity | null, settleAs = true): Promise<CompletedAuthorization> {
+    const service = attempt.service as ServiceKey;
+    const connection = await deps.store.saveAuthorized(attemptOwner(attempt), service, tokens, identity);
+    const completed = settleAs ? await settle(attempt, 'COMPLETED') : attempt;
     await deps.audit({
       type: 'auth.completed',
       siteId: attempt.siteId,
@@ -324,6 +356,66 @@ export function createAuthorizationFlow(deps: {
       connectionId: connection.id,
       detail: { grantedScopes: tokens.grantedScopes },
     });
+    return { attempt: completed, connection };
+  }
+
+  const heldContext = (attemptId: string) => secretContext('AuthAttempt', 'heldTokens', attemptId);
+
+  /**
+   * End-user verification: the provider said yes, but the site has not yet confirmed that the
+   * browser that finished the flow belongs to the end user who started it. The tokens wait,
+   * encrypted on the attempt, for confirmEndUser; nothing is stored as a connection.
+   */
+  async function hold(attempt: AttemptRow, tokens: TokenSet, identity: ForeignIdentity | null, verifyUrl: string): Promise<CompletedAuthorization> {
+    const { response: _response, expiresAt, ...rest } = tokens;
+    const held: HeldAuthorization = { tokens: { ...rest, expiresAt: expiresAt?.toISOString() ?? null }, identity };
+    const updated = await db.authAttempt.update({
+      where: { id: attempt.id },
+      data: { status: 'AWAITING_VERIFICATION', heldTokens: encryptSecret(keyring, JSON.stringify(held), heldContext(attempt.id)) },
+    });
+    settled.emit(attempt.id);
+    await deps.audit({ type: 'auth.awaiting_verification', siteId: attempt.siteId, service: attempt.service, attemptId: attempt.id });
+    return { attempt: updated, connection: null, verifyUrl };
+  }
+
+  /**
+   * The site's backend confirms who finished an attempt awaiting verification: the end user who
+   * started it → the connection is stored; anyone else → the attempt fails and its tokens are erased.
+   */
+  async function confirmEndUser(siteId: string, attemptId: string, endUser: string): Promise<CompletedAuthorization> {
+    const attempt = await findAttempt(siteId, attemptId);
+    if (!attempt) throw notFound(`No authorization attempt with id ${JSON.stringify(attemptId.slice(0, 100))} belongs to this site.`);
+    const status = attemptStatus(attempt);
+    if (status === 'EXPIRED' && attempt.status === 'AWAITING_VERIFICATION') {
+      await db.authAttempt.updateMany({ where: { id: attempt.id, status: 'AWAITING_VERIFICATION' }, data: { status: 'EXPIRED', heldTokens: null } });
+    }
+    if (status !== 'AWAITING_VERIFICATION') {
+      throw authStateInvalid(
+        status === 'EXPIRED'
+          ? 'This attempt expired before it was confirmed; nothing was stored. The end user must connect again.'
+          : `This attempt does not await verification (it is ${status}): only an end-user attempt whose provider callback succeeded can be confirmed, once.`,
+      );
+    }
+    const same = attempt.ownerType === 'END_USER' && attempt.ownerId === endUser;
+    // One conditional update claims the attempt, so it is confirmed (or refused) exactly once.
+    const { count } = await db.authAttempt.updateMany({
+      where: { id: attempt.id, status: 'AWAITING_VERIFICATION', expiresAt: { gt: new Date() } },
+      data: same
+        ? { status: 'COMPLETED', heldTokens: null, completedAt: new Date() }
+        : { status: 'FAILED', error: 'end_user_mismatch', heldTokens: null, completedAt: new Date() },
+    });
+    if (count !== 1) throw authStateInvalid('This attempt was confirmed or expired meanwhile: check it with authAttempt.');
+    settled.emit(attempt.id);
+    if (!same) {
+      await deps.audit({ type: 'auth.failed', siteId, service: attempt.service, attemptId: attempt.id, detail: { error: 'end_user_mismatch' } });
+      throw forbidden(
+        'The attempt was started for another end user: nothing was stored and the attempt is now FAILED. If this was not an attack, the right end user must connect again.',
+      );
+    }
+    const held = JSON.parse(decryptSecret(keyring, attempt.heldTokens!, heldContext(attempt.id))) as HeldAuthorization;
+    const tokens: TokenSet = { ...held.tokens, expiresAt: held.tokens.expiresAt ? new Date(held.tokens.expiresAt) : null, response: {} };
+    const completed = await db.authAttempt.findUniqueOrThrow({ where: { id: attempt.id } });
+    const { connection } = await store(completed, tokens, held.identity, false);
     return { attempt: completed, connection };
   }
 
@@ -427,9 +519,18 @@ export function createAuthorizationFlow(deps: {
     return others > 0;
   }
 
-  async function signOut(siteId: string, service: ServiceKey): Promise<void> {
-    const row = await deps.store.find(siteOwner(siteId), service);
-    if (!row || !row.accessToken) return;
+  /** Signs the owner out of one account of a service (default: the account reads would use). */
+  async function signOut(owner: Owner | string, service: ServiceKey, account?: string | null): Promise<void> {
+    const resolved = typeof owner === 'string' ? siteOwner(owner) : owner;
+    const row = await deps.store.find(resolved, service, account);
+    if (row) await disconnect(row);
+  }
+
+  /** Revokes one connection at the provider where supported, and forgets its tokens. */
+  async function disconnect(row: ConnectionRow): Promise<void> {
+    if (!row.accessToken) return;
+    const siteId = row.siteId;
+    const service = row.service as ServiceKey;
     let outcome: { revoked: boolean; reason?: string } = { revoked: false, reason: 'not supported' };
     const providerClient = await deps.apps.clientFor(siteId, service);
     const provider = providerClient?.provider;
@@ -461,7 +562,7 @@ export function createAuthorizationFlow(deps: {
     });
   }
 
-  return { start, completeCallback, finish, findAttempt, waitForAttempt, signOut };
+  return { start, completeCallback, finish, findAttempt, waitForAttempt, signOut, disconnect, confirmEndUser };
 }
 
 export type AuthorizationFlow = ReturnType<typeof createAuthorizationFlow>;

@@ -1,14 +1,15 @@
 // A short-lived, in-process copy of each owner's connection rows, so the hot path (`secrets`,
-// pass-through) does not read the database on every request. Every write through this process's
-// connection store drops the site's entry at once; writes by other instances are seen within
-// `ttlMs`. Entries are keyed by site and owner and never shared across sites.
+// pass-through) does not read the database on every request. Entries are per owner (the site, or
+// one end user), in one LRU bounded by `maxOwners`, so a site with many end users neither loads all
+// their rows to answer one of them nor grows the cache without bound. Every write through this
+// process's connection store drops that owner's entry at once; writes by other instances are seen
+// within `ttlMs`.
 import { LRUCache } from 'lru-cache';
-import type { ConnectionOwner, ConnectionRow, ConnectionStore } from './connection-store.js';
+import type { ConnectionRow, ConnectionStore } from './connection-store.js';
+import { ownerKey, type Owner } from './owners.js';
 import { expiresWithinBuffer, isUsable } from './token-refresh.js';
 
-const MAX_CACHED_SITES = 10_000;
-
-type Owner = Omit<ConnectionOwner, 'accountKey'>;
+const MAX_CACHED_OWNERS = 50_000;
 
 interface Entry {
   rows: Promise<ConnectionRow[]>;
@@ -17,34 +18,34 @@ interface Entry {
 
 export interface ConnectionCacheOptions {
   ttlMs: number;
-  maxSites?: number;
+  /** How many owners' rows are kept at most (least recently used go first). */
+  maxOwners?: number;
   now?: () => number;
 }
 
 export function createConnectionCache(store: Pick<ConnectionStore, 'listForOwner' | 'onWrite'>, options: ConnectionCacheOptions) {
   const { ttlMs } = options;
   const now = options.now ?? Date.now;
-  // One map of owners per site, so a write drops every owner of the site in one step.
-  const sites = new LRUCache<string, Map<string, Entry>>({ max: options.maxSites ?? MAX_CACHED_SITES });
+  const owners = new LRUCache<string, Entry>({ max: options.maxOwners ?? MAX_CACHED_OWNERS });
+  // A site-wide write (a custom service removed) drops every entry written before it: entries
+  // remember the site's generation they were read in.
+  const siteGenerations = new LRUCache<string, number>({ max: options.maxOwners ?? MAX_CACHED_OWNERS });
+  const generations = new WeakMap<Entry, number>();
 
-  store.onWrite((siteId) => {
-    sites.delete(siteId);
+  store.onWrite((change) => {
+    if (change.ownerKey) owners.delete(change.ownerKey);
+    else siteGenerations.set(change.siteId, (siteGenerations.get(change.siteId) ?? 0) + 1);
   });
 
-  const ownerKey = (owner: Owner) => `${owner.ownerType}\u0000${owner.ownerId}`;
-
   function load(owner: Owner): Promise<ConnectionRow[]> {
+    const key = ownerKey(owner);
     const rows = store.listForOwner(owner);
-    let owners = sites.get(owner.siteId);
-    if (!owners) {
-      owners = new Map();
-      sites.set(owner.siteId, owners);
-    }
     const entry: Entry = { rows, expiresAt: now() + ttlMs };
-    owners.set(ownerKey(owner), entry);
+    generations.set(entry, siteGenerations.get(owner.siteId) ?? 0);
+    owners.set(key, entry);
     // A failed read is not remembered.
     rows.catch(() => {
-      if (sites.get(owner.siteId)?.get(ownerKey(owner)) === entry) sites.get(owner.siteId)!.delete(ownerKey(owner));
+      if (owners.get(key) === entry) owners.delete(key);
     });
     return rows;
   }
@@ -56,8 +57,8 @@ export function createConnectionCache(store: Pick<ConnectionStore, 'listForOwner
    */
   async function listForOwner(owner: Owner): Promise<ConnectionRow[]> {
     if (ttlMs <= 0) return store.listForOwner(owner);
-    const entry = sites.get(owner.siteId)?.get(ownerKey(owner));
-    if (entry && entry.expiresAt > now()) {
+    const entry = owners.get(ownerKey(owner));
+    if (entry && entry.expiresAt > now() && generations.get(entry) === (siteGenerations.get(owner.siteId) ?? 0)) {
       const rows = await entry.rows;
       const at = now();
       if (!rows.some((row) => isUsable(row) && expiresWithinBuffer(row, at))) return rows;
@@ -65,11 +66,16 @@ export function createConnectionCache(store: Pick<ConnectionStore, 'listForOwner
     return load(owner);
   }
 
-  function invalidate(siteId: string): void {
-    sites.delete(siteId);
+  /** Drops one owner's entry, or (without `owner`) every entry of the site. */
+  function invalidate(siteId: string, owner?: Owner): void {
+    if (owner) owners.delete(ownerKey(owner));
+    else siteGenerations.set(siteId, (siteGenerations.get(siteId) ?? 0) + 1);
   }
 
-  return { listForOwner, invalidate };
+  /** How many owners are cached (for tests and metrics). */
+  const size = () => owners.size;
+
+  return { listForOwner, invalidate, size };
 }
 
 export type ConnectionCache = ReturnType<typeof createConnectionCache>;

@@ -6,20 +6,46 @@ import { generateId } from '../crypto/opaque-token.js';
 import type { ServiceKey } from '../providers/types.js';
 import type { TokenSet } from '../oauth/token-set.js';
 import type { ForeignIdentity } from '../oauth/identity.js';
+import { accountOf, ownerKey, siteOwner, type Owner } from './owners.js';
+
+export { siteOwner };
 
 export type ConnectionRow = Awaited<ReturnType<Database['connection']['findUniqueOrThrow']>>;
 export type ConnectionStatus = 'ACTIVE' | 'REFRESHING' | 'NEEDS_REAUTH' | 'REVOKED';
 /** CLIENT_CREDENTIALS connections have no refresh token; they are refreshed by asking again. */
 export type ConnectionGrantType = 'AUTHORIZATION_CODE' | 'CLIENT_CREDENTIALS' | 'API_KEY' | 'BASIC';
 
-export interface ConnectionOwner {
-  siteId: string;
-  ownerType: 'SITE' | 'VISITOR';
-  ownerId: string;
-  accountKey: string;
+export type ConnectionOwner = Owner;
+
+const isUsableRow = (row: ConnectionRow) => (row.status === 'ACTIVE' || row.status === 'REFRESHING') && row.accessToken !== null;
+
+/**
+ * The account an owner's read of a service means when it names none: the most recently connected
+ * usable one, else the most recently connected (so its status, e.g. NEEDS_REAUTH, still shows).
+ * `rows` are one owner's rows of one service.
+ */
+export function defaultAccountOf(rows: readonly ConnectionRow[]): ConnectionRow | null {
+  let best: ConnectionRow | null = null;
+  for (const row of rows) {
+    if (!best) best = row;
+    else if (isUsableRow(row) !== isUsableRow(best)) best = isUsableRow(row) ? row : best;
+    else if (row.connectedAt.getTime() > best.connectedAt.getTime()) best = row;
+  }
+  return best;
 }
 
-export const siteOwner = (siteId: string): ConnectionOwner => ({ siteId, ownerType: 'SITE', ownerId: '', accountKey: '' });
+/** What connections(...) filters by; every field optional, all of them combine. */
+export interface ConnectionFilter {
+  siteId: string;
+  owner?: Owner | undefined;
+  services?: readonly string[] | undefined;
+  status?: ConnectionStatus | undefined;
+}
+
+export interface ConnectionCursor {
+  createdAt: Date;
+  id: string;
+}
 
 export function grantedScopesOf(row: ConnectionRow): string[] {
   return Array.isArray(row.grantedScopes) ? row.grantedScopes.filter((scope): scope is string => typeof scope === 'string') : [];
@@ -46,17 +72,39 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
     return row.refreshToken ? decryptSecret(keyring, row.refreshToken, secretContext('Connection', 'refreshToken', row.id)) : null;
   }
 
-  /** Every connection of one owner, one query: the hot path of `secrets`. */
-  function listForOwner(owner: Omit<ConnectionOwner, 'accountKey'>): Promise<ConnectionRow[]> {
+  /** Every connection of one owner (all services and accounts), one query: the hot path of `secrets`. */
+  function listForOwner(owner: Owner): Promise<ConnectionRow[]> {
     return db.connection.findMany({
       where: { siteId: owner.siteId, ownerType: owner.ownerType, ownerId: owner.ownerId },
-      orderBy: [{ service: 'asc' }, { accountKey: 'asc' }],
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     });
   }
 
-  function find(owner: ConnectionOwner, service: ServiceKey): Promise<ConnectionRow | null> {
-    return db.connection.findUnique({
-      where: { siteId_service_ownerType_ownerId_accountKey: { ...owner, service } },
+  /** One account of the owner's service; without `account`, the default one (defaultAccountOf). */
+  async function find(owner: Owner, service: ServiceKey, account?: string | null): Promise<ConnectionRow | null> {
+    const { siteId, ownerType, ownerId } = owner;
+    if (account) {
+      return db.connection.findUnique({ where: { siteId_service_ownerType_ownerId_accountKey: { siteId, ownerType, ownerId, service, accountKey: account } } });
+    }
+    return defaultAccountOf(await db.connection.findMany({ where: { siteId, ownerType, ownerId, service } }));
+  }
+
+  /**
+   * One page of a site's connections, newest first (createdAt, then id, both descending), after
+   * `cursor`. Served by the (siteId[, ownerType, ownerId], createdAt, id) indexes: each page costs
+   * the same however deep it is.
+   */
+  function listPage(filter: ConnectionFilter, take: number, cursor?: ConnectionCursor | null): Promise<ConnectionRow[]> {
+    return db.connection.findMany({
+      where: {
+        siteId: filter.siteId,
+        ...(filter.owner ? { ownerType: filter.owner.ownerType, ownerId: filter.owner.ownerId } : {}),
+        ...(filter.services ? { service: { in: [...filter.services] } } : {}),
+        ...(filter.status ? { status: filter.status } : {}),
+        ...(cursor ? { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] } : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take,
     });
   }
 
@@ -64,16 +112,20 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
     return db.connection.findUnique({ where: { id } });
   }
 
-  /** Stores the result of a completed authorization, replacing any earlier tokens of the same owner. */
+  /**
+   * Stores the result of a completed authorization as the owner's account `identity.id` (or
+   * "default"): the same account again replaces its tokens, another account adds a connection.
+   */
   async function saveAuthorized(
-    owner: ConnectionOwner,
+    owner: Owner,
     service: ServiceKey,
     tokens: TokenSet,
     identity: ForeignIdentity | null,
     usedTestFlow = false,
     grantType: ConnectionGrantType = 'AUTHORIZATION_CODE',
   ): Promise<ConnectionRow> {
-    const existing = await find(owner, service);
+    const accountKey = accountOf(identity?.id);
+    const existing = await find(owner, service, accountKey);
     if (existing) return writeAuthorized(existing.id);
     try {
       return await writeAuthorized(generateId('conn'), true);
@@ -81,7 +133,7 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
       // Two first connects raced and the other created the row: the ciphertexts must be bound to
       // the id the row really has, so write again under that id.
       if ((error as { code?: string }).code !== 'P2002') throw error;
-      const created = await find(owner, service);
+      const created = await find(owner, service, accountKey);
       if (!created) throw error;
       return writeAuthorized(created.id);
     }
@@ -101,12 +153,13 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
         usedTestFlow,
         lastRefreshedAt: null,
         tokenIssuedAt: new Date(),
+        connectedAt: new Date(),
         refreshFailures: 0,
         lastError: null,
         nextRefreshAt: null,
       };
       return create
-        ? db.connection.create({ data: { id, ...owner, service, ...fields } })
+        ? db.connection.create({ data: { id, siteId: owner.siteId, ownerType: owner.ownerType, ownerId: owner.ownerId, accountKey, service, ...fields } })
         : db.connection.update({ where: { id }, data: { ...fields, version: { increment: 1 } } });
     }
   }
@@ -289,30 +342,33 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
     return count;
   }
 
-  // In-process listeners told which site's connections a write changed (the connection cache drops them).
-  const writeListeners = new Set<(siteId: string) => void>();
-  function onWrite(listener: (siteId: string) => void): () => void {
+  // In-process listeners told whose connections a write changed (the connection cache drops that
+  // owner's entry); a site-wide write (removeAll) names the site alone.
+  type WriteListener = (change: { siteId: string; ownerKey?: string }) => void;
+  const writeListeners = new Set<WriteListener>();
+  function onWrite(listener: WriteListener): () => void {
     writeListeners.add(listener);
     return () => writeListeners.delete(listener);
   }
-  function notifying<A extends unknown[], R>(write: (...args: A) => Promise<R>, siteOf: (...args: A) => string) {
+  function notifying<A extends unknown[], R>(write: (...args: A) => Promise<R>, changeOf: (...args: A) => { siteId: string; ownerKey?: string }) {
     return async (...args: A): Promise<R> => {
       try {
         return await write(...args);
       } finally {
-        for (const listener of writeListeners) listener(siteOf(...args));
+        for (const listener of writeListeners) listener(changeOf(...args));
       }
     };
   }
+  const rowChange = (row: ConnectionRow) => ({ siteId: row.siteId, ownerKey: ownerKey(row as Owner) });
 
   return {
-    accessTokenOf, refreshTokenOf, listForOwner, find, findById,
-    saveAuthorized: notifying(saveAuthorized, (owner) => owner.siteId),
-    saveRefreshed: notifying(saveRefreshed, (row) => row.siteId),
-    markRefreshFailed: notifying(markRefreshFailed, (row) => row.siteId),
+    accessTokenOf, refreshTokenOf, listForOwner, find, findById, listPage,
+    saveAuthorized: notifying(saveAuthorized, (owner) => ({ siteId: owner.siteId, ownerKey: ownerKey(owner) })),
+    saveRefreshed: notifying(saveRefreshed, rowChange),
+    markRefreshFailed: notifying(markRefreshFailed, rowChange),
     acquireRefreshLease, releaseRefreshLease, listDueForRefresh, claimForRefresh,
-    forget: notifying(forget, (row) => row.siteId),
-    removeAll: notifying(removeAll, (siteId) => siteId),
+    forget: notifying(forget, rowChange),
+    removeAll: notifying(removeAll, (siteId) => ({ siteId })),
     onWrite,
   };
 }

@@ -8,7 +8,8 @@ import { badUserInput, LatchkeyError, upstreamError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { USER_AGENT } from '../oauth/client-configuration.js';
 import type { ServiceEntry, ServiceRegistry } from '../registry/service-registry.js';
-import type { ConnectionOwner, ConnectionRow, ConnectionStore } from './connection-store.js';
+import type { ConnectionRow, ConnectionStore } from './connection-store.js';
+import type { Owner } from './owners.js';
 
 export interface ConnectCredentialsInput {
   service: string;
@@ -18,7 +19,6 @@ export interface ConnectCredentialsInput {
   password?: string | null | undefined;
 }
 
-export const END_USER_PATTERN = /^[A-Za-z0-9._:@+|-]{1,128}$/;
 const MAX_SECRET_LENGTH = 4096;
 const MAX_USERNAME_LENGTH = 256;
 // Printable ASCII without space: what an API key is, and all a header value may safely carry.
@@ -34,15 +34,6 @@ export interface CredentialConnectorDeps {
 }
 
 type Credential = { type: 'API_KEY'; apiKey: string } | { type: 'BASIC'; username: string; password: string };
-
-/** The owner an `endUser` argument names: the site itself when omitted. */
-export function ownerOf(siteId: string, endUser: string | null | undefined): ConnectionOwner {
-  if (endUser === undefined || endUser === null) return { siteId, ownerType: 'SITE', ownerId: '', accountKey: '' };
-  if (!END_USER_PATTERN.test(endUser)) {
-    throw badUserInput('endUser must be 1 to 128 characters of A-Z a-z 0-9 . _ : @ + | -.', 'endUser');
-  }
-  return { siteId, ownerType: 'VISITOR', ownerId: endUser, accountKey: '' };
-}
 
 function credentialOf(entry: ServiceEntry, input: ConnectCredentialsInput): Credential {
   const given = (value: string | null | undefined) => value !== undefined && value !== null;
@@ -140,9 +131,10 @@ export function createCredentialConnector(deps: CredentialConnectorDeps) {
     );
   }
 
-  async function connect(siteId: string, input: ConnectCredentialsInput): Promise<ConnectionRow> {
+  /** Connects `owner` (the site or one end user, already checked against the caller's token). */
+  async function connect(owner: Owner, input: ConnectCredentialsInput): Promise<ConnectionRow> {
+    const { siteId } = owner;
     const entry = await deps.registry.resolve(siteId, input.service);
-    const owner = ownerOf(siteId, input.endUser);
     const credential = credentialOf(entry, input);
     try {
       await check(entry, credential);

@@ -1,13 +1,14 @@
-// What one request sees of its site's connections. All of them are read in one query (or from the
-// short-lived connection cache), the first time a field asks; each service's token is made fresh at
-// most once per request.
+// What one request sees of one owner's connections (the site's own, or one end user's). All of them
+// are read in one query (or from the short-lived per-owner connection cache), the first time a field
+// asks; each account's token is made fresh at most once per request.
 import type { Services } from '../services.js';
 import type { ScopeDefinition, ServiceKey, ServiceName } from '../providers/types.js';
 import { catalogService, serviceNames } from '../providers/index.js';
 import { customServiceKey, isCustomServiceKey, slugOf } from '../providers/custom.js';
 import type { CustomService } from '../oauth/custom-services.js';
 import type { ServiceEntry } from '../registry/service-registry.js';
-import { siteOwner, type ConnectionRow } from './connection-store.js';
+import { defaultAccountOf, type ConnectionRow } from './connection-store.js';
+import type { Owner } from './owners.js';
 import { isUsable, RefreshFailedError } from './token-refresh.js';
 
 export interface ServiceSecretView {
@@ -18,6 +19,8 @@ export interface ServiceSecretView {
   row: ConnectionRow | null;
   /** A refresh that failed without settling the connection's fate; bearerToken reports it. */
   refreshError: Error | null;
+  /** Whose connection it is, when known beyond the row (a read of an owner with no connection yet). */
+  owner?: Owner;
 }
 
 export interface CustomServiceSecretView extends ServiceSecretView {
@@ -52,20 +55,30 @@ export function customView(custom: CustomService, row: ConnectionRow | null, ref
   };
 }
 
-export function createSecretsView(services: Services, siteId: string, allowedServices: readonly ServiceKey[] | null) {
-  let rows: Promise<Map<string, ConnectionRow>> | undefined;
-  const fresh = new Map<ServiceKey, Promise<{ row: ConnectionRow | null; refreshError: Error | null }>>();
+export function createSecretsView(services: Services, owner: Owner, allowedServices: readonly ServiceKey[] | null) {
+  const { siteId } = owner;
+  // Per service: its accounts, and the one a read without `account` means.
+  let rows: Promise<Map<string, { accounts: Map<string, ConnectionRow>; preferred: ConnectionRow | null }>> | undefined;
+  const fresh = new Map<string, Promise<{ row: ConnectionRow | null; refreshError: Error | null }>>();
 
-  function load(): Promise<Map<string, ConnectionRow>> {
-    rows ??= services.connections
-      .listForOwner(siteOwner(siteId))
-      .then((list) => new Map(list.filter((row) => row.accountKey === '').map((row) => [row.service, row])));
+  function load() {
+    rows ??= services.connections.listForOwner(owner).then((list) => {
+      const byService = new Map<string, ConnectionRow[]>();
+      for (const row of list) byService.set(row.service, [...(byService.get(row.service) ?? []), row]);
+      return new Map(
+        [...byService].map(([service, accounts]) => [
+          service,
+          { accounts: new Map(accounts.map((row) => [row.accountKey, row])), preferred: defaultAccountOf(accounts) },
+        ]),
+      );
+    });
     return rows;
   }
 
-  async function resolve(service: ServiceKey): Promise<{ row: ConnectionRow | null; refreshError: Error | null }> {
+  async function resolve(service: ServiceKey, account: string | null): Promise<{ row: ConnectionRow | null; refreshError: Error | null }> {
     if (allowedServices && !allowedServices.includes(service)) return { row: null, refreshError: null };
-    const row = (await load()).get(service) ?? null;
+    const connected = (await load()).get(service);
+    const row = (account === null ? connected?.preferred : connected?.accounts.get(account)) ?? null;
     if (!row) return { row: null, refreshError: null };
     try {
       return { row: await services.refresher.ensureFresh(row), refreshError: null };
@@ -76,18 +89,23 @@ export function createSecretsView(services: Services, siteId: string, allowedSer
     }
   }
 
-  function freshRow(service: ServiceKey) {
-    let state = fresh.get(service);
+  function freshRow(service: ServiceKey, account: string | null = null) {
+    const key = `${service}\u0000${account ?? ''}`;
+    let state = fresh.get(key);
     if (!state) {
-      state = resolve(service);
-      fresh.set(service, state);
+      state = resolve(service, account);
+      fresh.set(key, state);
     }
     return state;
   }
 
-  async function get(service: ServiceName): Promise<ServiceSecretView> {
-    const { row, refreshError } = await freshRow(service);
-    return { ...catalogView(service, row), refreshError };
+  /**
+   * The owner's connection to a catalog service: `account` picks one of its accounts (an account the
+   * owner does not have reads as not logged in); without it, the most recently connected usable one.
+   */
+  async function get(service: ServiceName, account: string | null = null): Promise<ServiceSecretView> {
+    const { row, refreshError } = await freshRow(service, account);
+    return { ...catalogView(service, row), refreshError, owner };
   }
 
   /** Any service by its stored key; NOT_FOUND for a custom service the site does not define. */
@@ -96,15 +114,15 @@ export function createSecretsView(services: Services, siteId: string, allowedSer
   }
 
   /** A custom service of the site; NOT_FOUND when the site defines none by that slug. */
-  async function getCustom(slug: string): Promise<CustomServiceSecretView> {
+  async function getCustom(slug: string, account: string | null = null): Promise<CustomServiceSecretView> {
     const custom = await services.customServices.require(siteId, slug);
-    const { row, refreshError } = await freshRow(customServiceKey(custom.slug));
-    return customView(custom, row, refreshError);
+    const { row, refreshError } = await freshRow(customServiceKey(custom.slug), account);
+    return { ...customView(custom, row, refreshError), owner };
   }
 
   async function loggedIn(): Promise<ServiceSecretView[]> {
     const connected = await load();
-    const views = await Promise.all(serviceNames.filter((service) => connected.has(service)).map(get));
+    const views = await Promise.all(serviceNames.filter((service) => connected.has(service)).map((service) => get(service)));
     return views.filter(isLoggedIn);
   }
 
@@ -133,7 +151,7 @@ export function createSecretsView(services: Services, siteId: string, allowedSer
     );
   }
 
-  return { get, getByKey, getCustom, loggedIn, loggedInCustom, allCustom };
+  return { owner, get, getByKey, getCustom, loggedIn, loggedInCustom, allCustom };
 }
 
 export type SecretsView = ReturnType<typeof createSecretsView>;

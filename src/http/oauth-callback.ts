@@ -48,6 +48,15 @@ function redirectTo(returnTo: string, outcome: Outcome): Response {
   });
 }
 
+function redirectToVerify(verifyUrl: string, attempt: AttemptRow): Response {
+  const target = new URL(verifyUrl);
+  target.searchParams.set('latchkey_attempt', attempt.id);
+  return new Response(null, {
+    status: 302,
+    headers: { location: target.href, 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' },
+  });
+}
+
 function page(outcome: Outcome, origins: readonly string[]): Response {
   const nonce = randomBytes(16).toString('base64');
   const name = outcome.name;
@@ -131,13 +140,15 @@ export async function handleOAuthCallback(services: Services, url: URL): Promise
   }
   let outcome: Outcome;
   try {
-    const { attempt } = await services.flow.completeCallback(target, {
+    const { attempt, verifyUrl } = await services.flow.completeCallback(target, {
       state: query.get('state'),
       code: query.get('code'),
       iss: query.get('iss'),
       error: query.get('error'),
       errorDescription: query.get('error_description'),
     });
+    // End-user verification: the site's page, which knows who is logged in, confirms the end user.
+    if (verifyUrl) return redirectToVerify(verifyUrl, attempt);
     const name = await nameOf(services, target, attempt);
     outcome = { status: 'success', service, name, attempt, error: null, message: `${name} is connected.` };
   } catch (error) {

@@ -1,5 +1,6 @@
 import { builder } from '../builder.js';
-import { siteCallerOf, siteIdOf, type GraphQLContext } from '../context.js';
+import { ownerFor, siteCallerOf, siteIdOf, type GraphQLContext } from '../context.js';
+import { endUserOf, validEndUser } from '../connections/owners.js';
 import { attemptStatus, MAX_WAIT_SECONDS, type AttemptRow } from '../connections/authorization-flow.js';
 import { catalogView, entryView } from '../connections/secrets-view.js';
 import { siteOwner } from '../connections/connection-store.js';
@@ -37,7 +38,7 @@ export function serviceKeyOf(input: {
 }
 
 export const AuthAttemptStatusEnum = builder.enumType('AuthAttemptStatus', {
-  values: ['PENDING', 'COMPLETED', 'FAILED', 'EXPIRED'] as const,
+  values: ['PENDING', 'AWAITING_VERIFICATION', 'COMPLETED', 'FAILED', 'EXPIRED'] as const,
 });
 
 const AuthAttemptRef = builder.prismaObject('AuthAttempt', {
@@ -53,6 +54,7 @@ const AuthAttemptRef = builder.prismaObject('AuthAttempt', {
       resolve: (attempt) => (Array.isArray(attempt.scopes) ? (attempt.scopes as string[]) : []),
     }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    endUser: t.string({ nullable: true, description: 'The end user it connects; null for the site itself.', resolve: endUserOf }),
   }),
 });
 
@@ -67,6 +69,11 @@ const StartAuthInput = builder.inputType('StartAuthInput', {
     scopes: t.stringList({ required: false, description: "Default: the service's default scopes." }),
     returnTo: t.string({ required: false, description: 'Where the browser goes after the gateway\'s callback; must be on an allowed origin.' }),
     redirectUri: t.string({ required: false, description: 'App-handled callback (then call finishAuth); must be on an allowed origin.' }),
+    endUser: t.string({
+      required: false,
+      description:
+        "Connect this end user (1 to 128 characters of A-Z a-z 0-9 . _ : @ + | -) instead of the site. A token bound to an end user means that end user.",
+    }),
     replaceScopes: t.boolean({
       required: false,
       description:
@@ -84,6 +91,13 @@ const StartAuthPayload = builder
       expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
     }),
   });
+
+const ConfirmEndUserInput = builder.inputType('ConfirmEndUserInput', {
+  fields: (t) => ({
+    attemptId: t.id({ required: true, description: 'The latchkey_attempt the verify URL received.' }),
+    endUser: t.string({ required: true, description: 'The end user logged in to the site in that browser.' }),
+  }),
+});
 
 export const FinishAuthInput = builder.inputType('FinishAuthInput', {
   fields: (t) => ({
@@ -123,7 +137,8 @@ builder.mutationFields((t) => ({
     authScopes: (_root, args) => ({ $any: { siteOwner: true, connect: tryServiceKeyOf(args.input) ?? '' } }),
     description: "Begin provider authorization for the caller's site.",
     args: { input: t.arg({ type: StartAuthInput, required: true }) },
-    resolve: (_root, { input }, context) => context.services.flow.start(siteIdOf(context), { ...input, service: serviceKeyOf(input) }),
+    resolve: (_root, { input }, context) =>
+      context.services.flow.start(siteIdOf(context), { ...input, service: serviceKeyOf(input), owner: ownerFor(context, input.endUser) }),
   }),
   finishAuth: t.field({
     type: ServiceSecretRef,
@@ -131,20 +146,36 @@ builder.mutationFields((t) => ({
     description: "Finish when the provider redirected to the app's own redirectUri (code + state from its query).",
     args: { input: t.arg({ type: FinishAuthInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const { connection } = await context.services.flow.finish(siteIdOf(context), input);
-      return catalogView(connection.service as ServiceName, connection);
+      const { attempt, connection } = await context.services.flow.finish(siteIdOf(context), input);
+      // null while an end-user attempt awaits verification (confirmEndUser)
+      return catalogView(attempt.service as ServiceName, connection);
     },
   }),
   signOut: t.field({
     type: ServiceSecretRef,
     authScopes: (_root, args) => ({ $any: { siteOwner: true, connect: args.service } }),
     description: 'Revoke at the provider where supported, and forget the tokens.',
-    args: { service: t.arg({ type: ServiceEnum, required: true }) },
-    resolve: async (_root, { service }, context) => {
-      const siteId = siteIdOf(context);
-      await context.services.flow.signOut(siteId, service);
-      const row = await context.services.store.find({ siteId, ownerType: 'SITE', ownerId: '', accountKey: '' }, service);
-      return catalogView(service, row);
+    args: {
+      service: t.arg({ type: ServiceEnum, required: true }),
+      endUser: t.arg.string({ required: false, description: 'Sign this end user out instead of the site.' }),
+      account: t.arg.string({ required: false, description: 'Which account; default the one reads use (the most recently connected usable one).' }),
+    },
+    resolve: async (_root, { service, endUser, account }, context) => {
+      const owner = ownerFor(context, endUser);
+      const row = await context.services.store.find(owner, service, account);
+      if (row) await context.services.flow.disconnect(row);
+      return catalogView(service, row ? await context.services.store.findById(row.id) : null);
+    },
+  }),
+  confirmEndUser: t.prismaField({
+    type: 'AuthAttempt',
+    authScopes: { siteOwner: true },
+    description:
+      'End-user verification: the site\'s backend, which knows who is logged in, confirms the end user who finished an attempt that awaits verification. The same end user → COMPLETED and the connection is stored; another → FAILED, nothing stored, FORBIDDEN.',
+    args: { input: t.arg({ type: ConfirmEndUserInput, required: true }) },
+    resolve: async (_query, _root, { input }, context) => {
+      const { attempt } = await context.services.flow.confirmEndUser(siteIdOf(context), String(input.attemptId), validEndUser(input.endUser));
+      return attempt;
     },
   }),
 }));

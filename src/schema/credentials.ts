@@ -1,6 +1,6 @@
 // connectCredentials: API_KEY and BASIC services (the catalog's `credentials` section).
 import { builder } from '../builder.js';
-import { siteIdOf } from '../context.js';
+import { ownerFor } from '../context.js';
 import { parseServiceKey } from '../registry/service-registry.js';
 import { ConnectionRef } from './connections.js';
 
@@ -29,6 +29,6 @@ builder.mutationField('connectCredentials', (t) =>
     description:
       'Connect a service whose credential is an API key or a Basic user name and password. The credential is checked with the provider when the catalog knows how (a refusal is PROVIDER_ERROR and stores nothing), then stored encrypted; it replaces the owner\'s earlier one.',
     args: { input: t.arg({ type: ConnectCredentialsInput, required: true }) },
-    resolve: (_root, { input }, context) => context.services.credentials.connect(siteIdOf(context), input),
+    resolve: (_root, { input }, context) => context.services.credentials.connect(ownerFor(context, input.endUser), input),
   }),
 );

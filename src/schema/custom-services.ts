@@ -225,8 +225,8 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: FinishAuthInput, required: true }) },
     resolve: async (_root, { input }, context) => {
       const siteId = siteIdOf(context);
-      const { connection } = await context.services.flow.finish(siteId, input, 'custom');
-      const custom = await context.services.customServices.require(siteId, slugOf(connection.service as CustomServiceKey));
+      const { attempt, connection } = await context.services.flow.finish(siteId, input, 'custom');
+      const custom = await context.services.customServices.require(siteId, slugOf(attempt.service as CustomServiceKey));
       return customView(custom, connection);
     },
   }),
@@ -239,8 +239,10 @@ builder.mutationFields((t) => ({
       const siteId = siteIdOf(context);
       const custom = await context.services.customServices.require(siteId, slug);
       const key = customServiceKey(custom.slug);
-      await context.services.flow.signOut(siteId, key);
-      return customView(custom, await context.services.store.find(siteOwner(siteId), key));
+      // The account signed out is the one answered, even when the site has another account still connected.
+      const row = await context.services.store.find(siteOwner(siteId), key);
+      if (row) await context.services.flow.disconnect(row);
+      return customView(custom, row ? await context.services.store.findById(row.id) : null);
     },
   }),
   connectCustomClientCredentials: t.field({

@@ -1,5 +1,6 @@
 import { builder } from '../builder.js';
-import { siteCallerOf, type GraphQLContext } from '../context.js';
+import { ownerFor, siteCallerOf, type GraphQLContext } from '../context.js';
+import { endUserOf, ownerKey } from '../connections/owners.js';
 import { forbidden } from '../errors.js';
 import { catalog } from '../providers/index.js';
 import { parseServiceKey } from '../registry/service-registry.js';
@@ -139,6 +140,13 @@ export const ServiceConnectionRef = builder.interfaceRef<ServiceSecretView>('Ser
       resolve: (view) => (view.row ? (view.row.status as 'ACTIVE') : null),
     }),
     lastRefreshedAt: t.field({ type: 'DateTime', nullable: true, resolve: (view) => view.row?.lastRefreshedAt ?? null }),
+    connectionId: t.id({ nullable: true, description: 'The stored connection (for connection(id:) and disconnect); null when never connected.', resolve: (view) => view.row?.id ?? null }),
+    endUser: t.string({ nullable: true, description: 'The end user it belongs to; null for the site\'s own.', resolve: (view) => ((view.row ?? view.owner) ? endUserOf((view.row ?? view.owner)!) : null) }),
+    account: t.string({
+      nullable: true,
+      description: 'The account at the provider: its user id (foreignUserId), or "default" when it reports none; null when never connected.',
+      resolve: (view) => view.row?.accountKey ?? null,
+    }),
     refreshFailures: t.int({ resolve: (view) => view.row?.refreshFailures ?? 0 }),
     lastError: t.string({ nullable: true, resolve: (view) => view.row?.lastError ?? null }),
     credentialType: t.field({
@@ -180,7 +188,16 @@ const SecretsRef = builder.objectRef<SecretsView>('Secrets').implement({
     ...Object.fromEntries(
       catalog.map((file) => [
         file.key,
-        t.field({ type: ServiceSecretRef, resolve: (view) => view.get(file.name) }),
+        t.field({
+          type: ServiceSecretRef,
+          args: {
+            account: t.arg.string({
+              required: false,
+              description: "One of the owner's accounts (the provider's user id, or \"default\"). Default: the most recently connected usable one. An account the owner does not have reads as not logged in.",
+            }),
+          },
+          resolve: (view, args) => view.get(file.name, args.account ?? null),
+        }),
       ]),
     ),
     loggedInServices: t.field({ type: [ServiceSecretRef], resolve: (view) => view.loggedIn() }),
@@ -189,8 +206,8 @@ const SecretsRef = builder.objectRef<SecretsView>('Secrets').implement({
       nullable: true,
       description:
         'A service the site defined itself, by its slug; null with a NOT_FOUND error when the site defines none by that slug (the other fields of secrets are unaffected).',
-      args: { slug: t.arg.string({ required: true }) },
-      resolve: (view, { slug }) => view.getCustom(slug),
+      args: { slug: t.arg.string({ required: true }), account: t.arg.string({ required: false }) },
+      resolve: (view, { slug, account }) => view.getCustom(slug, account ?? null),
     }),
     service: t.field({
       type: ServiceConnectionRef,
@@ -234,15 +251,24 @@ const MeRef = builder.objectRef<SecretsView>('Me').implement({
   }),
 });
 
-const viewsByRequest = new WeakMap<GraphQLContext, SecretsView>();
+const viewsByRequest = new WeakMap<GraphQLContext, Map<string, SecretsView>>();
 
-/** One view per request, so `secrets` and `me` in one query share a single read. */
-export function secretsFor(context: GraphQLContext): SecretsView {
+/**
+ * One view per request and owner, so `secrets` and `me` in one query share a single read.
+ * `endUser` as in ownerFor: omitted means the caller's own owner (the site, or its bound end user).
+ */
+export function secretsFor(context: GraphQLContext, endUser?: string | null): SecretsView {
   const caller = siteCallerOf(context);
-  let view = viewsByRequest.get(context);
+  const owner = ownerFor(context, endUser);
+  let views = viewsByRequest.get(context);
+  if (!views) {
+    views = new Map();
+    viewsByRequest.set(context, views);
+  }
+  let view = views.get(ownerKey(owner));
   if (!view) {
-    view = createSecretsView(context.services, caller.siteId, caller.services);
-    viewsByRequest.set(context, view);
+    view = createSecretsView(context.services, owner, caller.services);
+    views.set(ownerKey(owner), view);
   }
   return view;
 }
@@ -251,8 +277,15 @@ builder.queryFields((t) => ({
   secrets: t.field({
     type: SecretsRef,
     authScopes: { site: true },
-    description: "Per-service login state and bearer tokens of the caller's site.",
-    resolve: (_root, _args, context) => secretsFor(context),
+    description:
+      "Per-service login state and bearer tokens of the caller's site, or of one of its end users (endUser). A token bound to an end user means that end user.",
+    args: {
+      endUser: t.arg.string({
+        required: false,
+        description: 'An end user in the site\'s own namespace: 1 to 128 characters of A-Z a-z 0-9 . _ : @ + | -. Omitted or null: the site itself.',
+      }),
+    },
+    resolve: (_root, args, context) => secretsFor(context, args.endUser),
   }),
   me: t.field({
     type: MeRef,

@@ -10,7 +10,22 @@ const SiteRef = builder.prismaObject('Site', {
     id: t.exposeID('id'),
     name: t.exposeString('name'),
     allowedOrigins: t.stringList({ resolve: allowedOriginsOf }),
+    endUserVerifyUrl: t.exposeString('endUserVerifyUrl', {
+      nullable: true,
+      description: 'Where end-user verification sends the browser (with latchkey_attempt) before an end user\'s connection is stored; null: off.',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+const UpdateSiteInput = builder.inputType('UpdateSiteInput', {
+  fields: (t) => ({
+    name: t.string({ required: false }),
+    allowedOrigins: t.stringList({ required: false, description: 'Replaces the list: exact origins (scheme://host[:port]).' }),
+    endUserVerifyUrl: t.string({
+      required: false,
+      description: 'Turn end-user verification on: a page of the site (on an allowed origin) that calls confirmEndUser. null turns it off.',
+    }),
   }),
 });
 
@@ -83,6 +98,16 @@ builder.mutationFields((t) => ({
       const saved = await context.services.apps.setSiteCredentials(siteId, input.service, input.clientId, input.clientSecret);
       await context.services.audit({ type: 'credentials.updated', siteId, service: input.service });
       return saved;
+    },
+  }),
+  updateSite: t.prismaField({
+    type: 'Site',
+    authScopes: { siteOwner: true },
+    description: "Change the caller's site: name, allowed origins, end-user verify URL. What is omitted stays.",
+    args: { input: t.arg({ type: UpdateSiteInput, required: true }) },
+    resolve: async (query, _root, { input }, context) => {
+      const site = await context.services.sites.update(siteIdOf(context), input);
+      return context.db.site.findUniqueOrThrow({ ...query, where: { id: site.id } });
     },
   }),
   removeServiceCredentials: t.boolean({

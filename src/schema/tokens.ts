@@ -1,7 +1,11 @@
 import { builder } from '../builder.js';
 import { siteCallerOf } from '../context.js';
 import { canConnectOf, customServicesOf, DEFAULT_FUNCTION_TOKEN_TTL_SECONDS, MAX_FUNCTION_TOKEN_TTL_SECONDS, servicesOf, type AccessTokenRow } from '../sites/sites.js';
-import { createConnectLink, DEFAULT_CONNECT_LINK_TTL_SECONDS, MAX_CONNECT_LINK_TTL_SECONDS } from '../sites/connect-links.js';
+import { connectPageUrl, createConnectLink, DEFAULT_CONNECT_LINK_TTL_SECONDS, MAX_CONNECT_LINK_TTL_SECONDS } from '../sites/connect-links.js';
+import { badUserInput } from '../errors.js';
+import { isCustomServiceKey, slugOf } from '../providers/custom.js';
+import type { ServiceName } from '../providers/types.js';
+import { parseServiceArg } from './connections.js';
 import { ServiceEnum } from './services.js';
 
 const AccessTokenKindEnum = builder.enumType('AccessTokenKind', {
@@ -32,6 +36,7 @@ export const AccessTokenRef = builder.prismaObject('SiteToken', {
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true, description: 'Updated at most once a minute.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    endUser: t.exposeString('endUser', { nullable: true, description: 'The end user it is bound to; null: the site and any end user.' }),
     canConnect: t.boolean({
       description: 'A function token minted with canConnect (prefix lkc_): it may also call startAuth and signOut for its services.',
       resolve: canConnectOf,
@@ -48,6 +53,10 @@ const CreateFunctionTokenInput = builder.inputType('CreateFunctionTokenInput', {
       description: `Lifetime in seconds. Default ${DEFAULT_FUNCTION_TOKEN_TTL_SECONDS}, at most ${MAX_FUNCTION_TOKEN_TTL_SECONDS}.`,
     }),
     label: t.string({ required: false }),
+    endUser: t.string({
+      required: false,
+      description: 'Bind it to one end user: secrets, connections and pass-through then mean that end user, and naming another is FORBIDDEN.',
+    }),
     canConnect: t.boolean({
       required: false,
       defaultValue: false,
@@ -138,5 +147,47 @@ builder.mutationField('createConnectLink', (t) =>
     args: { ttlSeconds: t.arg.int({ required: false, defaultValue: DEFAULT_CONNECT_LINK_TTL_SECONDS }) },
     resolve: (_root, args, context) =>
       createConnectLink(context.services.db, context.services.config.publicUrl, siteCallerOf(context), args.ttlSeconds ?? DEFAULT_CONNECT_LINK_TTL_SECONDS),
+  }),
+);
+
+// ---- Connect sessions: a browser token for one end user ----
+
+const CreateConnectSessionInput = builder.inputType('CreateConnectSessionInput', {
+  fields: (t) => ({
+    endUser: t.string({ required: true, description: 'The end user, in the site\'s own namespace.' }),
+    services: t.stringList({ required: false, description: 'github, spotify, … or custom:<slug>; default every service.' }),
+    ttlSeconds: t.int({ required: false, defaultValue: DEFAULT_FUNCTION_TOKEN_TTL_SECONDS, description: `Lifetime, 1 to ${MAX_FUNCTION_TOKEN_TTL_SECONDS} seconds.` }),
+  }),
+});
+
+const ConnectSessionRef = builder.objectRef<{ token: string; connectUrl: string; expiresAt: Date }>('ConnectSession').implement({
+  description:
+    'A short-lived browser token (lkc_…) for one end user: it may start, see and disconnect that end user\'s connections of its services, and nothing else (never bearerToken, never pass-through).',
+  fields: (t) => ({
+    token: t.exposeString('token', { description: 'Shown only here. Hand it to the frontend: new LatchkeyAuth({ token }).' }),
+    connectUrl: t.exposeString('connectUrl', { description: 'The gateway\'s connect page for this end user (the token rides in the fragment).' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.mutationField('createConnectSession', (t) =>
+  t.field({
+    type: ConnectSessionRef,
+    authScopes: { siteOwner: true },
+    description: "Mint a connect session for one end user, for the site's backend to hand to its frontend.",
+    args: { input: t.arg({ type: CreateConnectSessionInput, required: true }) },
+    resolve: async (_root, { input }, context) => {
+      const keys = input.services ? [...new Set(input.services.map((service) => parseServiceArg(service)))] : null;
+      if (keys && keys.length === 0) throw badUserInput('services must name at least one service; omit it for every service.', 'services');
+      const { token, accessToken } = await context.services.sites.createFunctionToken(siteCallerOf(context).siteId, {
+        services: keys ? keys.filter((key): key is ServiceName => !isCustomServiceKey(key)) : null,
+        customServices: keys ? keys.filter(isCustomServiceKey).map(slugOf) : null,
+        ttlSeconds: input.ttlSeconds ?? DEFAULT_FUNCTION_TOKEN_TTL_SECONDS,
+        label: 'connect session',
+        canConnect: true,
+        endUser: input.endUser,
+      });
+      return { token, connectUrl: `${connectPageUrl(context.services.config.publicUrl)}#token=${token}`, expiresAt: accessToken.expiresAt! };
+    },
   }),
 );

@@ -10,6 +10,27 @@ import { displayPrefix, generateId, generateOpaqueToken, hashOpaqueToken, SITE_T
 import { badUserInput, notFound, unauthenticated } from '../errors.js';
 import type { ServiceKey, ServiceName } from '../providers/types.js';
 import { customServiceKey, isCustomServiceKey, slugOf, slugProblem } from '../providers/custom.js';
+import { validEndUser } from '../connections/owners.js';
+
+/** Checks an endUserVerifyUrl: an absolute http(s) URL on one of the site's allowed origins. */
+export function checkVerifyUrl(value: string, allowedOrigins: readonly string[]): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw badUserInput('endUserVerifyUrl must be an absolute URL, e.g. https://app.example.com/latchkey/verify.', 'endUserVerifyUrl');
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.hash) {
+    throw badUserInput('endUserVerifyUrl must be an http(s) URL without credentials or fragment.', 'endUserVerifyUrl');
+  }
+  if (!allowedOrigins.includes(url.origin)) {
+    throw badUserInput(
+      `endUserVerifyUrl must be on one of this site's allowed origins (${allowedOrigins.join(', ') || 'none configured'}); ${url.origin} is not. Add it with updateSite(input: { allowedOrigins }).`,
+      'endUserVerifyUrl',
+    );
+  }
+  return url.href;
+}
 
 export const FUNCTION_TOKEN_PREFIX = 'lkf_';
 /** A function token minted with canConnect: it may also start auth and sign out for its services (browser helper). */
@@ -25,7 +46,16 @@ const MAX_CACHED_TOKENS = 10_000;
 
 export type TokenKind = 'SITE' | 'FUNCTION';
 
-export type SiteCaller = { kind: 'site'; siteId: string; tokenId: string; tokenKind: TokenKind; services: ServiceKey[] | null; canConnect?: boolean };
+export type SiteCaller = {
+  kind: 'site';
+  siteId: string;
+  tokenId: string;
+  tokenKind: TokenKind;
+  services: ServiceKey[] | null;
+  canConnect?: boolean;
+  /** The end user a function token or connect session is bound to: it addresses that end user only. */
+  endUser?: string | null;
+};
 export type Caller = { kind: 'admin' } | SiteCaller;
 
 export type AccessTokenRow = Awaited<ReturnType<Database['siteToken']['findUniqueOrThrow']>>;
@@ -37,6 +67,15 @@ export interface FunctionTokenInput {
   ttlSeconds?: number | null | undefined;
   label?: string | null | undefined;
   canConnect?: boolean | null | undefined;
+  /** Bind it to one end user: it addresses that end user only. */
+  endUser?: string | null | undefined;
+}
+
+export interface UpdateSiteInput {
+  name?: string | null | undefined;
+  allowedOrigins?: readonly string[] | null | undefined;
+  /** Where end-user verification sends the browser; null removes it, undefined keeps it. */
+  endUserVerifyUrl?: string | null | undefined;
 }
 
 export interface SitesOptions {
@@ -127,7 +166,7 @@ export function createSites(db: Database, audit: AuditTrail, adminToken: string 
     const row = await db.siteToken.findUnique({ where: { tokenHash } });
     if (!row || row.revokedAt) return undefined;
     return {
-      caller: { kind: 'site', siteId: row.siteId, tokenId: row.id, tokenKind: row.kind === 'FUNCTION' ? 'FUNCTION' : 'SITE', services: serviceKeysOf(row), canConnect: canConnectOf(row) },
+      caller: { kind: 'site', siteId: row.siteId, tokenId: row.id, tokenKind: row.kind === 'FUNCTION' ? 'FUNCTION' : 'SITE', services: serviceKeysOf(row), canConnect: canConnectOf(row), endUser: row.endUser },
       expiresAt: row.expiresAt?.getTime() ?? null,
     };
   }
@@ -204,6 +243,7 @@ export function createSites(db: Database, audit: AuditTrail, adminToken: string 
       }
     }
     const label = normalizeLabel(input.label);
+    const endUser = input.endUser === null || input.endUser === undefined ? null : validEndUser(input.endUser);
     const now = Date.now();
     const cutoff = new Date(now - FUNCTION_TOKEN_RETENTION_MS);
     await db.siteToken.deleteMany({
@@ -220,6 +260,7 @@ export function createSites(db: Database, audit: AuditTrail, adminToken: string 
         label,
         ...(services ? { services } : {}),
         canConnect: Boolean(input.canConnect),
+        endUser,
         expiresAt: new Date(now + ttlSeconds * 1000),
       },
     });
@@ -271,7 +312,27 @@ export function createSites(db: Database, audit: AuditTrail, adminToken: string 
     return { token, accessToken, revoked };
   }
 
-  return { create, authenticate, createFunctionToken, list, revoke, rotateSiteToken };
+  /** Changes a site's name, allowed origins and end-user verify URL; what is omitted stays. */
+  async function update(siteId: string, input: UpdateSiteInput) {
+    const site = await db.site.findUniqueOrThrow({ where: { id: siteId } });
+    const data: { name?: string; allowedOrigins?: string[]; endUserVerifyUrl?: string | null } = {};
+    if (input.name !== undefined && input.name !== null) {
+      const trimmed = input.name.trim();
+      if (!trimmed || trimmed.length > 200) throw badUserInput('name must be 1 to 200 characters.', 'name');
+      data.name = trimmed;
+    }
+    if (input.allowedOrigins) {
+      if (input.allowedOrigins.length > MAX_ORIGINS) throw badUserInput(`at most ${MAX_ORIGINS} allowed origins.`, 'allowedOrigins');
+      data.allowedOrigins = [...new Set(input.allowedOrigins.map(normalizeOrigin))];
+    }
+    const origins = data.allowedOrigins ?? (Array.isArray(site.allowedOrigins) ? (site.allowedOrigins as string[]) : []);
+    const verifyUrl = input.endUserVerifyUrl === undefined ? site.endUserVerifyUrl : input.endUserVerifyUrl;
+    if (verifyUrl) data.endUserVerifyUrl = checkVerifyUrl(verifyUrl, origins);
+    else if (input.endUserVerifyUrl === null) data.endUserVerifyUrl = null;
+    return db.site.update({ where: { id: siteId }, data });
+  }
+
+  return { create, authenticate, createFunctionToken, list, revoke, rotateSiteToken, update };
 }
 
 export type Sites = ReturnType<typeof createSites>;

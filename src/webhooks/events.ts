@@ -41,7 +41,12 @@ export interface WebhookPayload {
 }
 
 /** The body sent for an event. Audit details are non-secret by construction (ids, scopes, error codes). */
-export function webhookPayload(type: WebhookEventType, event: AuditEventInput, now = new Date()): WebhookPayload {
+export function webhookPayload(
+  type: WebhookEventType,
+  event: AuditEventInput,
+  now = new Date(),
+  connection: { endUser: string | null; account: string | null } = { endUser: null, account: null },
+): WebhookPayload {
   return {
     id: generateId('msg'),
     type,
@@ -50,6 +55,8 @@ export function webhookPayload(type: WebhookEventType, event: AuditEventInput, n
       siteId: event.siteId ?? null,
       service: event.service ?? null,
       connectionId: event.connectionId ?? null,
+      endUser: connection.endUser,
+      account: connection.account,
       ...(event.attemptId ? { attemptId: event.attemptId } : {}),
       ...event.detail,
     },

@@ -108,7 +108,12 @@ export function createWebhooks(deps: { config: Pick<Config, 'webhooks'>; db: Dat
     );
     if (endpoints.length === 0) return;
     const now = new Date();
-    const payload = JSON.stringify(webhookPayload(type, event, now));
+    // Whose connection it is: read from the row, so every event names its owner and account.
+    const row = event.connectionId
+      ? await db.connection.findUnique({ where: { id: event.connectionId }, select: { ownerType: true, ownerId: true, accountKey: true } })
+      : null;
+    const owner = { endUser: row?.ownerType === 'END_USER' ? row.ownerId : null, account: row?.accountKey ?? null };
+    const payload = JSON.stringify(webhookPayload(type, event, now, owner));
     await db.webhookDelivery.createMany({
       data: endpoints.map((endpoint) => ({ id: generateId('whd'), endpointId: endpoint.id, siteId: event.siteId!, event: type, payload, nextAttemptAt: now })),
     });

@@ -77,6 +77,7 @@ async function graphql(query, variables = {}) {
 
 const CATALOG = `query ConnectPageCatalog {
   site { name }
+  boundEndUser
   services {
     service friendlyServiceName graphQLField supportsRefresh supportsRevocation appConfigured
     availableScopes { scope title description category isDefault isRequired }
@@ -433,7 +434,10 @@ async function open() {
   try {
     const data = await graphql(CATALOG);
     catalog = data.services.map(catalogEntry);
-    elements.siteName.textContent = `Site: ${data.site.name}`;
+    // A connect session shows one end user's connections: say whose they are.
+    elements.siteName.textContent = data.boundEndUser
+      ? `Site: ${data.site.name} · connections of end user ${data.boundEndUser}`
+      : `Site: ${data.site.name}`;
     elements.siteName.hidden = false;
     elements.forget.hidden = false;
     await render();
