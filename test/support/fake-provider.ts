@@ -15,6 +15,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ProviderDefinition } from '../../src/providers/types.js';
 import { FakeTokenLedger, type FakeTokenRequestRecord } from './fake-token-ledger.js';
 
 export type FakeRevocationStyle =
@@ -495,4 +496,50 @@ export function documentWith(paths: Record<string, unknown>): Record<string, unk
     node[keys.at(-1)!] = value;
   }
   return root;
+}
+
+/** The fake's behaviour for a provider file: every fact the file declares, and nothing it does not. */
+export function specFromProvider(provider: ProviderDefinition, app: { clientId: string; clientSecret: string }, base: string): FakeProviderSpec {
+  const { quirks } = provider;
+  const identity = provider.identity;
+  const accountId = `acct-${provider.graphQLField}`;
+  const tokenFields: Record<string, unknown> = {};
+  for (const field of quirks.keepFields ?? []) tokenFields[field] = `${field}-value`;
+  let identityPath: string | undefined;
+  let identityBody: unknown;
+  if (identity.from === 'api') {
+    identityPath = `/${identity.path.replace(/^\//, '').split('?')[0]}`;
+    identityBody = documentWith({ [identity.idPath]: accountId, ...(identity.namePath ? { [identity.namePath]: `Name of ${accountId}` } : {}) });
+  } else if (identity.from === 'token-response') {
+    tokenFields[identity.idField] = accountId;
+    if (identity.nameField) tokenFields[identity.nameField] = `Name of ${accountId}`;
+  } else if (identity.from === 'token-response-url') {
+    tokenFields[identity.urlField] = `${base}/api/identity`;
+    identityPath = '/identity';
+    identityBody = documentWith({ [identity.idPath]: accountId, ...(identity.namePath ? { [identity.namePath]: `Name of ${accountId}` } : {}) });
+  }
+  if (quirks.apiBaseUrlField) delete tokenFields[quirks.apiBaseUrlField];
+  const expiresIn = quirks.assumedLifetimeSeconds !== undefined ? undefined : provider.supportsRefresh ? 3600 : undefined;
+  return {
+    clientId: app.clientId,
+    clientSecret: app.clientSecret,
+    clientAuthMethod: provider.clientAuthMethod,
+    pkce: provider.pkce,
+    // An overridden authorization endpoint is its own issuer (RFC 9207), as the gateway assumes.
+    issuer: new URL(base).origin,
+    scopeSeparator: provider.scopeSeparator,
+    expiresInSeconds: expiresIn,
+    issuesRefreshToken: provider.supportsRefresh,
+    refreshTokenRotates: Boolean(quirks.refreshTokenRotates && !quirks.refreshTokenMayBeOmitted),
+    refreshTokenOmitted: Boolean(quirks.refreshTokenMayBeOmitted),
+    formEncodedUnlessJsonAccepted: quirks.formEncodedUnlessJsonAccepted,
+    errorsWithStatus200: quirks.errorsWithStatus200,
+    grantedScopes: quirks.scopeAbsentMeansRequested ? 'absent' : (quirks.grantedScopeSeparator ?? provider.scopeSeparator),
+    tokenTypeMissing: quirks.tokenTypeMissing,
+    deadRefreshError: quirks.reauthErrors?.[0],
+    tokenFields,
+    revocation: provider.revocation,
+    identityPath,
+    identityBody,
+  };
 }
