@@ -3,8 +3,7 @@
 // most once per request.
 import type { Services } from '../services.js';
 import type { ScopeDefinition, ServiceKey, ServiceName } from '../providers/types.js';
-import { serviceNames } from '../providers/types.js';
-import { getProvider } from '../providers/index.js';
+import { catalogService, serviceNames } from '../providers/index.js';
 import { customServiceKey, isCustomServiceKey, slugOf } from '../providers/custom.js';
 import type { CustomService } from '../oauth/custom-services.js';
 import { siteOwner, type ConnectionRow } from './connection-store.js';
@@ -30,8 +29,9 @@ export function isLoggedIn(view: ServiceSecretView): boolean {
 
 /** A catalog service's view of a row, outside a request's secrets (mutation results). */
 export function catalogView(service: ServiceName, row: ConnectionRow | null): ServiceSecretView {
-  const provider = getProvider(service);
-  return { service, friendlyServiceName: provider.friendlyServiceName, scopeCatalog: provider.scopes, row, refreshError: null };
+  const file = catalogService(service);
+  if (!file) throw new Error(`Unknown service ${JSON.stringify(service)}.`);
+  return { service, friendlyServiceName: file.displayName, scopeCatalog: file.oauth?.scopes ?? [], row, refreshError: null };
 }
 
 export function customView(custom: CustomService, row: ConnectionRow | null, refreshError: Error | null = null): CustomServiceSecretView {

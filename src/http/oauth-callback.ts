@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Services } from '../services.js';
 import { LatchkeyError } from '../errors.js';
-import { serviceNames, type CustomServiceKey, type ServiceKey, type ServiceName } from '../providers/types.js';
+import { providers } from '../providers/index.js';
+import type { CustomServiceKey, ServiceKey, ServiceName } from '../providers/types.js';
 import { customServiceKey, serviceLabel, SLUG_PATTERN, slugOf } from '../providers/custom.js';
 import { AttemptFailedError, allowedOriginsOf, type AttemptRow, type CallbackTarget } from '../connections/authorization-flow.js';
 
@@ -99,7 +100,7 @@ function callbackTargetOf(pathname: string): CallbackTarget | null {
   const custom = /^custom\/([A-Za-z0-9_-]{1,64})\/([a-z0-9-]{2,40})$/.exec(rest);
   if (custom) return SLUG_PATTERN.test(custom[2]!) ? { service: customServiceKey(custom[2]!), siteId: custom[1]! } : null;
   const segment = rest.toUpperCase();
-  return (serviceNames as readonly string[]).includes(segment) ? { service: segment as ServiceName } : null;
+  return providers.has(segment) ? { service: segment as ServiceName } : null;
 }
 
 /** A custom service's name is shown only to the holder of one of its attempts (it is the site's to tell). */

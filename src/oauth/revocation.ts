@@ -1,5 +1,6 @@
-// Revocation at the provider, in the style its file names. Callers forget the tokens locally
-// whatever happens here; a failure is reported, never thrown past signOut.
+// Revocation at the provider, in the style its file names (oauth.revocation). The styles that are a
+// provider's own protocol are implemented here once and chosen by that name. Callers forget the
+// tokens locally whatever happens here; a failure is reported, never thrown past signOut.
 import * as client from 'openid-client';
 import type { ProviderDefinition, ProviderEndpoints } from '../providers/types.js';
 import type { OAuthApp } from './client-configuration.js';
@@ -17,6 +18,10 @@ export type RevocationOutcome = { revoked: true } | { revoked: false; reason: st
 function basicAuthorization(app: OAuthApp): string {
   const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
   return `Basic ${Buffer.from(`${encode(app.clientId)}:${encode(app.clientSecret ?? '')}`).toString('base64')}`;
+}
+
+function lowerCaseKeys(headers: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
 async function expectSuccess(provider: ProviderDefinition, response: Response): Promise<void> {
@@ -58,11 +63,10 @@ export async function revokeAtProvider(
         const response = await fetch(url, {
           method: 'DELETE',
           headers: {
-            authorization: basicAuthorization(app),
-            accept: 'application/vnd.github+json',
-            'content-type': 'application/json',
-            'x-github-api-version': '2022-11-28',
+            ...lowerCaseKeys(provider.apiHeaders ?? {}),
             'user-agent': USER_AGENT,
+            authorization: basicAuthorization(app),
+            'content-type': 'application/json',
           },
           body: JSON.stringify({ access_token: target.accessToken }),
           redirect: 'manual',

@@ -1,5 +1,8 @@
 // How each provider's REST API talks: the fixed request headers, where its rate-limit state is,
-// how it says "slow down", and how its error bodies read. Pure functions of a response.
+// how it says "slow down", and how its error bodies read. Pure functions of a response, built from
+// the `api` facts of the provider's file; the named strategies are implemented here once.
+import { catalog } from '../providers/catalog.js';
+import type { ApiFacts, ProviderFile } from '../providers/provider-schema.js';
 import type { ServiceName } from '../providers/types.js';
 import type { HeaderReader } from './upstream-pool.js';
 
@@ -32,8 +35,6 @@ export interface ApiProfile {
   acceptedScopes?(header: HeaderReader): string[] | null;
 }
 
-const SECONDARY_WAIT_MS = 60_000;
-
 function integer(value: string | undefined): number | undefined {
   if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
   return Number(value.trim());
@@ -54,80 +55,135 @@ function record(value: unknown): Record<string, unknown> {
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined);
 
-export const githubProfile: ApiProfile = {
-  service: 'GITHUB',
-  headers: {
-    accept: 'application/vnd.github+json',
-    'x-github-api-version': '2022-11-28',
-    // GitHub refuses API requests without a User-Agent.
-    'user-agent': 'Latchkey',
-  },
-  quota(header) {
-    const limit = integer(header('x-ratelimit-limit'));
-    if (limit === undefined) return null;
-    const reset = integer(header('x-ratelimit-reset'));
-    return {
-      limit,
-      remaining: integer(header('x-ratelimit-remaining')),
-      used: integer(header('x-ratelimit-used')),
-      resource: header('x-ratelimit-resource'),
-      resetAt: reset === undefined ? undefined : new Date(reset * 1000),
-    };
-  },
-  // https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
-  rateLimit(status, header, body, now) {
-    if (status !== 403 && status !== 429) return null;
-    const retryAfter = retryAfterMs(header('retry-after'), now);
-    if (retryAfter !== undefined) return { waitMs: retryAfter };
-    const reset = integer(header('x-ratelimit-reset'));
-    if (header('x-ratelimit-remaining') === '0' && reset !== undefined) return { waitMs: Math.max(0, reset * 1000 - now) };
-    const message = text(record(body).message) ?? '';
-    if (status === 429 || /rate limit/i.test(message)) return { waitMs: SECONDARY_WAIT_MS };
-    // Any other 403 is a refusal (missing permission), not a reason to wait.
-    return null;
-  },
-  problem(body) {
-    const fields = record(body);
-    const details = Array.isArray(fields.errors)
-      ? fields.errors
-          .map((entry) => {
-            const error = record(entry);
-            return text(error.message) ?? [text(error.resource), text(error.field), text(error.code)].filter(Boolean).join(' ');
-          })
-          .filter(Boolean)
-      : [];
-    const message = text(fields.message);
-    return { message: [message, ...details].filter(Boolean).join(': ') || undefined };
-  },
-  acceptedScopes(header) {
-    const accepted = header('x-accepted-oauth-scopes');
-    if (accepted === undefined) return null;
-    const scopes = accepted.split(',').map((scope) => scope.trim()).filter(Boolean);
-    return scopes.length > 0 ? scopes : null;
-  },
-};
+function at(value: unknown, path: string): unknown {
+  let current = value;
+  for (const segment of path.split('.')) {
+    if (Array.isArray(current)) {
+      const index = Number(segment);
+      if (!Number.isInteger(index)) return undefined;
+      current = current.at(index);
+    } else {
+      current = record(current)[segment];
+    }
+  }
+  return current;
+}
 
-export const spotifyProfile: ApiProfile = {
-  service: 'SPOTIFY',
-  headers: { accept: 'application/json' },
-  // Spotify publishes no quota headers; it answers 429 with Retry-After when a rolling 30 s window is exceeded.
-  quota: () => null,
-  rateLimit(status, header, _body, now) {
-    if (status !== 429) return null;
-    return { waitMs: retryAfterMs(header('retry-after'), now) ?? SECONDARY_WAIT_MS };
-  },
-  problem(body) {
-    const error = record(record(body).error);
-    // The token endpoint's {error, error_description} shape also reaches here on some failures.
-    const flat = record(body);
-    return {
-      message: text(error.message) ?? text(flat.error_description) ?? text(flat.error),
-      reason: text(error.reason),
-    };
-  },
-};
+function firstText(body: unknown, paths: readonly string[] | undefined): string | undefined {
+  for (const path of paths ?? []) {
+    const value = at(body, path);
+    if (typeof value === 'string' && value.length > 0) return value;
+    if (typeof value === 'number') return String(value);
+  }
+  return undefined;
+}
 
-export const apiProfiles: Partial<Record<ServiceName, ApiProfile>> = {
-  GITHUB: githubProfile,
-  SPOTIFY: spotifyProfile,
-};
+/** "1s", "6m0s", "250ms", "1h2m3.5s" (Go durations, as OpenAI sends them) in milliseconds. */
+function durationMs(value: string): number | undefined {
+  const parts = [...value.trim().matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)];
+  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== value.trim()) return undefined;
+  const unit = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 } as const;
+  return parts.reduce((total, part) => total + Number(part[1]) * unit[part[2] as keyof typeof unit], 0);
+}
+
+function resetAtOf(value: string | undefined, unit: RateLimitFacts['resetUnit'], now: number): Date | undefined {
+  if (value === undefined || unit === undefined) return undefined;
+  switch (unit) {
+    case 'epoch-seconds': {
+      const seconds = integer(value);
+      return seconds === undefined ? undefined : new Date(seconds * 1000);
+    }
+    case 'epoch-milliseconds': {
+      const ms = integer(value);
+      return ms === undefined ? undefined : new Date(ms);
+    }
+    case 'delta-seconds': {
+      const seconds = integer(value);
+      return seconds === undefined ? undefined : new Date(now + seconds * 1000);
+    }
+    case 'duration': {
+      const ms = durationMs(value);
+      return ms === undefined ? undefined : new Date(now + ms);
+    }
+    case 'http-date': {
+      const date = Date.parse(value);
+      return Number.isNaN(date) ? undefined : new Date(date);
+    }
+  }
+}
+
+type RateLimitFacts = ApiFacts['rateLimits'];
+
+/** GitHub's errors[]: each entry's message, or its resource, field and code. */
+function githubErrorDetails(body: unknown): string[] {
+  const errors = record(body).errors;
+  if (!Array.isArray(errors)) return [];
+  return errors
+    .map((entry) => {
+      const error = record(entry);
+      return text(error.message) ?? [text(error.resource), text(error.field), text(error.code)].filter(Boolean).join(' ');
+    })
+    .filter(Boolean);
+}
+
+/** How a provider's API talks, built from the `api` facts of its provider file. */
+export function apiProfileOf(file: Pick<ProviderFile, 'name' | 'api'>): ApiProfile {
+  const { api } = file;
+  const limits = api.rateLimits;
+  const names = limits.headers;
+  const statuses = new Set(limits.statuses);
+  const defaultWaitMs = limits.defaultWaitSeconds * 1000;
+  const headers = Object.fromEntries(Object.entries(api.defaultHeaders).map(([name, value]) => [name.toLowerCase(), value]));
+  const profile: ApiProfile = {
+    service: file.name,
+    headers,
+    quota(header) {
+      const limit = names.limit ? integer(header(names.limit)) : undefined;
+      if (limit === undefined) return null;
+      return {
+        limit,
+        remaining: names.remaining ? integer(header(names.remaining)) : undefined,
+        used: names.used ? integer(header(names.used)) : undefined,
+        resource: names.resource ? header(names.resource) : undefined,
+        resetAt: names.reset ? resetAtOf(header(names.reset), limits.resetUnit, Date.now()) : undefined,
+      };
+    },
+    rateLimit(status, header, body, now) {
+      if (!statuses.has(status)) return null;
+      const retryAfter = limits.retryAfter ? retryAfterMs(header('retry-after'), now) : undefined;
+      if (retryAfter !== undefined) return { waitMs: retryAfter };
+      const resetAt = names.reset ? resetAtOf(header(names.reset), limits.resetUnit, now) : undefined;
+      if (names.remaining && header(names.remaining) === '0' && resetAt) return { waitMs: Math.max(0, resetAt.getTime() - now) };
+      if (limits.strategy === 'github-secondary') {
+        // https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
+        const message = firstText(body, api.errors.messagePaths) ?? '';
+        // Any other 403 is a refusal (missing permission), not a reason to wait.
+        return status === 429 || /rate limit/i.test(message) ? { waitMs: defaultWaitMs } : null;
+      }
+      // Only 429 means "slow down" by itself; another listed status needs the quota headers above.
+      return status === 429 ? { waitMs: defaultWaitMs } : null;
+    },
+    problem(body) {
+      const message = firstText(body, api.errors.messagePaths);
+      const details = api.errors.details === 'github-errors' ? githubErrorDetails(body) : [];
+      return {
+        message: [message, ...details].filter(Boolean).join(': ') || undefined,
+        reason: firstText(body, api.errors.reasonPaths),
+      };
+    },
+  };
+  const acceptedHeader = api.acceptedScopesHeader;
+  if (acceptedHeader) {
+    profile.acceptedScopes = (header) => {
+      const accepted = header(acceptedHeader);
+      if (accepted === undefined) return null;
+      const scopes = accepted.split(',').map((scope) => scope.trim()).filter(Boolean);
+      return scopes.length > 0 ? scopes : null;
+    };
+  }
+  return profile;
+}
+
+export const apiProfiles: Partial<Record<ServiceName, ApiProfile>> = Object.fromEntries(
+  catalog.map((file) => [file.name, apiProfileOf(file)]),
+);

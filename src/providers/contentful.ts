@@ -1,40 +1,67 @@
-import { defineProvider } from './types.js';
+import { defineProvider } from './provider-schema.js';
 
 // Contentful documents only the implicit grant (response_type=token), but its OAuth server also
 // serves the authorization-code grant at /oauth/token for confidential applications, which is what
 // a gateway needs. Its documentation is silent on refresh tokens (tokens last until revoked or the
 // application's expiry date), PKCE and a revocation endpoint, so none of them is relied on here.
 export default defineProvider({
-  service: 'CONTENTFUL',
-  friendlyServiceName: 'Contentful',
-  graphQLField: 'contentful',
-  issuer: 'https://be.contentful.com',
-  endpoints: {
-    authorization: 'https://be.contentful.com/oauth/authorize',
-    token: 'https://be.contentful.com/oauth/token',
-    api: 'https://api.contentful.com',
+  name: 'CONTENTFUL',
+  key: 'contentful',
+  displayName: 'Contentful',
+  categories: ['Content management'],
+  authModes: ['OAUTH2'],
+  docs: {
+    authorization: 'https://www.contentful.com/developers/docs/extensibility/oauth/',
+    token: 'https://www.contentful.com/developers/docs/extensibility/oauth/',
+    scopes: 'https://www.contentful.com/developers/docs/extensibility/oauth/',
+    identity: 'https://www.contentful.com/developers/docs/references/content-management-api/#/reference/users/user/get-the-authenticated-user',
+    api: 'https://www.contentful.com/developers/docs/references/content-management-api/',
+    rateLimits: 'https://www.contentful.com/developers/docs/references/content-management-api/#/introduction/api-rate-limits',
+    errors: 'https://www.contentful.com/developers/docs/references/errors/',
+    pagination: 'https://www.contentful.com/developers/docs/references/content-management-api/#/introduction/collection-resources-and-pagination',
   },
-  appRegistrationUrl: 'https://app.contentful.com/account/profile/developers/applications',
-  scopeSeparator: ' ',
-  clientAuthMethod: 'client_secret_post',
-  pkce: false,
-  supportsRefresh: false,
-  identity: { from: 'api', path: '/users/me', idPath: 'sys.id', namePath: 'email' },
-  quirks: {},
-  // Contentful grants one of these per authorization; manage includes read.
-  scopes: [
-    {
-      scope: 'content_management_read',
-      title: 'Read content',
-      description: 'Read spaces, content types, entries and assets through the Content Management API.',
-      category: 'Content management',
-      isDefault: true,
+  oauth: {
+    issuer: 'https://be.contentful.com',
+    endpoints: {
+      authorization: 'https://be.contentful.com/oauth/authorize',
+      token: 'https://be.contentful.com/oauth/token',
     },
-    {
-      scope: 'content_management_manage',
-      title: 'Manage content',
-      description: 'Read, create, change, publish and delete content through the Content Management API.',
-      category: 'Content management',
+    appRegistrationUrl: 'https://app.contentful.com/account/profile/developers/applications',
+    scopeSeparator: ' ',
+    clientAuthMethod: 'client_secret_post',
+    pkce: false,
+    supportsRefresh: false,
+    identity: { from: 'api', path: '/users/me', idPath: 'sys.id', namePath: 'email' },
+    quirks: {},
+    // Contentful grants one of these per authorization; manage includes read.
+    scopes: [
+      {
+        scope: 'content_management_read',
+        title: 'Read content',
+        description: 'Read spaces, content types, entries and assets through the Content Management API.',
+        category: 'Content management',
+        isDefault: true,
+      },
+      {
+        scope: 'content_management_manage',
+        title: 'Manage content',
+        description: 'Read, create, change, publish and delete content through the Content Management API.',
+        category: 'Content management',
+      },
+    ],
+  },
+  api: {
+    baseUrl: 'https://api.contentful.com',
+    rateLimits: {
+      statuses: [429],
+      retryAfter: false,
+      // X-Contentful-RateLimit-Reset: seconds until the hourly/secondly limit resets.
+      headers: { limit: 'x-contentful-ratelimit-second-limit', remaining: 'x-contentful-ratelimit-second-remaining', reset: 'x-contentful-ratelimit-reset' },
+      resetUnit: 'delta-seconds',
+      defaultWaitSeconds: 1,
     },
-  ],
+    errors: { messagePaths: ['message'], reasonPaths: ['sys.id'] },
+    pagination: { style: 'offset', offsetParam: 'skip', limitParam: 'limit' },
+    bodyEncoding: 'json',
+  },
 });

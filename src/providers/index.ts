@@ -1,38 +1,65 @@
 // The provider catalog and the pure helpers the OAuth code and the schema use to read it.
 
-import box from './box.js';
-import contentful from './contentful.js';
-import github from './github.js';
-import salesforce from './salesforce.js';
-import spotify from './spotify.js';
-import stripe from './stripe.js';
-import {
-  serviceNames,
-  type CatalogProvider,
-  type ProviderDefinition,
-  type ProviderEndpoints,
-  type ScopeDefinition,
-  type ServiceName,
+import { catalog } from './catalog.js';
+import type { ProviderFile } from './provider-schema.js';
+import type {
+  CatalogProvider,
+  ProviderDefinition,
+  ProviderEndpoints,
+  ScopeDefinition,
+  ServiceName,
 } from './types.js';
 
 export * from './types.js';
+export { catalog } from './catalog.js';
+export type { ProviderFile, AuthMode, ApiFacts, CredentialFacts } from './provider-schema.js';
 
-/** Every provider, in the contract's order (GITHUB, SPOTIFY, SALESFORCE, STRIPE, BOX, CONTENTFUL). */
-export const providerList: readonly CatalogProvider[] = Object.freeze([
-  github,
-  spotify,
-  salesforce,
-  stripe,
-  box,
-  contentful,
-]);
+/** Every catalog service's enum name, in catalog order. */
+export const serviceNames: readonly ServiceName[] = Object.freeze(catalog.map((file) => file.name));
+
+/** The OAuth definition the OAuth code reads, for a catalog file with an oauth section. */
+export function oauthDefinitionOf(file: ProviderFile): CatalogProvider | undefined {
+  const { oauth } = file;
+  if (!oauth) return undefined;
+  const { endpoints, clientCredentials, ...rest } = oauth;
+  return {
+    ...rest,
+    service: file.name,
+    friendlyServiceName: file.displayName,
+    graphQLField: file.key,
+    endpoints: { ...endpoints, api: file.api.baseUrl },
+    apiHeaders: file.api.defaultHeaders,
+    supportsClientCredentials: clientCredentials !== undefined,
+    ...(clientCredentials ? { clientCredentials } : {}),
+  };
+}
+
+/** Every catalog provider connected by OAuth, in catalog order. */
+export const providerList: readonly CatalogProvider[] = Object.freeze(
+  catalog.flatMap((file) => {
+    const definition = oauthDefinitionOf(file);
+    return definition ? [definition] : [];
+  }),
+);
 
 export const providers: ReadonlyMap<ServiceName, CatalogProvider> = new Map(
   providerList.map((provider) => [provider.service, provider]),
 );
 
+const catalogByName: ReadonlyMap<string, ProviderFile> = new Map(catalog.map((file) => [file.name, file]));
+
+/** The catalog file of `name` (GITHUB), or undefined. */
+export function catalogService(name: string): ProviderFile | undefined {
+  return catalogByName.get(name);
+}
+
+/** The catalog file whose lower-case key is `key` (github), or undefined. */
+export function catalogServiceByKey(key: string): ProviderFile | undefined {
+  return catalog.find((file) => file.key === key);
+}
+
 export function isServiceName(value: string): value is ServiceName {
-  return (serviceNames as readonly string[]).includes(value);
+  return catalogByName.has(value);
 }
 
 export function getProvider(service: ServiceName): CatalogProvider {
@@ -43,7 +70,7 @@ export function getProvider(service: ServiceName): CatalogProvider {
   return provider;
 }
 
-/** The provider whose `graphQLField` (the lower-case name used in callback paths) is `field`. */
+/** The OAuth provider whose `graphQLField` (the lower-case name used in callback paths) is `field`. */
 export function findProviderByGraphQLField(field: string): CatalogProvider | undefined {
   return providerList.find((provider) => provider.graphQLField === field);
 }

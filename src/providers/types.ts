@@ -1,9 +1,10 @@
-// The shape of a provider file. Each provider is pure data: what its OAuth endpoints are, which
-// scopes exist, and which documented quirks its token endpoint has. The OAuth code reads these
-// facts; it never branches on a provider's name.
+// The OAuth definition the OAuth code reads: endpoints, scopes, documented token-endpoint quirks.
+// Catalog providers derive it from their file (src/providers/provider-schema.ts, oauthDefinitionOf);
+// custom services build it from the site's settings (src/providers/custom.ts). The OAuth code reads
+// these facts; it never branches on a provider's name.
 
-export const serviceNames = ['GITHUB', 'SPOTIFY', 'SALESFORCE', 'STRIPE', 'BOX', 'CONTENTFUL'] as const;
-export type ServiceName = (typeof serviceNames)[number];
+/** A catalog service's enum name (GITHUB), as the `service` column stores it; see src/providers/catalog.ts. */
+export type ServiceName = string;
 /** A site-defined OAuth service (see src/providers/custom.ts): "custom:<slug>". */
 export type CustomServiceKey = `custom:${string}`;
 /** What a connection's `service` column holds: a catalog service, or a site's custom one. */
@@ -133,11 +134,9 @@ export interface ProviderDefinition<Key extends ServiceKey = ServiceKey> {
   quirks: TokenEndpointQuirks;
   /** Refresh this many seconds before expiry (default 300). */
   refreshBufferSeconds?: number;
+  /** Headers every request to the provider's API carries (its file's `api.defaultHeaders`). */
+  apiHeaders?: Readonly<Record<string, string>>;
 }
 
 /** A catalog provider: one of the services the gateway ships. */
 export type CatalogProvider = ProviderDefinition<ServiceName>;
-
-export function defineProvider(definition: CatalogProvider): CatalogProvider {
-  return definition;
-}

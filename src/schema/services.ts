@@ -1,10 +1,10 @@
 import { builder } from '../builder.js';
-import { providerList } from '../providers/index.js';
-import { serviceNames, type CatalogProvider, type ScopeDefinition } from '../providers/types.js';
+import { providerList, serviceNames } from '../providers/index.js';
+import type { CatalogProvider, ScopeDefinition } from '../providers/types.js';
 
 export const ServiceEnum = builder.enumType('Service', {
   description: 'A service Latchkey can connect a site to.',
-  values: serviceNames,
+  values: serviceNames as readonly string[] as [string, ...string[]],
 });
 
 export const ScopeInfoRef = builder.objectRef<ScopeDefinition>('ScopeInfo').implement({

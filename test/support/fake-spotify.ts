@@ -232,7 +232,7 @@ function handleAuthorize(app: AppConfig, state: FakeSpotifyState, url: URL, res:
     return;
   }
   const scopes = splitScopes(params.get('scope'));
-  const known = new Set(spotify.scopes.map((definition) => definition.scope));
+  const known = new Set((spotify.oauth?.scopes ?? []).map((definition) => definition.scope));
   if (scopes.some((scope) => !known.has(scope))) {
     redirectWith(res, redirectUri, { error: 'invalid_scope', state: stateParam });
     return;

@@ -1,0 +1,102 @@
+// Every provider file is validated by one schema: these tests fail when a file lacks a required
+// fact or the documentation link of one.
+import { describe, expect, it } from 'vitest';
+
+import { catalog, providerFiles, validateCatalog } from '../src/providers/catalog.js';
+import { providerFileSchema, requiredDocs, type ProviderFileInput } from '../src/providers/provider-schema.js';
+import { apiProfileOf } from '../src/passthrough/api-profiles.js';
+import github from '../src/providers/github.js';
+import openai from '../src/providers/openai.js';
+import twilio from '../src/providers/twilio.js';
+
+function without<T extends object>(value: T, path: string[]): T {
+  const copy = structuredClone(value) as Record<string, unknown>;
+  let parent = copy;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string, unknown>;
+  delete parent[path.at(-1)!];
+  return copy as T;
+}
+
+function problemsOf(file: ProviderFileInput): string[] {
+  const result = providerFileSchema.safeParse(file);
+  return result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+}
+
+describe('provider files', () => {
+  it.each(providerFiles.map((file) => [file.name, file] as const))('%s is valid and links every fact it declares', (_name, file) => {
+    expect(problemsOf(file)).toEqual([]);
+    const parsed = providerFileSchema.parse(file);
+    for (const fact of requiredDocs(parsed)) expect(parsed.docs[fact], fact).toMatch(/^https:\/\//);
+  });
+
+  it('holds the six OAuth services and the two API-key examples, each once', () => {
+    expect(catalog.map((file) => file.name)).toEqual(['GITHUB', 'SPOTIFY', 'SALESFORCE', 'STRIPE', 'BOX', 'CONTENTFUL', 'OPENAI', 'TWILIO']);
+    expect(catalog.find((file) => file.name === 'OPENAI')?.authModes).toEqual(['API_KEY']);
+    expect(catalog.find((file) => file.name === 'TWILIO')?.authModes).toEqual(['BASIC']);
+  });
+
+  it.each([
+    ['docs.api', github, ['docs', 'api']],
+    ['docs.rateLimits', github, ['docs', 'rateLimits']],
+    ['docs.authorization', github, ['docs', 'authorization']],
+    ['docs.token', github, ['docs', 'token']],
+    ['docs.scopes', github, ['docs', 'scopes']],
+    ['docs.refresh', github, ['docs', 'refresh']],
+    ['docs.revocation', github, ['docs', 'revocation']],
+    ['docs.pagination', github, ['docs', 'pagination']],
+    ['docs.apiKey', openai, ['docs', 'apiKey']],
+    ['docs.credentialCheck', twilio, ['docs', 'credentialCheck']],
+  ] as const)('refuses a file without %s', (fact, file, path) => {
+    const problems = problemsOf(without(file, [...path]));
+    expect(problems).toContainEqual(expect.stringContaining(`${fact} is required`));
+  });
+
+  it.each([
+    ['the oauth section of an OAuth service', github, ['oauth'], 'need an oauth section'],
+    ['the token endpoint', github, ['oauth', 'endpoints', 'token'], 'oauth.endpoints.token'],
+    ['the scope catalog', github, ['oauth', 'scopes'], 'oauth.scopes'],
+    ['the API base URL', github, ['api', 'baseUrl'], 'api.baseUrl'],
+    ['how rate limits are reported', github, ['api', 'rateLimits'], 'api.rateLimits'],
+    ['how an API key is sent', openai, ['credentials', 'apiKey'], 'needs credentials.apiKey'],
+    ['the connect form', twilio, ['credentials', 'form'], 'credentials.form'],
+  ] as const)('refuses a file without %s', (_what, file, path, expected) => {
+    expect(problemsOf(without(file, [...path])).join('\n')).toContain(expected);
+  });
+
+  it('refuses a documentation link that is not https, a key that is not the lower-case name, and an unknown field', () => {
+    expect(problemsOf({ ...github, docs: { ...github.docs, api: 'http://docs.github.com/rest' } }).join('\n')).toContain('docs.api');
+    expect(problemsOf({ ...github, key: 'gh' }).join('\n')).toContain('key must be "github"');
+    expect(problemsOf({ ...github, revocationUrl: 'https://x.test' } as ProviderFileInput).join('\n')).toContain('revocationUrl');
+  });
+
+  it('stops the start with every problem, naming the file, and refuses a service listed twice', () => {
+    const broken = without(openai, ['docs', 'apiKey']);
+    expect(() => validateCatalog([github, broken])).toThrow(/OPENAI: docs\.apiKey: docs\.apiKey is required/);
+    expect(() => validateCatalog([github, github])).toThrow(/GITHUB: listed twice/);
+  });
+});
+
+describe('API facts as behaviour', () => {
+  const header = (headers: Record<string, string>) => (name: string) => headers[name];
+  const now = Date.parse('2026-01-01T00:00:00Z');
+
+  it('reads an OpenAI duration reset and error body from its file', () => {
+    const profile = apiProfileOf(providerFileSchema.parse(openai));
+    const quota = profile.quota(header({ 'x-ratelimit-limit-requests': '60', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '6m0s' }));
+    expect(quota).toMatchObject({ limit: 60, remaining: 0 });
+    expect(profile.rateLimit(429, header({ 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1m30s' }), {}, now)).toEqual({ waitMs: 90_000 });
+    expect(profile.rateLimit(429, header({ 'retry-after': '3' }), {}, now)).toEqual({ waitMs: 3000 });
+    expect(profile.rateLimit(401, header({}), {}, now)).toBeNull();
+    expect(profile.problem({ error: { message: 'Incorrect API key provided', code: 'invalid_api_key' } })).toEqual({
+      message: 'Incorrect API key provided',
+      reason: 'invalid_api_key',
+    });
+  });
+
+  it("applies GitHub's named secondary-limit heuristic: a 403 waits only when it says rate limit", () => {
+    const profile = apiProfileOf(providerFileSchema.parse(github));
+    expect(profile.rateLimit(403, header({}), { message: 'Resource not accessible by integration' }, now)).toBeNull();
+    expect(profile.rateLimit(403, header({}), { message: 'You have exceeded a secondary rate limit' }, now)).toEqual({ waitMs: 60_000 });
+    expect(profile.acceptedScopes?.(header({ 'x-accepted-oauth-scopes': 'repo, public_repo' }))).toEqual(['repo', 'public_repo']);
+  });
+});
