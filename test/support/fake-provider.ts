@@ -15,18 +15,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ProviderDefinition } from '../../src/providers/types.js';
+import type { ProviderDefinition, RevocationStyle } from '../../src/providers/types.js';
 import { FakeTokenLedger, type FakeTokenRequestRecord } from './fake-token-ledger.js';
 
-export type FakeRevocationStyle =
-  /** RFC 7009: POST token=… with client authentication. */
-  | 'rfc7009'
-  /** DELETE {revocation}/…/{client_id}/token with Basic auth and {"access_token"} (GitHub). */
-  | 'github-token'
-  /** POST client_id + stripe_user_id with the secret as Bearer (Stripe Connect). */
-  | 'stripe-deauthorize'
-  /** Any POST or DELETE carrying the token as a form field, JSON field, query parameter or bearer header. */
-  | 'token-in-request';
+/** Revocation as the provider files name it (see RevocationStyle in src/providers/types.ts). */
+export type FakeRevocationStyle = RevocationStyle;
 
 export interface FakeProviderSpec {
   clientId: string;
@@ -49,8 +42,8 @@ export interface FakeProviderSpec {
   refreshTokenOmitted?: boolean;
   formEncodedUnlessJsonAccepted?: boolean;
   errorsWithStatus200?: boolean;
-  /** How the token answer spells granted scopes: joined by this separator, or absent. */
-  grantedScopes?: ' ' | ',' | 'absent';
+  /** How the token answer spells granted scopes: joined by this separator, a JSON array (Twitch), or absent. */
+  grantedScopes?: ' ' | ',' | 'array' | 'absent';
   tokenTypeMissing?: boolean;
   /** The `error` answered for a dead refresh token (default invalid_grant). */
   deadRefreshError?: string;
@@ -114,7 +107,9 @@ export class FakeProviderHandle extends FakeTokenLedger<FakeProviderToken, Fault
     return `${this.base}/token`;
   }
   get revocationUrl(): string {
-    return this.spec.revocation === 'github-token' ? `${this.base}/applications/{client_id}/token` : `${this.base}/revoke`;
+    if (this.spec.revocation === 'github-token') return `${this.base}/applications/{client_id}/token`;
+    if (this.spec.revocation === 'refresh-token-in-path') return `${this.base}/revoke/{refresh_token}`;
+    return `${this.base}/revoke`;
   }
   get apiUrl(): string {
     return `${this.base}/api`;
@@ -212,7 +207,7 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
     const rest = match![2] ?? '/';
     if (rest === '/authorize' && req.method === 'GET') return authorize(provider, url, res);
     if (rest === '/token' && req.method === 'POST') return tokenEndpoint(provider, req, res);
-    if (rest === '/revoke' || /^\/applications\/[^/]+\/token$/.test(rest)) return revoke(provider, req, url, rest, res);
+    if (rest === '/revoke' || rest.startsWith('/revoke/') || /^\/applications\/[^/]+\/token$/.test(rest)) return revoke(provider, req, url, rest, res);
     if (rest.startsWith('/api')) return api(provider, req, rest.slice('/api'.length) || '/', res);
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
   }
@@ -365,7 +360,8 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
     if (!spec.tokenTypeMissing) answer.token_type = 'bearer';
     if (spec.expiresInSeconds !== undefined) answer.expires_in = spec.expiresInSeconds;
     if (sendRefresh && refreshToken) answer.refresh_token = refreshToken;
-    if (spec.grantedScopes !== 'absent') answer.scope = scopes.join(spec.grantedScopes ?? ' ');
+    if (spec.grantedScopes === 'array') answer.scope = scopes;
+    else if (spec.grantedScopes !== 'absent') answer.scope = scopes.join(spec.grantedScopes ?? ' ');
     answerToken(provider, req, res, 200, answer);
   }
 
@@ -412,9 +408,24 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ stripe_user_id: account }));
         return;
       }
-      case 'token-in-request': {
-        if (req.method !== 'POST' && req.method !== 'DELETE') return refuse(405, 'POST or DELETE required');
-        revoked = body.token ?? body.access_token ?? body.refresh_token ?? url.searchParams.get('token') ?? bearerOf(req);
+      case 'bearer-token':
+      case 'bearer-token-delete': {
+        const method = spec.revocation === 'bearer-token' ? 'POST' : 'DELETE';
+        if (req.method !== method) return refuse(405, `${method} required`);
+        if (text.length > 0) return refuse(400, 'no body expected');
+        revoked = bearerOf(req);
+        break;
+      }
+      case 'token-and-client-in-body': {
+        if (req.method !== 'POST') return refuse(405, 'POST required');
+        if (body.client_id !== spec.clientId || !safeEqual(body.client_secret ?? '', spec.clientSecret ?? '')) return refuse(401, 'client_id and client_secret required in the body');
+        revoked = body.access_token;
+        break;
+      }
+      case 'refresh-token-in-path': {
+        if (req.method !== 'DELETE') return refuse(405, 'DELETE required');
+        revoked = decodeURIComponent(rest.slice('/revoke/'.length));
+        if (!provider.findByRefreshToken(revoked)) return refuse(404, 'not a refresh token this provider issued');
         break;
       }
       default:
@@ -483,16 +494,18 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
   };
 }
 
-/** Sets `value` at a dot-separated path of a fresh object (an identity document the provider's idPath reads). */
-export function documentWith(paths: Record<string, unknown>): Record<string, unknown> {
-  const root: Record<string, unknown> = {};
+/** Sets each value at its dot-separated path (`0.tenantId` makes an array) of a fresh document, as a provider's idPath reads it. */
+export function documentWith(paths: Record<string, unknown>): unknown {
+  const container = (key: string): Record<string, unknown> => (/^\d+$/.test(key) ? ([] as unknown as Record<string, unknown>) : {});
+  const first = Object.keys(paths)[0]?.split('.')[0] ?? '';
+  const root = container(first);
   for (const [path, value] of Object.entries(paths)) {
     const keys = path.split('.');
     let node = root;
-    for (const key of keys.slice(0, -1)) {
-      node[key] ??= /^\d+$/.test(key) ? [] : {};
+    keys.slice(0, -1).forEach((key, index) => {
+      node[key] ??= container(keys[index + 1]!);
       node = node[key] as Record<string, unknown>;
-    }
+    });
     node[keys.at(-1)!] = value;
   }
   return root;
