@@ -4,6 +4,7 @@
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { grantedScopesOf } from '../connections/connection-store.js';
+import { catalogService } from '../providers/index.js';
 import { ServiceInfoRef } from './services.js';
 import { ServiceConnectionRef } from './secrets.js';
 
@@ -28,6 +29,13 @@ builder.objectField(ServiceInfoRef, 'appConfigured', (t) =>
     description: "True when the service can be connected for the caller's site: the gateway has an OAuth app for it, or the site its own.",
     resolve: async (provider, _args, context) =>
       context.services.apps.hasGatewayApp(provider.service) || (await siteApps(context)).has(provider.service),
+  }),
+);
+
+builder.objectField(ServiceInfoRef, 'categories', (t) =>
+  t.stringList({
+    description: 'What kind of service this is (e.g. "Developer tools"), for grouping and filtering; from its provider file.',
+    resolve: (provider) => catalogService(provider.service)?.categories ?? [],
   }),
 );
 
