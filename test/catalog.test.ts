@@ -143,3 +143,33 @@ describe.concurrent('every catalog provider against the fake', () => {
     expect(await readSecret(provider)).toMatchObject({ isLoggedIn: false, bearerToken: null });
   });
 });
+
+describe('documented quirks beyond the happy path', () => {
+  const webflow = oauthProviders.find((provider) => provider.service === 'WEBFLOW')!;
+  const twitch = oauthProviders.find((provider) => provider.service === 'TWITCH')!;
+
+  it('Webflow: a code past its 15 minutes is refused with invalid_grant, the connect reports it, and a fresh code connects', async () => {
+    const handle = hosted.get('WEBFLOW')!;
+    const expired = await connect(webflow, () => handle.expireCodes());
+    expect(expired.get('latchkey_status')).toBe('error');
+    const attempt = await gateway.gql('query ($id: ID!) { authAttempt(id: $id) { status error } }', { id: expired.get('attempt') }, site.token);
+    expect(attempt.body.data.authAttempt.error).toMatch(/invalid_grant/);
+    expect(handle.rejections.at(-1)).toBe('token: code expired');
+    expect((await readSecret(webflow)).isLoggedIn).toBe(false);
+
+    const fresh = await connect(webflow);
+    expect(fresh.get('latchkey_status')).toBe('success');
+    // The gateway never sends a code twice: each exchange used its own single-use code.
+    const exchanges = handle.tokenRequestLog.filter((request) => request.grantType === 'authorization_code');
+    expect(exchanges.length).toBe(handle.codes.size);
+  });
+
+  it('Twitch: granted scopes answered as a JSON array are read as the granted scopes', async () => {
+    const handle = hosted.get('TWITCH')!;
+    handle.spec = { ...handle.spec, grantedScopes: 'array' };
+    const outcome = await connect(twitch);
+    expect(outcome.get('latchkey_status')).toBe('success');
+    const secret = await readSecret(twitch);
+    expect(secret.grantedScopes.map((scope: { scope: string }) => scope.scope)).toEqual(defaultScopes(twitch));
+  });
+});
