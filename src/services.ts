@@ -13,6 +13,8 @@ import { createAuthorizationFlow } from './connections/authorization-flow.js';
 import { createWebhooks } from './webhooks/webhooks.js';
 import { createConnectionCache } from './connections/connection-cache.js';
 import { createPassthrough } from './passthrough/passthrough.js';
+import { createServiceRegistry } from './registry/service-registry.js';
+import { createCredentialConnector } from './connections/credentials.js';
 
 export function createServices(config: Config, db: Database, logger: Logger) {
   const keyring = createKeyring(config.encryptionKey, config.previousEncryptionKeys);
@@ -24,12 +26,14 @@ export function createServices(config: Config, db: Database, logger: Logger) {
     audit,
   });
   const apps = createProviderApps(config, db, keyring, customServices);
+  const registry = createServiceRegistry({ customServices, env: config.env });
   const refresher = createTokenRefresher({ store, apps, audit, logger, config });
   const connections = createConnectionCache(store, { ttlMs: config.connectionCacheMs });
   const passthrough = createPassthrough({ config, apps, store, refresher, logger });
   const flow = createAuthorizationFlow({ config, db, keyring, logger, audit, apps, store, customServices });
+  const credentials = createCredentialConnector({ config, registry, store, audit, logger });
   const sites = createSites(db, audit, config.adminToken, { tokenCacheMs: config.tokenCacheMs, logger });
-  return { config, db, logger, keyring, audit, customServices, apps, store, refresher, flow, sites, webhooks, connections, passthrough };
+  return { config, db, logger, keyring, audit, customServices, registry, apps, store, refresher, flow, credentials, sites, webhooks, connections, passthrough };
 }
 
 export type Services = ReturnType<typeof createServices>;

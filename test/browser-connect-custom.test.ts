@@ -181,7 +181,7 @@ describe("the connect page's custom services in a browser", () => {
     });
     try {
       await card().getByRole('button', { name: 'Update permissions' }).click();
-      await expect.poll(() => page.locator('#alert').textContent()).toContain('Could not connect Acme Identity: access was denied');
+      await expect.poll(() => page.locator('#alert').textContent(), { timeout: 15_000 }).toContain('Could not connect Acme Identity: access was denied');
     } finally {
       await context.unroute(`${authorize}?**`);
     }

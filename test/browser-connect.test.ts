@@ -12,6 +12,7 @@ import { startAuthorizationServer, DEFAULT_ACCOUNT_ID, type AuthorizationServer 
 import { freePort, startTestGateway, type TestGateway } from './support/gateway.js';
 import { nonLoopback, recordTraffic, screenshot } from './support/browser.js';
 import { accessibilityReport, openConnectPageBrowser, openPermissions } from './support/connect-page.js';
+import { startFakeProviderServer, type FakeProviderHandle, type FakeProviderServer } from './support/fake-provider.js';
 
 const SALESFORCE_CLIENT_ID = 'latchkey-browser-test';
 const SALESFORCE_CLIENT_SECRET = `sf-${randomBytes(24).toString('base64url')}`;
@@ -27,6 +28,9 @@ let traffic: ReturnType<typeof recordTraffic>;
 let publicUrl: string;
 
 let relay: Server;
+/** SendGrid's API (its key check) played by the configurable fake. */
+let keyFake: FakeProviderServer;
+let sendgrid: FakeProviderHandle;
 
 /** Forwards every connection on `port` to the gateway's real port. */
 async function startRelay(port: number, target: number): Promise<Server> {
@@ -62,7 +66,10 @@ beforeAll(async () => {
   salesforce = await startAuthorizationServer({
     clients: [{ clientId: SALESFORCE_CLIENT_ID, clientSecret: SALESFORCE_CLIENT_SECRET, redirectUris: [`${publicUrl}/oauth/callback/salesforce`] }],
   });
+  keyFake = await startFakeProviderServer();
+  sendgrid = keyFake.add('sendgrid', { clientId: 'unused', clientAuthMethod: 'none', pkce: false, issuesRefreshToken: false });
   gateway = await startTestGateway({
+    LATCHKEY_SENDGRID_API_URL: sendgrid.apiUrl,
     ...github.appEnv,
     ...salesforce.salesforceEnv(),
     LATCHKEY_SALESFORCE_CLIENT_ID: SALESFORCE_CLIENT_ID,
@@ -85,6 +92,7 @@ afterAll(async () => {
   await gateway?.close();
   await github?.close();
   await salesforce?.close();
+  await keyFake?.close();
 });
 
 describe('the connect page in a browser', () => {
@@ -267,6 +275,37 @@ describe('the connect page in a browser', () => {
     expect(token.active).toBe(false);
     expect((await functionSecrets()).github).toMatchObject({ isLoggedIn: false, bearerToken: null });
     await screenshot(page, 'connect-page-disconnected');
+  });
+
+  it('connects an API-key service through a masked form that never shows the key', async () => {
+    const key = `SG.${randomBytes(18).toString('base64url')}`;
+    sendgrid.validApiKeys.add(key);
+    const form = card('SENDGRID');
+    const input = form.getByLabel('API key');
+    expect(await input.getAttribute('type')).toBe('password');
+    expect(await input.getAttribute('autocomplete')).toBe('off');
+
+    // SendGrid refuses this key: nothing is stored, the page says so, and the input is emptied.
+    await input.fill('SG.not-a-key');
+    await form.getByRole('button', { name: 'Connect SendGrid' }).click();
+    await expect.poll(() => page.locator('#alert').textContent(), { timeout: 15_000 }).toContain('Could not connect SendGrid');
+    expect(await input.inputValue()).toBe('');
+    expect(await form.locator('.badge').textContent()).toBe('Not connected');
+
+    await input.fill(key);
+    await form.getByRole('button', { name: 'Connect SendGrid' }).click();
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 15_000 }).toBe('SendGrid is connected.');
+    expect(await card('SENDGRID').locator('.badge').textContent()).toBe('Connected');
+    expect(await card('SENDGRID').getByLabel('API key').inputValue()).toBe('');
+    // The key is nowhere on the page, and only ever left the browser in the mutation's body.
+    expect(await page.content()).not.toContain(key);
+    expect(traffic.requests.filter((url) => url.includes(key) || url.includes('not-a-key'))).toEqual([]);
+    expect(sendgrid.apiRequests).toEqual(['GET /v3/scopes', 'GET /v3/scopes']);
+
+    const minted = await gateway.gql('mutation { createFunctionToken(input: { ttlSeconds: 60 }) { token } }', {}, site.token);
+    const read = await gateway.gql('query { secrets { sendgrid { isLoggedIn bearerToken } } }', {}, minted.body.data.createFunctionToken.token);
+    expect(read.body.data.secrets.sendgrid).toEqual({ isLoggedIn: true, bearerToken: key });
+    await screenshot(page, 'connect-page-api-key-connected');
   });
 
   it('keeps every text at a contrast of 4.5:1 or more, and every control labelled', async () => {

@@ -9,7 +9,7 @@ import type { AuditTrail } from '../audit.js';
 import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../crypto/token-cipher.js';
 import { generateId, hashOpaqueToken } from '../crypto/opaque-token.js';
 import { LatchkeyError, authStateInvalid, badUserInput, providerError, upstreamError } from '../errors.js';
-import { getProvider, MAX_REQUESTED_SCOPES, normalizeRequestedScopes } from '../providers/index.js';
+import { MAX_REQUESTED_SCOPES, normalizeRequestedScopes } from '../providers/index.js';
 import { isCustomServiceKey, serviceLabel, slugOf } from '../providers/custom.js';
 import type { ServiceKey, ServiceName } from '../providers/types.js';
 import { buildAuthorizationUrl, exchangeAuthorizationCode, OAuthFailure } from '../oauth/grants.js';
@@ -18,6 +18,7 @@ import { revokeAtProvider } from '../oauth/revocation.js';
 import { acceptsIssuer, type ProviderApps } from '../oauth/provider-apps.js';
 import { customCallbackPath, type CustomServices } from '../oauth/custom-services.js';
 import { grantedScopesOf, siteOwner, type ConnectionRow, type ConnectionStore } from './connection-store.js';
+import { requireCatalogOAuth } from '../registry/service-registry.js';
 
 export type AttemptRow = Awaited<ReturnType<Database['authAttempt']['findUniqueOrThrow']>>;
 export type AttemptStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'EXPIRED';
@@ -128,7 +129,7 @@ export function createAuthorizationFlow(deps: {
     // A custom service is known only through its site's definition (NOT_FOUND first); a catalog
     // service's OAuth app is looked for after the input is checked.
     const customClient = isCustomServiceKey(input.service) ? await deps.apps.requireClient(siteId, input.service) : undefined;
-    const provider = customClient?.provider ?? getProvider(input.service as ServiceName);
+    const provider = customClient?.provider ?? requireCatalogOAuth(input.service);
     const site = await db.site.findUniqueOrThrow({ where: { id: siteId } });
     const origins = allowedOriginsOf(site);
     // The gateway's own pages (the connect page) may be returned to; they never receive a code.

@@ -10,7 +10,7 @@ import type { ForeignIdentity } from '../oauth/identity.js';
 export type ConnectionRow = Awaited<ReturnType<Database['connection']['findUniqueOrThrow']>>;
 export type ConnectionStatus = 'ACTIVE' | 'REFRESHING' | 'NEEDS_REAUTH' | 'REVOKED';
 /** CLIENT_CREDENTIALS connections have no refresh token; they are refreshed by asking again. */
-export type ConnectionGrantType = 'AUTHORIZATION_CODE' | 'CLIENT_CREDENTIALS';
+export type ConnectionGrantType = 'AUTHORIZATION_CODE' | 'CLIENT_CREDENTIALS' | 'API_KEY' | 'BASIC';
 
 export interface ConnectionOwner {
   siteId: string;

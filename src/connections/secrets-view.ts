@@ -6,6 +6,7 @@ import type { ScopeDefinition, ServiceKey, ServiceName } from '../providers/type
 import { catalogService, serviceNames } from '../providers/index.js';
 import { customServiceKey, isCustomServiceKey, slugOf } from '../providers/custom.js';
 import type { CustomService } from '../oauth/custom-services.js';
+import type { ServiceEntry } from '../registry/service-registry.js';
 import { siteOwner, type ConnectionRow } from './connection-store.js';
 import { isUsable, RefreshFailedError } from './token-refresh.js';
 
@@ -32,6 +33,12 @@ export function catalogView(service: ServiceName, row: ConnectionRow | null): Se
   const file = catalogService(service);
   if (!file) throw new Error(`Unknown service ${JSON.stringify(service)}.`);
   return { service, friendlyServiceName: file.displayName, scopeCatalog: file.oauth?.scopes ?? [], row, refreshError: null };
+}
+
+/** The view of a row for any registry entry, catalog or custom. */
+export function entryView(entry: Pick<ServiceEntry, 'key' | 'label' | 'scopes'>, row: ConnectionRow | null): ServiceSecretView | CustomServiceSecretView {
+  const view = { service: entry.key, friendlyServiceName: entry.label, scopeCatalog: entry.scopes, row, refreshError: null };
+  return isCustomServiceKey(entry.key) ? { ...view, slug: slugOf(entry.key) } : view;
 }
 
 export function customView(custom: CustomService, row: ConnectionRow | null, refreshError: Error | null = null): CustomServiceSecretView {
@@ -83,6 +90,11 @@ export function createSecretsView(services: Services, siteId: string, allowedSer
     return { ...catalogView(service, row), refreshError };
   }
 
+  /** Any service by its stored key; NOT_FOUND for a custom service the site does not define. */
+  function getByKey(key: ServiceKey): Promise<ServiceSecretView> {
+    return isCustomServiceKey(key) ? getCustom(slugOf(key)) : get(key);
+  }
+
   /** A custom service of the site; NOT_FOUND when the site defines none by that slug. */
   async function getCustom(slug: string): Promise<CustomServiceSecretView> {
     const custom = await services.customServices.require(siteId, slug);
@@ -121,7 +133,7 @@ export function createSecretsView(services: Services, siteId: string, allowedSer
     );
   }
 
-  return { get, getCustom, loggedIn, loggedInCustom, allCustom };
+  return { get, getByKey, getCustom, loggedIn, loggedInCustom, allCustom };
 }
 
 export type SecretsView = ReturnType<typeof createSecretsView>;

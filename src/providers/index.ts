@@ -150,6 +150,18 @@ function resolveOptionalEndpoint(
   return builtIn;
 }
 
+/** A catalog file's API base URL with `LATCHKEY_<NAME>_API_URL` applied, checked as endpoints are. */
+export function resolveApiBaseUrl(file: Pick<ProviderFile, 'name' | 'displayName' | 'api'>, env: Record<string, string | undefined>): string {
+  const envName = endpointEnvName(file.name, 'api');
+  const override = env[envName]?.trim();
+  if (override) {
+    assertEndpointUrl(override, envName);
+    return override;
+  }
+  assertEndpointUrl(file.api.baseUrl, `The built-in ${file.displayName} API base URL`);
+  return file.api.baseUrl;
+}
+
 function assertEndpointUrl(value: string, label: string): void {
   let url: URL;
   try {

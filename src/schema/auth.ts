@@ -1,12 +1,14 @@
 import { builder } from '../builder.js';
 import { siteIdOf } from '../context.js';
 import { attemptStatus, MAX_WAIT_SECONDS, type AttemptRow } from '../connections/authorization-flow.js';
-import { catalogView } from '../connections/secrets-view.js';
+import { catalogView, entryView } from '../connections/secrets-view.js';
+import { siteOwner } from '../connections/connection-store.js';
+import { parseServiceKey } from '../registry/service-registry.js';
 import { badUserInput } from '../errors.js';
 import { customServiceKey } from '../providers/custom.js';
 import type { ServiceKey, ServiceName } from '../providers/types.js';
 import { ServiceEnum } from './services.js';
-import { ServiceSecretRef, secretsFor } from './secrets.js';
+import { ServiceConnectionRef, ServiceSecretRef, secretsFor } from './secrets.js';
 
 function tryServiceKeyOf(input: Parameters<typeof serviceKeyOf>[0]): ServiceKey | null {
   try {
@@ -16,11 +18,22 @@ function tryServiceKeyOf(input: Parameters<typeof serviceKeyOf>[0]): ServiceKey 
   }
 }
 
-/** The service a StartAuthInput names: exactly one of `service` and `customService`. */
-export function serviceKeyOf(input: { service?: ServiceName | null | undefined; customService?: string | null | undefined }): ServiceKey {
-  if (input.service && !input.customService) return input.service;
-  if (input.customService && !input.service) return customServiceKey(input.customService);
-  throw badUserInput('Name exactly one of service (a catalog service) and customService (the slug of a service this site defined).', 'service');
+/** The service a StartAuthInput names: exactly one of `service`, `customService` and `serviceKey`. */
+export function serviceKeyOf(input: {
+  service?: ServiceName | null | undefined;
+  customService?: string | null | undefined;
+  serviceKey?: string | null | undefined;
+}): ServiceKey {
+  const named = [input.service, input.customService, input.serviceKey].filter((value) => value !== undefined && value !== null);
+  if (named.length === 1) {
+    if (input.service) return input.service;
+    if (input.customService) return customServiceKey(input.customService);
+    if (input.serviceKey) return parseServiceKey(input.serviceKey);
+  }
+  throw badUserInput(
+    'Name exactly one of service (a catalog service), customService (the slug of a service this site defined) and serviceKey ("github" or "custom:<slug>").',
+    'service',
+  );
 }
 
 export const AuthAttemptStatusEnum = builder.enumType('AuthAttemptStatus', {
@@ -47,6 +60,10 @@ const StartAuthInput = builder.inputType('StartAuthInput', {
   fields: (t) => ({
     service: t.field({ type: ServiceEnum, required: false, description: 'The catalog service to connect; give this or customService.' }),
     customService: t.string({ required: false, description: 'The slug of a service this site defined (defineCustomService); give this or service.' }),
+    serviceKey: t.string({
+      required: false,
+      description: 'Any service by its `service: String` form: a catalog key ("github") or "custom:<slug>"; instead of service or customService.',
+    }),
     scopes: t.stringList({ required: false, description: "Default: the service's default scopes." }),
     returnTo: t.string({ required: false, description: 'Where the browser goes after the gateway\'s callback; must be on an allowed origin.' }),
     redirectUri: t.string({ required: false, description: 'App-handled callback (then call finishAuth); must be on an allowed origin.' }),
@@ -121,5 +138,28 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+builder.mutationField('signOutService', (t) =>
+  t.field({
+    type: ServiceConnectionRef,
+    authScopes: (_root, args) => ({ $any: { siteOwner: true, connect: tryParse(args.service) } }),
+    description: 'signOut for any service by its `service: String` form ("github" or "custom:<slug>"): revoke at the provider where supported, and forget the tokens.',
+    args: { service: t.arg.string({ required: true }) },
+    resolve: async (_root, { service }, context) => {
+      const siteId = siteIdOf(context);
+      const entry = await context.services.registry.resolve(siteId, service);
+      await context.services.flow.signOut(siteId, entry.key);
+      return entryView(entry, await context.services.store.find(siteOwner(siteId), entry.key));
+    },
+  }),
+);
+
+function tryParse(service: string): string {
+  try {
+    return parseServiceKey(service);
+  } catch {
+    return '';
+  }
+}
 
 export { AuthAttemptRef, secretsFor };

@@ -19,12 +19,12 @@ const ClientCredentialsParameterRef = builder.objectRef<ClientCredentialsParamet
 builder.objectFields(ServiceInfoRef, (t) => ({
   supportsClientCredentials: t.boolean({
     description: 'True when connectClientCredentials works for this service.',
-    resolve: (provider) => Boolean(provider.supportsClientCredentials),
+    resolve: (entry) => Boolean(entry.oauth?.supportsClientCredentials),
   }),
   clientCredentialsParameters: t.field({
     type: [ClientCredentialsParameterRef],
     description: 'Parameters connectClientCredentials needs for this service.',
-    resolve: (provider) => provider.clientCredentials?.params ?? [],
+    resolve: (entry) => entry.oauth?.clientCredentials?.params ?? [],
   }),
 }));
 

@@ -4,7 +4,6 @@
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { grantedScopesOf } from '../connections/connection-store.js';
-import { catalogService } from '../providers/index.js';
 import { ServiceInfoRef } from './services.js';
 import { ServiceConnectionRef } from './secrets.js';
 
@@ -27,15 +26,9 @@ function siteApps(context: GraphQLContext): Promise<Set<string>> {
 builder.objectField(ServiceInfoRef, 'appConfigured', (t) =>
   t.boolean({
     description: "True when the service can be connected for the caller's site: the gateway has an OAuth app for it, or the site its own.",
-    resolve: async (provider, _args, context) =>
-      context.services.apps.hasGatewayApp(provider.service) || (await siteApps(context)).has(provider.service),
-  }),
-);
-
-builder.objectField(ServiceInfoRef, 'categories', (t) =>
-  t.stringList({
-    description: 'What kind of service this is (e.g. "Developer tools"), for grouping and filtering; from its provider file.',
-    resolve: (provider) => catalogService(provider.service)?.categories ?? [],
+    resolve: async (entry, _args, context) =>
+      // API_KEY and BASIC services need no app: the person brings the credential.
+      entry.oauth === null || context.services.apps.hasGatewayApp(entry.key) || (await siteApps(context)).has(entry.key),
   }),
 );
 

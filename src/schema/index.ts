@@ -9,6 +9,8 @@ import './client-credentials.js';
 import './custom-services.js';
 import './tokens.js';
 import './connect-page.js';
+import './connections.js';
+import './credentials.js';
 import './webhooks.js';
 
 export const schema = builder.toSchema();

@@ -1,10 +1,11 @@
 import { builder } from '../builder.js';
 import { siteCallerOf, type GraphQLContext } from '../context.js';
 import { forbidden } from '../errors.js';
-import { providerList } from '../providers/index.js';
+import { catalog } from '../providers/index.js';
+import { parseServiceKey } from '../registry/service-registry.js';
 import { isCustomServiceKey } from '../providers/custom.js';
 import type { ScopeDefinition, ServiceName } from '../providers/types.js';
-import { grantedScopesOf } from '../connections/connection-store.js';
+import { grantedScopesOf, type ConnectionRow } from '../connections/connection-store.js';
 import { assertScopes } from '../connections/scope-check.js';
 import {
   createSecretsView,
@@ -20,7 +21,7 @@ interface GrantedScopeShape {
   scopeInfo: ScopeDefinition | null;
 }
 
-const GrantedScopeRef = builder.objectRef<GrantedScopeShape>('GrantedScope').implement({
+export const GrantedScopeRef = builder.objectRef<GrantedScopeShape>('GrantedScope').implement({
   description: 'A scope the provider reported as granted.',
   fields: (t) => ({
     scope: t.exposeString('scope'),
@@ -50,8 +51,48 @@ export function assertMayUseProviderTokens(context: GraphQLContext): void {
   }
 }
 
+export const CredentialTypeEnum = builder.enumType('CredentialType', {
+  description: 'What a connection holds: an OAuth token (OAUTH2, CLIENT_CREDENTIALS), an API key, or a Basic user name and password.',
+  values: ['OAUTH2', 'CLIENT_CREDENTIALS', 'API_KEY', 'BASIC'] as const,
+});
+
+export function credentialTypeOf(row: ConnectionRow): 'OAUTH2' | 'CLIENT_CREDENTIALS' | 'API_KEY' | 'BASIC' {
+  switch (row.grantType) {
+    case 'CLIENT_CREDENTIALS':
+    case 'API_KEY':
+    case 'BASIC':
+      return row.grantType;
+    default:
+      return 'OAUTH2';
+  }
+}
+
+export interface BasicAuthShape {
+  username: string;
+  password: string;
+}
+
+export const BasicAuthRef = builder.objectRef<BasicAuthShape>('BasicAuth').implement({
+  description: 'The user name and password of a BASIC connection, for an `Authorization: Basic` header.',
+  fields: (t) => ({
+    username: t.exposeString('username'),
+    password: t.exposeString('password'),
+  }),
+});
+
+/** A BASIC connection's credential; null for any other connection or when not logged in. */
+export function basicAuthOf(row: ConnectionRow | null, usable: boolean, context: GraphQLContext): BasicAuthShape | null {
+  if (!row || !usable || row.grantType !== 'BASIC') return null;
+  assertMayUseProviderTokens(context);
+  const data = row.providerData as { username?: unknown } | null;
+  const password = context.services.store.accessTokenOf(row);
+  return typeof data?.username === 'string' && password !== null ? { username: data.username, password } : null;
+}
+
 function bearerToken(view: ServiceSecretView, context: GraphQLContext): string | null {
   if (!view.row || !isLoggedIn(view)) return null;
+  // A Basic credential is a pair, read through basicAuth; it is not a bearer token.
+  if (view.row.grantType === 'BASIC') return null;
   assertMayUseProviderTokens(context);
   if (view.refreshError) throw view.refreshError;
   return context.services.store.accessTokenOf(view.row);
@@ -96,6 +137,18 @@ export const ServiceConnectionRef = builder.interfaceRef<ServiceSecretView>('Ser
     lastRefreshedAt: t.field({ type: 'DateTime', nullable: true, resolve: (view) => view.row?.lastRefreshedAt ?? null }),
     refreshFailures: t.int({ resolve: (view) => view.row?.refreshFailures ?? 0 }),
     lastError: t.string({ nullable: true, resolve: (view) => view.row?.lastError ?? null }),
+    credentialType: t.field({
+      type: CredentialTypeEnum,
+      nullable: true,
+      description: 'What the connection holds; null when the service was never connected.',
+      resolve: (view) => (view.row ? credentialTypeOf(view.row) : null),
+    }),
+    basicAuth: t.field({
+      type: BasicAuthRef,
+      nullable: true,
+      description: 'For a BASIC connection (connectCredentials): its user name and password; null otherwise or unless logged in.',
+      resolve: (view, _args, context) => basicAuthOf(view.row, isLoggedIn(view), context),
+    }),
   }),
 });
 
@@ -121,17 +174,27 @@ const SecretsRef = builder.objectRef<SecretsView>('Secrets').implement({
   description: "Per-service login state and bearer tokens of the caller's site.",
   fields: (t) => ({
     ...Object.fromEntries(
-      providerList.map((provider) => [
-        provider.graphQLField,
-        t.field({ type: ServiceSecretRef, resolve: (view) => view.get(provider.service) }),
+      catalog.map((file) => [
+        file.key,
+        t.field({ type: ServiceSecretRef, resolve: (view) => view.get(file.name) }),
       ]),
     ),
     loggedInServices: t.field({ type: [ServiceSecretRef], resolve: (view) => view.loggedIn() }),
     custom: t.field({
       type: CustomServiceSecretRef,
-      description: 'A service the site defined itself, by its slug; NOT_FOUND when the site defines none by that slug.',
+      nullable: true,
+      description:
+        'A service the site defined itself, by its slug; null with a NOT_FOUND error when the site defines none by that slug (the other fields of secrets are unaffected).',
       args: { slug: t.arg.string({ required: true }) },
       resolve: (view, { slug }) => view.getCustom(slug),
+    }),
+    service: t.field({
+      type: ServiceConnectionRef,
+      nullable: true,
+      description:
+        'Any service by its `service: String` form: a catalog key ("github") or "custom:<slug>". Null with a NOT_FOUND error for a custom service the site does not define.',
+      args: { service: t.arg.string({ required: true }) },
+      resolve: (view, { service }) => view.getByKey(parseServiceKey(service)),
     }),
     loggedInCustomServices: t.field({ type: [CustomServiceSecretRef], resolve: (view) => view.loggedInCustom() }),
     customServices: t.field({

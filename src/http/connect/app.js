@@ -82,7 +82,8 @@ async function graphql(query, variables = {}) {
 const CATALOG = `query ConnectPageCatalog {
   site { name }
   services {
-    service friendlyServiceName graphQLField categories supportsRefresh supportsRevocation appConfigured
+    service key friendlyServiceName graphQLField categories authModes supportsRefresh supportsRevocation appConfigured
+    credentialForm { authMode apiKeyLabel usernameLabel passwordLabel help checked }
     availableScopes { scope title description category isDefault isRequired }
   }
 }`;
@@ -115,7 +116,7 @@ const SIGN_OUT = `mutation ConnectPageSignOut($service: Service!) {
 
 // The credential travels only in this request's body; the answer carries no secret.
 const CONNECT_CREDENTIALS = `mutation ConnectPageCredentials($input: ConnectCredentialsInput!) {
-  connectCredentials(input: $input) { service status }
+  connectCredentials(input: $input) { service status credentialType }
 }`;
 
 const SIGN_OUT_CUSTOM = `mutation ConnectPageSignOutCustom($slug: String!) {
@@ -325,20 +326,21 @@ function credentialCard(entry, secret, state, titleId, healthId) {
       }),
     ]);
   };
+  const form = entry.credentialForm ?? {};
   const fields = basic
-    ? [field('username', entry.usernameLabel || 'Username', false), field('password', entry.passwordLabel || 'Password or API key', true)]
-    : [field('apiKey', 'API key', true)];
+    ? [field('username', form.usernameLabel || 'User name', false), field('password', form.passwordLabel || 'Password', true)]
+    : [field('apiKey', form.apiKeyLabel || 'API key', true)];
   const actions = [
     element('button', { type: 'submit', class: 'primary', 'data-action': connected ? 'replace' : 'connect', text: connected ? `Replace the ${basic ? 'credentials' : 'key'}` : `Connect ${entry.friendlyServiceName}` }),
   ];
   if (connected || state.key === 'reauth') {
     actions.push(element('button', { type: 'button', class: 'danger', 'data-action': 'disconnect', text: `Disconnect ${entry.friendlyServiceName}` }));
   }
-  const form = element('form', { class: 'credentials-form', 'data-service': entry.service, 'data-kind': 'credentials', autocomplete: 'off' }, [
-    element('p', {
-      class: 'hint',
-      text: `${basic ? 'Username and password' : 'An API key'} from your ${entry.friendlyServiceName} account. ${entry.supportsCheck === false ? '' : `The gateway checks ${basic ? 'them' : 'it'} with ${entry.friendlyServiceName} before keeping ${basic ? 'them' : 'it'}, encrypted.`}`.trim(),
-    }),
+  const hint = [form.help, form.checked ? `The gateway checks ${basic ? 'them' : 'it'} with ${entry.friendlyServiceName} before keeping ${basic ? 'them' : 'it'}, encrypted.` : 'It is kept encrypted.']
+    .filter(Boolean)
+    .join(' ');
+  const credentialsForm = element('form', { class: 'credentials-form', 'data-service': entry.service, 'data-kind': 'credentials', autocomplete: 'off' }, [
+    element('p', { class: 'hint', text: hint }),
     ...fields,
     element('div', { class: 'actions' }, actions),
   ]);
@@ -349,7 +351,7 @@ function credentialCard(entry, secret, state, titleId, healthId) {
       element('span', { class: `badge badge-${state.key}`, text: state.label }),
     ]),
     element('p', { class: 'health', id: healthId, text: credentialHealth(entry, secret, state) }),
-    form,
+    credentialsForm,
   ]);
 }
 
@@ -382,8 +384,8 @@ function catalogEntry(service) {
   const modes = service.authModes ?? ['OAUTH2'];
   const category = service.categories?.[0] ?? null;
   // A service connected only by key or password gets the credential form instead of OAuth scopes.
-  const credentialMode = modes.some((mode) => mode === 'OAUTH2' || mode === 'CLIENT_CREDENTIALS') ? null : modes.find((mode) => CREDENTIAL_MODES.includes(mode)) ?? null;
-  return { ...service, kind: 'catalog', key: service.graphQLField, category, idKey: service.graphQLField, credentialMode };
+  const credentialMode = modes.some((mode) => mode === 'OAUTH2' || mode === 'CLIENT_CREDENTIALS') ? null : (service.credentialForm?.authMode ?? modes.find((mode) => CREDENTIAL_MODES.includes(mode)) ?? null);
+  return { ...service, kind: 'catalog', category, idKey: service.graphQLField, credentialMode };
 }
 
 function customEntry(secret) {

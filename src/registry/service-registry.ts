@@ -1,0 +1,177 @@
+// The one place that answers "which service is this, and how does it behave?" for a site: a
+// catalog key (`github`, or the stored form `GITHUB`) or a site's `custom:<slug>` resolves to the
+// same shape, whatever kind of service it is. Callers read the entry's facts; they never ask
+// whether the service is a custom one.
+import { badUserInput, notFound } from '../errors.js';
+import { catalog, catalogService, catalogServiceByKey, oauthDefinitionOf, resolveApiBaseUrl, type ProviderFile } from '../providers/index.js';
+import { customProvider, customServiceKey, isCustomServiceKey, SLUG_PATTERN, slugOf } from '../providers/custom.js';
+import type { ApiFacts, AuthMode, CredentialFacts, ProviderDocs } from '../providers/provider-schema.js';
+import type { ProviderDefinition, ScopeDefinition, ServiceKey } from '../providers/types.js';
+import type { CustomService, CustomServices } from '../oauth/custom-services.js';
+
+export interface ServiceEntry {
+  /** The stored form, as the connection's `service` column holds it: GITHUB or custom:<slug>. */
+  key: ServiceKey;
+  /** The `service: String` form: github or custom:<slug>. */
+  publicKey: string;
+  label: string;
+  categories: readonly string[];
+  authModes: readonly AuthMode[];
+  scopes: readonly ScopeDefinition[];
+  /** How OAuth works with it; null for a service connected only by API key or Basic credentials. */
+  oauth: ProviderDefinition | null;
+  /** How an API key or Basic credential is sent and checked; null for OAuth-only services. */
+  credentials: CredentialFacts | null;
+  /** How its API talks; null when the gateway knows nothing of its API (custom services). */
+  api: ApiFacts | null;
+  docs: ProviderDocs;
+  /** Path of the redirect URI below the gateway's public URL. */
+  callbackPath: string;
+  supportsRefresh: boolean;
+  supportsRevocation: boolean;
+}
+
+const MAX_SERVICE_LENGTH = 100;
+
+function describe(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+}
+
+/** An entry for a catalog provider file. */
+export function catalogEntry(file: ProviderFile): ServiceEntry {
+  const oauth = oauthDefinitionOf(file) ?? null;
+  return {
+    key: file.name,
+    publicKey: file.key,
+    label: file.displayName,
+    categories: file.categories,
+    authModes: file.authModes,
+    scopes: file.oauth?.scopes ?? [],
+    oauth,
+    credentials: file.credentials ?? null,
+    api: file.api,
+    docs: file.docs,
+    callbackPath: `/oauth/callback/${file.key}`,
+    supportsRefresh: Boolean(file.oauth?.supportsRefresh),
+    supportsRevocation: Boolean(file.oauth?.revocation),
+  };
+}
+
+/** An entry for a site's custom service. */
+export function customEntry(custom: CustomService): ServiceEntry {
+  const oauth = customProvider(custom);
+  return {
+    key: customServiceKey(custom.slug),
+    publicKey: customServiceKey(custom.slug),
+    label: custom.friendlyServiceName,
+    categories: ['Custom'],
+    authModes: custom.supportsClientCredentials ? ['OAUTH2', 'CLIENT_CREDENTIALS'] : ['OAUTH2'],
+    scopes: custom.scopes,
+    oauth,
+    credentials: null,
+    api: null,
+    docs: {},
+    callbackPath: new URL(custom.callbackUrl).pathname,
+    supportsRefresh: true,
+    supportsRevocation: oauth.revocation !== undefined,
+  };
+}
+
+/** The `service: String` form of a stored key: GITHUB → github; custom:<slug> unchanged. */
+export function publicKeyOf(key: ServiceKey): string {
+  return isCustomServiceKey(key) ? key : (catalogService(key)?.key ?? key.toLowerCase());
+}
+
+const catalogEntries: readonly ServiceEntry[] = Object.freeze(catalog.map(catalogEntry));
+const catalogEntriesByKey = new Map(catalogEntries.map((entry) => [entry.key, entry]));
+
+/**
+ * The stored key a `service: String` argument names: a catalog key in lower case (`github`; the
+ * enum form `GITHUB` is accepted too) or `custom:<slug>`. BAD_USER_INPUT for anything else.
+ */
+export function parseServiceKey(input: string): ServiceKey {
+  if (typeof input !== 'string' || input.length === 0 || input.length > MAX_SERVICE_LENGTH) {
+    throw badUserInput('service must name a catalog service in lower case (e.g. "github") or a custom service as "custom:<slug>".', 'service');
+  }
+  if (isCustomServiceKey(input)) {
+    if (!SLUG_PATTERN.test(slugOf(input))) {
+      throw badUserInput(`${describe(input)} is not a custom service key: use "custom:<slug>" with the slug defineCustomService was given.`, 'service');
+    }
+    return input;
+  }
+  const file = catalogServiceByKey(input) ?? catalogService(input);
+  if (!file) {
+    throw badUserInput(`Unknown service ${describe(input)}: use a key listed by the services query (e.g. "github") or "custom:<slug>".`, 'service');
+  }
+  return file.name;
+}
+
+/**
+ * The OAuth definition of a catalog service; BAD_USER_INPUT naming connectCredentials for a
+ * service connected by API key or Basic credentials, and for an unknown one.
+ */
+export function requireCatalogOAuth(key: string): ProviderDefinition {
+  const entry = catalogEntriesByKey.get(key);
+  if (!entry) throw badUserInput(`Unknown service ${describe(key)}.`, 'service');
+  if (!entry.oauth) {
+    throw badUserInput(
+      `${entry.label} is connected with ${entry.authModes.includes('BASIC') ? 'a user name and password' : 'an API key'}, not OAuth: use connectCredentials(input: { service: "${entry.publicKey}", … }).`,
+      'service',
+    );
+  }
+  return entry.oauth;
+}
+
+export interface ServiceRegistryDeps {
+  customServices: Pick<CustomServices, 'find'>;
+  /** The environment, for `LATCHKEY_<NAME>_API_URL` overrides. */
+  env: Record<string, string | undefined>;
+}
+
+export function createServiceRegistry(deps: ServiceRegistryDeps) {
+  /** Every catalog service, in catalog order. */
+  function listCatalog(): readonly ServiceEntry[] {
+    return catalogEntries;
+  }
+
+  /** The catalog entry of a stored key (GITHUB), or undefined. */
+  function catalogEntryOf(key: string): ServiceEntry | undefined {
+    return catalogEntriesByKey.get(key);
+  }
+
+  /** The entry for a key the site may use, or null when it names no service of the site. */
+  async function find(siteId: string, key: ServiceKey): Promise<ServiceEntry | null> {
+    if (isCustomServiceKey(key)) {
+      const custom = await deps.customServices.find(siteId, slugOf(key));
+      return custom ? customEntry(custom) : null;
+    }
+    return catalogEntriesByKey.get(key) ?? null;
+  }
+
+  /** Like `find`, for a `service: String` argument; NOT_FOUND when the site defines no such custom service. */
+  async function resolve(siteId: string, input: string): Promise<ServiceEntry> {
+    const key = parseServiceKey(input);
+    const entry = await find(siteId, key);
+    if (!entry) {
+      throw notFound(`This site defines no custom service ${describe(slugOf(key as `custom:${string}`))}: define it with defineCustomService first.`);
+    }
+    return entry;
+  }
+
+  const apiBaseUrls = new Map<string, string>();
+  /** The API base URL of a catalog service, with its environment override; resolved once. */
+  function apiBaseUrlOf(key: string): string | null {
+    const file = catalogService(key);
+    if (!file) return null;
+    let url = apiBaseUrls.get(key);
+    if (!url) {
+      url = resolveApiBaseUrl(file, deps.env);
+      apiBaseUrls.set(key, url);
+    }
+    return url;
+  }
+
+  return { listCatalog, catalogEntry: catalogEntryOf, find, resolve, parse: parseServiceKey, apiBaseUrlOf };
+}
+
+export type ServiceRegistry = ReturnType<typeof createServiceRegistry>;

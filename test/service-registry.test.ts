@@ -1,0 +1,115 @@
+// The registry through GraphQL: the catalog as `services` lists it (key, authModes, documentation
+// links), the `service: String` forms, and a missing custom service that no longer nulls `secrets`.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { catalog } from '../src/providers/catalog.js';
+import { requiredDocs } from '../src/providers/provider-schema.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { json, startTinyServer } from './support/tiny-server.js';
+
+let api: Awaited<ReturnType<typeof startTinyServer>>;
+let gateway: TestGateway;
+let site: { siteId: string; token: string };
+
+const gql = (query: string, variables?: Record<string, unknown>, token = site.token) => gateway.gql(query, variables, token);
+
+beforeAll(async () => {
+  api = await startTinyServer(() => ({ '/v1/models': json({ object: 'list', data: [] }) }));
+  gateway = await startTestGateway({
+    LATCHKEY_OPENAI_API_URL: api.base,
+    LATCHKEY_GITHUB_CLIENT_ID: 'registry-test-client',
+    LATCHKEY_GITHUB_CLIENT_SECRET: 'registry-test-secret',
+  });
+  site = await gateway.createSite('Registry', ['http://app.test:3000']);
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await api?.close();
+});
+
+describe('services', () => {
+  it('lists every catalog service with its key, auth modes and a documentation link per required fact', async () => {
+    const result = await gql(`{ services { service key graphQLField friendlyServiceName authModes categories callbackPath
+      documentation { fact url } availableScopes { scope } credentialForm { authMode apiKeyLabel usernameLabel passwordLabel help checked } } }`);
+    expect(result.body.errors).toBeUndefined();
+    const services = result.body.data.services as any[];
+    expect(services.map((service) => service.service)).toEqual(catalog.map((file) => file.name));
+    for (const file of catalog) {
+      const listed = services.find((service) => service.service === file.name);
+      expect(listed.key).toBe(file.key);
+      expect(listed.graphQLField).toBe(file.key);
+      expect(listed.authModes).toEqual(file.authModes);
+      const facts = new Map((listed.documentation as { fact: string; url: string }[]).map((link) => [link.fact, link.url]));
+      for (const fact of requiredDocs(file)) expect(facts.get(fact), `${file.name} ${fact}`).toMatch(/^https:\/\//);
+    }
+    const github = services.find((service) => service.key === 'github');
+    expect(github).toMatchObject({ authModes: ['OAUTH2'], callbackPath: '/oauth/callback/github', credentialForm: null });
+    expect(github.availableScopes.length).toBeGreaterThan(10);
+    expect(services.find((service) => service.key === 'openai')).toMatchObject({
+      authModes: ['API_KEY'],
+      availableScopes: [],
+      credentialForm: { authMode: 'API_KEY', apiKeyLabel: 'API key', usernameLabel: null, checked: true },
+    });
+    expect(services.find((service) => service.key === 'twilio').credentialForm).toMatchObject({
+      authMode: 'BASIC',
+      usernameLabel: 'Account SID',
+      passwordLabel: 'Auth token',
+      apiKeyLabel: null,
+    });
+  });
+});
+
+describe('secrets', () => {
+  it('answers an unknown custom slug with null and NOT_FOUND there, leaving the other fields intact', async () => {
+    const result = await gql('{ secrets { github { isLoggedIn } custom(slug: "nope") { isLoggedIn } openai { isLoggedIn } } }');
+    expect(result.body.data.secrets).toEqual({ github: { isLoggedIn: false }, custom: null, openai: { isLoggedIn: false } });
+    expect(result.body.errors).toHaveLength(1);
+    expect(result.body.errors![0]!.path).toEqual(['secrets', 'custom']);
+    expect(result.body.errors![0]!.extensions!.code).toBe('NOT_FOUND');
+  });
+
+  it('reads any service by its service: String form', async () => {
+    const result = await gql(`{ secrets {
+      gh: service(service: "github") { friendlyServiceName isLoggedIn }
+      upper: service(service: "GITHUB") { friendlyServiceName }
+      missing: service(service: "custom:nope") { isLoggedIn }
+      bad: service(service: "no such service") { isLoggedIn }
+      github { isLoggedIn } } }`);
+    expect(result.body.data.secrets).toEqual({
+      gh: { friendlyServiceName: 'GitHub', isLoggedIn: false },
+      upper: { friendlyServiceName: 'GitHub' },
+      missing: null,
+      bad: null,
+      github: { isLoggedIn: false },
+    });
+    const codes = Object.fromEntries(result.body.errors!.map((error) => [error.path!.at(-1), error.extensions!.code]));
+    expect(codes).toEqual({ missing: 'NOT_FOUND', bad: 'BAD_USER_INPUT' });
+  });
+});
+
+describe('service: String forms of operations', () => {
+  it('starts authorization by serviceKey, and refuses naming a service twice', async () => {
+    const started = await gql('mutation { startAuth(input: { serviceKey: "github" }) { authorizationUrl } }');
+    expect(started.body.errors).toBeUndefined();
+    expect(new URL(started.body.data.startAuth.authorizationUrl).searchParams.get('client_id')).toBe('registry-test-client');
+    const twice = await gql('mutation { startAuth(input: { service: GITHUB, serviceKey: "github" }) { authorizationUrl } }');
+    expect(twice.body.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    const unknown = await gql('mutation { startAuth(input: { serviceKey: "custom:nope" }) { authorizationUrl } }');
+    expect(unknown.body.errors![0]!.extensions!.code).toBe('NOT_FOUND');
+  });
+
+  it('signs out of any service with signOutService', async () => {
+    const connected = await gql('mutation { connectCredentials(input: { service: "openai", apiKey: "sk-registry-test" }) { isLoggedIn } }');
+    expect(connected.body.data.connectCredentials.isLoggedIn).toBe(true);
+    const signedOut = await gql('mutation { signOutService(service: "openai") { __typename friendlyServiceName isLoggedIn status bearerToken } }');
+    expect(signedOut.body.data.signOutService).toEqual({
+      __typename: 'ServiceSecret',
+      friendlyServiceName: 'OpenAI',
+      isLoggedIn: false,
+      status: 'REVOKED',
+      bearerToken: null,
+    });
+    const missing = await gql('mutation { signOutService(service: "custom:nope") { isLoggedIn } }');
+    expect(missing.body.errors![0]!.extensions!.code).toBe('NOT_FOUND');
+  });
+});
