@@ -6,7 +6,7 @@
 // with its endpoints overridden by LATCHKEY_<SERVICE>_*_URL.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultScopes, endpointEnvName, providerList } from '../src/providers/index.js';
+import { catalog, defaultScopes, endpointEnvName, providerList } from '../src/providers/index.js';
 import type { CatalogProvider } from '../src/providers/types.js';
 import { specFromProvider, startFakeProviderServer, type FakeProviderHandle, type FakeProviderServer } from './support/fake-provider.js';
 import { followRedirects, startTestGateway, type TestGateway } from './support/gateway.js';
@@ -14,6 +14,7 @@ import { followRedirects, startTestGateway, type TestGateway } from './support/g
 const ORIGIN = 'http://app.test:3000';
 
 const oauthProviders = providerList.filter((provider) => provider.endpoints.authorization);
+const keyedServices = catalog.filter((file) => file.authModes.includes('API_KEY') || file.authModes.includes('BASIC'));
 
 let fake: FakeProviderServer;
 let gateway: TestGateway;
@@ -35,6 +36,19 @@ beforeAll(async () => {
     env[endpointEnvName(provider.service, 'token')] = handle.tokenUrl;
     env[endpointEnvName(provider.service, 'api')] = handle.apiUrl;
     if (provider.revocation) env[endpointEnvName(provider.service, 'revocation')] = handle.revocationUrl;
+  }
+  for (const file of keyedServices) {
+    const apiKey = file.credentials?.apiKey;
+    const handle = fake.add(file.key, {
+      clientId: 'unused',
+      clientAuthMethod: 'none',
+      pkce: false,
+      issuesRefreshToken: false,
+      apiKeyHeader: apiKey?.in === 'header' ? apiKey.name : undefined,
+      apiKeyQuery: apiKey?.in === 'query' ? apiKey.name : undefined,
+    });
+    hosted.set(file.name, handle);
+    env[`LATCHKEY_${file.name}_API_URL`] = handle.apiUrl;
   }
   gateway = await startTestGateway(env);
   site = await gateway.createSite('Catalog', [ORIGIN]);
@@ -171,5 +185,38 @@ describe('documented quirks beyond the happy path', () => {
     expect(outcome.get('latchkey_status')).toBe('success');
     const secret = await readSecret(twitch);
     expect(secret.grantedScopes.map((scope: { scope: string }) => scope.scope)).toEqual(defaultScopes(twitch));
+  });
+});
+
+describe.concurrent('every API-key and Basic service of the catalog', () => {
+  const CONNECT = 'mutation ($input: ConnectCredentialsInput!) { connectCredentials(input: $input) { credentialType status } }';
+
+  it.each(keyedServices.map((file) => [file.displayName, file] as const))('%s: a refused credential stores nothing; a valid one is checked, read and forgotten', async (_name, file) => {
+    const handle = hosted.get(file.name)!;
+    const basic = file.authModes.includes('BASIC');
+    const good = basic ? { username: `user-${file.key}`, password: `pw-${randomBytes(8).toString('hex')}` } : { apiKey: `key-${randomBytes(12).toString('hex')}` };
+    handle.validApiKeys.add(basic ? `${good.username}:${good.password}` : good.apiKey!);
+    const read = `query { secrets { ${file.key} { isLoggedIn bearerToken ${basic ? 'basicAuth { username password }' : ''} } } }`;
+
+    if (file.credentials?.check) {
+      const refused = await gateway.gql(CONNECT, { input: { service: file.key, ...(basic ? { username: good.username, password: 'wrong' } : { apiKey: 'wrong' }) } }, site.token);
+      expect(refused.body.errors?.[0]?.extensions?.code).toBe('PROVIDER_ERROR');
+      expect((await gateway.gql(read, {}, site.token)).body.data.secrets[file.key].isLoggedIn).toBe(false);
+    }
+
+    const connected = await gateway.gql(CONNECT, { input: { service: file.key, ...good } }, site.token);
+    expect(connected.body.errors, JSON.stringify(connected.body.errors)).toBeUndefined();
+    expect(connected.body.data.connectCredentials.credentialType).toBe(basic ? 'BASIC' : 'API_KEY');
+    // The check went to the path the file names, with the credential where the file says.
+    if (file.credentials?.check) expect(handle.apiRequests.at(-1)).toMatch(new RegExp(`^${file.credentials.check.method} `));
+    else expect(handle.apiRequests).toEqual([]);
+
+    const secret = (await gateway.gql(read, {}, site.token)).body.data.secrets[file.key];
+    if (basic) expect(secret.basicAuth).toEqual(good);
+    else expect(secret).toMatchObject({ isLoggedIn: true, bearerToken: good.apiKey });
+
+    const signedOut = await gateway.gql('mutation ($service: Service!) { signOut(service: $service) { isLoggedIn } }', { service: file.name }, site.token);
+    expect(signedOut.body.errors).toBeUndefined();
+    expect((await gateway.gql(read, {}, site.token)).body.data.secrets[file.key].isLoggedIn).toBe(false);
   });
 });

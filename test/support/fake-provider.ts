@@ -56,6 +56,8 @@ export interface FakeProviderSpec {
   identityBody?: unknown;
   /** The header an API request must carry the credential in (default authorization: Bearer …). */
   apiKeyHeader?: string | undefined;
+  /** The query parameter carrying the credential instead (Trello's token=). */
+  apiKeyQuery?: string | undefined;
 }
 
 export interface FakeProviderToken {
@@ -452,8 +454,10 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
     };
     // A key credential: in a named header, as Bearer, or as Basic username:password.
     const headerName = spec.apiKeyHeader?.toLowerCase();
-    const presented =
-      headerName && headerName !== 'authorization'
+    const query = new URL(req.url ?? '/', 'http://fake.invalid').searchParams;
+    const presented = spec.apiKeyQuery
+      ? query.get(spec.apiKeyQuery) ?? undefined
+      : headerName && headerName !== 'authorization'
         ? (req.headers[headerName] as string | undefined)
         : bearerOf(req) ?? (() => {
             const basic = decodeBasic(req.headers.authorization);
