@@ -214,7 +214,8 @@ describe("the connect page's custom services in a browser", () => {
     expect(report.unlabelled).toEqual([]);
     expect(report.duplicateIds).toEqual([]);
     expect(report.skipped).toEqual([]);
-    expect(await page.locator('fieldset > legend').count()).toBe(await page.locator('section.service').count());
+    // Every OAuth service's scopes are a fieldset with a legend (API-key services have a credential form instead).
+    expect(await page.locator('fieldset > legend').count()).toBe(await page.locator('form.scopes-form').count());
   });
 
   it('loaded nothing from outside loopback, broke no CSP rule, and never asked for a bearer token', () => {
