@@ -199,6 +199,12 @@ describe('bad input', () => {
     expect(result.body.errors![0]!.message).toMatch(/OpenAI is connected with an API key, not OAuth: use connectCredentials/);
   });
 
+  it('refuses the client credentials grant for an API-key service, naming connectCredentials', async () => {
+    const result = await gql('mutation { connectClientCredentials(input: { service: TWILIO }) { isLoggedIn } }');
+    expect(result.body.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    expect(result.body.errors![0]!.message).toMatch(/Twilio is connected with a user name and password, not OAuth: use connectCredentials/);
+  });
+
   it('needs a token', async () => {
     const result = await gateway.gql(CONNECT, { input: { service: 'openai', apiKey: OPENAI_KEY } }, '');
     expect(result.body.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');

@@ -5,8 +5,9 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { AuditTrail } from '../audit.js';
 import { badUserInput, providerError, upstreamError, type LatchkeyError } from '../errors.js';
-import { getProvider, InvalidScopeError, normalizeRequestedScopes } from '../providers/index.js';
+import { InvalidScopeError, normalizeRequestedScopes } from '../providers/index.js';
 import { isCustomServiceKey, serviceLabel } from '../providers/custom.js';
+import { requireCatalogOAuth } from '../registry/service-registry.js';
 import type { ProviderDefinition, ServiceKey } from '../providers/types.js';
 import { OAuthFailure, requestClientCredentials } from '../oauth/grants.js';
 import { fetchIdentity, type ForeignIdentity } from '../oauth/identity.js';
@@ -149,7 +150,7 @@ function describeFailure(provider: ProviderDefinition, error: OAuthFailure, retr
 /** connectClientCredentials: asks for an app token and stores it as the site's connection to the service. */
 export async function connectWithClientCredentials(deps: ClientCredentialsDeps, siteId: string, input: ClientCredentialsInput): Promise<ConnectionRow> {
   // A catalog service that never offers the grant is refused before its OAuth app is looked for.
-  if (!isCustomServiceKey(input.service)) requireSupport(getProvider(input.service));
+  if (!isCustomServiceKey(input.service)) requireSupport(requireCatalogOAuth(input.service));
   const client = await deps.apps.requireClient(siteId, input.service);
   const provider = client.provider;
   requireSupport(provider);

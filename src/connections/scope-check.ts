@@ -1,7 +1,8 @@
 // Whether a connection was granted the scopes an operation needs, and a clear error naming the
 // missing ones when it was not.
 import { LatchkeyError } from '../errors.js';
-import { isCustomServiceKey, serviceLabel, slugOf } from '../providers/custom.js';
+import { serviceLabel } from '../providers/custom.js';
+import { publicKeyOf } from '../registry/service-registry.js';
 import type { ServiceKey } from '../providers/types.js';
 
 export class MissingScopesError extends LatchkeyError {
@@ -10,7 +11,7 @@ export class MissingScopesError extends LatchkeyError {
     readonly missingScopes: string[],
   ) {
     const name = serviceLabel(service);
-    const input = isCustomServiceKey(service) ? `customService: ${JSON.stringify(slugOf(service))}` : `service: ${service}`;
+    const input = `serviceKey: ${JSON.stringify(publicKeyOf(service))}`;
     super(
       'FORBIDDEN',
       `The ${name} connection lacks the scope${missingScopes.length > 1 ? 's' : ''} ${missingScopes.join(', ')}: connect again with startAuth(input: { ${input}, scopes: [${missingScopes.map((scope) => JSON.stringify(scope)).join(', ')}] }) to add ${missingScopes.length > 1 ? 'them' : 'it'}.`,

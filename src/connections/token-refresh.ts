@@ -9,8 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { AuditTrail } from '../audit.js';
-import { getProvider } from '../providers/index.js';
-import { isCustomServiceKey, serviceLabel } from '../providers/custom.js';
+import { serviceLabel } from '../providers/custom.js';
+import { refreshFactsOf } from '../registry/service-registry.js';
 import type { ProviderDefinition, ServiceKey } from '../providers/types.js';
 import { LatchkeyError, notFound, providerError, upstreamError } from '../errors.js';
 import { OAuthFailure, refreshTokens } from '../oauth/grants.js';
@@ -41,7 +41,7 @@ const defaultRefreshConfig: RefreshConfig = {
 };
 
 export function refreshBufferMs(service: ServiceKey): number {
-  const seconds = isCustomServiceKey(service) ? undefined : getProvider(service).refreshBufferSeconds;
+  const seconds = refreshFactsOf(service).refreshBufferSeconds;
   return seconds === undefined ? DEFAULT_REFRESH_BUFFER_MS : seconds * 1000;
 }
 
@@ -56,7 +56,7 @@ export function isUsable(row: ConnectionRow): boolean {
  */
 export function refreshBufferMsOf(row: ConnectionRow): number {
   const buffer = refreshBufferMs(row.service as ServiceKey);
-  if (!isCustomServiceKey(row.service) || row.expiresAt === null) return buffer;
+  if (!refreshFactsOf(row.service).bufferRelativeToLifetime || row.expiresAt === null) return buffer;
   const issuedAt = row.tokenIssuedAt ?? row.lastRefreshedAt ?? row.createdAt;
   const lifetime = row.expiresAt.getTime() - issuedAt.getTime();
   return lifetime > 0 ? Math.min(buffer, Math.max(1000, lifetime / 5)) : buffer;
@@ -78,8 +78,7 @@ export function isBackingOff(row: ConnectionRow, now = Date.now()): boolean {
 /** Client-credentials connections are refreshed by asking again; the others need a refresh token. */
 export function canRefresh(row: ConnectionRow): boolean {
   const service = row.service as ServiceKey;
-  // A custom service's connection holds what its server gave: client credentials to ask with again, or a refresh token.
-  const provider = isCustomServiceKey(service) ? { supportsClientCredentials: true, supportsRefresh: true } : getProvider(service);
+  const provider = refreshFactsOf(service);
   if (row.grantType === 'CLIENT_CREDENTIALS') return provider.supportsClientCredentials === true;
   return row.refreshToken !== null && provider.supportsRefresh;
 }

@@ -77,6 +77,33 @@ export function customEntry(custom: CustomService): ServiceEntry {
   };
 }
 
+export interface RefreshFacts {
+  /** Refresh this long before expiry, when the provider's file says (default: the gateway's). */
+  refreshBufferSeconds: number | undefined;
+  /** The buffer is at most a fifth of the token's lifetime (servers whose tokens may live only minutes). */
+  bufferRelativeToLifetime: boolean;
+  supportsRefresh: boolean;
+  supportsClientCredentials: boolean;
+}
+
+/**
+ * How a stored connection of `key` is kept fresh. A custom service's connection holds what its
+ * server gave: client credentials to ask with again, or a refresh token; its tokens may live only
+ * minutes (Keycloak: 5).
+ */
+export function refreshFactsOf(key: ServiceKey): RefreshFacts {
+  if (isCustomServiceKey(key)) {
+    return { refreshBufferSeconds: undefined, bufferRelativeToLifetime: true, supportsRefresh: true, supportsClientCredentials: true };
+  }
+  const oauth = catalogEntriesByKey.get(key)?.oauth;
+  return {
+    refreshBufferSeconds: oauth?.refreshBufferSeconds,
+    bufferRelativeToLifetime: false,
+    supportsRefresh: Boolean(oauth?.supportsRefresh),
+    supportsClientCredentials: Boolean(oauth?.supportsClientCredentials),
+  };
+}
+
 /** The `service: String` form of a stored key: GITHUB → github; custom:<slug> unchanged. */
 export function publicKeyOf(key: ServiceKey): string {
   return isCustomServiceKey(key) ? key : (catalogService(key)?.key ?? key.toLowerCase());
