@@ -12,6 +12,7 @@ import { startAuthorizationServer, DEFAULT_ACCOUNT_ID, type AuthorizationServer 
 import { freePort, startTestGateway, type TestGateway } from './support/gateway.js';
 import { nonLoopback, recordTraffic, screenshot } from './support/browser.js';
 import { accessibilityReport, openConnectPageBrowser, openPermissions } from './support/connect-page.js';
+import { startFakeProviderServer, type FakeProviderHandle, type FakeProviderServer } from './support/fake-provider.js';
 
 const SALESFORCE_CLIENT_ID = 'latchkey-browser-test';
 const SALESFORCE_CLIENT_SECRET = `sf-${randomBytes(24).toString('base64url')}`;
@@ -27,6 +28,9 @@ let traffic: ReturnType<typeof recordTraffic>;
 let publicUrl: string;
 
 let relay: Server;
+/** SendGrid's API (its key check) played by the configurable fake. */
+let keyFake: FakeProviderServer;
+let sendgrid: FakeProviderHandle;
 
 /** Forwards every connection on `port` to the gateway's real port. */
 async function startRelay(port: number, target: number): Promise<Server> {
@@ -62,7 +66,10 @@ beforeAll(async () => {
   salesforce = await startAuthorizationServer({
     clients: [{ clientId: SALESFORCE_CLIENT_ID, clientSecret: SALESFORCE_CLIENT_SECRET, redirectUris: [`${publicUrl}/oauth/callback/salesforce`] }],
   });
+  keyFake = await startFakeProviderServer();
+  sendgrid = keyFake.add('sendgrid', { clientId: 'unused', clientAuthMethod: 'none', pkce: false, issuesRefreshToken: false });
   gateway = await startTestGateway({
+    LATCHKEY_SENDGRID_API_URL: sendgrid.apiUrl,
     ...github.appEnv,
     ...salesforce.salesforceEnv(),
     LATCHKEY_SALESFORCE_CLIENT_ID: SALESFORCE_CLIENT_ID,
@@ -85,6 +92,7 @@ afterAll(async () => {
   await gateway?.close();
   await github?.close();
   await salesforce?.close();
+  await keyFake?.close();
 });
 
 describe('the connect page in a browser', () => {
@@ -101,7 +109,8 @@ describe('the connect page in a browser', () => {
     expect(await page.evaluate(() => localStorage.length)).toBe(0);
 
     // Every catalog service, each with its scopes in a labelled fieldset, defaults ticked, required locked.
-    await expect.poll(() => page.locator('section.service').count()).toBeGreaterThanOrEqual(6);
+    // The whole catalog: 50 and more services.
+    await expect.poll(() => page.locator('section.service').count()).toBeGreaterThanOrEqual(45);
     const github = card('GITHUB');
     expect(await github.locator('.badge').textContent()).toBe('Not connected');
     expect(await github.locator('legend').textContent()).toBe('Permissions for GitHub');
@@ -126,7 +135,7 @@ describe('the connect page in a browser', () => {
     await screenshot(page, 'connect-page-scopes-chosen');
 
     await card('GITHUB').getByRole('button', { name: 'Connect GitHub' }).click();
-    await expect.poll(() => page.locator('#status').textContent()).toBe('GitHub is connected.');
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 15_000 }).toBe('GitHub is connected.');
     expect(page.url()).toBe(`${publicUrl}/connect`);
     expect(await card('GITHUB').locator('.badge').textContent()).toBe('Connected');
     expect(await card('GITHUB').locator('.health').textContent()).toContain(`Connected as ${github.state.user.login}.`);
@@ -138,12 +147,78 @@ describe('the connect page in a browser', () => {
     expect(secrets.github!.grantedScopes.sort()).toEqual(['read:user', 'repo', 'user:email']);
   });
 
+  it('lists connected services first, and finds services by name, permission or category', async () => {
+    // GitHub is connected: it heads the "Connected" group; the rest follow under "More services".
+    const connectedGroup = page.locator('#group-connected');
+    expect(await connectedGroup.locator('h2').textContent()).toBe('Connected (1)');
+    expect(await connectedGroup.locator('section.service').evaluateAll((cards) => cards.map((card) => card.getAttribute('data-service')))).toEqual(['GITHUB']);
+    const others = await page.locator('#group-available section.service').evaluateAll((cards) => cards.map((card) => card.querySelector('h3')!.textContent));
+    expect(others).toEqual([...others].sort((a, b) => a!.localeCompare(b!)));
+    const total = await page.locator('section.service').count();
+    expect(await page.locator('#service-count').textContent()).toBe(`${total} services`);
+
+    await page.getByLabel('Search services').fill('spoti');
+    await expect.poll(() => page.locator('section.service:visible').evaluateAll((cards) => cards.map((card) => card.getAttribute('data-service')))).toEqual(['SPOTIFY']);
+    expect(await page.locator('#service-count').textContent()).toBe(`1 of ${total} services`);
+    // The connected group has nothing left to show, so it is hidden too.
+    expect(await page.locator('#group-connected').isHidden()).toBe(true);
+
+    // A permission's name finds its service.
+    await page.getByLabel('Search services').fill('playlist');
+    await expect.poll(() => page.locator('section.service:visible').evaluateAll((cards) => cards.map((card) => card.getAttribute('data-service')))).toEqual(['SPOTIFY']);
+
+    await page.getByLabel('Search services').fill('no such service anywhere');
+    await expect.poll(() => page.locator('#no-match').isVisible()).toBe(true);
+    await screenshot(page, 'connect-page-search-none', { fullPage: false });
+
+    await page.getByLabel('Search services').fill('');
+    const category = await card('GITHUB').getAttribute('data-category');
+    expect(category).toBeTruthy();
+    await page.getByLabel('Category').selectOption(category!);
+    const shown = await page.locator('section.service:visible').evaluateAll((cards) => cards.map((card) => card.getAttribute('data-category')));
+    expect(shown.length).toBeGreaterThan(1);
+    expect(shown.length).toBeLessThan(total);
+    expect(new Set(shown)).toEqual(new Set([category]));
+    await page.getByLabel('Category').selectOption('');
+    await expect.poll(() => page.locator('section.service:visible').count()).toBe(total);
+  });
+
+  it('fits 360 and 390 px wide screens without sideways scrolling', async () => {
+    const link = (await gateway.gql('mutation { createConnectLink(ttlSeconds: 600) { url } }', {}, site.token)).body.data.createConnectLink.url as string;
+    for (const width of [360, 390]) {
+      const narrow = await browser.newContext({ viewport: { width, height: 800 } });
+      try {
+        // The token form first, then the catalog with every card's permissions open.
+        const form = await narrow.newPage();
+        await form.goto(`${publicUrl}/connect`);
+        await expect.poll(() => form.locator('#token-form').isVisible()).toBe(true);
+        expect(await form.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+        const phone = await narrow.newPage();
+        await phone.goto(link);
+        await expect.poll(() => phone.locator('section.service').count()).toBeGreaterThanOrEqual(6);
+        await phone.evaluate(() => document.querySelectorAll('details').forEach((details) => ((details as HTMLDetailsElement).open = true)));
+        const overflow = await phone.evaluate(() => ({
+          page: document.documentElement.scrollWidth - window.innerWidth,
+          wide: [...document.querySelectorAll('main *')]
+            .filter((node) => node.getBoundingClientRect().right > window.innerWidth + 0.5)
+            .map((node) => `${node.tagName}.${node.className}`)
+            .slice(0, 5),
+        }));
+        expect(overflow).toEqual({ page: expect.any(Number), wide: [] });
+        expect(overflow.page).toBeLessThanOrEqual(0);
+        await screenshot(phone, `connect-page-${width}px`, { fullPage: false });
+      } finally {
+        await narrow.close();
+      }
+    }
+  });
+
   it('adds a scope to the connection', async () => {
     await openPermissions(card('GITHUB'));
     expect(await page.locator('#scope-github-repo').isChecked()).toBe(true);
     await page.locator('#scope-github-gist').check();
     await card('GITHUB').getByRole('button', { name: 'Update permissions' }).click();
-    await expect.poll(() => page.locator('#status').textContent()).toBe('GitHub is connected.');
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 15_000 }).toBe('GitHub is connected.');
     const secrets = await functionSecrets();
     expect(secrets.github!.grantedScopes.sort()).toEqual(['gist', 'read:user', 'repo', 'user:email']);
     expect(secrets.github!.bearerToken).toBe(github.state.lastToken!.accessToken);
@@ -160,7 +235,7 @@ describe('the connect page in a browser', () => {
     await screenshot(page, 'connect-page-needs-reauth');
 
     await card('GITHUB').getByRole('button', { name: 'Reconnect GitHub' }).click();
-    await expect.poll(() => page.locator('#status').textContent()).toBe('GitHub is connected.');
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 15_000 }).toBe('GitHub is connected.');
     expect(await card('GITHUB').locator('.badge').textContent()).toBe('Connected');
     const secrets = await functionSecrets();
     expect(secrets.github!.bearerToken).toBe(github.state.lastToken!.accessToken);
@@ -202,6 +277,37 @@ describe('the connect page in a browser', () => {
     await screenshot(page, 'connect-page-disconnected');
   });
 
+  it('connects an API-key service through a masked form that never shows the key', async () => {
+    const key = `SG.${randomBytes(18).toString('base64url')}`;
+    sendgrid.validApiKeys.add(key);
+    const form = card('SENDGRID');
+    const input = form.getByLabel('API key');
+    expect(await input.getAttribute('type')).toBe('password');
+    expect(await input.getAttribute('autocomplete')).toBe('off');
+
+    // SendGrid refuses this key: nothing is stored, the page says so, and the input is emptied.
+    await input.fill('SG.not-a-key');
+    await form.getByRole('button', { name: 'Connect SendGrid' }).click();
+    await expect.poll(() => page.locator('#alert').textContent(), { timeout: 15_000 }).toContain('Could not connect SendGrid');
+    expect(await input.inputValue()).toBe('');
+    expect(await form.locator('.badge').textContent()).toBe('Not connected');
+
+    await input.fill(key);
+    await form.getByRole('button', { name: 'Connect SendGrid' }).click();
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 15_000 }).toBe('SendGrid is connected.');
+    expect(await card('SENDGRID').locator('.badge').textContent()).toBe('Connected');
+    expect(await card('SENDGRID').getByLabel('API key').inputValue()).toBe('');
+    // The key is nowhere on the page, and only ever left the browser in the mutation's body.
+    expect(await page.content()).not.toContain(key);
+    expect(traffic.requests.filter((url) => url.includes(key) || url.includes('not-a-key'))).toEqual([]);
+    expect(sendgrid.apiRequests).toEqual(['GET /v3/scopes', 'GET /v3/scopes']);
+
+    const minted = await gateway.gql('mutation { createFunctionToken(input: { ttlSeconds: 60 }) { token } }', {}, site.token);
+    const read = await gateway.gql('query { secrets { sendgrid { isLoggedIn bearerToken } } }', {}, minted.body.data.createFunctionToken.token);
+    expect(read.body.data.secrets.sendgrid).toEqual({ isLoggedIn: true, bearerToken: key });
+    await screenshot(page, 'connect-page-api-key-connected');
+  });
+
   it('keeps every text at a contrast of 4.5:1 or more, and every control labelled', async () => {
     await page.reload();
     await expect.poll(() => page.locator('section.service').count()).toBeGreaterThanOrEqual(6);
@@ -210,8 +316,8 @@ describe('the connect page in a browser', () => {
     expect(report.checked).toBeGreaterThan(50);
     expect(report.low).toEqual([]);
     expect(report.unlabelled).toEqual([]);
-    // Every service's scopes are a fieldset with a legend.
-    expect(await page.locator('fieldset > legend').count()).toBe(await page.locator('section.service').count());
+    // Every OAuth service's scopes are a fieldset with a legend.
+    expect(await page.locator('fieldset > legend').count()).toBe(await page.locator('form.scopes-form').count());
   });
 
   it('sends the person back to the token form when the link has expired', async () => {

@@ -44,7 +44,7 @@ function catching(run: () => unknown): unknown {
 
 describe('provider catalog', () => {
   it('lists every service once, in the contract order', () => {
-    expect(providerList.map((provider) => provider.service)).toEqual([
+    expect(providerList.map((provider) => provider.service).slice(0, 6)).toEqual([
       'GITHUB',
       'SPOTIFY',
       'SALESFORCE',
@@ -54,13 +54,15 @@ describe('provider catalog', () => {
     ]);
     expect([...providers.keys()]).toEqual(serviceNames.filter((name) => providers.has(name)));
     expect(serviceNames).toEqual(expect.arrayContaining(['OPENAI', 'TWILIO']));
+    expect(new Set(serviceNames).size).toBe(serviceNames.length);
+    expect(serviceNames.length).toBeGreaterThanOrEqual(50);
     for (const service of providers.keys()) {
       expect(getProvider(service).service).toBe(service);
     }
   });
 
   it('names each service and its GraphQL field', () => {
-    expect(providerList.map((provider) => provider.friendlyServiceName)).toEqual([
+    expect(providerList.map((provider) => provider.friendlyServiceName).slice(0, 6)).toEqual([
       'GitHub',
       'Spotify',
       'Salesforce',
@@ -72,7 +74,7 @@ describe('provider catalog', () => {
       expect(provider.graphQLField).toBe(provider.service.toLowerCase());
       expect(findProviderByGraphQLField(provider.graphQLField)).toBe(provider);
     }
-    expect(findProviderByGraphQLField('gitlab')).toBeUndefined();
+    expect(findProviderByGraphQLField('myspace')).toBeUndefined();
     expect(isServiceName('GITHUB')).toBe(true);
     expect(isServiceName('github')).toBe(false);
   });
@@ -83,7 +85,8 @@ describe('provider catalog', () => {
       for (const url of [...allEndpointUrls(provider), provider.issuer, provider.appRegistrationUrl]) {
         expect(new URL(url).protocol).toBe('https:');
       }
-      expect(new URL(provider.issuer).pathname).toBe('/');
+      // An issuer may have a path (Microsoft's and Intuit's do), never a query or fragment (RFC 8414).
+      expect(new URL(provider.issuer).search + new URL(provider.issuer).hash).toBe('');
     },
   );
 
@@ -100,7 +103,8 @@ describe('provider catalog', () => {
         expect(() => normalizeRequestedScopes(provider, [definition.scope])).not.toThrow();
       }
       const defaults = defaultScopes(provider);
-      expect(defaults.length).toBeGreaterThan(0);
+      // A provider without scopes (Notion, Netlify: permissions are set on the app) has no defaults either.
+      expect(defaults.length > 0).toBe(provider.scopes.length > 0);
       for (const required of provider.scopes.filter((definition) => definition.isRequired)) {
         expect(defaults).toContain(required.scope);
       }

@@ -75,6 +75,8 @@ async function normalizeTokenResponse(provider: ProviderDefinition, response: Re
   let status = response.status;
   if (status === 200 && typeof body.error === 'string') status = 400;
   if (typeof body.expires_in === 'string' && /^\d+$/.test(body.expires_in)) body.expires_in = Number(body.expires_in);
+  // Granted scopes as a JSON array (Twitch) rather than RFC 6749's space-separated string.
+  if (Array.isArray(body.scope)) body.scope = body.scope.filter((scope) => typeof scope === 'string').join(' ');
   if (status === 200 && typeof body.access_token === 'string' && (typeof body.token_type !== 'string' || provider.quirks.tokenTypeMissing)) {
     body.token_type = 'bearer';
   }

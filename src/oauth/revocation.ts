@@ -75,6 +75,41 @@ export async function revokeAtProvider(
         await expectSuccess(provider, response);
         return { revoked: true };
       }
+      case 'bearer-token':
+      case 'bearer-token-delete': {
+        if (!target.accessToken || !endpoints.revocation) return { revoked: false, reason: 'no token to revoke' };
+        const response = await fetch(endpoints.revocation, {
+          method: provider.revocation === 'bearer-token' ? 'POST' : 'DELETE',
+          headers: { ...lowerCaseKeys(provider.apiHeaders ?? {}), 'user-agent': USER_AGENT, authorization: `Bearer ${target.accessToken}` },
+          redirect: 'manual',
+          signal,
+        });
+        await expectSuccess(provider, response);
+        return { revoked: true };
+      }
+      case 'token-and-client-in-body': {
+        if (!target.accessToken || !endpoints.revocation) return { revoked: false, reason: 'no token to revoke' };
+        const response = await fetch(endpoints.revocation, {
+          method: 'POST',
+          headers: { 'user-agent': USER_AGENT, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+          body: new URLSearchParams({ client_id: app.clientId, client_secret: app.clientSecret ?? '', access_token: target.accessToken }),
+          redirect: 'manual',
+          signal,
+        });
+        await expectSuccess(provider, response);
+        return { revoked: true };
+      }
+      case 'refresh-token-in-path': {
+        if (!target.refreshToken || !endpoints.revocation?.includes('{refresh_token}')) return { revoked: false, reason: 'no refresh token to revoke' };
+        const response = await fetch(endpoints.revocation.replace('{refresh_token}', encodeURIComponent(target.refreshToken)), {
+          method: 'DELETE',
+          headers: { 'user-agent': USER_AGENT },
+          redirect: 'manual',
+          signal,
+        });
+        await expectSuccess(provider, response);
+        return { revoked: true };
+      }
       case 'stripe-deauthorize': {
         if (!target.foreignUserId || !endpoints.revocation) return { revoked: false, reason: 'no Stripe account id to deauthorize' };
         const response = await fetch(endpoints.revocation, {

@@ -82,7 +82,19 @@ const identitySchema = z.discriminatedUnion('from', [
  * Revocation strategies. `rfc7009` is data-driven; the others are provider protocols implemented
  * once in src/oauth/revocation.ts and chosen by this name, never by the provider's name.
  */
-export const revocationStyles = ['rfc7009', 'github-token', 'stripe-deauthorize'] as const;
+export const revocationStyles = [
+  'rfc7009',
+  'github-token',
+  'stripe-deauthorize',
+  /** POST to the endpoint with the access token as Bearer and no body (Slack auth.revoke, Dropbox). */
+  'bearer-token',
+  /** DELETE the endpoint with the access token as Bearer (Zendesk's tokens/current). */
+  'bearer-token-delete',
+  /** POST client_id, client_secret and access_token as form fields (Webflow). */
+  'token-and-client-in-body',
+  /** DELETE the endpoint with `{refresh_token}` in its path replaced by the refresh token (HubSpot). */
+  'refresh-token-in-path',
+] as const;
 
 const quirksSchema = z
   .object({

@@ -54,7 +54,15 @@ export type RevocationStyle =
    */
   | 'github-token'
   /** Stripe Connect: POST /oauth/deauthorize with client_id and stripe_user_id, secret key as Bearer. */
-  | 'stripe-deauthorize';
+  | 'stripe-deauthorize'
+  /** POST the endpoint with the access token as Bearer and no body (Slack auth.revoke, Dropbox). */
+  | 'bearer-token'
+  /** DELETE the endpoint with the access token as Bearer (Zendesk's tokens/current). */
+  | 'bearer-token-delete'
+  /** POST client_id, client_secret and access_token as form fields (Webflow). */
+  | 'token-and-client-in-body'
+  /** DELETE the endpoint with `{refresh_token}` in its path replaced by the refresh token (HubSpot). */
+  | 'refresh-token-in-path';
 
 export interface TokenEndpointQuirks {
   /** Answers in form encoding unless the request says `Accept: application/json` (GitHub). */

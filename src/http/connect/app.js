@@ -11,6 +11,10 @@ const TOKEN_KEY = 'latchkey.connect.token';
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const elements = {
+  toolbar: document.getElementById('toolbar'),
+  search: document.getElementById('service-search'),
+  category: document.getElementById('service-category'),
+  count: document.getElementById('service-count'),
   status: document.getElementById('status'),
   alert: document.getElementById('alert'),
   tokenForm: document.getElementById('token-form'),
@@ -79,7 +83,8 @@ const CATALOG = `query ConnectPageCatalog {
   site { name }
   boundEndUser
   services {
-    service friendlyServiceName graphQLField supportsRefresh supportsRevocation appConfigured
+    service key friendlyServiceName graphQLField categories authModes supportsRefresh supportsRevocation appConfigured
+    credentialForm { authMode apiKeyLabel usernameLabel passwordLabel help checked }
     availableScopes { scope title description category isDefault isRequired }
   }
 }`;
@@ -108,6 +113,11 @@ const START_AUTH = `mutation ConnectPageStartAuth($input: StartAuthInput!) {
 
 const SIGN_OUT = `mutation ConnectPageSignOut($service: Service!) {
   signOut(service: $service) { service isLoggedIn }
+}`;
+
+// The credential travels only in this request's body; the answer carries no secret.
+const CONNECT_CREDENTIALS = `mutation ConnectPageCredentials($input: ConnectCredentialsInput!) {
+  connectCredentials(input: $input) { service status credentialType }
 }`;
 
 const SIGN_OUT_CUSTOM = `mutation ConnectPageSignOutCustom($slug: String!) {
@@ -259,8 +269,10 @@ function serviceCard(entry, secret) {
   }
 
   if (!rows.length) {
-    rows.push(element('p', { class: 'scope-description', text: `${entry.friendlyServiceName} lists no permissions; it will be asked for its defaults.` }));
+    rows.push(element('p', { class: 'scope-empty', text: `${entry.friendlyServiceName} has no permissions to choose: what it may do is set on its OAuth app.` }));
   }
+
+  if (entry.credentialMode) return credentialCard(entry, secret, state, titleId, healthId);
 
   const form = element('form', { class: 'scopes-form', 'data-service': entry.service }, [
     element('p', { class: 'selection', id: `svc-${entry.idKey}-selection` }),
@@ -279,16 +291,76 @@ function serviceCard(entry, secret) {
   ]);
 
   const custom = entry.kind === 'custom';
-  return element('section', { class: `service service-${state.key}${custom ? ' service-custom' : ''}`, 'aria-labelledby': titleId, 'data-service': entry.service }, [
+  return element('section', { class: `service service-${state.key}${custom ? ' service-custom' : ''}`, 'aria-labelledby': titleId, 'data-service': entry.service, 'data-category': entry.category || '' }, [
     element('div', { class: 'service-head' }, [
-      // Custom services sit under the "Your services" heading, one level down.
-      element(custom ? 'h3' : 'h2', { id: titleId, text: entry.friendlyServiceName }),
+      // Every card sits under a group heading ("Connected", "More services", "Your services").
+      element('h3', { id: titleId, text: entry.friendlyServiceName }),
       custom ? element('span', { class: 'slug' }, ['slug ', element('code', { text: entry.slug })]) : null,
+      !custom && entry.category ? element('span', { class: 'category', text: entry.category }) : null,
       element('span', { class: `badge badge-${state.key}`, text: state.label }),
     ]),
     element('p', { class: 'health', id: healthId, text: healthText(entry, secret, state) }),
     form,
   ]);
+}
+
+/**
+ * A service connected with an API key or a username and password. The inputs are masked, never
+ * autofilled, emptied once sent, and nothing on the page ever shows what was typed.
+ */
+function credentialCard(entry, secret, state, titleId, healthId) {
+  const connected = state.key === 'connected';
+  const basic = entry.credentialMode === 'BASIC';
+  const field = (name, label, masked) => {
+    const id = `cred-${entry.idKey}-${name}`;
+    return element('div', { class: 'field' }, [
+      element('label', { for: id, text: label }),
+      element('input', {
+        id,
+        name,
+        type: masked ? 'password' : 'text',
+        autocomplete: 'off',
+        autocapitalize: 'off',
+        spellcheck: 'false',
+        required: true,
+        'data-secret': masked ? 'true' : null,
+      }),
+    ]);
+  };
+  const form = entry.credentialForm ?? {};
+  const fields = basic
+    ? [field('username', form.usernameLabel || 'User name', false), field('password', form.passwordLabel || 'Password', true)]
+    : [field('apiKey', form.apiKeyLabel || 'API key', true)];
+  const actions = [
+    element('button', { type: 'submit', class: 'primary', 'data-action': connected ? 'replace' : 'connect', text: connected ? `Replace the ${basic ? 'credentials' : 'key'}` : `Connect ${entry.friendlyServiceName}` }),
+  ];
+  if (connected || state.key === 'reauth') {
+    actions.push(element('button', { type: 'button', class: 'danger', 'data-action': 'disconnect', text: `Disconnect ${entry.friendlyServiceName}` }));
+  }
+  const hint = [form.help, form.checked ? `The gateway checks ${basic ? 'them' : 'it'} with ${entry.friendlyServiceName} before keeping ${basic ? 'them' : 'it'}, encrypted.` : 'It is kept encrypted.']
+    .filter(Boolean)
+    .join(' ');
+  const credentialsForm = element('form', { class: 'credentials-form', 'data-service': entry.service, 'data-kind': 'credentials', autocomplete: 'off' }, [
+    element('p', { class: 'hint', text: hint }),
+    ...fields,
+    element('div', { class: 'actions' }, actions),
+  ]);
+  return element('section', { class: `service service-${state.key}`, 'aria-labelledby': titleId, 'data-service': entry.service, 'data-category': entry.category || '' }, [
+    element('div', { class: 'service-head' }, [
+      element('h3', { id: titleId, text: entry.friendlyServiceName }),
+      entry.category ? element('span', { class: 'category', text: entry.category }) : null,
+      element('span', { class: `badge badge-${state.key}`, text: state.label }),
+    ]),
+    element('p', { class: 'health', id: healthId, text: credentialHealth(entry, secret, state) }),
+    credentialsForm,
+  ]);
+}
+
+function credentialHealth(entry, secret, state) {
+  if (state.key === 'reauth') return `${(secret.lastError || `${entry.friendlyServiceName} refused the stored credential`).replace(/\.$/, '')}. Enter a new one.`;
+  if (state.key !== 'connected') return 'Not connected.';
+  const who = secret.foreignUserName || secret.foreignUserId;
+  return who ? `Connected as ${who}.` : 'Connected. The credential is stored encrypted and is never shown again.';
 }
 
 /** The site's own services, after the catalog; nothing at all when it defines none. */
@@ -307,8 +379,14 @@ let catalog = [];
 /** The custom services the token may read, as catalog-like entries; refreshed on every render. */
 let customEntries = [];
 
+const CREDENTIAL_MODES = ['API_KEY', 'BASIC'];
+
 function catalogEntry(service) {
-  return { ...service, kind: 'catalog', idKey: service.graphQLField };
+  const modes = service.authModes ?? ['OAUTH2'];
+  const category = service.categories?.[0] ?? null;
+  // A service connected only by key or password gets the credential form instead of OAuth scopes.
+  const credentialMode = modes.some((mode) => mode === 'OAUTH2' || mode === 'CLIENT_CREDENTIALS') ? null : (service.credentialForm?.authMode ?? modes.find((mode) => CREDENTIAL_MODES.includes(mode)) ?? null);
+  return { ...service, kind: 'catalog', category, idKey: service.graphQLField, credentialMode };
 }
 
 function customEntry(secret) {
@@ -341,12 +419,76 @@ async function render() {
   const customSecrets = secrets.customServices ?? [];
   customEntries = customSecrets.map(customEntry);
   const byKey = new Map(customSecrets.map((secret) => [secret.serviceKey, secret]));
-  const cards = catalog.map((entry) => serviceCard(entry, secrets[entry.graphQLField]));
-  elements.services.replaceChildren(...cards, ...[customSection(customEntries, byKey)].filter(Boolean));
+  const isInUse = (entry) => connectionState(secrets[entry.graphQLField]).key !== 'none';
+  const byName = (a, b) => a.friendlyServiceName.localeCompare(b.friendlyServiceName);
+  const inUse = catalog.filter(isInUse).sort(byName);
+  const others = catalog.filter((entry) => !isInUse(entry)).sort(byName);
+  const group = (id, title, entries) =>
+    entries.length
+      ? element('section', { class: 'service-group', id, 'aria-labelledby': `${id}-title` }, [
+          element('h2', { class: 'group-title', id: `${id}-title`, text: `${title} (${entries.length})` }),
+          ...entries.map((entry) => serviceCard(entry, secrets[entry.graphQLField])),
+        ])
+      : null;
+  const fragment = document.createDocumentFragment();
+  for (const node of [group('group-connected', 'Connected', inUse), group('group-available', inUse.length ? 'More services' : 'Services', others), customSection(customEntries, byKey)]) {
+    if (node) fragment.append(node);
+  }
+  fragment.append(element('p', { class: 'no-match', id: 'no-match', hidden: true, text: 'No service matches. Try another name or category.' }));
+  elements.services.replaceChildren(fragment);
+  fillCategories();
+  applyFilter();
   // The `checked` attribute only sets the default; set the property so a re-render is exact.
   for (const input of elements.services.querySelectorAll('input[type=checkbox]')) input.checked = input.hasAttribute('checked');
-  for (const form of elements.services.querySelectorAll('form')) describeSelection(form);
+  for (const form of elements.services.querySelectorAll('form.scopes-form')) describeSelection(form);
   elements.services.setAttribute('aria-busy', 'false');
+}
+
+/** The category picker lists the categories of the catalog, keeping the current choice. */
+function fillCategories() {
+  const chosen = elements.category.value;
+  const categories = [...new Set(catalog.flatMap((entry) => entry.categories ?? []))].sort((a, b) => a.localeCompare(b));
+  elements.category.replaceChildren(
+    element('option', { value: '', text: 'All categories' }),
+    ...categories.map((category) => element('option', { value: category, text: category })),
+  );
+  elements.category.value = categories.includes(chosen) ? chosen : '';
+  elements.toolbar.hidden = false;
+}
+
+/** Shows the cards whose name, key, category or permissions match the search and the category. */
+function applyFilter() {
+  const words = elements.search.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const category = elements.category.value;
+  let shown = 0;
+  let total = 0;
+  for (const card of elements.services.querySelectorAll('section.service')) {
+    total += 1;
+    const entry = entryFor(card.dataset.service);
+    const haystack = entry ? searchText(entry) : '';
+    const visible = (!category || (entry?.categories ?? []).includes(category)) && words.every((word) => haystack.includes(word));
+    card.hidden = !visible;
+    if (visible) shown += 1;
+  }
+  for (const group of elements.services.querySelectorAll('.service-group, .custom-services')) {
+    group.hidden = !group.querySelector('section.service:not([hidden])');
+  }
+  const none = document.getElementById('no-match');
+  if (none) none.hidden = shown > 0;
+  elements.count.textContent = shown === total ? `${total} services` : `${shown} of ${total} services`;
+}
+
+const searchTexts = new WeakMap();
+function searchText(entry) {
+  let text = searchTexts.get(entry);
+  if (!text) {
+    text = [entry.friendlyServiceName, entry.key, entry.service, entry.slug, ...(entry.categories ?? []), ...(entry.availableScopes ?? []).flatMap((scope) => [scope.scope, scope.title])]
+      .filter(Boolean)
+      .join(' ')
+      .toLowerCase();
+    searchTexts.set(entry, text);
+  }
+  return text;
 }
 
 /** Keeps the line above the permissions in step with the ticked boxes. */
@@ -398,6 +540,28 @@ async function connect(form) {
   }
 }
 
+async function connectWithCredentials(form) {
+  const entry = entryFor(form.dataset.service);
+  const inputs = [...form.querySelectorAll('input')];
+  const values = Object.fromEntries(inputs.map((input) => [input.name, input.value]));
+  // Whatever happens next, the typed secret leaves the page's inputs now.
+  for (const input of inputs) if (input.dataset.secret) input.value = '';
+  setBusy(form, true);
+  showAlert('');
+  announce(`Checking the ${entry.friendlyServiceName} credential…`);
+  try {
+    await graphql(CONNECT_CREDENTIALS, { input: { service: entry.key, ...values } });
+    await render();
+    announce(`${entry.friendlyServiceName} is connected.`);
+    document.querySelector(`section[data-service="${entry.service}"] h3`)?.scrollIntoView({ block: 'nearest' });
+  } catch (error) {
+    setBusy(form, false);
+    announce('');
+    showAlert(`Could not connect ${entry.friendlyServiceName}: ${explain(error)}`);
+    form.querySelector('input[data-secret]')?.focus();
+  }
+}
+
 async function disconnect(form) {
   const entry = entryFor(form.dataset.service);
   if (!window.confirm(`Disconnect ${entry.friendlyServiceName}? Your functions will stop receiving its token.`)) return;
@@ -417,6 +581,7 @@ async function disconnect(form) {
 
 function showTokenForm(message) {
   elements.tokenForm.hidden = false;
+  elements.toolbar.hidden = true;
   elements.services.replaceChildren();
   elements.siteName.hidden = true;
   elements.forget.hidden = true;
@@ -472,13 +637,18 @@ elements.forget.addEventListener('click', () => {
 
 elements.services.addEventListener('submit', (event) => {
   event.preventDefault();
-  if (event.target instanceof HTMLFormElement) void connect(event.target);
+  if (!(event.target instanceof HTMLFormElement)) return;
+  if (event.target.dataset.kind === 'credentials') void connectWithCredentials(event.target);
+  else void connect(event.target);
 });
 
 elements.services.addEventListener('change', (event) => {
   const form = event.target instanceof HTMLInputElement ? event.target.form : null;
-  if (form) describeSelection(form);
+  if (form?.classList.contains('scopes-form')) describeSelection(form);
 });
+
+elements.search.addEventListener('input', applyFilter);
+elements.category.addEventListener('change', applyFilter);
 
 elements.services.addEventListener('click', (event) => {
   const button = event.target instanceof Element ? event.target.closest('button[data-action=disconnect]') : null;

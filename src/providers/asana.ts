@@ -1,0 +1,84 @@
+import { defineProvider } from './provider-schema.js';
+
+// Asana OAuth. Access tokens last one hour; refresh answers leave out refresh_token and the
+// original keeps working. Revocation is a POST of client id, secret and token.
+export default defineProvider({
+  name: 'ASANA',
+  key: 'asana',
+  displayName: 'Asana',
+  categories: ['Project management'],
+  authModes: ['OAUTH2'],
+  docs: {
+    authorization: 'https://developers.asana.com/docs/oauth#user-authorization-endpoint',
+    token: 'https://developers.asana.com/docs/oauth#token-exchange-endpoint',
+    scopes: 'https://developers.asana.com/docs/oauth-scopes',
+    refresh: 'https://developers.asana.com/docs/oauth#token-exchange-endpoint',
+    revocation: 'https://developers.asana.com/docs/oauth#token-deauthorization-endpoint',
+    identity: 'https://developers.asana.com/reference/getuser',
+    api: 'https://developers.asana.com/docs/overview',
+    rateLimits: 'https://developers.asana.com/docs/rate-limits',
+    errors: 'https://developers.asana.com/docs/errors',
+  },
+  oauth: {
+    issuer: 'https://app.asana.com',
+    endpoints: {
+      authorization: 'https://app.asana.com/-/oauth_authorize',
+      token: 'https://app.asana.com/-/oauth_token',
+      revocation: 'https://app.asana.com/-/oauth_revoke',
+    },
+    appRegistrationUrl: 'https://app.asana.com/0/my-apps',
+    scopeSeparator: ' ',
+    clientAuthMethod: 'client_secret_post',
+    pkce: true,
+    supportsRefresh: true,
+    revocation: 'rfc7009',
+    identity: { from: 'api', path: '/users/me', idPath: 'data.gid', namePath: 'data.name' },
+    quirks: { refreshTokenMayBeOmitted: true },
+    scopes: [
+      {
+        scope: 'default',
+        title: 'Full access',
+        description: 'Full access to the user’s Asana data (apps without granular scopes).',
+        category: 'Workspace',
+        isDefault: true,
+      },
+      {
+        scope: 'openid',
+        title: 'OpenID Connect',
+        description: 'Receive an id_token identifying the user.',
+        category: 'Account',
+      },
+      {
+        scope: 'email',
+        title: 'Email',
+        description: 'Read the user’s email through OpenID Connect.',
+        category: 'Account',
+      },
+      {
+        scope: 'profile',
+        title: 'Profile',
+        description: 'Read the user’s name and photo through OpenID Connect.',
+        category: 'Account',
+      },
+      { scope: 'tasks:read', title: 'Read tasks', description: 'Read tasks.', category: 'Tasks' },
+      {
+        scope: 'tasks:write',
+        title: 'Write tasks',
+        description: 'Create and update tasks.',
+        category: 'Tasks',
+      },
+      {
+        scope: 'projects:read',
+        title: 'Read projects',
+        description: 'Read projects.',
+        category: 'Projects',
+      },
+      { scope: 'users:read', title: 'Read users', description: 'Read users.', category: 'Users' },
+    ],
+  },
+  api: {
+    baseUrl: 'https://app.asana.com/api/1.0',
+    rateLimits: { statuses: [429], retryAfter: true },
+    errors: { messagePaths: ['errors.0.message'], reasonPaths: ['errors.0.help'] },
+  },
+});

@@ -1,0 +1,45 @@
+import { defineProvider } from './provider-schema.js';
+
+// ClickUp OAuth. There are no scopes; the user picks workspaces while authorizing. Tokens do not
+// expire and there is no refresh token.
+export default defineProvider({
+  name: 'CLICKUP',
+  key: 'clickup',
+  displayName: 'ClickUp',
+  categories: ['Project management'],
+  authModes: ['OAUTH2'],
+  docs: {
+    authorization: 'https://developer.clickup.com/docs/authentication#oauth-flow',
+    token: 'https://developer.clickup.com/docs/authentication#oauth-flow',
+    scopes: 'https://developer.clickup.com/docs/authentication',
+    identity: 'https://developer.clickup.com/reference/getauthorizeduser',
+    api: 'https://developer.clickup.com/reference',
+    rateLimits: 'https://developer.clickup.com/docs/rate-limits',
+    errors: 'https://developer.clickup.com/docs/common_errors',
+  },
+  oauth: {
+    issuer: 'https://app.clickup.com',
+    endpoints: {
+      authorization: 'https://app.clickup.com/api',
+      token: 'https://api.clickup.com/api/v2/oauth/token',
+    },
+    appRegistrationUrl: 'https://app.clickup.com/settings/apps',
+    scopeSeparator: ' ',
+    clientAuthMethod: 'client_secret_post',
+    pkce: false,
+    supportsRefresh: false,
+    identity: { from: 'api', path: '/user', idPath: 'user.id', namePath: 'user.username' },
+    quirks: { scopeAbsentMeansRequested: true },
+    scopes: [],
+  },
+  api: {
+    baseUrl: 'https://api.clickup.com/api/v2',
+    rateLimits: {
+      statuses: [429],
+      retryAfter: false,
+      headers: { limit: 'X-RateLimit-Limit', remaining: 'X-RateLimit-Remaining', reset: 'X-RateLimit-Reset' },
+      resetUnit: 'epoch-seconds',
+    },
+    errors: { messagePaths: ['err'], reasonPaths: ['ECODE'] },
+  },
+});

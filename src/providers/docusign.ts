@@ -1,0 +1,76 @@
+import { defineProvider } from './provider-schema.js';
+
+// Docusign eSignature authorization code grant on the production account server (developer accounts
+// use account-d.docusign.com: set the endpoint variables). Basic client authentication; access
+// tokens last eight hours and refresh answers carry a new refresh token. The eSignature API base
+// differs per account (accounts[].base_uri from /oauth/userinfo); the built-in API URL is the
+// default North America one.
+// Per-account hosts: https://developers.docusign.com/platform/auth/authcode/authcode-get-token/#step-3-obtain-user-information-with-the-access-token
+export default defineProvider({
+  name: 'DOCUSIGN',
+  key: 'docusign',
+  displayName: 'Docusign',
+  categories: ['Documents'],
+  authModes: ['OAUTH2'],
+  docs: {
+    authorization: 'https://developers.docusign.com/platform/auth/authcode/authcode-get-token/#step-1-request-the-authorization-code',
+    token: 'https://developers.docusign.com/platform/auth/authcode/authcode-get-token/#step-2-obtain-the-access-token',
+    scopes: 'https://developers.docusign.com/platform/auth/reference/scopes/',
+    refresh: 'https://developers.docusign.com/platform/auth/authcode/authcode-get-token/#refreshing-the-access-token',
+    identity: 'https://developers.docusign.com/platform/auth/authcode/authcode-get-token/#step-2-obtain-the-access-token',
+    api: 'https://developers.docusign.com/docs/esign-rest-api/reference/',
+    rateLimits: 'https://developers.docusign.com/platform/account-limits/',
+    errors: 'https://developers.docusign.com/docs/esign-rest-api/esign101/error-codes/',
+  },
+  oauth: {
+    issuer: 'https://account.docusign.com',
+    endpoints: {
+      authorization: 'https://account.docusign.com/oauth/auth',
+      token: 'https://account.docusign.com/oauth/token',
+    },
+    appRegistrationUrl: 'https://admindemo.docusign.com/apps-and-keys',
+    scopeSeparator: ' ',
+    clientAuthMethod: 'client_secret_basic',
+    pkce: true,
+    supportsRefresh: true,
+    identity: { from: 'none' },
+    quirks: { refreshTokenRotates: true, scopeAbsentMeansRequested: true },
+    scopes: [
+      {
+        scope: 'signature',
+        title: 'eSignature',
+        description: 'Send envelopes and read their status.',
+        category: 'eSignature',
+        isDefault: true,
+      },
+      {
+        scope: 'extended',
+        title: 'Extended refresh',
+        description: 'Extend the refresh token’s lifetime on each use.',
+        category: 'Account',
+      },
+      {
+        scope: 'openid',
+        title: 'Sign in',
+        description: 'Identify the Docusign user.',
+        category: 'Account',
+      },
+      {
+        scope: 'impersonation',
+        title: 'Impersonation',
+        description: 'Let the app act as the user without them present (JWT grant).',
+        category: 'Account',
+      },
+    ],
+  },
+  api: {
+    baseUrl: 'https://www.docusign.net/restapi',
+    rateLimits: {
+      statuses: [429],
+      retryAfter: false,
+      headers: { limit: 'X-RateLimit-Limit', remaining: 'X-RateLimit-Remaining', reset: 'X-RateLimit-Reset' },
+      resetUnit: 'epoch-seconds',
+    },
+    errors: { messagePaths: ['message'], reasonPaths: ['errorCode'] },
+  },
+});

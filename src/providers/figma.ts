@@ -1,0 +1,94 @@
+import { defineProvider } from './provider-schema.js';
+
+// Figma OAuth 2. Basic client authentication; access tokens last 90 days. Figma refreshes at its
+// own endpoint (POST /v1/oauth/refresh), which a provider file cannot name yet, so the connection
+// asks to be reconnected when the token expires.
+export default defineProvider({
+  name: 'FIGMA',
+  key: 'figma',
+  displayName: 'Figma',
+  categories: ['Design & CMS'],
+  authModes: ['OAUTH2'],
+  docs: {
+    authorization: 'https://developers.figma.com/docs/rest-api/authentication/#oauth-apps',
+    token: 'https://developers.figma.com/docs/rest-api/authentication/#oauth-apps',
+    scopes: 'https://developers.figma.com/docs/rest-api/scopes/',
+    identity: 'https://developers.figma.com/docs/rest-api/users-endpoints/',
+    api: 'https://developers.figma.com/docs/rest-api/',
+    rateLimits: 'https://developers.figma.com/docs/rest-api/rate-limits/',
+    errors: 'https://developers.figma.com/docs/rest-api/errors/',
+  },
+  oauth: {
+    issuer: 'https://www.figma.com',
+    endpoints: { authorization: 'https://www.figma.com/oauth', token: 'https://api.figma.com/v1/oauth/token' },
+    appRegistrationUrl: 'https://www.figma.com/developers/apps',
+    scopeSeparator: ' ',
+    clientAuthMethod: 'client_secret_basic',
+    pkce: true,
+    supportsRefresh: false,
+    identity: { from: 'api', path: '/v1/me', idPath: 'id', namePath: 'handle' },
+    scopes: [
+      {
+        scope: 'current_user:read',
+        title: 'Profile',
+        description: 'Read the user’s name, email and profile image.',
+        category: 'User',
+        isDefault: true,
+      },
+      {
+        scope: 'file_content:read',
+        title: 'Read files',
+        description: 'Read the contents of files: nodes and editor type.',
+        category: 'Files',
+        isDefault: true,
+      },
+      {
+        scope: 'file_metadata:read',
+        title: 'File metadata',
+        description: 'Read file metadata.',
+        category: 'Files',
+      },
+      {
+        scope: 'file_versions:read',
+        title: 'File versions',
+        description: 'Read the version history of files.',
+        category: 'Files',
+      },
+      {
+        scope: 'file_comments:read',
+        title: 'Read comments',
+        description: 'Read comments in files.',
+        category: 'Comments',
+      },
+      {
+        scope: 'file_comments:write',
+        title: 'Write comments',
+        description: 'Post and delete comments and reactions.',
+        category: 'Comments',
+      },
+      {
+        scope: 'file_dev_resources:read',
+        title: 'Read dev resources',
+        description: 'Read dev resources in files.',
+        category: 'Dev Mode',
+      },
+      {
+        scope: 'projects:read',
+        title: 'Projects',
+        description: 'List projects and the files in them.',
+        category: 'Projects',
+      },
+      {
+        scope: 'webhooks:write',
+        title: 'Webhooks',
+        description: 'Create and manage webhooks.',
+        category: 'Webhooks',
+      },
+    ],
+  },
+  api: {
+    baseUrl: 'https://api.figma.com',
+    rateLimits: { statuses: [429], retryAfter: true },
+    errors: { messagePaths: ['err', 'message'], reasonPaths: ['status'] },
+  },
+});

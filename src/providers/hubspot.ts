@@ -1,0 +1,106 @@
+import { defineProvider } from './provider-schema.js';
+
+// HubSpot public apps. Access tokens last 30 minutes; the refresh token does not change and refresh
+// answers repeat it. Revocation is DELETE /oauth/v1/refresh-tokens/{token}.
+export default defineProvider({
+  name: 'HUBSPOT',
+  key: 'hubspot',
+  displayName: 'HubSpot',
+  categories: ['CRM & sales'],
+  authModes: ['OAUTH2'],
+  docs: {
+    authorization: 'https://developers.hubspot.com/docs/api/oauth-quickstart-guide#initiating-oauth-access',
+    token: 'https://developers.hubspot.com/docs/api/oauth/tokens',
+    scopes: 'https://developers.hubspot.com/docs/api/scopes',
+    refresh: 'https://developers.hubspot.com/docs/api/oauth/tokens',
+    revocation: 'https://developers.hubspot.com/docs/api/oauth/tokens',
+    identity: 'https://developers.hubspot.com/docs/api/settings/account-information-api',
+    api: 'https://developers.hubspot.com/docs/api/overview',
+    rateLimits: 'https://developers.hubspot.com/docs/api/usage-details#rate-limits',
+    errors: 'https://developers.hubspot.com/docs/api/error-handling',
+  },
+  oauth: {
+    issuer: 'https://app.hubspot.com',
+    endpoints: {
+      authorization: 'https://app.hubspot.com/oauth/authorize',
+      token: 'https://api.hubapi.com/oauth/v1/token',
+      revocation: 'https://api.hubapi.com/oauth/v1/refresh-tokens/{refresh_token}',
+    },
+    appRegistrationUrl: 'https://app.hubspot.com/developer',
+    scopeSeparator: ' ',
+    clientAuthMethod: 'client_secret_post',
+    pkce: false,
+    supportsRefresh: true,
+    revocation: 'refresh-token-in-path',
+    identity: { from: 'api', path: '/account-info/v3/details', idPath: 'portalId', namePath: 'uiDomain' },
+    scopes: [
+      {
+        scope: 'oauth',
+        title: 'OAuth',
+        description: 'Required by HubSpot for every OAuth app.',
+        category: 'Account',
+        isRequired: true,
+      },
+      {
+        scope: 'crm.objects.contacts.read',
+        title: 'Read contacts',
+        description: 'View contacts.',
+        category: 'CRM',
+        isDefault: true,
+      },
+      {
+        scope: 'crm.objects.contacts.write',
+        title: 'Write contacts',
+        description: 'Create, update and delete contacts.',
+        category: 'CRM',
+      },
+      {
+        scope: 'crm.objects.companies.read',
+        title: 'Read companies',
+        description: 'View companies.',
+        category: 'CRM',
+      },
+      {
+        scope: 'crm.objects.companies.write',
+        title: 'Write companies',
+        description: 'Create, update and delete companies.',
+        category: 'CRM',
+      },
+      {
+        scope: 'crm.objects.deals.read',
+        title: 'Read deals',
+        description: 'View deals.',
+        category: 'CRM',
+      },
+      {
+        scope: 'crm.objects.deals.write',
+        title: 'Write deals',
+        description: 'Create, update and delete deals.',
+        category: 'CRM',
+      },
+      { scope: 'tickets', title: 'Tickets', description: 'Read and write tickets.', category: 'Service' },
+      {
+        scope: 'forms',
+        title: 'Forms',
+        description: 'Read and write marketing forms.',
+        category: 'Marketing',
+      },
+      {
+        scope: 'content',
+        title: 'Content',
+        description: 'Read and write website pages, blogs and templates.',
+        category: 'CMS',
+      },
+    ],
+  },
+  api: {
+    baseUrl: 'https://api.hubapi.com',
+    rateLimits: {
+      statuses: [429],
+      retryAfter: false,
+      headers: { limit: 'X-HubSpot-RateLimit-Max', remaining: 'X-HubSpot-RateLimit-Remaining' },
+      defaultWaitSeconds: 10,
+    },
+    errors: { messagePaths: ['message'], reasonPaths: ['category'] },
+  },
+});

@@ -1,0 +1,37 @@
+import { defineProvider } from './provider-schema.js';
+
+// HTTP Basic with the username "api" and the API key as password. EU accounts use
+// https://api.eu.mailgun.net: set LATCHKEY_MAILGUN_API_URL.
+// Regions: https://documentation.mailgun.com/docs/mailgun/api-reference/#base-url
+export default defineProvider({
+  name: 'MAILGUN',
+  key: 'mailgun',
+  displayName: 'Mailgun',
+  categories: ['Email'],
+  authModes: ['BASIC'],
+  docs: {
+    apiKey: 'https://documentation.mailgun.com/docs/mailgun/api-reference/authentication',
+    credentialCheck: 'https://documentation.mailgun.com/docs/mailgun/api-reference/send/mailgun/domains/get-v4-domains',
+    api: 'https://documentation.mailgun.com/docs/mailgun/api-reference/',
+    rateLimits: 'https://documentation.mailgun.com/docs/mailgun/api-reference/#rate-limits',
+    errors: 'https://documentation.mailgun.com/docs/mailgun/api-reference/#errors',
+  },
+  credentials: {
+    form: {
+      usernameLabel: 'Username (api)',
+      passwordLabel: 'API key',
+      help: 'Use the username api and a Mailgun API key from https://app.mailgun.com/settings/api_security.',
+    },
+    check: { method: 'GET', path: '/v4/domains', validStatuses: [200], refusedStatuses: [401, 403] },
+  },
+  api: {
+    baseUrl: 'https://api.mailgun.net',
+    rateLimits: {
+      statuses: [429],
+      retryAfter: false,
+      headers: { limit: 'X-RateLimit-Limit', remaining: 'X-RateLimit-Remaining', reset: 'X-RateLimit-Reset' },
+      resetUnit: 'epoch-seconds',
+    },
+    errors: { messagePaths: ['message'] },
+  },
+});

@@ -1,0 +1,71 @@
+import { defineProvider } from './provider-schema.js';
+
+// Miro OAuth 2.0. With expiring tokens turned on, access tokens last one hour and each refresh
+// issues a new refresh token; otherwise tokens do not expire. Revocation (POST /v2/oauth/revoke)
+// takes a camelCase JSON body no revocation style here speaks yet, so signing out only forgets the
+// tokens.
+export default defineProvider({
+  name: 'MIRO',
+  key: 'miro',
+  displayName: 'Miro',
+  categories: ['Design & CMS'],
+  authModes: ['OAUTH2'],
+  docs: {
+    authorization: 'https://developers.miro.com/docs/getting-started-with-oauth#step-2-direct-users-to-the-authorization-url',
+    token: 'https://developers.miro.com/reference/exchange-authorization-code-with-access-token',
+    scopes: 'https://developers.miro.com/reference/scopes',
+    refresh: 'https://developers.miro.com/reference/get-new-access-token-using-refresh-token',
+    identity: 'https://developers.miro.com/reference/exchange-authorization-code-with-access-token',
+    api: 'https://developers.miro.com/reference/api-reference',
+    rateLimits: 'https://developers.miro.com/reference/rate-limiting',
+    errors: 'https://developers.miro.com/reference/errors',
+  },
+  oauth: {
+    issuer: 'https://miro.com',
+    endpoints: { authorization: 'https://miro.com/oauth/authorize', token: 'https://api.miro.com/v1/oauth/token' },
+    appRegistrationUrl: 'https://miro.com/app/settings/user-profile/apps',
+    scopeSeparator: ' ',
+    clientAuthMethod: 'client_secret_post',
+    pkce: false,
+    supportsRefresh: true,
+    identity: { from: 'token-response', idField: 'user_id' },
+    quirks: { refreshTokenRotates: true, keepFields: ['team_id', 'user_id'] },
+    scopes: [
+      {
+        scope: 'boards:read',
+        title: 'Read boards',
+        description: 'Read boards, items and members.',
+        category: 'Boards',
+        isDefault: true,
+      },
+      {
+        scope: 'boards:write',
+        title: 'Write boards',
+        description: 'Create and change boards and items.',
+        category: 'Boards',
+      },
+      {
+        scope: 'identity:read',
+        title: 'Identity',
+        description: 'Read the user’s name and email.',
+        category: 'Account',
+      },
+      {
+        scope: 'team:read',
+        title: 'Team',
+        description: 'Read the team’s information.',
+        category: 'Team',
+      },
+    ],
+  },
+  api: {
+    baseUrl: 'https://api.miro.com',
+    rateLimits: {
+      statuses: [429],
+      retryAfter: false,
+      headers: { limit: 'X-RateLimit-Limit', remaining: 'X-RateLimit-Remaining', reset: 'X-RateLimit-Reset' },
+      resetUnit: 'epoch-seconds',
+    },
+    errors: { messagePaths: ['message'], reasonPaths: ['code'] },
+  },
+});

@@ -1,0 +1,100 @@
+import { defineProvider } from './provider-schema.js';
+
+// Shopify authorization code grant, per shop: set the endpoint variables to
+// https://<shop>.myshopify.com/admin/oauth/… and /admin/api/<version> (the built-in endpoints name
+// the placeholder shop "example"). Scopes are comma-separated; offline tokens do not expire. The
+// Admin API takes the token in X-Shopify-Access-Token, not Authorization.
+// Per-account hosts: https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
+export default defineProvider({
+  name: 'SHOPIFY',
+  key: 'shopify',
+  displayName: 'Shopify',
+  categories: ['E-commerce'],
+  authModes: ['OAUTH2'],
+  docs: {
+    authorization: 'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant#redirect-to-the-grant-screen-using-a-redirect',
+    token: 'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant#step-4-get-an-access-token',
+    scopes: 'https://shopify.dev/docs/api/usage/access-scopes',
+    identity: 'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant#step-4-get-an-access-token',
+    api: 'https://shopify.dev/docs/api/admin-rest',
+    rateLimits: 'https://shopify.dev/docs/api/usage/limits',
+    errors: 'https://shopify.dev/docs/api/usage/response-codes',
+  },
+  oauth: {
+    issuer: 'https://example.myshopify.com',
+    endpoints: {
+      authorization: 'https://example.myshopify.com/admin/oauth/authorize',
+      token: 'https://example.myshopify.com/admin/oauth/access_token',
+    },
+    appRegistrationUrl: 'https://partners.shopify.com/',
+    scopeSeparator: ',',
+    clientAuthMethod: 'client_secret_post',
+    pkce: false,
+    supportsRefresh: false,
+    identity: { from: 'none' },
+    quirks: { grantedScopeSeparator: ',', tokenTypeMissing: true },
+    scopes: [
+      {
+        scope: 'read_products',
+        title: 'Read products',
+        description: 'Read products, variants and collections.',
+        category: 'Products',
+        isDefault: true,
+      },
+      {
+        scope: 'write_products',
+        title: 'Write products',
+        description: 'Create and update products, variants and collections.',
+        category: 'Products',
+      },
+      {
+        scope: 'read_orders',
+        title: 'Read orders',
+        description: 'Read orders from the last 60 days.',
+        category: 'Orders',
+        isDefault: true,
+      },
+      {
+        scope: 'write_orders',
+        title: 'Write orders',
+        description: 'Change orders and fulfillments.',
+        category: 'Orders',
+      },
+      {
+        scope: 'read_customers',
+        title: 'Read customers',
+        description: 'Read customers.',
+        category: 'Customers',
+      },
+      {
+        scope: 'write_customers',
+        title: 'Write customers',
+        description: 'Create and update customers.',
+        category: 'Customers',
+      },
+      {
+        scope: 'read_inventory',
+        title: 'Read inventory',
+        description: 'Read inventory levels and locations.',
+        category: 'Inventory',
+      },
+      {
+        scope: 'write_inventory',
+        title: 'Write inventory',
+        description: 'Adjust inventory levels.',
+        category: 'Inventory',
+      },
+      {
+        scope: 'read_content',
+        title: 'Read content',
+        description: 'Read pages, blogs and articles.',
+        category: 'Content',
+      },
+    ],
+  },
+  api: {
+    baseUrl: 'https://example.myshopify.com/admin/api/2025-07',
+    rateLimits: { statuses: [429], retryAfter: true },
+    errors: { messagePaths: ['errors'], reasonPaths: ['errors'] },
+  },
+});

@@ -1,0 +1,94 @@
+import { defineProvider } from './provider-schema.js';
+
+// Square OAuth (code flow). Access tokens last 30 days (the answer gives expires_at rather than
+// expires_in); the refresh token does not change. The token answer names the seller (merchant_id).
+// Sandbox uses connect.squareupsandbox.com: set the endpoint variables.
+export default defineProvider({
+  name: 'SQUARE',
+  key: 'square',
+  displayName: 'Square',
+  categories: ['E-commerce'],
+  authModes: ['OAUTH2'],
+  docs: {
+    authorization: 'https://developer.squareup.com/docs/oauth-api/create-urls-for-square-authorization',
+    token: 'https://developer.squareup.com/reference/square/oauth-api/obtain-token',
+    scopes: 'https://developer.squareup.com/docs/oauth-api/square-permissions',
+    refresh: 'https://developer.squareup.com/docs/oauth-api/refresh-revoke-limit-scope',
+    identity: 'https://developer.squareup.com/reference/square/oauth-api/obtain-token',
+    api: 'https://developer.squareup.com/reference/square',
+    rateLimits: 'https://developer.squareup.com/docs/build-basics/handling-errors#rate-limiting',
+    errors: 'https://developer.squareup.com/docs/build-basics/handling-errors',
+  },
+  oauth: {
+    issuer: 'https://connect.squareup.com',
+    endpoints: {
+      authorization: 'https://connect.squareup.com/oauth2/authorize',
+      token: 'https://connect.squareup.com/oauth2/token',
+    },
+    appRegistrationUrl: 'https://developer.squareup.com/apps',
+    scopeSeparator: ' ',
+    clientAuthMethod: 'client_secret_post',
+    pkce: true,
+    supportsRefresh: true,
+    authorizationParams: { session: 'false' },
+    identity: { from: 'token-response', idField: 'merchant_id' },
+    quirks: { scopeAbsentMeansRequested: true, assumedLifetimeSeconds: 2592000, keepFields: ['merchant_id'] },
+    scopes: [
+      {
+        scope: 'MERCHANT_PROFILE_READ',
+        title: 'Business profile',
+        description: 'Read the seller’s business and location information.',
+        category: 'Business',
+        isDefault: true,
+      },
+      {
+        scope: 'PAYMENTS_READ',
+        title: 'Read payments',
+        description: 'Read payments and refunds.',
+        category: 'Payments',
+      },
+      {
+        scope: 'PAYMENTS_WRITE',
+        title: 'Take payments',
+        description: 'Process payments and refunds.',
+        category: 'Payments',
+      },
+      {
+        scope: 'CUSTOMERS_READ',
+        title: 'Read customers',
+        description: 'Read the customer directory.',
+        category: 'Customers',
+      },
+      {
+        scope: 'CUSTOMERS_WRITE',
+        title: 'Write customers',
+        description: 'Change the customer directory.',
+        category: 'Customers',
+      },
+      { scope: 'ORDERS_READ', title: 'Read orders', description: 'Read orders.', category: 'Orders' },
+      {
+        scope: 'ORDERS_WRITE',
+        title: 'Write orders',
+        description: 'Create and update orders.',
+        category: 'Orders',
+      },
+      {
+        scope: 'ITEMS_READ',
+        title: 'Read catalog',
+        description: 'Read catalog items.',
+        category: 'Catalog',
+      },
+      {
+        scope: 'INVENTORY_READ',
+        title: 'Read inventory',
+        description: 'Read inventory counts.',
+        category: 'Catalog',
+      },
+    ],
+  },
+  api: {
+    baseUrl: 'https://connect.squareup.com',
+    rateLimits: { statuses: [429], retryAfter: false },
+    errors: { messagePaths: ['errors.0.detail'], reasonPaths: ['errors.0.code'] },
+  },
+});

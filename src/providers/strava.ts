@@ -1,0 +1,96 @@
+import { defineProvider } from './provider-schema.js';
+
+// Strava OAuth. Scopes are comma-separated and the token answer does not repeat them (the redirect
+// carries what the athlete accepted). Access tokens last six hours; a refresh may return a new
+// refresh token, which replaces the old. Deauthorization is POST /oauth/deauthorize with the access
+// token (as bearer).
+export default defineProvider({
+  name: 'STRAVA',
+  key: 'strava',
+  displayName: 'Strava',
+  categories: ['Health & fitness'],
+  authModes: ['OAUTH2'],
+  docs: {
+    authorization: 'https://developers.strava.com/docs/authentication/#requestingaccess',
+    token: 'https://developers.strava.com/docs/authentication/#tokenexchange',
+    scopes: 'https://developers.strava.com/docs/authentication/#detailsaboutrequestingaccess',
+    refresh: 'https://developers.strava.com/docs/authentication/#refreshingexpiredaccesstokens',
+    revocation: 'https://developers.strava.com/docs/authentication/#deauthorization',
+    identity: 'https://developers.strava.com/docs/reference/#api-Athletes-getLoggedInAthlete',
+    api: 'https://developers.strava.com/docs/reference/',
+    rateLimits: 'https://developers.strava.com/docs/rate-limits/',
+    errors: 'https://developers.strava.com/docs/#errors',
+  },
+  oauth: {
+    issuer: 'https://www.strava.com',
+    endpoints: {
+      authorization: 'https://www.strava.com/oauth/authorize',
+      token: 'https://www.strava.com/oauth/token',
+      revocation: 'https://www.strava.com/oauth/deauthorize',
+    },
+    appRegistrationUrl: 'https://www.strava.com/settings/api',
+    scopeSeparator: ',',
+    clientAuthMethod: 'client_secret_post',
+    pkce: false,
+    supportsRefresh: true,
+    revocation: 'bearer-token',
+    identity: { from: 'api', path: '/athlete', idPath: 'id', namePath: 'username' },
+    quirks: { scopeAbsentMeansRequested: true, refreshTokenRotates: true },
+    scopes: [
+      {
+        scope: 'read',
+        title: 'Public data',
+        description: 'Read public segments, routes, profile data, posts, events, club feeds and leaderboards.',
+        category: 'Profile',
+        isDefault: true,
+      },
+      {
+        scope: 'read_all',
+        title: 'Private data',
+        description: 'Read private routes, segments and events.',
+        category: 'Profile',
+      },
+      {
+        scope: 'profile:read_all',
+        title: 'Full profile',
+        description: 'Read all profile information even if private.',
+        category: 'Profile',
+      },
+      {
+        scope: 'profile:write',
+        title: 'Edit profile',
+        description: 'Update weight and FTP, star segments.',
+        category: 'Profile',
+      },
+      {
+        scope: 'activity:read',
+        title: 'Read activities',
+        description: 'Read activities visible to Everyone and Followers.',
+        category: 'Activities',
+        isDefault: true,
+      },
+      {
+        scope: 'activity:read_all',
+        title: 'Read all activities',
+        description: 'Read all activities, including Only You activities.',
+        category: 'Activities',
+      },
+      {
+        scope: 'activity:write',
+        title: 'Write activities',
+        description: 'Create manual activities and uploads, edit activities.',
+        category: 'Activities',
+      },
+    ],
+  },
+  api: {
+    baseUrl: 'https://www.strava.com/api/v3',
+    rateLimits: {
+      statuses: [429],
+      retryAfter: false,
+      headers: { limit: 'X-RateLimit-Limit', used: 'X-RateLimit-Usage' },
+      defaultWaitSeconds: 900,
+    },
+    errors: { messagePaths: ['message'], reasonPaths: ['errors.0.code'] },
+  },
+});

@@ -1,0 +1,36 @@
+import { defineProvider } from './provider-schema.js';
+
+// Trello’s only delegated flow is OAuth 1.0a, which the gateway does not speak; its REST API takes
+// the member’s token as token= and the app’s API key as key= query parameters. The connection
+// stores the member token; send key= with each proxied request. No check request: every Trello
+// request needs the app’s key.
+export default defineProvider({
+  name: 'TRELLO',
+  key: 'trello',
+  displayName: 'Trello',
+  categories: ['Project management'],
+  authModes: ['API_KEY'],
+  docs: {
+    apiKey: 'https://developer.atlassian.com/cloud/trello/guides/rest-api/authorization/',
+    api: 'https://developer.atlassian.com/cloud/trello/rest/',
+    rateLimits: 'https://developer.atlassian.com/cloud/trello/guides/rest-api/rate-limits/',
+    errors: 'https://developer.atlassian.com/cloud/trello/guides/rest-api/status-codes/',
+  },
+  credentials: {
+    apiKey: { in: 'query', name: 'token' },
+    form: {
+      apiKeyLabel: 'Member token',
+      help: 'Generate a token for your Power-Up’s API key at https://trello.com/power-ups/admin.',
+    },
+  },
+  api: {
+    baseUrl: 'https://api.trello.com/1',
+    rateLimits: {
+      statuses: [429],
+      retryAfter: false,
+      headers: { limit: 'x-rate-limit-api-token-max', remaining: 'x-rate-limit-api-token-remaining' },
+      defaultWaitSeconds: 10,
+    },
+    errors: { messagePaths: ['message', 'error'], reasonPaths: ['error'] },
+  },
+});

@@ -1,0 +1,97 @@
+import { defineProvider } from './provider-schema.js';
+
+// Twitch authorization code grant. Client id and secret go in the form body; access tokens last
+// about four hours and the refresh answer may carry a new refresh token. Granted scopes come back
+// as a JSON array (the gateway reads arrays as well as strings); revocation takes client_id and the
+// token, without the secret. Helix API calls need a Client-Id header with the app’s client id.
+export default defineProvider({
+  name: 'TWITCH',
+  key: 'twitch',
+  displayName: 'Twitch',
+  categories: ['Media'],
+  authModes: ['OAUTH2'],
+  docs: {
+    authorization: 'https://dev.twitch.tv/docs/authentication/getting-tokens-oauth/#authorization-code-grant-flow',
+    token: 'https://dev.twitch.tv/docs/authentication/getting-tokens-oauth/#use-the-authorization-code-to-get-a-token',
+    scopes: 'https://dev.twitch.tv/docs/authentication/scopes/',
+    refresh: 'https://dev.twitch.tv/docs/authentication/refresh-tokens/',
+    revocation: 'https://dev.twitch.tv/docs/authentication/revoke-tokens/',
+    identity: 'https://dev.twitch.tv/docs/authentication/getting-tokens-oauth/#use-the-authorization-code-to-get-a-token',
+    api: 'https://dev.twitch.tv/docs/api/',
+    rateLimits: 'https://dev.twitch.tv/docs/api/guide/#twitch-rate-limits',
+    errors: 'https://dev.twitch.tv/docs/api/guide/#errors',
+  },
+  oauth: {
+    issuer: 'https://id.twitch.tv/oauth2',
+    endpoints: {
+      authorization: 'https://id.twitch.tv/oauth2/authorize',
+      token: 'https://id.twitch.tv/oauth2/token',
+      revocation: 'https://id.twitch.tv/oauth2/revoke',
+    },
+    appRegistrationUrl: 'https://dev.twitch.tv/console/apps',
+    scopeSeparator: ' ',
+    clientAuthMethod: 'client_secret_post',
+    pkce: false,
+    supportsRefresh: true,
+    revocation: 'rfc7009',
+    identity: { from: 'none' },
+    quirks: { refreshTokenRotates: true },
+    scopes: [
+      {
+        scope: 'user:read:email',
+        title: 'Email',
+        description: 'Read the user’s email address.',
+        category: 'User',
+        isDefault: true,
+      },
+      {
+        scope: 'user:read:follows',
+        title: 'Follows',
+        description: 'Read the channels the user follows.',
+        category: 'User',
+      },
+      {
+        scope: 'user:read:subscriptions',
+        title: 'Subscriptions',
+        description: 'Read the channels the user subscribes to.',
+        category: 'User',
+      },
+      {
+        scope: 'channel:read:subscriptions',
+        title: 'Channel subscribers',
+        description: 'Read the channel’s subscribers.',
+        category: 'Channel',
+      },
+      {
+        scope: 'channel:manage:broadcast',
+        title: 'Manage broadcast',
+        description: 'Change the channel’s title, game and tags.',
+        category: 'Channel',
+      },
+      {
+        scope: 'moderator:read:followers',
+        title: 'Read followers',
+        description: 'Read the followers of channels the user moderates.',
+        category: 'Moderation',
+      },
+      { scope: 'chat:read', title: 'Read chat', description: 'Read chat messages.', category: 'Chat' },
+      { scope: 'chat:edit', title: 'Send chat', description: 'Send chat messages.', category: 'Chat' },
+      {
+        scope: 'clips:edit',
+        title: 'Create clips',
+        description: 'Create clips on the user’s behalf.',
+        category: 'Clips',
+      },
+    ],
+  },
+  api: {
+    baseUrl: 'https://api.twitch.tv/helix',
+    rateLimits: {
+      statuses: [429],
+      retryAfter: false,
+      headers: { limit: 'Ratelimit-Limit', remaining: 'Ratelimit-Remaining', reset: 'Ratelimit-Reset' },
+      resetUnit: 'epoch-seconds',
+    },
+    errors: { messagePaths: ['message'], reasonPaths: ['error'] },
+  },
+});

@@ -1,0 +1,99 @@
+import { defineProvider } from './provider-schema.js';
+
+// Typeform OAuth. The offline scope asks for a refresh token; access tokens last one week and each
+// refresh issues a new refresh token.
+export default defineProvider({
+  name: 'TYPEFORM',
+  key: 'typeform',
+  displayName: 'Typeform',
+  categories: ['Forms & surveys'],
+  authModes: ['OAUTH2'],
+  docs: {
+    authorization: 'https://www.typeform.com/developers/get-started/applications/#1-authorize-your-application',
+    token: 'https://www.typeform.com/developers/get-started/applications/#2-get-an-access-token',
+    scopes: 'https://www.typeform.com/developers/get-started/scopes/',
+    refresh: 'https://www.typeform.com/developers/get-started/applications/#refresh-tokens',
+    identity: 'https://www.typeform.com/developers/account/reference/retrieve-own-account/',
+    api: 'https://www.typeform.com/developers/',
+    rateLimits: 'https://www.typeform.com/developers/get-started/#rate-limits',
+    errors: 'https://www.typeform.com/developers/get-started/#errors',
+  },
+  oauth: {
+    issuer: 'https://api.typeform.com',
+    endpoints: {
+      authorization: 'https://api.typeform.com/oauth/authorize',
+      token: 'https://api.typeform.com/oauth/token',
+    },
+    appRegistrationUrl: 'https://admin.typeform.com/account#/section/apps',
+    scopeSeparator: ' ',
+    clientAuthMethod: 'client_secret_post',
+    pkce: false,
+    supportsRefresh: true,
+    identity: { from: 'api', path: '/me', idPath: 'user_id', namePath: 'alias' },
+    quirks: { refreshTokenRotates: true },
+    scopes: [
+      {
+        scope: 'offline',
+        title: 'Stay connected',
+        description: 'Receive a refresh token.',
+        category: 'Account',
+        isRequired: true,
+      },
+      {
+        scope: 'accounts:read',
+        title: 'Account',
+        description: 'Read the account’s information.',
+        category: 'Account',
+        isDefault: true,
+      },
+      {
+        scope: 'forms:read',
+        title: 'Read forms',
+        description: 'Read forms.',
+        category: 'Forms',
+        isDefault: true,
+      },
+      {
+        scope: 'forms:write',
+        title: 'Write forms',
+        description: 'Create and change forms.',
+        category: 'Forms',
+      },
+      {
+        scope: 'responses:read',
+        title: 'Read responses',
+        description: 'Read form responses.',
+        category: 'Responses',
+      },
+      {
+        scope: 'responses:write',
+        title: 'Delete responses',
+        description: 'Delete form responses.',
+        category: 'Responses',
+      },
+      {
+        scope: 'webhooks:read',
+        title: 'Read webhooks',
+        description: 'Read webhooks.',
+        category: 'Webhooks',
+      },
+      {
+        scope: 'webhooks:write',
+        title: 'Write webhooks',
+        description: 'Create and change webhooks.',
+        category: 'Webhooks',
+      },
+      {
+        scope: 'workspaces:read',
+        title: 'Read workspaces',
+        description: 'Read workspaces.',
+        category: 'Workspaces',
+      },
+    ],
+  },
+  api: {
+    baseUrl: 'https://api.typeform.com',
+    rateLimits: { statuses: [429], retryAfter: false, defaultWaitSeconds: 1 },
+    errors: { messagePaths: ['description'], reasonPaths: ['code'] },
+  },
+});

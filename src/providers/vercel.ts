@@ -1,0 +1,79 @@
+import { defineProvider } from './provider-schema.js';
+
+// Sign in with Vercel (OAuth 2.0 / OpenID Connect). PKCE (S256) is required; access tokens last one
+// hour and refresh tokens (offline_access) rotate on use. Revocation is RFC 7009 with Basic client
+// authentication.
+export default defineProvider({
+  name: 'VERCEL',
+  key: 'vercel',
+  displayName: 'Vercel',
+  categories: ['Developer tools'],
+  authModes: ['OAUTH2'],
+  docs: {
+    authorization: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
+    token: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
+    scopes: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
+    refresh: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
+    revocation: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
+    identity: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
+    api: 'https://vercel.com/docs/rest-api',
+    rateLimits: 'https://vercel.com/docs/rest-api#rate-limits',
+    errors: 'https://vercel.com/docs/rest-api#errors',
+  },
+  oauth: {
+    issuer: 'https://vercel.com',
+    endpoints: {
+      authorization: 'https://vercel.com/oauth/authorize',
+      token: 'https://api.vercel.com/login/oauth/token',
+      revocation: 'https://api.vercel.com/login/oauth/token/revoke',
+    },
+    appRegistrationUrl: 'https://vercel.com/docs/sign-in-with-vercel/manage-from-dashboard',
+    scopeSeparator: ' ',
+    clientAuthMethod: 'client_secret_basic',
+    pkce: true,
+    supportsRefresh: true,
+    revocation: 'rfc7009',
+    identity: { from: 'api', path: '/login/oauth/userinfo', idPath: 'sub', namePath: 'preferred_username' },
+    quirks: { refreshTokenRotates: true },
+    scopes: [
+      {
+        scope: 'openid',
+        title: 'Sign in',
+        description: 'Identify the Vercel account.',
+        category: 'Account',
+        isRequired: true,
+      },
+      {
+        scope: 'email',
+        title: 'Email',
+        description: 'Read the account’s email address.',
+        category: 'Account',
+        isDefault: true,
+      },
+      {
+        scope: 'profile',
+        title: 'Profile',
+        description: 'Read the account’s name, username and avatar.',
+        category: 'Account',
+        isDefault: true,
+      },
+      {
+        scope: 'offline_access',
+        title: 'Stay connected',
+        description: 'Receive a refresh token.',
+        category: 'Account',
+        isDefault: true,
+      },
+    ],
+  },
+  api: {
+    baseUrl: 'https://api.vercel.com',
+    rateLimits: {
+      statuses: [429],
+      retryAfter: false,
+      headers: { limit: 'X-RateLimit-Limit', remaining: 'X-RateLimit-Remaining', reset: 'X-RateLimit-Reset' },
+      resetUnit: 'epoch-seconds',
+    },
+    errors: { messagePaths: ['error.message'], reasonPaths: ['error.code'] },
+  },
+});
