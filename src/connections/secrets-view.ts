@@ -109,8 +109,8 @@ export function createSecretsView(services: Services, owner: Owner, allowedServi
   }
 
   /** Any service by its stored key; NOT_FOUND for a custom service the site does not define. */
-  function getByKey(key: ServiceKey): Promise<ServiceSecretView> {
-    return isCustomServiceKey(key) ? getCustom(slugOf(key)) : get(key);
+  function getByKey(key: ServiceKey, account: string | null = null): Promise<ServiceSecretView> {
+    return isCustomServiceKey(key) ? getCustom(slugOf(key), account) : get(key, account);
   }
 
   /** A custom service of the site; NOT_FOUND when the site defines none by that slug. */

@@ -9,7 +9,8 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { GraphQLContext } from '../context.js';
 import type { Services } from '../services.js';
-import type { SiteCaller } from '../sites/sites.js';
+import { DEFAULT_FUNCTION_TOKEN_TTL_SECONDS, type SiteCaller } from '../sites/sites.js';
+import { connectPageUrl } from '../sites/connect-links.js';
 import { forbidden, LatchkeyError } from '../errors.js';
 import { MissingScopesError } from '../connections/scope-check.js';
 import { getProvider, providerList } from '../providers/index.js';
@@ -147,8 +148,18 @@ export function createMcpTools(deps: McpDeps) {
       throw forbidden(`This token may not use ${serviceKeyText(service)}: use a token whose services include it.`);
     }
     if (owner.endUser !== null) {
-      // Seam for end users: a connect session (createConnectSession) for that end user.
-      throw new LatchkeyError('BAD_USER_INPUT', 'Connecting an end user needs a connect session, which this gateway does not offer yet.');
+      // An end user connects through a connect session of their own, limited to this one service:
+      // the page it opens can start, see and disconnect that end user's connection and nothing else.
+      const custom = isCustomServiceKey(service);
+      const { token } = await deps.services.sites.createFunctionToken(caller.siteId, {
+        services: custom ? [] : [service],
+        customServices: custom ? [slugOf(service)] : [],
+        ttlSeconds: DEFAULT_FUNCTION_TOKEN_TTL_SECONDS,
+        label: 'MCP connect session',
+        canConnect: true,
+        endUser: owner.endUser,
+      });
+      return `${connectPageUrl(deps.services.config.publicUrl)}#token=${token}`;
     }
     const started = await deps.services.flow.start(caller.siteId, { service, scopes: scopes ?? null });
     return started.authorizationUrl;

@@ -75,8 +75,8 @@ export function useMcp(options: UseMcpOptions): Plugin<GraphQLContext> {
   async function handle(request: Request): Promise<Response> {
     const caller = await callerOf(request);
     if (caller instanceof Response) return caller;
-    // Seam for end users: a function token bound to an end user makes that end user the owner.
-    const who: McpCaller = { caller, owner: { endUser: null, account: null } };
+    // A function token bound to an end user makes that end user the owner of every call.
+    const who: McpCaller = { caller, owner: { endUser: caller.endUser ?? null, account: null } };
     const server = tools.serverFor(who, request);
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);

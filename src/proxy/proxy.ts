@@ -5,7 +5,8 @@ import { badUserInput, forbidden, LatchkeyError } from '../errors.js';
 import { getProvider } from '../providers/index.js';
 import { customServiceKey, isCustomServiceKey, slugOf, slugProblem } from '../providers/custom.js';
 import type { ServiceKey } from '../providers/types.js';
-import { serviceNames } from '../providers/index.js';
+import { parseServiceKey } from '../registry/service-registry.js';
+import { validEndUser } from '../connections/owners.js';
 import { apiTargetFor } from '../passthrough/api-target.js';
 import type { UpstreamMethod } from '../passthrough/upstream-pool.js';
 import { usageFor } from '../passthrough/usage.js';
@@ -38,62 +39,28 @@ export interface ProxyResponse {
   text: string | null;
 }
 
-const END_USER_PATTERN = /^[A-Za-z0-9._:@+|-]{1,128}$/;
 const MAX_ACCOUNT_LENGTH = 256;
 /** Larger answers are refused (UPSTREAM_ERROR) rather than held in memory and sent on. */
 export const MAX_PROXY_RESPONSE_BYTES = 5 * 1024 * 1024;
 
-/** `github`, `GITHUB` or `custom:<slug>` as the stored service key. */
-export function parseServiceKey(value: string): ServiceKey {
-  const trimmed = value.trim();
-  if (isCustomServiceKey(trimmed)) {
-    const problem = slugProblem(slugOf(trimmed));
-    if (problem) throw badUserInput(`service: ${problem}`, 'service');
-    return customServiceKey(slugOf(trimmed));
-  }
-  const upper = trimmed.toUpperCase();
-  const match = serviceNames.find((name) => name === upper);
-  if (!match) {
-    throw badUserInput(
-      `service ${JSON.stringify(trimmed.slice(0, 60))} is not a service: use a catalog key (${serviceNames.map((name) => name.toLowerCase()).join(', ')}) or "custom:<slug>".`,
-      'service',
-    );
-  }
-  return match;
-}
+export { parseServiceKey };
 
-/** Validates the owner arguments; the end-user part is resolved by the end users' code. */
+/** Validates the owner arguments; whether the caller may address that end user is decided by secretsFor. */
 export function ownerOf(args: { endUser?: string | null; account?: string | null }): Owner {
   const endUser = args.endUser ?? null;
   const account = args.account ?? null;
-  if (endUser !== null && !END_USER_PATTERN.test(endUser)) {
-    throw badUserInput('endUser must be 1 to 128 characters of A-Z a-z 0-9 . _ : @ + | -', 'endUser');
-  }
+  if (endUser !== null) validEndUser(endUser);
   if (account !== null && (account.length === 0 || account.length > MAX_ACCOUNT_LENGTH)) {
     throw badUserInput(`account must be 1 to ${MAX_ACCOUNT_LENGTH} characters: a connection's account (its foreignUserId, or "default").`, 'account');
   }
   return { endUser, account };
 }
 
-const accountOf = (view: ServiceSecretView): string => view.row?.foreignUserId ?? 'default';
-
 /** The owner's connection to `service`, as the secrets view reads it (refreshed when due). */
 export async function connectionFor(context: GraphQLContext, service: ServiceKey, owner: Owner): Promise<ServiceSecretView> {
-  const friendly = isCustomServiceKey(service) ? slugOf(service) : getProvider(service).friendlyServiceName;
-  if (owner.endUser !== null) {
-    // Seam for end users: until their connections exist, an end user has none.
-    throw new LatchkeyError(
-      'NOT_LOGGED_IN',
-      `End user ${JSON.stringify(owner.endUser)} is not connected to ${friendly}: connect them with startAuth(input: { service: …, endUser: … }) first.`,
-      { service },
-    );
-  }
-  const secrets = secretsFor(context);
-  const view = isCustomServiceKey(service) ? await secrets.getCustom(slugOf(service)) : await secrets.get(service);
-  if (owner.account !== null && view.row && accountOf(view) !== owner.account) {
-    return { ...view, row: null, refreshError: null };
-  }
-  return view;
+  // secretsFor refuses (FORBIDDEN) an end user other than the one a bound token addresses.
+  const secrets = secretsFor(context, owner.endUser);
+  return secrets.getByKey(service, owner.account);
 }
 
 /** One proxied request as the caller (or the owner it names). */
@@ -102,6 +69,8 @@ export async function proxyCall(context: GraphQLContext, args: ProxyArgs): Promi
   assertMayUseProviderTokens(context);
   const service = parseServiceKey(args.service);
   const owner = ownerOf(args);
+  // Checked before any upstream work: a bound token naming another end user is FORBIDDEN.
+  secretsFor(context, owner.endUser);
   const method = args.method ?? 'GET';
   const { path, search } = proxyPath(args.path);
   const query = proxyQuery(search, args.query);
