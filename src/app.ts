@@ -14,6 +14,7 @@ import { createServices, type Services } from './services.js';
 import type { GraphQLContext } from './context.js';
 import { schema } from './schema/index.js';
 import { handleOAuthCallback } from './http/oauth-callback.js';
+import { handleOAuthStart } from './http/oauth-start.js';
 import { useUpstreamUsage } from './passthrough/usage.js';
 import { useBrowserPages } from './http/browser-pages.js';
 import { useRequestId } from './http/use-request-id.js';
@@ -88,7 +89,11 @@ function useGatewayRoutes(services: Services, keyHealth: KeyHealth): Plugin<Grap
       if (url.pathname.startsWith('/oauth/jwks/')) return endResponse(await clientJwksResponse(services, request, url));
       if (url.pathname.startsWith('/oauth/callback/')) {
         if (request.method !== 'GET') return endResponse(new Response('Method Not Allowed', { status: 405, headers: { allow: 'GET' } }));
-        return endResponse(await handleOAuthCallback(services, url));
+        return endResponse(await handleOAuthCallback(services, url, request.headers.get('cookie')));
+      }
+      if (url.pathname.startsWith('/oauth/start/')) {
+        if (request.method !== 'GET') return endResponse(new Response('Method Not Allowed', { status: 405, headers: { allow: 'GET' } }));
+        return endResponse(await handleOAuthStart(services, request, url));
       }
       const length = Number(request.headers.get('content-length') ?? 0);
       if (length > MAX_BODY_BYTES) {

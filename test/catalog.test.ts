@@ -77,9 +77,9 @@ async function connect(provider: CatalogProvider, beforeCallback?: () => void): 
     site.token,
   );
   expect(started.body.errors, JSON.stringify(started.body.errors)).toBeUndefined();
-  const { final } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
+  const { final, cookie } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
   beforeCallback?.();
-  const response = await fetch(final, { redirect: 'manual' });
+  const response = await fetch(final, { redirect: 'manual', headers: { cookie } });
   await response.body?.cancel();
   return new URL(response.headers.get('location') ?? 'about:blank').searchParams;
 }

@@ -54,8 +54,8 @@ function runConnect(args: string[], env: Record<string, string> = {}): RunningCo
 
 /** The browser: GitHub's consent, then the gateway's callback page. */
 async function browse(authorizationUrl: string): Promise<void> {
-  const { final } = await followRedirects(authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
-  const page = await fetch(final, { redirect: 'manual' });
+  const { final, cookie } = await followRedirects(authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
+  const page = await fetch(final, { redirect: 'manual', headers: { cookie } });
   await page.body?.cancel();
 }
 

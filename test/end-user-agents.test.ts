@@ -41,8 +41,8 @@ async function connectThroughSession(connectUrl: string, service: string): Promi
     token,
   );
   expect(started.body.errors).toBeUndefined();
-  const { final } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
-  const back = await fetch(final, { redirect: 'manual' });
+  const { final, cookie } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
+  const back = await fetch(final, { redirect: 'manual', headers: { cookie } });
   expect(new URL(back.headers.get('location')!).searchParams.get('latchkey_status')).toBe('success');
 }
 

@@ -24,8 +24,8 @@ async function connect(endUser: string | null, userId: number, token = site.toke
     token,
   );
   expect(started.body.errors).toBeUndefined();
-  const { final } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
-  const response = await fetch(final, { redirect: 'manual' });
+  const { final, cookie } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
+  const response = await fetch(final, { redirect: 'manual', headers: { cookie } });
   return { response, attemptId: started.body.data.startAuth.attemptId as string };
 }
 

@@ -217,8 +217,8 @@ describe('getSecrets with custom services', () => {
       { input: { customService: 'forge', returnTo: `${ORIGIN}/done` } },
       site.token,
     );
-    const { final } = await followRedirects(started.body.data!.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
-    const back = await fetch(final, { redirect: 'manual' });
+    const { final, cookie } = await followRedirects(started.body.data!.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
+    const back = await fetch(final, { redirect: 'manual', headers: { cookie } });
     expect(new URL(back.headers.get('location')!).searchParams.get('latchkey_status')).toBe('success');
 
     const forgeOnly = await mint({ customServices: ['forge'] });

@@ -2,7 +2,7 @@
 // database, including every way an attacker or a broken provider can get it wrong.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
-import { followRedirects, startTestGateway, type TestGateway } from './support/gateway.js';
+import { followRedirects, providerUrlOf, startTestGateway, type TestGateway } from './support/gateway.js';
 
 const ORIGIN = 'http://app.test:3000';
 const SECRETS = `query { secrets { github { service isLoggedIn bearerToken expiresAt foreignUserId status grantedScopes { scope scopeInfo { title } } } } }`;
@@ -29,12 +29,18 @@ async function startAuth(input: Record<string, unknown>, token = site.token) {
 
 /** Runs the browser part: authorize at the fake, then land on the gateway callback (not followed further). */
 async function browserAuthorize(authorizationUrl: string): Promise<URL> {
-  const { final } = await followRedirects(authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/') || url.hostname === 'app.test');
+  const { final, cookie, visited } = await followRedirects(authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/') || url.hostname === 'app.test');
+  browserCookies.set(final.searchParams.get('state') ?? '', cookie);
+  providerUrls.set(final.searchParams.get('state') ?? '', providerUrlOf(visited));
   return final;
 }
 
+/** By state: the binding cookie of the browser that reached the callback, and the provider URL it was sent to. */
+const browserCookies = new Map<string, string>();
+const providerUrls = new Map<string, URL>();
+
 async function callback(url: URL): Promise<Response> {
-  const response = await fetch(url, { redirect: 'manual' });
+  const response = await fetch(url, { redirect: 'manual', headers: { cookie: browserCookies.get(url.searchParams.get('state') ?? '') ?? '' } });
   return response;
 }
 
@@ -65,7 +71,8 @@ beforeEach(() => {
 describe('connecting GitHub through the gateway callback', () => {
   it('stores the connection and hands the token to the site through secrets', async () => {
     const { started, callbackUrl, response } = await connect(['repo', 'read:user']);
-    const authorizationUrl = new URL(started.body.data.startAuth.authorizationUrl);
+    expect(new URL(started.body.data.startAuth.authorizationUrl).pathname).toBe(`/oauth/start/${started.body.data.startAuth.attemptId}`);
+    const authorizationUrl = providerUrls.get(callbackUrl.searchParams.get('state')!)!;
     expect(authorizationUrl.searchParams.get('redirect_uri')).toBe(`${gateway.publicUrl}/oauth/callback/github`);
     expect(authorizationUrl.searchParams.get('code_challenge_method')).toBe('S256');
     expect(authorizationUrl.searchParams.get('state')?.length).toBeGreaterThanOrEqual(43);

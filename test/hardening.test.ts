@@ -45,8 +45,8 @@ describe('token endpoint redirects', () => {
       undefined,
       site.token,
     );
-    const { final } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
-    const response = await fetch(final, { redirect: 'manual' });
+    const { final, cookie } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
+    const response = await fetch(final, { redirect: 'manual', headers: { cookie } });
     const back = new URL(response.headers.get('location')!);
     expect(back.searchParams.get('latchkey_status')).toBe('error');
     expect(redirectorHits).toBe(1);

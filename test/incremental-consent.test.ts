@@ -25,8 +25,8 @@ async function connect(input: Record<string, unknown>): Promise<string[]> {
   });
   expect(started.body.errors).toBeUndefined();
   const authorizationUrl = new URL(started.body.data.startAuth.authorizationUrl);
-  const { final } = await followRedirects(authorizationUrl.href, (url) => url.pathname.startsWith('/oauth/callback/'));
-  const response = await fetch(final, { redirect: 'manual' });
+  const { final, cookie } = await followRedirects(authorizationUrl.href, (url) => url.pathname.startsWith('/oauth/callback/'));
+  const response = await fetch(final, { redirect: 'manual', headers: { cookie } });
   expect(new URL(response.headers.get('location')!).searchParams.get('latchkey_status')).toBe('success');
   return authorizationUrl.searchParams.get('scope')!.split(' ').sort();
 }

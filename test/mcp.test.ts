@@ -35,8 +35,8 @@ const textOf = (result: CallToolResult) => result.content.map((item) => (item.ty
 
 /** What a person does with a connect URL: opens it and approves at the provider (the fake approves). */
 async function openConnectUrl(url: string): Promise<void> {
-  const { final } = await followRedirects(url, (next) => next.pathname.startsWith('/oauth/callback/'));
-  const response = await fetch(final, { redirect: 'manual' });
+  const { final, cookie } = await followRedirects(url, (next) => next.pathname.startsWith('/oauth/callback/'));
+  const response = await fetch(final, { redirect: 'manual', headers: { cookie } });
   expect(await response.text()).toContain('Connected to GitHub');
 }
 

@@ -30,12 +30,12 @@ beforeEach(async () => {
 });
 
 /** startAuth, then the fake consents; returns the callback URL the provider sent the browser to. */
-async function approvedCallback(): Promise<{ callback: URL; attemptId: string; returnTo: string }> {
+async function approvedCallback(): Promise<{ callback: URL; cookie: string; attemptId: string; returnTo: string }> {
   const returnTo = `${ORIGIN}/back`;
   const started = await gateway.gql(START, { input: { service: 'SPOTIFY', returnTo } }, site.token);
   const { authorizationUrl, attemptId } = started.body.data.startAuth;
-  const { final } = await followRedirects(authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
-  return { callback: final, attemptId, returnTo };
+  const { final, cookie } = await followRedirects(authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
+  return { callback: final, cookie, attemptId, returnTo };
 }
 
 async function attemptRow(id: string) {
@@ -49,10 +49,10 @@ describe('a callback repeating an OAuth parameter', () => {
     ['iss', (url: URL) => (url.searchParams.append('iss', 'https://right.example'), url.searchParams.append('iss', 'https://wrong.example'))],
     ['error', (url: URL) => (url.searchParams.append('error', 'access_denied'), url.searchParams.append('error', 'access_denied'))],
   ])('is refused when %s is repeated, storing nothing and leaving the attempt unused', async (_name, repeat) => {
-    const { callback, attemptId } = await approvedCallback();
+    const { callback, cookie, attemptId } = await approvedCallback();
     const tokenRequests = spotify.state.tokenRequests;
     repeat(callback);
-    const response = await fetch(callback, { redirect: 'manual' });
+    const response = await fetch(callback, { redirect: 'manual', headers: { cookie } });
     expect(response.status).toBe(400);
     const html = await response.text();
     expect(html).toContain('repeats the parameter');
@@ -63,8 +63,8 @@ describe('a callback repeating an OAuth parameter', () => {
   });
 
   it('while the same callback without the repetition still completes', async () => {
-    const { callback } = await approvedCallback();
-    const response = await fetch(callback, { redirect: 'manual' });
+    const { callback, cookie } = await approvedCallback();
+    const response = await fetch(callback, { redirect: 'manual', headers: { cookie } });
     expect(new URL(response.headers.get('location')!).searchParams.get('latchkey_status')).toBe('success');
     expect((await gateway.gql(SECRETS, undefined, site.token)).body.data.secrets.spotify.isLoggedIn).toBe(true);
   });
@@ -73,8 +73,8 @@ describe('a callback repeating an OAuth parameter', () => {
 describe('a token_type other than Bearer', () => {
   it.each(['DPoP', 'mac', 'N_A'])('fails the attempt with PROVIDER_ERROR and stores nothing (%s)', async (tokenType) => {
     spotify.state.tokenType = tokenType;
-    const { callback, attemptId } = await approvedCallback();
-    const response = await fetch(callback, { redirect: 'manual' });
+    const { callback, cookie, attemptId } = await approvedCallback();
+    const response = await fetch(callback, { redirect: 'manual', headers: { cookie } });
     const back = new URL(response.headers.get('location')!);
     expect(back.searchParams.get('latchkey_status')).toBe('error');
     expect(back.searchParams.get('error')).toBe('unsupported_token_type');
@@ -107,7 +107,7 @@ describe('a token_type other than Bearer', () => {
 
 describe('finishAuth', () => {
   it('refuses an attempt started for the gateway callback, leaving it unused for its browser', async () => {
-    const { callback, attemptId } = await approvedCallback();
+    const { callback, cookie, attemptId } = await approvedCallback();
     const tokenRequests = spotify.state.tokenRequests;
     const finished = await gateway.gql(
       'mutation ($input: FinishAuthInput!) { finishAuth(input: $input) { isLoggedIn } }',
@@ -118,7 +118,7 @@ describe('finishAuth', () => {
     expect(spotify.state.tokenRequests).toBe(tokenRequests);
     expect((await attemptRow(attemptId)).usedAt).toBeNull();
     // The browser's own callback still completes it.
-    const response = await fetch(callback, { redirect: 'manual' });
+    const response = await fetch(callback, { redirect: 'manual', headers: { cookie } });
     expect(new URL(response.headers.get('location')!).searchParams.get('latchkey_status')).toBe('success');
   });
 });

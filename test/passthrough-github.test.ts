@@ -28,8 +28,8 @@ async function gql(query: string, variables?: Record<string, unknown>, token = s
 /** Connects GitHub for a site through the gateway's own callback; returns the token GitHub issued. */
 async function connect(token: string, scopes: string[]): Promise<string> {
   const started = await gql('mutation ($input: StartAuthInput!) { startAuth(input: $input) { authorizationUrl } }', { input: { service: 'GITHUB', scopes, returnTo: `${ORIGIN}/done` } }, token);
-  const { final } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
-  const response = await fetch(final, { redirect: 'manual' });
+  const { final, cookie } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
+  const response = await fetch(final, { redirect: 'manual', headers: { cookie } });
   expect(new URL(response.headers.get('location')!).searchParams.get('latchkey_status')).toBe('success');
   return github.state.lastToken!.accessToken;
 }
@@ -479,8 +479,8 @@ describe('upstream calls per request', () => {
     try {
       const site = await bounded.createSite('Bounded', [ORIGIN]);
       const started = await bounded.gql('mutation { startAuth(input: { service: GITHUB, returnTo: "http://app.test:3000/done" }) { authorizationUrl } }', undefined, site.token);
-      const { final } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
-      await (await fetch(final, { redirect: 'manual' })).body?.cancel();
+      const { final, cookie } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
+      await (await fetch(final, { redirect: 'manual', headers: { cookie } })).body?.cancel();
       const from = github.state.apiLog.length;
       const result = await bounded.gql(
         `{ github {

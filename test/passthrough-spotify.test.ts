@@ -38,8 +38,8 @@ async function connect(token: string, service: 'SPOTIFY' | 'GITHUB', scopes?: st
     { input: { service, returnTo: `${ORIGIN}/done`, ...(scopes ? { scopes } : {}) } },
     token,
   );
-  const { final } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
-  const response = await fetch(final, { redirect: 'manual' });
+  const { final, cookie } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
+  const response = await fetch(final, { redirect: 'manual', headers: { cookie } });
   expect(new URL(response.headers.get('location')!).searchParams.get('latchkey_status')).toBe('success');
 }
 

@@ -32,8 +32,8 @@ beforeAll(async () => {
   site = await gateway.createSite('Custom proxy', [ORIGIN]);
   expect((await defineForgeService(gateway, site.token, github)).body.errors).toBeUndefined();
   const started = await gateway.gql('mutation ($input: StartAuthInput!) { startAuth(input: $input) { authorizationUrl } }', { input: { customService: 'forge', returnTo: `${ORIGIN}/done` } }, site.token);
-  const { final } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
-  const back = await fetch(final, { redirect: 'manual' });
+  const { final, cookie } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
+  const back = await fetch(final, { redirect: 'manual', headers: { cookie } });
   expect(new URL(back.headers.get('location')!).searchParams.get('latchkey_status')).toBe('success');
 });
 

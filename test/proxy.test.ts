@@ -28,8 +28,8 @@ const get = (path: string, extra: Record<string, unknown> = {}, token?: string) 
 
 async function connect(token: string, scopes: string[]): Promise<void> {
   const started = await gql('mutation ($input: StartAuthInput!) { startAuth(input: $input) { authorizationUrl } }', { input: { service: 'GITHUB', scopes, returnTo: `${ORIGIN}/done` } }, token);
-  const { final } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
-  const response = await fetch(final, { redirect: 'manual' });
+  const { final, cookie } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
+  const response = await fetch(final, { redirect: 'manual', headers: { cookie } });
   expect(new URL(response.headers.get('location')!).searchParams.get('latchkey_status')).toBe('success');
 }
 

@@ -15,7 +15,7 @@ import * as oauth from 'openid-client';
 import { decryptSecret, secretContext } from '../src/crypto/token-cipher.js';
 import { startFakeSpotify, type FakeSpotify } from './support/fake-spotify.js';
 import { testDatabaseProvider } from './support/database.js';
-import { followRedirects, startTestGateway, type TestGateway } from './support/gateway.js';
+import { followRedirects, providerUrlOf, startTestGateway, type TestGateway } from './support/gateway.js';
 
 const ORIGIN = 'http://app.test:3000';
 const SECRETS = `query { secrets { spotify {
@@ -105,23 +105,23 @@ async function startAuth(input: Record<string, unknown>, token = site.token, on:
 
 /** The browser: authorize at Spotify, then land on the gateway callback (returnTo not followed). */
 async function authorizeAndCallback(authorizationUrl: string) {
-  const { final } = await followRedirects(authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
+  const { final, cookie, visited } = await followRedirects(authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
   const code = final.searchParams.get('code');
   if (code) seenCodes.add(code);
-  const response = await fetch(final, { redirect: 'manual' });
+  const response = await fetch(final, { redirect: 'manual', headers: { cookie } });
   const body = await response.text();
   seenBodies.push(body, response.headers.get('location') ?? '');
-  return { callbackUrl: final, response: new Response(body, { status: response.status, headers: response.headers }) };
+  return { callbackUrl: final, providerUrl: providerUrlOf(visited), response: new Response(body, { status: response.status, headers: response.headers }) };
 }
 
 async function connect(token = site.token, on: TestGateway = gateway) {
   const started = await startAuth({ returnTo: `${ORIGIN}/done` }, token, on);
   expect(started.body.errors).toBeUndefined();
-  const { callbackUrl, response } = await authorizeAndCallback(started.body.data.startAuth.authorizationUrl);
+  const { callbackUrl, providerUrl, response } = await authorizeAndCallback(started.body.data.startAuth.authorizationUrl);
   expect(response.status).toBe(302);
   const back = new URL(response.headers.get('location')!);
   expect(back.searchParams.get('latchkey_status')).toBe('success');
-  return { started: started.body.data.startAuth as { authorizationUrl: string; attemptId: string }, callbackUrl, back };
+  return { started: started.body.data.startAuth as { authorizationUrl: string; attemptId: string }, callbackUrl, providerUrl, back };
 }
 
 function storedConnection(on: TestGateway = gateway, siteId = site.siteId) {
@@ -194,8 +194,7 @@ afterAll(async () => {
 
 describe('connecting Spotify', () => {
   it('runs the code flow with PKCE and Basic client authentication', async () => {
-    const { started, callbackUrl, back } = await connect();
-    const authorizationUrl = new URL(started.authorizationUrl);
+    const { started, callbackUrl, providerUrl: authorizationUrl, back } = await connect();
     expect(`${authorizationUrl.origin}${authorizationUrl.pathname}`).toBe(`${proxy.url}/authorize`);
     expect(authorizationUrl.searchParams.get('client_id')).toBe(spotify.clientId);
     expect(authorizationUrl.searchParams.get('redirect_uri')).toBe(`${gateway.publicUrl}/oauth/callback/spotify`);
@@ -374,8 +373,8 @@ describe("a site's own Spotify app (setServiceCredentials)", () => {
     expect(type.body.data.__type.fields.map((field: { name: string }) => field.name)).not.toContain('clientSecret');
 
     // The whole flow, with the site's app: the fake accepts only its own client id and secret.
-    const { started } = await connect(own.token, bare);
-    expect(new URL(started.authorizationUrl).searchParams.get('client_id')).toBe(OWN_CLIENT_ID);
+    const { providerUrl } = await connect(own.token, bare);
+    expect(providerUrl.searchParams.get('client_id')).toBe(OWN_CLIENT_ID);
     expect(ownSpotify.state.tokenRequestLog.at(-1)).toMatchObject({ grantType: 'authorization_code', clientAuth: 'basic', hasCodeVerifier: true });
     const secret = (await gql(SECRETS, undefined, own.token, bare)).body.data.secrets.spotify;
     expect(secret).toMatchObject({ isLoggedIn: true, bearerToken: ownSpotify.state.lastToken!.accessToken, foreignUserId: 'latchkeyfakeuser' });

@@ -1,6 +1,7 @@
 // The authorization-code flow around the database: start an attempt, complete it once from the
 // gateway's callback or from finishAuth, let a CLI wait for it, and sign out.
 import { EventEmitter } from 'node:events';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import * as client from 'openid-client';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
@@ -102,6 +103,23 @@ interface HeldAuthorization {
   identity: ForeignIdentity | null;
 }
 
+/** The cookie that binds a gateway-callback attempt to the browser that launched it. */
+export const bindingCookieName = (attemptId: string) => `latchkey_binding_${attemptId}`;
+
+/** Equal SHA-256 hex digests, compared in constant time. */
+function sameHash(a: string | null | undefined, b: string): boolean {
+  if (!a || a.length !== b.length) return false;
+  return timingSafeEqual(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** What GET /oauth/start answers: where to send the browser, and the binding cookie to set. */
+export interface Launch {
+  attemptId: string;
+  providerUrl: string;
+  bindingSecret: string;
+  maxAgeSeconds: number;
+}
+
 /** Thrown when an attempt fails after it was found, so the callback page can still say where to go. */
 export class AttemptFailedError extends LatchkeyError {
   constructor(
@@ -111,6 +129,9 @@ export class AttemptFailedError extends LatchkeyError {
     super(cause.code, cause.message, cause.extensions);
   }
 }
+
+/** A callback from a browser other than the one bound to the attempt; the attempt stays usable. */
+export class UnboundBrowserError extends AttemptFailedError {}
 
 export function createAuthorizationFlow(deps: {
   config: Config;
@@ -213,7 +234,47 @@ export function createAuthorizationFlow(deps: {
         : providerError(provider.friendlyServiceName, error.error);
     }
     await deps.audit({ type: 'auth.started', siteId, service: input.service, attemptId: id, detail: { scopes, endUser: endUserOf(owner) } });
-    return { authorizationUrl: authorizationUrl.href, attemptId: id, expiresAt };
+    if (input.redirectUri) return { authorizationUrl: authorizationUrl.href, attemptId: id, expiresAt };
+    // The gateway's callback completes only in the browser that opens this launch URL (browser binding).
+    const launchKey = randomBytes(32).toString('base64url');
+    await db.authAttempt.update({
+      where: { id },
+      data: {
+        launchKeyHash: hashOpaqueToken(launchKey),
+        providerUrl: encryptSecret(keyring, authorizationUrl.href, secretContext('AuthAttempt', 'providerUrl', id)),
+      },
+    });
+    const launchUrl = new URL(`${config.publicUrl}/oauth/start/${encodeURIComponent(id)}`);
+    launchUrl.searchParams.set('k', launchKey);
+    return { authorizationUrl: launchUrl.href, attemptId: id, expiresAt };
+  }
+
+  /**
+   * GET /oauth/start/<attemptId>?k=<launch key>: binds the attempt to the first browser that opens it
+   * and sends that browser on to the provider. The same browser (it presents its binding cookie) may
+   * open it again; any other browser is refused, so a leaked launch URL cannot be taken over.
+   */
+  async function launch(attemptId: string, key: string | null, presentedBinding: string | null): Promise<Launch> {
+    const refused = () => authStateInvalid('This sign-in link is not valid (wrong, expired or already opened in another browser): start a new attempt from your app.');
+    if (!key || key.length > 200 || attemptId.length > 100) throw refused();
+    const attempt = await db.authAttempt.findUnique({ where: { id: attemptId } });
+    if (!attempt || attempt.appHandled || !attempt.providerUrl || !sameHash(attempt.launchKeyHash, hashOpaqueToken(key))) throw refused();
+    const now = Date.now();
+    if (attempt.status !== 'PENDING' || attempt.usedAt || attempt.expiresAt.getTime() <= now) throw refused();
+    const maxAgeSeconds = Math.max(1, Math.ceil((attempt.expiresAt.getTime() - now) / 1000));
+    const providerUrl = decryptSecret(keyring, attempt.providerUrl, secretContext('AuthAttempt', 'providerUrl', attempt.id));
+    if (attempt.bindingHash) {
+      if (!presentedBinding || !sameHash(attempt.bindingHash, hashOpaqueToken(presentedBinding))) throw refused();
+      return { attemptId: attempt.id, providerUrl, bindingSecret: presentedBinding, maxAgeSeconds };
+    }
+    const bindingSecret = randomBytes(32).toString('base64url');
+    // Only one browser wins the first launch, even when two open the link at once.
+    const { count } = await db.authAttempt.updateMany({
+      where: { id: attempt.id, bindingHash: null, status: 'PENDING', usedAt: null },
+      data: { bindingHash: hashOpaqueToken(bindingSecret) },
+    });
+    if (count !== 1) throw refused();
+    return { attemptId: attempt.id, providerUrl, bindingSecret, maxAgeSeconds };
   }
 
   function findByState(state: string | null | undefined): Promise<AttemptRow | null> {
@@ -420,7 +481,11 @@ export function createAuthorizationFlow(deps: {
   }
 
   /** The gateway's own callback: the state alone identifies the attempt. */
-  async function completeCallback(target: CallbackTarget, parameters: CallbackParameters): Promise<CompletedAuthorization> {
+  async function completeCallback(
+    target: CallbackTarget,
+    parameters: CallbackParameters,
+    cookies: Readonly<Record<string, string>> = {},
+  ): Promise<CompletedAuthorization> {
     const attempt = await findByState(parameters.state);
     if (!attempt) throw authStateInvalid('Unknown authorization state: start a new attempt with startAuth.');
     if (attempt.service !== target.service) {
@@ -431,6 +496,16 @@ export function createAuthorizationFlow(deps: {
     }
     if (attempt.appHandled) {
       throw authStateInvalid('This attempt is completed by the app through finishAuth, not by the gateway callback.');
+    }
+    // Refused before consume: a callback replayed in another browser leaves the rightful one able to finish.
+    if (attempt.launchKeyHash) {
+      const presented = cookies[bindingCookieName(attempt.id)];
+      if (!presented || !sameHash(attempt.bindingHash, hashOpaqueToken(presented))) {
+        throw new UnboundBrowserError(
+          attempt,
+          authStateInvalid('This authorization was started in another browser (or its sign-in cookie is missing): nothing was stored. Finish it in the browser that started it, or start a new attempt.'),
+        );
+      }
     }
     return complete(attempt, parameters, parameters.state!);
   }
@@ -562,7 +637,7 @@ export function createAuthorizationFlow(deps: {
     });
   }
 
-  return { start, completeCallback, finish, findAttempt, waitForAttempt, signOut, disconnect, confirmEndUser };
+  return { start, launch, completeCallback, finish, findAttempt, waitForAttempt, signOut, disconnect, confirmEndUser };
 }
 
 export type AuthorizationFlow = ReturnType<typeof createAuthorizationFlow>;

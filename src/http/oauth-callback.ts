@@ -7,7 +7,7 @@ import { errorCauseFields } from '../error-cause.js';
 import { providers, serviceNames } from '../providers/index.js';
 import type { CustomServiceKey, ServiceKey, ServiceName } from '../providers/types.js';
 import { customServiceKey, serviceLabel, SLUG_PATTERN, slugOf } from '../providers/custom.js';
-import { AttemptFailedError, allowedOriginsOf, type AttemptRow, type CallbackTarget } from '../connections/authorization-flow.js';
+import { AttemptFailedError, allowedOriginsOf, bindingCookieName, UnboundBrowserError, type AttemptRow, type CallbackTarget } from '../connections/authorization-flow.js';
 
 /** OAuth parameters of an authorization response that must appear at most once (RFC 6749 §3.1). */
 const REPEATABLE_NOT = ['state', 'code', 'iss', 'error', 'error_description'] as const;
@@ -107,6 +107,29 @@ ${outcome.status === 'success' ? '<p>You can close this window.</p>' : '<p><a hr
   });
 }
 
+/** The request's cookies by name (first value wins; malformed pairs are skipped). */
+export function parseCookies(header: string | null): Record<string, string> {
+  const cookies: Record<string, string> = {};
+  for (const pair of (header ?? '').slice(0, 8192).split(';')) {
+    const at = pair.indexOf('=');
+    if (at <= 0) continue;
+    const name = pair.slice(0, at).trim();
+    if (name && !(name in cookies)) cookies[name] = pair.slice(at + 1).trim();
+  }
+  return cookies;
+}
+
+/** The error page for a request that names no attempt (e.g. a refused launch). */
+export function errorPage(code: string, message: string): Response {
+  return page({ status: 'error', service: null, name: 'the service', attempt: null, error: code, message }, []);
+}
+
+/** Expires a binding cookie once its attempt is over. */
+function withClearedBinding(response: Response, attempt: AttemptRow): Response {
+  response.headers.append('set-cookie', `${bindingCookieName(attempt.id)}=; HttpOnly; SameSite=Lax; Path=/oauth; Max-Age=0`);
+  return response;
+}
+
 /** /oauth/callback/github → GITHUB; /oauth/callback/custom/<siteId>/<slug> → custom:<slug> of that site. */
 function callbackTargetOf(pathname: string): CallbackTarget | null {
   const rest = pathname.slice('/oauth/callback/'.length);
@@ -124,7 +147,7 @@ async function nameOf(services: Services, target: CallbackTarget, attempt: Attem
   return custom?.friendlyServiceName ?? 'the service';
 }
 
-export async function handleOAuthCallback(services: Services, url: URL): Promise<Response> {
+export async function handleOAuthCallback(services: Services, url: URL, cookieHeader: string | null = null): Promise<Response> {
   const target = callbackTargetOf(url.pathname);
   if (!target) {
     return page({ status: 'error', service: null, name: 'the service', attempt: null, error: 'NOT_FOUND', message: 'There is no such service callback.' }, []);
@@ -139,6 +162,7 @@ export async function handleOAuthCallback(services: Services, url: URL): Promise
     return page({ status: 'error', service, name: serviceLabel(service), attempt: null, error: 'AUTH_STATE_INVALID', message }, []);
   }
   let outcome: Outcome;
+  let unbound = false;
   try {
     const { attempt, verifyUrl } = await services.flow.completeCallback(target, {
       state: query.get('state'),
@@ -146,9 +170,9 @@ export async function handleOAuthCallback(services: Services, url: URL): Promise
       iss: query.get('iss'),
       error: query.get('error'),
       errorDescription: query.get('error_description'),
-    });
+    }, parseCookies(cookieHeader));
     // End-user verification: the site's page, which knows who is logged in, confirms the end user.
-    if (verifyUrl) return redirectToVerify(verifyUrl, attempt);
+    if (verifyUrl) return withClearedBinding(redirectToVerify(verifyUrl, attempt), attempt);
     const name = await nameOf(services, target, attempt);
     outcome = { status: 'success', service, name, attempt, error: null, message: `${name} is connected.` };
   } catch (error) {
@@ -156,15 +180,18 @@ export async function handleOAuthCallback(services: Services, url: URL): Promise
       services.logger.error('callback failed unexpectedly', { service, ...errorCauseFields(error) });
     }
     const attempt = error instanceof AttemptFailedError ? error.attempt : null;
+    // Another browser's refused callback must not log the rightful browser's cookie out.
+    unbound = error instanceof UnboundBrowserError;
     const code = error instanceof LatchkeyError ? String(error.extensions.providerError ?? error.code) : 'INTERNAL_ERROR';
     const message = error instanceof LatchkeyError ? error.message : 'Something went wrong on the gateway; start again.';
     outcome = { status: 'error', service, name: await nameOf(services, target, attempt), attempt, error: code, message };
   }
 
   // Only a known attempt may send the browser anywhere: its returnTo was checked against the site's origins.
-  if (outcome.attempt?.returnTo) return redirectTo(outcome.attempt.returnTo, outcome);
+  const finish = (response: Response) => (outcome.attempt && !unbound ? withClearedBinding(response, outcome.attempt) : response);
+  if (outcome.attempt?.returnTo) return finish(redirectTo(outcome.attempt.returnTo, outcome));
   const origins = outcome.attempt
     ? allowedOriginsOf(await services.db.site.findUniqueOrThrow({ where: { id: outcome.attempt.siteId } }))
     : [];
-  return page(outcome, origins);
+  return finish(page(outcome, origins));
 }

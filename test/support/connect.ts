@@ -10,8 +10,8 @@ export async function connectViaCallback(gateway: TestGateway, token: string, se
     token,
   );
   if (!started.body.data) throw new Error(`startAuth failed: ${JSON.stringify(started.body.errors)}`);
-  const { final } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
-  const response = await fetch(final, { redirect: 'manual' });
+  const { final, cookie } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
+  const response = await fetch(final, { redirect: 'manual', headers: { cookie } });
   await response.body?.cancel();
   const back = new URL(response.headers.get('location') ?? 'about:blank');
   if (back.searchParams.get('latchkey_status') !== 'success') throw new Error(`connecting ${service} failed: ${back.search}`);

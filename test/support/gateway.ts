@@ -114,16 +114,69 @@ export async function startTestGateway(env: Record<string, string> = {}, options
   };
 }
 
-/** Follows redirects like a browser without fetching the last hop; returns every Location seen. */
-export async function followRedirects(start: string, stopWhen: (url: URL) => boolean, limit = 10): Promise<{ final: URL; response: Response | null }> {
+/** A small browser cookie jar: cookies by host, with Path and Max-Age (enough for the gateway's binding cookie). */
+export class CookieJar {
+  private readonly cookies = new Map<string, { host: string; path: string; value: string; expires: number }>();
+
+  store(url: URL, response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = line.split(';').map((part) => part.trim());
+      const at = pair.indexOf('=');
+      if (at <= 0) continue;
+      const name = pair.slice(0, at);
+      let path = '/';
+      let expires = Number.POSITIVE_INFINITY;
+      for (const attribute of attributes) {
+        const [key = '', value = ''] = attribute.split('=');
+        if (key.toLowerCase() === 'path') path = value;
+        if (key.toLowerCase() === 'max-age') expires = Date.now() + Number(value) * 1000;
+      }
+      const id = `${url.host} ${path} ${name}`;
+      if (expires <= Date.now()) this.cookies.delete(id);
+      else this.cookies.set(id, { host: url.host, path, value: pair.slice(at + 1), expires });
+    }
+  }
+
+  /** The Cookie header a browser would send to url ('' when none). */
+  header(url: URL): string {
+    const now = Date.now();
+    return [...this.cookies.entries()]
+      .filter(([, cookie]) => cookie.host === url.host && url.pathname.startsWith(cookie.path) && cookie.expires > now)
+      .map(([id, cookie]) => `${id.split(' ')[2]}=${cookie.value}`)
+      .join('; ');
+  }
+}
+
+/**
+ * Follows redirects like a browser without fetching the last hop; the jar carries cookies across
+ * them, and `cookie` is what the browser would send to `final` (the gateway's binding cookie).
+ */
+export async function followRedirects(
+  start: string,
+  stopWhen: (url: URL) => boolean,
+  limit = 10,
+  jar = new CookieJar(),
+): Promise<{ final: URL; response: Response | null; cookie: string; jar: CookieJar; visited: URL[] }> {
   let current = new URL(start);
+  const visited: URL[] = [];
   for (let hop = 0; hop < limit; hop += 1) {
-    if (stopWhen(current)) return { final: current, response: null };
-    const response = await fetch(current, { redirect: 'manual' });
+    if (stopWhen(current)) return { final: current, response: null, cookie: jar.header(current), jar, visited };
+    visited.push(current);
+    const cookie = jar.header(current);
+    const response = await fetch(current, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+    jar.store(current, response);
     const location = response.headers.get('location');
-    if (response.status < 300 || response.status >= 400 || !location) return { final: current, response };
+    if (response.status < 300 || response.status >= 400 || !location) return { final: current, response, cookie: jar.header(current), jar, visited };
     await response.body?.cancel();
     current = new URL(location, current);
   }
   throw new Error('too many redirects');
+}
+
+/** The provider's authorization URL a browser was sent to (the hop after the gateway's /oauth/start launch). */
+export function providerUrlOf(visited: readonly URL[]): URL {
+  const launch = visited.findIndex((url) => url.pathname.startsWith('/oauth/start/'));
+  const provider = launch >= 0 ? visited[launch + 1] : visited[0];
+  if (!provider) throw new Error('the browser never reached the provider');
+  return provider;
 }
