@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ACCOUNT_ID, startAuthorizationServer, type AuthorizationServer } from './support/authorization-server.js';
-import { startTestGateway, type GraphQLResult, type TestGateway } from './support/gateway.js';
+import { browserCookie, providerUrlOfAttempt, startTestGateway, type GraphQLResult, type TestGateway } from './support/gateway.js';
 import { accountClaims, CLAIMS, collectHeldTokens, endpointsOf, errorCode, minimalDiscoveryDocument, PROMPT_CONSENT, secretOf, sleep, sortedScopes, userinfoStatus, wellKnown } from './support/custom-services.js';
 import { json, startTinyServer } from './support/tiny-server.js';
 
@@ -137,7 +137,7 @@ interface CallbackResponse {
 async function callback(landing: URL | string): Promise<CallbackResponse> {
   const url = new URL(landing);
   expect(url.origin).toBe(new URL(gateway.publicUrl).origin);
-  const response = await fetch(new URL(`${url.pathname}${url.search}`, gateway.url), { redirect: 'manual' });
+  const response = await fetch(new URL(`${url.pathname}${url.search}`, gateway.url), { redirect: 'manual', headers: { cookie: browserCookie(url) } });
   const body = await response.text();
   const location = response.headers.get('location');
   seenBodies.push(body);
@@ -395,7 +395,7 @@ describe('connecting through the gateway callback', () => {
 
     const { started, landing, back } = await connect('acme');
 
-    const authorizationUrl = new URL(started.authorizationUrl);
+    const authorizationUrl = await providerUrlOfAttempt(gateway, started.attemptId);
     expect(`${authorizationUrl.origin}${authorizationUrl.pathname}`).toBe(endpointsOf(server).authorizationEndpoint);
     const params = authorizationUrl.searchParams;
     expect(params.get('response_type')).toBe('code');
@@ -731,7 +731,7 @@ describe('a service defined by its endpoints', () => {
 
     const account = 'acct-manual';
     const { started } = await connect('manual', { accountId: account });
-    const params = new URL(started.authorizationUrl).searchParams;
+    const params = (await providerUrlOfAttempt(gateway, started.attemptId)).searchParams;
     expect(params.get('scope')!.split(' ').sort()).toEqual(['openid', 'profile', 'refresh_token']);
     expect(params.get('code_challenge_method')).toBe('S256');
     expect(server.state.lastTokenRequest).toEqual({ grantType: 'authorization_code', hadCodeVerifier: true });
@@ -816,7 +816,7 @@ describe('a service defined by its endpoints', () => {
     });
     expect(defined).toMatchObject({ scopeSeparator: ',', pkce: false, authorizationParameters: [{ name: 'access_type', value: 'offline' }], userinfoEndpoint: null });
     const started = await startCustom('comma', { returnTo: `${ORIGIN}/done` });
-    const params = new URL(started.authorizationUrl).searchParams;
+    const params = (await providerUrlOfAttempt(gateway, started.attemptId)).searchParams;
     expect(params.get('scope')!.split(',').sort()).toEqual(['read', 'write']);
     expect(params.get('access_type')).toBe('offline');
     expect(params.get('client_id')).toBe('comma-client');

@@ -7,6 +7,7 @@
 import { createHmac, createPrivateKey, createSign, generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CookieJar, rememberBrowser } from './gateway.js';
 
 export interface AuthorizationServerOptions {
   clients: Array<{
@@ -477,6 +478,14 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   async function authorize(authorizationUrl: string, authorizeOptions: { deny?: boolean; accountId?: string } = {}): Promise<URL> {
     const cookies = new Map<string, string>();
     let url = new URL(authorizationUrl);
+    // The gateway's /oauth/start launch binds the attempt to this browser, then sends it here.
+    const gatewayJar = new CookieJar();
+    if (url.origin !== issuer) {
+      const launched = await fetch(url, { redirect: 'manual' });
+      gatewayJar.store(url, launched);
+      await launched.body?.cancel();
+      url = new URL(launched.headers.get('location') ?? url.href, url);
+    }
     for (let hop = 0; hop < 10; hop += 1) {
       const response = await fetch(url, {
         redirect: 'manual',
@@ -496,7 +505,10 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
       }
       await response.body?.cancel();
       url = new URL(location, url);
-      if (url.origin !== issuer) return url;
+      if (url.origin !== issuer) {
+        rememberBrowser(url, gatewayJar);
+        return url;
+      }
       const interactionUid = /^\/interaction\/([^/]+)$/.exec(url.pathname)?.[1];
       if (interactionUid) decisions.set(interactionUid, authorizeOptions);
     }

@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
 import { createTestDatabase } from './database.js';
+import { decryptSecret, secretContext } from '../../src/crypto/token-cipher.js';
 
 export interface GraphQLResult<TData = any> {
   status: number;
@@ -160,7 +161,10 @@ export async function followRedirects(
   let current = new URL(start);
   const visited: URL[] = [];
   for (let hop = 0; hop < limit; hop += 1) {
-    if (stopWhen(current)) return { final: current, response: null, cookie: jar.header(current), jar, visited };
+    if (stopWhen(current)) {
+      rememberBrowser(current, jar);
+      return { final: current, response: null, cookie: jar.header(current), jar, visited };
+    }
     visited.push(current);
     const cookie = jar.header(current);
     const response = await fetch(current, { redirect: 'manual', headers: cookie ? { cookie } : {} });
@@ -171,6 +175,27 @@ export async function followRedirects(
     current = new URL(location, current);
   }
   throw new Error('too many redirects');
+}
+
+/** The binding cookie of the browser that reached each callback URL, by its state. */
+const cookiesByState = new Map<string, string>();
+
+/** Remembers which browser (jar) reached a callback URL, so a later fetch of it can act as that browser. */
+export function rememberBrowser(landing: URL, jar: CookieJar): void {
+  const state = landing.searchParams.get('state');
+  if (state) cookiesByState.set(state, jar.header(landing));
+}
+
+/** The Cookie header of the browser that reached this callback URL ('' when unknown). */
+export function browserCookie(callback: URL | string): string {
+  return cookiesByState.get(new URL(callback).searchParams.get('state') ?? '') ?? '';
+}
+
+/** The provider URL behind an attempt's /oauth/start launch (stored encrypted), without launching it. */
+export async function providerUrlOfAttempt(gateway: TestGateway, attemptId: string): Promise<URL> {
+  const row = await gateway.gateway.db.authAttempt.findUniqueOrThrow({ where: { id: attemptId } });
+  if (!row.providerUrl) throw new Error(`attempt ${attemptId} has no launch`);
+  return new URL(decryptSecret(gateway.gateway.services.keyring, row.providerUrl, secretContext('AuthAttempt', 'providerUrl', attemptId)));
 }
 
 /** The provider's authorization URL a browser was sent to (the hop after the gateway's /oauth/start launch). */
