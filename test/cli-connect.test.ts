@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
-import { followRedirects, startTestGateway, type TestGateway } from './support/gateway.js';
+import { providerUrlOfAttempt, followRedirects, startTestGateway, type TestGateway } from './support/gateway.js';
 
 const bin = fileURLToPath(new URL('../bin/latchkey.js', import.meta.url));
 const folder = mkdtempSync(join(tmpdir(), 'latchkey-connect-'));
@@ -81,8 +81,10 @@ describe('latchkey connect', () => {
   it('prints the URL, waits for the browser and reports the connection', async () => {
     const command = runConnect(['github', '--scope', 'read:user', '--scope', 'repo', '--gateway', gateway.url], { LATCHKEY_SITE_TOKEN: site.token });
     const authorizationUrl = await command.url;
-    expect(new URL(authorizationUrl).origin).toBe(github.url);
-    expect(new URL(authorizationUrl).searchParams.get('scope')!.split(' ').sort()).toEqual(['read:user', 'repo']);
+    expect(new URL(authorizationUrl).origin).toBe(new URL(gateway.publicUrl).origin);
+    const providerUrl = await providerUrlOfAttempt(gateway, new URL(authorizationUrl).pathname.split('/').at(-1)!);
+    expect(providerUrl.origin).toBe(github.url);
+    expect(providerUrl.searchParams.get('scope')!.split(' ').sort()).toEqual(['read:user', 'repo']);
     await browse(authorizationUrl);
 
     const { code, stdout, stderr } = await command.done;

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { connect as cliConnect, connectCommand, type ConnectIo } from '../src/cli/connect.js';
 import { verifyWebhook, WebhookVerificationError } from '../src/webhooks/verify.js';
 import { startAuthorizationServer, type AuthorizationServer } from './support/authorization-server.js';
-import { startTestGateway, type GraphQLResult, type TestGateway } from './support/gateway.js';
+import { providerUrlOfAttempt, browserCookie, startTestGateway, type GraphQLResult, type TestGateway } from './support/gateway.js';
 import { accountClaims, CLAIMS, collectHeldTokens, endpointsOf, errorCode, minimalDiscoveryDocument, PROMPT_CONSENT, secretOf, sleep, sortedScopes, userinfoStatus, wellKnown } from './support/custom-services.js';
 import { json, startTinyServer } from './support/tiny-server.js';
 import { receivedEvent, startReceiver, type Receiver } from './support/webhook-receiver.js';
@@ -91,7 +91,7 @@ const discoveredInput = (slug: string, as: AuthorizationServer = server, client 
 /** The browser opens a (gateway) callback URL; redirects are not followed. */
 async function callback(landing: URL, on: TestGateway = gateway) {
   expect(landing.origin).toBe(new URL(on.publicUrl).origin);
-  const response = await fetch(new URL(`${landing.pathname}${landing.search}`, on.url), { redirect: 'manual' });
+  const response = await fetch(new URL(`${landing.pathname}${landing.search}`, on.url), { redirect: 'manual', headers: { cookie: browserCookie(landing) } });
   const body = await response.text();
   seenBodies.push(body);
   return { status: response.status, location: response.headers.get('location'), body };
@@ -605,7 +605,7 @@ describe('latchkey connect custom:<slug>', () => {
     let exited = false;
     void running.finally(() => (exited = true));
     const authorizationUrl = await Promise.race([url, running.then((code) => Promise.reject(new Error(`connect exited ${code}: ${err.join('\n')}`)))]);
-    const parsed = new URL(authorizationUrl);
+    const parsed = await providerUrlOfAttempt(gateway, new URL(authorizationUrl).pathname.split('/').at(-1)!);
     expect(`${parsed.origin}${parsed.pathname}`).toBe(endpointsOf(server).authorizationEndpoint);
     expect(parsed.searchParams.get('client_id')).toBe(MAIN.clientId);
     expect(parsed.searchParams.get('redirect_uri')).toBe(callbackUrlOf(gateway, siteMain, 'cli'));

@@ -6,7 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ACCOUNT_ID, resignIdToken, startAuthorizationServer, type AuthorizationServer } from './support/authorization-server.js';
-import { startTestGateway, type GraphQLResult, type TestGateway } from './support/gateway.js';
+import { browserCookie, providerUrlOfAttempt, startTestGateway, type GraphQLResult, type TestGateway } from './support/gateway.js';
 import { accountClaims, CLAIMS, errorCode, minimalDiscoveryDocument, secretOf, wellKnown } from './support/custom-services.js';
 import { json, startTinyServer } from './support/tiny-server.js';
 import { decryptSecret, secretContext } from '../src/crypto/token-cipher.js';
@@ -55,7 +55,7 @@ async function startCustom(slug: string, input: Record<string, unknown> = {}) {
 async function authorizeAndReturn(as: AuthorizationServer, authorizationUrl: string): Promise<URL> {
   const landing = await as.authorize(authorizationUrl);
   expect(landing.origin).toBe(new URL(gateway.publicUrl).origin);
-  const response = await fetch(new URL(`${landing.pathname}${landing.search}`, gateway.url), { redirect: 'manual' });
+  const response = await fetch(new URL(`${landing.pathname}${landing.search}`, gateway.url), { redirect: 'manual', headers: { cookie: browserCookie(landing) } });
   await response.body?.cancel();
   expect(response.status).toBe(302);
   return new URL(response.headers.get('location')!);
@@ -132,7 +132,7 @@ describe('pushed authorization requests (RFC 9126)', () => {
       const pushedBefore = as.state.pushedRequests;
       const started = await startCustom(slug, { returnTo: `${ORIGIN}/done` });
       expect(as.state.pushedRequests).toBe(pushedBefore + 1);
-      const url = new URL(started.authorizationUrl);
+      const url = await providerUrlOfAttempt(gateway, started.attemptId);
       expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
       expect(url.searchParams.get('client_id')).toBe(PAR.clientId);
       expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
@@ -246,7 +246,7 @@ describe('OpenID Connect: offline_access and ID tokens', () => {
     const service = await defineOk({ slug: 'oidc', friendlyServiceName: 'OIDC', discoveryUrl: wellKnown(oidc), ...MAIN });
     expect(service.jwksUri).toBe(`${oidc.issuer}/id/keys`);
     const { started } = await connectOk('oidc', oidc);
-    const params = new URL(started.authorizationUrl).searchParams;
+    const params = (await providerUrlOfAttempt(gateway, started.attemptId)).searchParams;
     expect(params.get('scope')!.split(' ').sort()).toEqual(['offline_access', 'openid']);
     expect(params.get('prompt')).toBe('consent');
 
@@ -261,7 +261,7 @@ describe('OpenID Connect: offline_access and ID tokens', () => {
   it('sends a nonce kept encrypted with the attempt, and takes identity from the validated ID token', async () => {
     await defineOk({ slug: 'oidc', friendlyServiceName: 'OIDC', discoveryUrl: wellKnown(oidc), ...MAIN });
     const started = await startCustom('oidc', { returnTo: `${ORIGIN}/done`, scopes: ['openid', 'offline_access'] });
-    const nonce = new URL(started.authorizationUrl).searchParams.get('nonce');
+    const nonce = (await providerUrlOfAttempt(gateway, started.attemptId)).searchParams.get('nonce');
     expect(nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const attempt = await gateway.gateway.db.authAttempt.findUniqueOrThrow({ where: { id: started.attemptId } });
     expect(attempt.nonce).not.toContain(nonce!);

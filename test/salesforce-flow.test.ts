@@ -16,7 +16,7 @@ import {
   startAuthorizationServer,
   type AuthorizationServer,
 } from './support/authorization-server.js';
-import { freePort, startTestGateway, type TestGateway } from './support/gateway.js';
+import { browserCookie, providerUrlOfAttempt, freePort, startTestGateway, type TestGateway } from './support/gateway.js';
 
 const ORIGIN = 'http://app.test:3000';
 const APP_REDIRECT_URI = `${ORIGIN}/oauth/salesforce`;
@@ -57,7 +57,10 @@ async function startAuth(input: Record<string, unknown>) {
 
 /** The user logs in and consents (or denies) at the server; returns where it redirects the browser. */
 async function browserAuthorize(authorizationUrl: string, options: { deny?: boolean } = {}): Promise<URL> {
-  const landing = await server.authorize(authorizationUrl, options);
+  // The gateway's /oauth/start launch is on its public URL, which this test does not serve: reach it directly.
+  const launch = new URL(authorizationUrl);
+  const reachable = launch.origin === new URL(publicUrl).origin ? new URL(`${launch.pathname}${launch.search}`, gateway.url).href : authorizationUrl;
+  const landing = await server.authorize(reachable, options);
   const code = landing.searchParams.get('code');
   if (code) seenCodes.add(code);
   return landing;
@@ -67,7 +70,7 @@ async function browserAuthorize(authorizationUrl: string, options: { deny?: bool
 async function callback(landing: URL): Promise<Response> {
   expect(landing.origin).toBe(new URL(publicUrl).origin);
   const url = new URL(`${landing.pathname}${landing.search}`, gateway.url);
-  const response = await fetch(url, { redirect: 'manual' });
+  const response = await fetch(url, { redirect: 'manual', headers: { cookie: browserCookie(url) } });
   const body = await response.text();
   seenBodies.push(body, response.headers.get('location') ?? '');
   return new Response(body, { status: response.status, headers: response.headers });
@@ -163,7 +166,7 @@ describe('connecting Salesforce through the gateway callback', () => {
     // chatter_api is in the gateway's catalog but unknown to this server, which drops it from the grant.
     const { started, landing, response } = await connect({ scopes: ['api', 'chatter_api'] });
 
-    const authorizationUrl = new URL(started.authorizationUrl);
+    const authorizationUrl = await providerUrlOfAttempt(gateway, started.attemptId);
     expect(`${authorizationUrl.origin}${authorizationUrl.pathname}`).toBe(`${server.issuer}/services/oauth2/authorize`);
     expect(authorizationUrl.searchParams.get('client_id')).toBe(CLIENT_ID);
     expect(authorizationUrl.searchParams.get('redirect_uri')).toBe(`${publicUrl}/oauth/callback/salesforce`);

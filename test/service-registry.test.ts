@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalog } from '../src/providers/catalog.js';
 import { requiredDocs } from '../src/providers/provider-schema.js';
-import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { providerUrlOfAttempt, startTestGateway, type TestGateway } from './support/gateway.js';
 import { json, startTinyServer } from './support/tiny-server.js';
 
 let api: Awaited<ReturnType<typeof startTinyServer>>;
@@ -89,9 +89,9 @@ describe('secrets', () => {
 
 describe('service: String forms of operations', () => {
   it('starts authorization by serviceKey, and refuses naming a service twice', async () => {
-    const started = await gql('mutation { startAuth(input: { serviceKey: "github" }) { authorizationUrl } }');
+    const started = await gql('mutation { startAuth(input: { serviceKey: "github" }) { authorizationUrl attemptId } }');
     expect(started.body.errors).toBeUndefined();
-    expect(new URL(started.body.data.startAuth.authorizationUrl).searchParams.get('client_id')).toBe('registry-test-client');
+    expect((await providerUrlOfAttempt(gateway, started.body.data.startAuth.attemptId)).searchParams.get('client_id')).toBe('registry-test-client');
     const twice = await gql('mutation { startAuth(input: { service: GITHUB, serviceKey: "github" }) { authorizationUrl } }');
     expect(twice.body.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
     const unknown = await gql('mutation { startAuth(input: { serviceKey: "custom:nope" }) { authorizationUrl } }');

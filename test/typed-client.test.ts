@@ -10,7 +10,7 @@ import {
   StartAuthDocument,
   type Service,
 } from '../client/generated/graphql.js';
-import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { providerUrlOfAttempt, startTestGateway, type TestGateway } from './support/gateway.js';
 
 let gateway: TestGateway;
 
@@ -41,7 +41,8 @@ describe('the generated typed client', () => {
     expect(legacy.body.data!.me.serviceMetadata.loggedInServices).toEqual([]);
 
     const started = await request(gateway.graphqlUrl, StartAuthDocument, { input: { service: 'SPOTIFY', scopes: ['user-top-read'] } }, siteToken);
-    const url = new URL(started.body.data!.startAuth.authorizationUrl);
+    expect(new URL(started.body.data!.startAuth.authorizationUrl).origin).toBe(new URL(gateway.publicUrl).origin);
+    const url = await providerUrlOfAttempt(gateway, started.body.data!.startAuth.attemptId);
     expect(url.origin).toBe('https://accounts.spotify.com');
     expect(url.searchParams.get('client_id')).toBe('spotify-client');
     expect(url.searchParams.get('scope')?.split(' ')).toContain('user-top-read');

@@ -115,7 +115,7 @@ export async function startTestGateway(env: Record<string, string> = {}, options
   };
 }
 
-/** A small browser cookie jar: cookies by host, with Path and Max-Age (enough for the gateway's binding cookie). */
+/** A small browser cookie jar: cookies by host name (browsers ignore the port), with Path and Max-Age (enough for the gateway's binding cookie). */
 export class CookieJar {
   private readonly cookies = new Map<string, { host: string; path: string; value: string; expires: number }>();
 
@@ -132,9 +132,9 @@ export class CookieJar {
         if (key.toLowerCase() === 'path') path = value;
         if (key.toLowerCase() === 'max-age') expires = Date.now() + Number(value) * 1000;
       }
-      const id = `${url.host} ${path} ${name}`;
+      const id = `${url.hostname} ${path} ${name}`;
       if (expires <= Date.now()) this.cookies.delete(id);
-      else this.cookies.set(id, { host: url.host, path, value: pair.slice(at + 1), expires });
+      else this.cookies.set(id, { host: url.hostname, path, value: pair.slice(at + 1), expires });
     }
   }
 
@@ -142,7 +142,7 @@ export class CookieJar {
   header(url: URL): string {
     const now = Date.now();
     return [...this.cookies.entries()]
-      .filter(([, cookie]) => cookie.host === url.host && url.pathname.startsWith(cookie.path) && cookie.expires > now)
+      .filter(([, cookie]) => cookie.host === url.hostname && url.pathname.startsWith(cookie.path) && cookie.expires > now)
       .map(([id, cookie]) => `${id.split(' ')[2]}=${cookie.value}`)
       .join('; ');
   }
