@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyring, decryptSecret, keyIdOf, secretContext } from '../src/crypto/token-cipher.js';
-import { keyUsage } from '../src/cli/keys.js';
+import { ENCRYPTED_COLUMNS, keyUsage } from '../src/cli/keys.js';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -28,6 +28,8 @@ let database: TestDatabase;
 const sites: Array<{ siteId: string; token: string; accessToken: string }> = [];
 let webhook: { id: string; secret: string };
 let pendingAuthorizationUrl: string;
+const CLIENT_SECRET = `custom-secret-${randomBytes(8).toString('hex')}`;
+const APP_SECRET = `app-secret-${randomBytes(8).toString('hex')}`;
 
 interface Run {
   code: number | null;
@@ -62,7 +64,7 @@ function run(args: string[], keys: { current: Buffer; previous?: Buffer[] }, ext
 
 function startGateway(current: Buffer, previous: Buffer[] = []): Promise<TestGateway> {
   return startTestGateway(
-    { ...github.appEnv, LATCHKEY_ENCRYPTION_KEY: b64(current), ...(previous.length ? { LATCHKEY_PREVIOUS_ENCRYPTION_KEYS: previous.map(b64).join(',') } : {}) },
+    { ...github.appEnv, LATCHKEY_CUSTOM_SERVICE_ALLOW_LOOPBACK: 'true', LATCHKEY_ENCRYPTION_KEY: b64(current), ...(previous.length ? { LATCHKEY_PREVIOUS_ENCRYPTION_KEYS: previous.map(b64).join(',') } : {}) },
     { databaseUrl: database.url },
   );
 }
@@ -72,6 +74,21 @@ async function valuesPerKey(): Promise<Record<string, number>> {
   const totals: Record<string, number> = {};
   for (const perKey of (await keyUsage(database.db)).values()) for (const [keyId, count] of perKey) totals[keyId] = (totals[keyId] ?? 0) + count;
   return totals;
+}
+
+/** Decrypts every stored value with `key` alone (throws on the first it cannot read); returns how many. */
+async function decryptEverythingWith(key: Buffer): Promise<number> {
+  const keyring = createKeyring(key);
+  let count = 0;
+  for (const { table, model, columns } of ENCRYPTED_COLUMNS) {
+    const rows = (await (database.db as any)[table].findMany()) as Array<Record<string, string | null> & { id: string }>;
+    for (const row of rows) {
+      for (const column of columns) {
+        if (row[column]) decryptSecret(keyring, row[column]!, secretContext(model, column, row.id)), (count += 1);
+      }
+    }
+  }
+  return count;
 }
 
 async function bearerTokenOf(gateway: TestGateway, siteToken: string): Promise<string | null> {
@@ -98,6 +115,21 @@ beforeAll(async () => {
     );
     expect(created.body.errors).toBeUndefined();
     webhook = { id: created.body.data.createWebhookEndpoint.endpoint.id, secret: created.body.data.createWebhookEndpoint.secret };
+    // A custom service with a client secret, one with a generated private key, and a site's own OAuth app.
+    const endpoints = { authorizationEndpoint: 'http://127.0.0.1:9/authorize', tokenEndpoint: 'http://127.0.0.1:9/token' };
+    const define = 'mutation ($input: DefineCustomServiceInput!) { defineCustomService(input: $input) { slug } }';
+    for (const input of [
+      { slug: 'with-secret', friendlyServiceName: 'With secret', clientId: 'client-1', clientSecret: CLIENT_SECRET, ...endpoints },
+      { slug: 'with-key', friendlyServiceName: 'With key', clientId: 'client-2', clientAuthMethod: 'PRIVATE_KEY_JWT', ...endpoints },
+    ]) {
+      expect((await gateway.gql(define, { input }, sites[1]!.token)).body.errors).toBeUndefined();
+    }
+    const app = await gateway.gql(
+      'mutation ($input: SetServiceCredentialsInput!) { setServiceCredentials(input: $input) { clientId } }',
+      { input: { service: 'SPOTIFY', clientId: 'spotify-app', clientSecret: APP_SECRET } },
+      sites[1]!.token,
+    );
+    expect(app.body.errors).toBeUndefined();
     // An authorization started before the rotation (its PKCE verifier is stored encrypted) and finished after it.
     const started = await gateway.gql(
       'mutation ($input: StartAuthInput!) { startAuth(input: $input) { authorizationUrl } }',
@@ -140,6 +172,10 @@ describe('keys commands', () => {
     // 4 connections (access + refresh token), the webhook secret, the pending attempt's verifier, the key check.
     expect(before[idA]).toBeGreaterThanOrEqual(4 + 1 + 1 + 1);
     expect(before[idB]).toBeUndefined();
+    const perModel = await keyUsage(database.db);
+    for (const { model } of ENCRYPTED_COLUMNS) expect(perModel.get(model)!.get(idA), `${model} has values to rotate`).toBeGreaterThan(0);
+    expect(perModel.get('CustomService')!.get(idA)).toBe(2);
+    await expect(decryptEverythingWith(keyB)).rejects.toThrow();
 
     const status = await run(['keys', 'status'], { current: keyB, previous: [keyA] });
     expect(status.code).toBe(0);
@@ -165,6 +201,12 @@ describe('keys commands', () => {
     const third = await run(['keys', 'rotate'], { current: keyB, previous: [keyA] });
     expect(third.code).toBe(0);
     expect(third.stdout).toContain(`Done: 0 value(s) re-encrypted, ${before[idA]} already under key ${idB}`);
+
+    expect(await decryptEverythingWith(keyB)).toBe(before[idA]);
+    const custom = await database.db.customService.findFirstOrThrow({ where: { slug: 'with-secret' } });
+    expect(decryptSecret(createKeyring(keyB), custom.clientSecret!, secretContext('CustomService', 'clientSecret', custom.id))).toBe(CLIENT_SECRET);
+    const appRow = await database.db.serviceCredential.findFirstOrThrow({ where: { clientId: 'spotify-app' } });
+    expect(decryptSecret(createKeyring(keyB), appRow.clientSecret!, secretContext('ServiceCredential', 'clientSecret', appRow.id))).toBe(APP_SECRET);
 
     const gateway = await startGateway(keyB);
     try {
@@ -210,6 +252,7 @@ describe('keys commands', () => {
       await serving.close();
     }
     expect(Object.keys(await valuesPerKey())).toEqual([idC]);
+    await decryptEverythingWith(keyC);
     const gateway = await startGateway(keyC);
     try {
       for (const site of sites) expect(await bearerTokenOf(gateway, site.token)).toBe(site.accessToken);
