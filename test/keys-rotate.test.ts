@@ -253,6 +253,12 @@ describe('keys commands', () => {
     }
     expect(Object.keys(await valuesPerKey())).toEqual([idC]);
     await decryptEverythingWith(keyC);
+
+    // A key that reads nothing changes nothing and says which variable to fix.
+    const wrongKey = await run(['keys', 'rotate'], { current: randomBytes(32) });
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stdout).toContain('cannot be decrypted with the configured keys and were left as they are: add the key');
+    expect(Object.keys(await valuesPerKey())).toEqual([idC]);
     const gateway = await startGateway(keyC);
     try {
       for (const site of sites) expect(await bearerTokenOf(gateway, site.token)).toBe(site.accessToken);
