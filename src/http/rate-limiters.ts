@@ -62,9 +62,13 @@ export function createRateLimiters(settings: RateLimitSettings, options: { datab
     const duration = name === 'longPolls' ? MAX_LONG_POLL_SECONDS : 60;
     const common = { keyPrefix: `lk_${name}`, points: count, duration };
     if (pool) {
+      // Only the first limiter creates the shared table: concurrent CREATE TABLE IF NOT EXISTS on a
+      // fresh PostgreSQL database fails with "type already exists". The rest are used only after it.
+      const createsTable = ready.length === 0;
       let done!: (error?: unknown) => void;
-      ready.push(new Promise((resolve, reject) => (done = (error) => (error ? reject(error) : resolve(undefined)))));
-      limiters.set(name, new RateLimiterPostgres({ ...common, storeClient: pool, storeType: 'pool', tableName: 'latchkey_rate_limits', clearExpiredByTimeout: name === 'token' }, (error?: unknown) => done(error)));
+      if (createsTable) ready.push(new Promise((resolve, reject) => (done = (error) => (error ? reject(error) : resolve(undefined)))));
+      const store = { ...common, storeClient: pool, storeType: 'pool', tableName: 'latchkey_rate_limits', clearExpiredByTimeout: name === 'token', ...(createsTable ? {} : { tableCreated: true }) };
+      limiters.set(name, createsTable ? new RateLimiterPostgres(store, (error?: unknown) => done(error)) : new RateLimiterPostgres(store));
     } else {
       limiters.set(name, new RateLimiterMemory(common));
     }
