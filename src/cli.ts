@@ -8,6 +8,8 @@ Gateway:
   serve                                  migrate the database, then serve HTTP on HOST:PORT (npm start)
   migrate                                apply pending migrations and exit
   doctor                                 check key, database, migrations, public URL and providers
+  keys rotate [--batch-size N]           re-encrypt every stored secret under LATCHKEY_ENCRYPTION_KEY
+  keys status                            count stored secrets per key id
 
 Sites and data (on the configured database, DATABASE_URL):
   site create NAME [--origin URL]...     create a site and print its token once
@@ -30,8 +32,9 @@ const commandUsage: Record<string, string> = {
   'site create': 'latchkey site create NAME [--origin URL]...\n  Creates a site and prints its token once (on stdout; everything else goes to stderr).',
 };
 
-const COMMANDS = ['serve', 'migrate', 'doctor', 'site', 'connections', 'audit', 'connect', 'connect-link', 'help'];
+const COMMANDS = ['serve', 'migrate', 'doctor', 'keys', 'site', 'connections', 'audit', 'connect', 'connect-link', 'help'];
 const SITE_COMMANDS = ['create', 'list', 'token'];
+const KEYS_COMMANDS = ['rotate', 'status'];
 
 const io = { out: (line: string) => console.log(line), err: (line: string) => console.error(line) };
 const wantsHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
@@ -155,6 +158,15 @@ async function main(argv: string[]): Promise<number> {
     const [{ doctorCommand }, { adminUsage }] = await Promise.all([import('./cli/doctor.js'), import('./cli/admin.js')]);
     if (wantsHelp(rest)) return console.log(adminUsage.doctor), 0;
     return doctorCommand(await loadConfigOrExit(), rest, io);
+  }
+  if (command === 'keys') {
+    const [sub, ...args] = rest;
+    const keys = await import('./cli/keys.js');
+    if (sub === undefined || sub === '--help' || sub === '-h') return console.log(keys.keysUsage.keys), sub === undefined ? 2 : 0;
+    if (!KEYS_COMMANDS.includes(sub)) return unknownCommand(['keys', sub], KEYS_COMMANDS);
+    if (wantsHelp(args)) return console.log(sub === 'rotate' ? keys.keysUsage.rotate : keys.keysUsage.status), 0;
+    const config = await loadConfigOrExit();
+    return sub === 'rotate' ? keys.keysRotateCommand(config, args, io) : keys.keysStatusCommand(config, args, io);
   }
   return unknownCommand([command], COMMANDS);
 }

@@ -59,7 +59,7 @@ const environmentSchema = z.object({
   LATCHKEY_TRUST_PROXY: z.stringbool().default(false),
   LATCHKEY_RATE_LIMIT_TOKEN_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(3000),
   LATCHKEY_RATE_LIMIT_SITE_PER_MINUTE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
-  LATCHKEY_RATE_LIMIT_START_AUTH_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(60),
+  LATCHKEY_RATE_LIMIT_START_AUTH_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(200),
   LATCHKEY_RATE_LIMIT_FAILED_AUTH_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(60),
   LATCHKEY_RATE_LIMIT_ADDRESS_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(300),
   LATCHKEY_MAX_LONG_POLLS_PER_TOKEN: z.coerce.number().int().min(0).max(100_000).default(20),

@@ -50,7 +50,8 @@ beforeAll(async () => {
     hosted.set(file.name, handle);
     env[`LATCHKEY_${file.name}_API_URL`] = handle.apiUrl;
   }
-  gateway = await startTestGateway(env);
+  // Every provider connects through one site token within seconds: this file is about providers, not limits.
+  gateway = await startTestGateway({ ...env, LATCHKEY_RATE_LIMIT_START_AUTH_PER_MINUTE: '0' });
   site = await gateway.createSite('Catalog', [ORIGIN]);
 }, 60_000);
 

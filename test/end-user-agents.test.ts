@@ -113,3 +113,27 @@ describe('proxy for end users', () => {
     expect(malformed.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
+
+describe('pass-through for end users', () => {
+  it('github(endUser:, account:) acts as that end user; a bound token cannot name another', async () => {
+    const account = String(github.state.user.id);
+    const query = 'query ($e: String, $a: String) { github(endUser: $e, account: $a) { viewer { login } } }';
+    const asU42 = await gateway.gql(query, { e: 'u-42', a: account }, site.token);
+    expect(asU42.body.errors).toBeUndefined();
+    expect(asU42.body.data.github.viewer.login).toBe(github.state.user.login);
+
+    const siteOwn = await gateway.gql(query, {}, site.token);
+    expect(siteOwn.body.errors?.[0]?.extensions?.code).toBe('NOT_LOGGED_IN');
+    const otherAccount = await gateway.gql(query, { e: 'u-42', a: 'no-such-account' }, site.token);
+    expect(otherAccount.body.errors?.[0]?.extensions?.code).toBe('NOT_LOGGED_IN');
+
+    const bound42 = await boundToken('u-42');
+    const implicit = await gateway.gql('{ github { viewer { login } } }', undefined, bound42);
+    expect(implicit.body.data.github.viewer.login).toBe(github.state.user.login);
+    const bound43 = await boundToken('u-43');
+    const forbidden = await gateway.gql(query, { e: 'u-42' }, bound43);
+    expect(forbidden.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const malformed = await gateway.gql(query, { e: 'bad user' }, site.token);
+    expect(malformed.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});

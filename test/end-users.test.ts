@@ -250,7 +250,7 @@ describe('tokens bound to an end user', () => {
     const out = await gateway.gql('mutation ($id: ID!) { disconnect(id: $id) { status } }', { id: state.body.data.secrets.github.connectionId }, session.token);
     expect(out.body.data.disconnect).toEqual({ status: 'REVOKED' });
 
-    const badService = await gateway.gql('mutation { createConnectSession(input: { endUser: "dave", services: ["GITHUB"] }) { token } }', {}, site.token);
+    const badService = await gateway.gql('mutation { createConnectSession(input: { endUser: "dave", services: ["myspace"] }) { token } }', {}, site.token);
     expect(badService.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

@@ -29,7 +29,8 @@ describe('the generated typed client', () => {
 
     const services = await request(gateway.graphqlUrl, ServicesDocument, {}, siteToken);
     const names: Service[] = services.body.data!.services.map((service) => service.service);
-    expect(names).toEqual(['GITHUB', 'SPOTIFY', 'SALESFORCE', 'STRIPE', 'BOX', 'CONTENTFUL']);
+    expect(names.slice(0, 6)).toEqual(['GITHUB', 'SPOTIFY', 'SALESFORCE', 'STRIPE', 'BOX', 'CONTENTFUL']);
+    expect(names.length).toBeGreaterThanOrEqual(50);
     const spotify = services.body.data!.services.find((service) => service.service === 'SPOTIFY')!;
     expect(spotify.availableScopes.some((scope) => scope.isDefault)).toBe(true);
 

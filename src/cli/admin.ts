@@ -53,7 +53,7 @@ async function openExisting(config: Config, io: AdminIo): Promise<Database> {
   return openDatabase(config.databaseUrl);
 }
 
-async function withDatabase<T>(config: Config, io: AdminIo, run: (db: Database) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(config: Config, io: AdminIo, run: (db: Database) => Promise<T>): Promise<T> {
   const db = await openExisting(config, io);
   try {
     return await run(db);

@@ -42,6 +42,21 @@ export interface RateLimiters {
 }
 
 const MAX_LONG_POLL_SECONDS = 90;
+const RATE_LIMIT_TABLE = 'latchkey_rate_limits';
+/** Any fixed number: serializes the table's creation across instances starting at once. */
+const CREATE_TABLE_LOCK = 7_254_113;
+
+async function createRateLimitTable(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [CREATE_TABLE_LOCK]);
+    // The shape rate-limiter-flexible's RateLimiterPostgres expects.
+    await client.query(`CREATE TABLE IF NOT EXISTS ${RATE_LIMIT_TABLE} (key varchar(255) PRIMARY KEY, points integer NOT NULL DEFAULT 0, expire bigint)`);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [CREATE_TABLE_LOCK]).catch(() => undefined);
+    client.release();
+  }
+}
 
 export function createRateLimiters(settings: RateLimitSettings, options: { databaseUrl: string }): RateLimiters {
   const points: Record<LimitName, number> = {
@@ -54,30 +69,35 @@ export function createRateLimiters(settings: RateLimitSettings, options: { datab
   };
   const postgres = /^postgres(ql)?:\/\//.test(options.databaseUrl);
   const pool = postgres ? new pg.Pool({ connectionString: options.databaseUrl, max: 3, idleTimeoutMillis: 1000, allowExitOnIdle: true }) : undefined;
-  const ready: Promise<unknown>[] = [];
   const limiters = new Map<LimitName, RateLimiterAbstract>();
-  for (const [name, count] of Object.entries(points) as Array<[LimitName, number]>) {
-    if (count <= 0) continue;
-    // A long-poll's point comes back when it ends; the duration only bounds what a crash leaves held.
-    const duration = name === 'longPolls' ? MAX_LONG_POLL_SECONDS : 60;
-    const common = { keyPrefix: `lk_${name}`, points: count, duration };
-    if (pool) {
-      let done!: (error?: unknown) => void;
-      ready.push(new Promise((resolve, reject) => (done = (error) => (error ? reject(error) : resolve(undefined)))));
-      limiters.set(name, new RateLimiterPostgres({ ...common, storeClient: pool, storeType: 'pool', tableName: 'latchkey_rate_limits', clearExpiredByTimeout: name === 'token' }, (error?: unknown) => done(error)));
-    } else {
-      limiters.set(name, new RateLimiterMemory(common));
+  const build = (tableCreated: boolean) => {
+    for (const [name, count] of Object.entries(points) as Array<[LimitName, number]>) {
+      if (count <= 0) continue;
+      // A long-poll's point comes back when it ends; the duration only bounds what a crash leaves held.
+      const duration = name === 'longPolls' ? MAX_LONG_POLL_SECONDS : 60;
+      const common = { keyPrefix: `lk_${name}`, points: count, duration };
+      limiters.set(
+        name,
+        pool
+          ? new RateLimiterPostgres({ ...common, storeClient: pool, storeType: 'pool', tableName: RATE_LIMIT_TABLE, tableCreated, clearExpiredByTimeout: name === 'token' })
+          : new RateLimiterMemory(common),
+      );
     }
-  }
-  const allReady = Promise.all(ready);
+  };
+  // Each limiter would otherwise run its own CREATE TABLE IF NOT EXISTS, and concurrent ones (five
+  // limiters, several instances starting together) race in PostgreSQL's catalog and fail.
+  const ready = pool ? createRateLimitTable(pool).then(() => build(true)) : Promise.resolve(build(false));
+  const allReady = ready;
+  // Requests that await it get the failure; this only keeps an early failure from being unhandled.
+  allReady.catch(() => undefined);
 
   const retryAfter = (result: unknown) => Math.max(1, Math.ceil((result instanceof RateLimiterRes ? result.msBeforeNext : 1000) / 1000));
 
   return {
     async consume(limit, key) {
+      await allReady;
       const limiter = limiters.get(limit);
       if (!limiter) return;
-      await allReady;
       try {
         await limiter.consume(key);
       } catch (error) {
@@ -86,15 +106,15 @@ export function createRateLimiters(settings: RateLimitSettings, options: { datab
       }
     },
     async release(limit, key) {
+      await allReady;
       const limiter = limiters.get(limit);
       if (!limiter) return;
-      await allReady;
       await limiter.reward(key, 1);
     },
     async exhausted(limit, key) {
+      await allReady;
       const limiter = limiters.get(limit);
       if (!limiter) return null;
-      await allReady;
       const state = await limiter.get(key);
       return state && state.remainingPoints <= 0 ? retryAfter(state) : null;
     },

@@ -6,7 +6,7 @@ import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { apiPath, withQuery } from '../passthrough/api-path.js';
 import type { UpstreamSession } from '../passthrough/passthrough.js';
-import { toDate, upstream, validate } from './upstream.js';
+import { toDate, upstream, validate, type UpstreamOwner } from './upstream.js';
 
 // ---------------------------------------------------------------------------------------------
 // The REST shapes read here (the fields used; GitHub sends more).
@@ -159,7 +159,7 @@ function pageInfo(link: string | undefined, page: number, perPage: number): Page
   };
 }
 
-const github = (context: GraphQLContext): UpstreamSession => upstream(context, 'GITHUB');
+const github = (context: GraphQLContext, owner: UpstreamOwner = {}): UpstreamSession => upstream(context, 'GITHUB', owner);
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -447,7 +447,11 @@ builder.queryField('github', (t) =>
     type: GitHubQueryRef,
     authScopes: { site: true },
     description: "GitHub through the site's stored connection (the token never leaves the gateway).",
-    resolve: (_root, _args, context) => github(context),
+    args: {
+      endUser: t.arg.string({ required: false, description: "One of the site's end users, whose connection is used; omitted: the token's own owner." }),
+      account: t.arg.string({ required: false, description: 'One of the owner\'s accounts (the provider user id, or "default"); omitted: the most recently connected one.' }),
+    },
+    resolve: (_root, args, context) => github(context, args),
   }),
 );
 
@@ -552,6 +556,10 @@ builder.mutationField('github', (t) =>
     type: GitHubMutationRef,
     authScopes: { site: true },
     description: "Writes to GitHub through the site's stored connection.",
-    resolve: (_root, _args, context) => github(context),
+    args: {
+      endUser: t.arg.string({ required: false, description: "One of the site's end users, whose connection is used; omitted: the token's own owner." }),
+      account: t.arg.string({ required: false, description: 'One of the owner\'s accounts (the provider user id, or "default"); omitted: the most recently connected one.' }),
+    },
+    resolve: (_root, args, context) => github(context, args),
   }),
 );

@@ -7,7 +7,7 @@ import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { apiPath, withQuery } from '../passthrough/api-path.js';
 import type { UpstreamSession } from '../passthrough/passthrough.js';
-import { toDate, upstream, validate } from './upstream.js';
+import { toDate, upstream, validate, type UpstreamOwner } from './upstream.js';
 
 // ---------------------------------------------------------------------------------------------
 // The Web API shapes read here (the fields used; Spotify sends more).
@@ -146,7 +146,7 @@ const contextUri = z
 const deviceId = z.string().regex(/^[A-Za-z0-9]{1,128}$/, 'must be a Spotify device ID').nullish();
 const cursor = z.string().regex(/^\d{1,16}$/, 'must be a cursor from a previous page (a Unix time in milliseconds)').nullish();
 
-const spotify = (context: GraphQLContext): UpstreamSession => upstream(context, 'SPOTIFY');
+const spotify = (context: GraphQLContext, owner: UpstreamOwner = {}): UpstreamSession => upstream(context, 'SPOTIFY', owner);
 
 const urlOf = (value: { external_urls?: ExternalUrls }) => value.external_urls?.spotify ?? null;
 
@@ -526,7 +526,11 @@ builder.queryField('spotify', (t) =>
     type: SpotifyQueryRef,
     authScopes: { site: true },
     description: "Spotify through the site's stored connection (the token never leaves the gateway).",
-    resolve: (_root, _args, context) => spotify(context),
+    args: {
+      endUser: t.arg.string({ required: false, description: "One of the site's end users, whose connection is used; omitted: the token's own owner." }),
+      account: t.arg.string({ required: false, description: 'One of the owner\'s accounts (the provider user id, or "default"); omitted: the most recently connected one.' }),
+    },
+    resolve: (_root, args, context) => spotify(context, args),
   }),
 );
 
@@ -618,6 +622,10 @@ builder.mutationField('spotify', (t) =>
     type: SpotifyMutationRef,
     authScopes: { site: true },
     description: "Playback control through the site's stored Spotify connection.",
-    resolve: (_root, _args, context) => spotify(context),
+    args: {
+      endUser: t.arg.string({ required: false, description: "One of the site's end users, whose connection is used; omitted: the token's own owner." }),
+      account: t.arg.string({ required: false, description: 'One of the owner\'s accounts (the provider user id, or "default"); omitted: the most recently connected one.' }),
+    },
+    resolve: (_root, args, context) => spotify(context, args),
   }),
 );

@@ -8,27 +8,37 @@ import type { UpstreamSession } from '../passthrough/passthrough.js';
 import { usageFor } from '../passthrough/usage.js';
 import { assertMayUseProviderTokens, secretsFor } from './secrets.js';
 
-const sessionsByRequest = new WeakMap<GraphQLContext, Map<ServiceName, UpstreamSession>>();
+const sessionsByRequest = new WeakMap<GraphQLContext, Map<string, UpstreamSession>>();
+
+/** Whose connection a pass-through namespace uses: the caller's owner unless it names an end user, and which account. */
+export interface UpstreamOwner {
+  endUser?: string | null | undefined;
+  account?: string | null | undefined;
+}
 
 /** The caller's session with a provider's API for this request (the connection is read lazily). */
-export function upstream(context: GraphQLContext, service: ServiceName): UpstreamSession {
+export function upstream(context: GraphQLContext, service: ServiceName, owner: UpstreamOwner = {}): UpstreamSession {
   const caller = siteCallerOf(context);
   assertMayUseProviderTokens(context);
+  // Refuses a malformed endUser (BAD_USER_INPUT) or another owner than a bound token's (FORBIDDEN) up front.
+  const secrets = secretsFor(context, owner.endUser);
+  const account = owner.account ?? null;
   let sessions = sessionsByRequest.get(context);
   if (!sessions) {
     sessions = new Map();
     sessionsByRequest.set(context, sessions);
   }
-  let session = sessions.get(service);
+  const key = `${service}\u0000${owner.endUser ?? ''}\u0000${account ?? ''}`;
+  let session = sessions.get(key);
   if (!session) {
     session = context.services.passthrough.session({
       service,
-      connection: () => secretsFor(context).get(service),
+      connection: () => secrets.get(service, account),
       allowed: caller.services === null || caller.services.includes(service),
       signal: context.request.signal,
       usage: usageFor(context),
     });
-    sessions.set(service, session);
+    sessions.set(key, session);
   }
   return session;
 }
