@@ -28,7 +28,7 @@ export const ENCRYPTED_COLUMNS = [
   { table: 'serviceCredential', model: 'ServiceCredential', columns: ['clientSecret'] },
   { table: 'customService', model: 'CustomService', columns: ['clientSecret', 'clientPrivateKey'] },
   { table: 'webhookEndpoint', model: 'WebhookEndpoint', columns: ['secret'] },
-  { table: 'authAttempt', model: 'AuthAttempt', columns: ['codeVerifier', 'nonce', 'heldTokens'] },
+  { table: 'authAttempt', model: 'AuthAttempt', columns: ['codeVerifier', 'nonce', 'heldTokens', 'providerUrl'] },
   // Last: once it is under the new key, a gateway with only the new key may start.
   { table: 'keyCheck', model: 'KeyCheck', columns: ['value'] },
 ] as const;
