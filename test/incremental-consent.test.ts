@@ -3,7 +3,7 @@
 // grantedScopes is what the provider reported, and bearerToken(requireScopes:) names what is missing.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
-import { followRedirects, startTestGateway, type TestGateway } from './support/gateway.js';
+import { followRedirects, providerUrlOfAttempt, startTestGateway, type TestGateway } from './support/gateway.js';
 
 const ORIGIN = 'http://app.test:3000';
 const GRANTED = '{ secrets { github { isLoggedIn grantedScopes { scope } } } }';
@@ -28,7 +28,8 @@ async function connect(input: Record<string, unknown>): Promise<string[]> {
   const { final, cookie } = await followRedirects(authorizationUrl.href, (url) => url.pathname.startsWith('/oauth/callback/'));
   const response = await fetch(final, { redirect: 'manual', headers: { cookie } });
   expect(new URL(response.headers.get('location')!).searchParams.get('latchkey_status')).toBe('success');
-  return authorizationUrl.searchParams.get('scope')!.split(' ').sort();
+  const providerUrl = await providerUrlOfAttempt(gateway, started.body.data.startAuth.attemptId);
+  return providerUrl.searchParams.get('scope')!.split(' ').sort();
 }
 
 async function grantedScopes(): Promise<string[]> {
