@@ -172,18 +172,21 @@ describe("the connect page's custom services in a browser", () => {
   it('reports a denied consent on the page, naming the service, and keeps the connection', async () => {
     // The person denies on the provider's page: the server sends the browser back to the gateway's
     // callback with error=access_denied (what oidc-provider does, made here without its consent UI).
-    const authorize = `${server.issuer}/services/oauth2/authorize`;
-    await context.route(`${authorize}?**`, (route) => {
-      const asked = new URL(route.request().url());
+    // The browser opens the gateway's launch URL (which binds it with a cookie), and instead of the
+    // provider's page it is sent straight back to the callback with the denial.
+    const launch = `${gateway.publicUrl}/oauth/start/**`;
+    await context.route(launch, async (route) => {
+      const launched = await route.fetch({ maxRedirects: 0 });
+      const asked = new URL(launched.headers()['location']!);
       const back = new URL(asked.searchParams.get('redirect_uri')!);
       back.search = new URLSearchParams({ error: 'access_denied', state: asked.searchParams.get('state')!, iss: server.issuer }).toString();
-      return route.fulfill({ status: 302, headers: { location: back.toString() } });
+      return route.fulfill({ status: 302, headers: { location: back.toString(), 'set-cookie': launched.headers()['set-cookie'] ?? '' } });
     });
     try {
       await card().getByRole('button', { name: 'Update permissions' }).click();
       await expect.poll(() => page.locator('#alert').textContent(), { timeout: 15_000 }).toContain('Could not connect Acme Identity: access was denied');
     } finally {
-      await context.unroute(`${authorize}?**`);
+      await context.unroute(launch);
     }
     expect(page.url()).toBe(`${gateway.publicUrl}/connect`);
     expect(await card().locator('.badge').textContent()).toBe('Connected');
