@@ -1,9 +1,7 @@
 // The authenticated proxy: one request to a connected service's API, as its owner, with the
 // credential added by the gateway. Shared by the GraphQL `proxy` fields and the MCP `call_api` tool.
 import { siteCallerOf, type GraphQLContext } from '../context.js';
-import { badUserInput, forbidden, LatchkeyError } from '../errors.js';
-import { getProvider } from '../providers/index.js';
-import { customServiceKey, isCustomServiceKey, slugOf, slugProblem } from '../providers/custom.js';
+import { badUserInput, forbidden } from '../errors.js';
 import type { ServiceKey } from '../providers/types.js';
 import { parseServiceKey } from '../registry/service-registry.js';
 import { validEndUser } from '../connections/owners.js';

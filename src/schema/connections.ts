@@ -4,15 +4,13 @@
 import { builder } from '../builder.js';
 import { ownerFor, siteCallerOf, type GraphQLContext } from '../context.js';
 import { badUserInput, forbidden, notFound } from '../errors.js';
-import { getProvider } from '../providers/index.js';
-import { isCustomServiceKey, slugOf, slugProblem } from '../providers/custom.js';
+import { isCustomServiceKey } from '../providers/custom.js';
 import type { ScopeDefinition, ServiceKey } from '../providers/types.js';
 import { parseServiceKey } from '../registry/service-registry.js';
 import { grantedScopesOf, type ConnectionCursor, type ConnectionRow, type ConnectionStatus } from '../connections/connection-store.js';
 import { endUserOf } from '../connections/owners.js';
 import { isUsable, RefreshFailedError } from '../connections/token-refresh.js';
 import { BasicAuthRef, ConnectionStatusEnum, GrantedScopeRef, CredentialTypeEnum, assertMayUseProviderTokens, basicAuthOf, credentialTypeOf } from './secrets.js';
-import { ScopeInfoRef } from './services.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
