@@ -139,7 +139,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
   const services = createServices(config, db, logger);
   const origins = createOriginPolicy({ db, publicUrl: config.publicUrl, cacheMs: config.tokenCacheMs });
   const keyHealth = createKeyHealth(logger);
-  const rateLimiters = createRateLimiters(config.rateLimits, { databaseUrl: config.databaseUrl });
+  const rateLimiters = createRateLimiters(config.rateLimits, { databaseUrl: config.databaseUrl, logger });
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',

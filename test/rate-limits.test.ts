@@ -3,6 +3,8 @@
 // and unauthenticated routes. A person's normal use never trips them.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { testDatabaseProvider } from './support/database.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 const ORIGIN = 'http://app.test:3000';
@@ -139,5 +141,29 @@ describe('routes without a token', () => {
     expect(Number(retryAfter)).toBeGreaterThan(0);
     const elsewhere = await fetch(`${proxied.url}/connect`, { headers: { 'x-forwarded-for': '198.51.100.41' } });
     expect(elsewhere.status).toBe(200);
+  });
+});
+
+describe.runIf(testDatabaseProvider() === 'postgresql')('when PostgreSQL drops the connections', () => {
+  it('keeps serving: the limiters reconnect, and the lost idle connections are logged, not fatal', async () => {
+    const own = await startTestGateway(APP);
+    try {
+      const site = await own.createSite('Restarted', [ORIGIN]);
+      expect((await post(own, '{ secrets { github { isLoggedIn } } }', site.token)).status).toBe(200);
+      // What a server restart or failover does to every open connection, idle pooled ones included.
+      const admin = new pg.Client({ connectionString: own.databaseUrl });
+      await admin.connect();
+      const { rowCount } = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+      await admin.end();
+      expect(rowCount).toBeGreaterThan(0);
+      await expect.poll(() => own.logs.some((line) => line.includes('rate-limit database connection lost'))).toBe(true);
+      let status = 0;
+      for (let attempt = 0; attempt < 5 && status !== 200; attempt += 1) {
+        status = (await post(own, '{ secrets { github { isLoggedIn } } }', site.token)).status;
+      }
+      expect(status).toBe(200);
+    } finally {
+      await own.close();
+    }
   });
 });

@@ -2,6 +2,7 @@
 // (one instance), in a table of the shared PostgreSQL database otherwise, so limits hold across
 // instances. Every limit is per minute and configurable; 0 turns it off.
 import pg from 'pg';
+import type { Logger } from '../logger.js';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export interface RateLimitSettings {
@@ -58,7 +59,7 @@ async function createRateLimitTable(pool: pg.Pool): Promise<void> {
   }
 }
 
-export function createRateLimiters(settings: RateLimitSettings, options: { databaseUrl: string }): RateLimiters {
+export function createRateLimiters(settings: RateLimitSettings, options: { databaseUrl: string; logger?: Pick<Logger, 'warn'> }): RateLimiters {
   const points: Record<LimitName, number> = {
     token: settings.tokenPerMinute,
     site: settings.sitePerMinute,
@@ -69,6 +70,9 @@ export function createRateLimiters(settings: RateLimitSettings, options: { datab
   };
   const postgres = /^postgres(ql)?:\/\//.test(options.databaseUrl);
   const pool = postgres ? new pg.Pool({ connectionString: options.databaseUrl, max: 3, idleTimeoutMillis: 1000, allowExitOnIdle: true }) : undefined;
+  // An idle client dropped by the server (a restart, a failover) is emitted on the pool; without a
+  // listener Node treats it as uncaught and the whole gateway exits. The pool reconnects on next use.
+  pool?.on('error', (error) => options.logger?.warn('rate-limit database connection lost', { code: (error as { code?: string }).code ?? 'unknown' }));
   const limiters = new Map<LimitName, RateLimiterAbstract>();
   const build = (tableCreated: boolean) => {
     for (const [name, count] of Object.entries(points) as Array<[LimitName, number]>) {
