@@ -36,6 +36,7 @@ beforeAll(async () => {
     env[endpointEnvName(provider.service, 'token')] = handle.tokenUrl;
     env[endpointEnvName(provider.service, 'api')] = handle.apiUrl;
     if (provider.revocation) env[endpointEnvName(provider.service, 'revocation')] = handle.revocationUrl;
+    if (provider.endpoints.refresh) env[endpointEnvName(provider.service, 'refresh')] = handle.refreshUrl;
   }
   for (const file of keyedServices) {
     const apiKey = file.credentials?.apiKey;
@@ -106,6 +107,7 @@ describe.concurrent('every catalog provider against the fake', () => {
     expect(exchange.grantType).toBe('authorization_code');
     expect(exchange.clientAuth).toBe(provider.clientAuthMethod === 'client_secret_basic' ? 'basic' : provider.clientAuthMethod === 'client_secret_post' ? 'body' : 'none');
     expect(exchange.hasCodeVerifier).toBe(provider.pkce);
+    expect(exchange.contentType ?? '').toContain(provider.quirks.jsonTokenRequests ? 'json' : 'x-www-form-urlencoded');
 
     // Read.
     const first = handle.lastToken!;
@@ -127,6 +129,7 @@ describe.concurrent('every catalog provider against the fake', () => {
         expect(refreshed.bearerToken).toBe(handle.lastToken!.accessToken);
         expect(handle.lastToken!.accessToken).not.toBe(before.accessToken);
         expect(handle.tokenRequestLog.at(-1)!.grantType).toBe('refresh_token');
+        expect(handle.tokenRequestLog.at(-1)!.contentType ?? '').toContain(provider.quirks.jsonTokenRequests ? 'json' : 'x-www-form-urlencoded');
         if (handle.spec.refreshTokenRotates) {
           expect(handle.lastToken!.refreshToken).not.toBe(before.refreshToken);
           expect(before.refreshActive).toBe(false);

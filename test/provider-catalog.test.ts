@@ -71,6 +71,13 @@ describe('provider files', () => {
     expect(problemsOf({ ...github, revocationUrl: 'https://x.test' } as ProviderFileInput).join('\n')).toContain('revocationUrl');
   });
 
+  it('refuses a separate refresh endpoint on a provider that issues no refresh tokens', () => {
+    const oauth = github.oauth!;
+    const noRefresh = { ...github, oauth: { ...oauth, supportsRefresh: false, endpoints: { ...oauth.endpoints, refresh: 'https://github.com/refresh' } } };
+    expect(problemsOf(noRefresh).join('\n')).toContain('oauth.endpoints.refresh needs oauth.supportsRefresh');
+    expect(problemsOf({ ...noRefresh, oauth: { ...noRefresh.oauth, supportsRefresh: true } })).toEqual([]);
+  });
+
   it('stops the start with every problem, naming the file, and refuses a service listed twice', () => {
     const broken = without(openai, ['docs', 'apiKey']);
     expect(() => validateCatalog([github, broken])).toThrow(/OPENAI: docs\.apiKey: docs\.apiKey is required/);

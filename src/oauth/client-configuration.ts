@@ -114,7 +114,7 @@ export function createClientConfiguration(
   };
   const config = new client.Configuration(server, app.clientId, undefined, clientAuthentication(provider, app));
   config.timeout = options.timeoutSeconds;
-  const urls = [endpoints.authorization, endpoints.token, endpoints.revocation, options.jwksUri, options.pushedAuthorizationRequestEndpoint];
+  const urls = [endpoints.authorization, endpoints.token, endpoints.revocation, endpoints.refresh, options.jwksUri, options.pushedAuthorizationRequestEndpoint];
   if (urls.some((url) => url && url.startsWith('http:') && isLoopbackUrl(url))) {
     client.allowInsecureRequests(config);
   }
@@ -122,18 +122,28 @@ export function createClientConfiguration(
   const fetchImpl = options.fetch ?? fetch;
   // openid-client requests URL#href, which may differ from the configured spelling (case, default port).
   const tokenEndpoint = new URL(endpoints.token).href;
+  const refreshEndpoint = endpoints.refresh ? new URL(endpoints.refresh).href : undefined;
+  const revocationEndpoint = endpoints.revocation && provider.revocation === 'rfc7009' ? new URL(endpoints.revocation).href : undefined;
   config[client.customFetch] = async (url, init) => {
     const headers = new Headers(init.headers);
     headers.set('user-agent', USER_AGENT);
     if (provider.quirks.formEncodedUnlessJsonAccepted) headers.set('accept', 'application/json');
-    const response = await fetchImpl(url, { ...init, headers, redirect: 'manual' } as RequestInit);
+    const href = new URL(url).href;
+    const form = init.body instanceof URLSearchParams ? init.body : undefined;
+    const target = href === tokenEndpoint && refreshEndpoint && form?.get('grant_type') === 'refresh_token' ? refreshEndpoint : url;
+    let body = init.body;
+    if (provider.quirks.jsonTokenRequests && form && (href === tokenEndpoint || href === revocationEndpoint)) {
+      body = JSON.stringify(Object.fromEntries(form));
+      headers.set('content-type', 'application/json');
+    }
+    const response = await fetchImpl(target, { ...init, body, headers, redirect: 'manual' } as RequestInit);
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel();
       throw new TokenEndpointRedirectError(
         `${provider.friendlyServiceName} answered with a redirect (HTTP ${response.status}); redirects from OAuth endpoints are never followed. Check the configured endpoint URL.`,
       );
     }
-    return new URL(url).href === tokenEndpoint ? normalizeTokenResponse(provider, response, Boolean(options.jwksUri)) : response;
+    return href === tokenEndpoint ? normalizeTokenResponse(provider, response, Boolean(options.jwksUri)) : response;
   };
   return config;
 }

@@ -1,8 +1,10 @@
 import { defineProvider } from './provider-schema.js';
 
-// Figma OAuth 2. Basic client authentication; access tokens last 90 days. Figma refreshes at its
-// own endpoint (POST /v1/oauth/refresh), which a provider file cannot name yet, so the connection
-// asks to be reconnected when the token expires.
+// Figma OAuth 2. Basic client authentication. The token endpoint moved from
+// www.figma.com/api/oauth/token to api.figma.com/v1/oauth/token in February 2025 (the old one was
+// sunset). Refresh tokens are spent at a separate endpoint, POST api.figma.com/v1/oauth/refresh,
+// whose answer carries a new access token and no new refresh token (the old one keeps working).
+// unverified: PKCE support and the scope separator (no Figma page found that states either).
 export default defineProvider({
   name: 'FIGMA',
   key: 'figma',
@@ -12,6 +14,7 @@ export default defineProvider({
   docs: {
     authorization: 'https://developers.figma.com/docs/rest-api/authentication/#oauth-apps',
     token: 'https://developers.figma.com/docs/rest-api/authentication/#oauth-apps',
+    refresh: 'https://developers.figma.com/docs/rest-api/authentication/',
     scopes: 'https://developers.figma.com/docs/rest-api/scopes/',
     identity: 'https://developers.figma.com/docs/rest-api/users-endpoints/',
     api: 'https://developers.figma.com/docs/rest-api/',
@@ -20,12 +23,17 @@ export default defineProvider({
   },
   oauth: {
     issuer: 'https://www.figma.com',
-    endpoints: { authorization: 'https://www.figma.com/oauth', token: 'https://api.figma.com/v1/oauth/token' },
+    endpoints: {
+      authorization: 'https://www.figma.com/oauth',
+      token: 'https://api.figma.com/v1/oauth/token',
+      refresh: 'https://api.figma.com/v1/oauth/refresh',
+    },
     appRegistrationUrl: 'https://www.figma.com/developers/apps',
     scopeSeparator: ' ',
     clientAuthMethod: 'client_secret_basic',
     pkce: true,
-    supportsRefresh: false,
+    supportsRefresh: true,
+    quirks: { refreshTokenMayBeOmitted: true },
     identity: { from: 'api', path: '/v1/me', idPath: 'id', namePath: 'handle' },
     scopes: [
       {

@@ -82,6 +82,7 @@ const endpointEnvSuffixes = {
   authorization: 'AUTHORIZATION_URL',
   token: 'TOKEN_URL',
   revocation: 'REVOCATION_URL',
+  refresh: 'REFRESH_URL',
   api: 'API_URL',
 } as const satisfies Record<keyof ProviderEndpoints, string>;
 
@@ -93,7 +94,7 @@ export function endpointEnvName(service: ServiceName, endpoint: EndpointName): s
 
 /**
  * The provider's endpoints with `LATCHKEY_<SERVICE>_AUTHORIZATION_URL`, `_TOKEN_URL`,
- * `_REVOCATION_URL` and `_API_URL` applied. Throws when an endpoint is not https (plain http is
+ * `_REVOCATION_URL`, `_REFRESH_URL` and `_API_URL` applied. Throws when an endpoint is not https (plain http is
  * accepted only for loopback hosts) or is not a usable URL.
  */
 export function resolveEndpoints(
@@ -109,6 +110,10 @@ export function resolveEndpoints(
   if (revocation !== undefined) {
     resolved.revocation = revocation;
   }
+  const refresh = resolveOptionalEndpoint(provider, 'refresh', env);
+  if (refresh !== undefined) {
+    resolved.refresh = refresh;
+  }
   return resolved;
 }
 
@@ -122,7 +127,7 @@ export function withResolvedEndpoints(
 
 function resolveEndpoint(
   provider: CatalogProvider,
-  endpoint: Exclude<EndpointName, 'revocation'>,
+  endpoint: Exclude<EndpointName, 'revocation' | 'refresh'>,
   env: Record<string, string | undefined>,
 ): string {
   const value = resolveOptionalEndpoint(provider, endpoint, env);

@@ -1,8 +1,12 @@
 import { defineProvider } from './provider-schema.js';
 
 // Notion public connections. Capabilities are chosen in the integration settings, not by scopes,
-// and the user picks the pages to share while authorizing. Basic client authentication; refresh
-// answers carry a new access and refresh token. The API needs a Notion-Version header.
+// and the user picks the pages to share while authorizing. Basic client authentication; the token,
+// refresh and revoke requests take JSON bodies (each reference page documents `Body
+// application/json`); refresh answers carry a new access and refresh token. The API needs a
+// Notion-Version header (pinned to 2022-06-28: later versions change response shapes).
+// unverified: whether the OAuth endpoints refuse a request without Notion-Version (the revoke
+// reference lists it as required; the gateway sends it only to the API).
 export default defineProvider({
   name: 'NOTION',
   key: 'notion',
@@ -38,6 +42,7 @@ export default defineProvider({
     quirks: {
       scopeAbsentMeansRequested: true,
       refreshTokenRotates: true,
+      jsonTokenRequests: true,
       keepFields: ['workspace_id', 'workspace_name', 'bot_id'],
     },
     scopes: [],

@@ -107,6 +107,7 @@ const quirksSchema = z
     keepFields: z.array(nonEmpty),
     assumedLifetimeSeconds: z.int().positive(),
     tokenTypeMissing: z.boolean(),
+    jsonTokenRequests: z.boolean(),
     reauthErrors: z.array(nonEmpty),
     apiBaseUrlField: nonEmpty,
     apiBaseUrlHosts: z.array(nonEmpty),
@@ -144,6 +145,8 @@ export const oauthSchema = z
         token: httpsUrl,
         /** May contain `{client_id}` (GitHub). */
         revocation: z.string().startsWith('https://').optional(),
+        /** Where refresh_token grants go when the provider refreshes somewhere else than `token` (Figma). */
+        refresh: httpsUrl.optional(),
       })
       .strict(),
     /** Developer console where the OAuth app and its redirect URI are registered. */
@@ -287,6 +290,7 @@ export const providerFileSchema = z
     if (modes.has('BASIC') && !file.credentials) problem('auth mode BASIC needs a credentials section', ['credentials']);
     if (file.credentials && !modes.has('API_KEY') && !modes.has('BASIC')) problem('a credentials section needs auth mode API_KEY or BASIC', ['authModes']);
     if (modes.has('API_KEY') && modes.has('BASIC')) problem('a service takes either API_KEY or BASIC, not both', ['authModes']);
+    if (file.oauth?.endpoints.refresh && !file.oauth.supportsRefresh) problem('oauth.endpoints.refresh needs oauth.supportsRefresh', ['oauth', 'endpoints', 'refresh']);
     if (file.oauth?.revocation && !file.oauth.endpoints.revocation) problem('oauth.revocation needs oauth.endpoints.revocation', ['oauth', 'endpoints', 'revocation']);
     const scopes = file.oauth?.scopes.map((scope) => scope.scope) ?? [];
     if (new Set(scopes).size !== scopes.length) problem('a scope is listed twice', ['oauth', 'scopes']);

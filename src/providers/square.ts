@@ -1,8 +1,13 @@
 import { defineProvider } from './provider-schema.js';
 
-// Square OAuth (code flow). Access tokens last 30 days (the answer gives expires_at rather than
-// expires_in); the refresh token does not change. The token answer names the seller (merchant_id).
-// Sandbox uses connect.squareupsandbox.com: set the endpoint variables.
+// Square OAuth (code flow). ObtainToken takes a JSON body. With the code flow the client sends its
+// secret and no code_verifier (PKCE is Square's flow for public clients, which send a verifier
+// instead of the secret), so PKCE is off. Access tokens last 30 days (the answer gives expires_at
+// rather than expires_in); a code-flow refresh answers the same refresh token. The token answer
+// names the seller (merchant_id). Sandbox uses connect.squareupsandbox.com: set the endpoint
+// variables. Revocation (POST /oauth2/revoke with `Authorization: Client <secret>` and
+// {client_id, access_token}) is a shape no revocation strategy speaks yet, so signing out only
+// forgets the tokens.
 export default defineProvider({
   name: 'SQUARE',
   key: 'square',
@@ -11,10 +16,10 @@ export default defineProvider({
   authModes: ['OAUTH2'],
   docs: {
     authorization: 'https://developer.squareup.com/docs/oauth-api/create-urls-for-square-authorization',
-    token: 'https://developer.squareup.com/reference/square/oauth-api/obtain-token',
+    token: 'https://developer.squareup.com/reference/square/o-auth/obtain-token',
     scopes: 'https://developer.squareup.com/docs/oauth-api/square-permissions',
     refresh: 'https://developer.squareup.com/docs/oauth-api/refresh-revoke-limit-scope',
-    identity: 'https://developer.squareup.com/reference/square/oauth-api/obtain-token',
+    identity: 'https://developer.squareup.com/reference/square/o-auth/obtain-token',
     api: 'https://developer.squareup.com/reference/square',
     rateLimits: 'https://developer.squareup.com/docs/build-basics/handling-errors#rate-limiting',
     errors: 'https://developer.squareup.com/docs/build-basics/handling-errors',
@@ -28,11 +33,11 @@ export default defineProvider({
     appRegistrationUrl: 'https://developer.squareup.com/apps',
     scopeSeparator: ' ',
     clientAuthMethod: 'client_secret_post',
-    pkce: true,
+    pkce: false,
     supportsRefresh: true,
     authorizationParams: { session: 'false' },
     identity: { from: 'token-response', idField: 'merchant_id' },
-    quirks: { scopeAbsentMeansRequested: true, assumedLifetimeSeconds: 2592000, keepFields: ['merchant_id'] },
+    quirks: { scopeAbsentMeansRequested: true, assumedLifetimeSeconds: 2592000, jsonTokenRequests: true, keepFields: ['merchant_id'] },
     scopes: [
       {
         scope: 'MERCHANT_PROFILE_READ',

@@ -28,6 +28,8 @@ export interface ProviderEndpoints {
   token: string;
   /** RFC 7009 revocation endpoint (or the provider's equivalent, see `revocation.style`). */
   revocation?: string;
+  /** Where refresh_token grants go when not the token endpoint (Figma's /v1/oauth/refresh). */
+  refresh?: string;
   /** Base URL of the provider's API; the only host a stored token is ever sent to. */
   api: string;
 }
@@ -83,6 +85,11 @@ export interface TokenEndpointQuirks {
   assumedLifetimeSeconds?: number;
   /** `token_type` is missing or not "bearer" in the provider's answer; treat it as bearer. */
   tokenTypeMissing?: boolean;
+  /**
+   * The token endpoint (and the refresh and RFC 7009 revocation endpoints) take the same
+   * parameters as a JSON object instead of a form (Notion, Square).
+   */
+  jsonTokenRequests?: boolean;
   /** Error codes besides invalid_grant with which the provider refuses a dead refresh token (GitHub: bad_refresh_token). */
   reauthErrors?: string[];
   /**

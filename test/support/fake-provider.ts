@@ -45,6 +45,10 @@ export interface FakeProviderSpec {
   /** How the token answer spells granted scopes: joined by this separator, a JSON array (Twitch), or absent. */
   grantedScopes?: ' ' | ',' | 'array' | 'absent';
   tokenTypeMissing?: boolean;
+  /** Token and RFC 7009 revocation requests must carry JSON bodies; a form is refused (Notion, Square). */
+  jsonTokenRequests?: boolean;
+  /** Refresh tokens are spent at /refresh only; the token endpoint refuses them (Figma). */
+  separateRefreshEndpoint?: boolean;
   /** The `error` answered for a dead refresh token (default invalid_grant). */
   deadRefreshError?: string;
   /** Extra non-secret fields of every token answer (e.g. stripe_user_id). */
@@ -107,6 +111,9 @@ export class FakeProviderHandle extends FakeTokenLedger<FakeProviderToken, Fault
   }
   get tokenUrl(): string {
     return `${this.base}/token`;
+  }
+  get refreshUrl(): string {
+    return `${this.base}/refresh`;
   }
   get revocationUrl(): string {
     if (this.spec.revocation === 'github-token') return `${this.base}/applications/{client_id}/token`;
@@ -208,7 +215,8 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
     }
     const rest = match![2] ?? '/';
     if (rest === '/authorize' && req.method === 'GET') return authorize(provider, url, res);
-    if (rest === '/token' && req.method === 'POST') return tokenEndpoint(provider, req, res);
+    if (rest === '/token' && req.method === 'POST') return tokenEndpoint(provider, req, res, 'token');
+    if (rest === '/refresh' && req.method === 'POST' && provider.spec.separateRefreshEndpoint) return tokenEndpoint(provider, req, res, 'refresh');
     if (rest === '/revoke' || rest.startsWith('/revoke/') || /^\/applications\/[^/]+\/token$/.test(rest)) return revoke(provider, req, url, rest, res);
     if (rest.startsWith('/api')) return api(provider, req, rest.slice('/api'.length) || '/', res);
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
@@ -263,10 +271,12 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
     res.writeHead(finalStatus, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
   }
 
-  async function tokenEndpoint(provider: FakeProviderHandle, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function tokenEndpoint(provider: FakeProviderHandle, req: IncomingMessage, res: ServerResponse, endpoint: 'token' | 'refresh'): Promise<void> {
     const { spec } = provider;
     provider.tokenRequests += 1;
-    const body = parseBody(req, await readBody(req));
+    const text = await readBody(req);
+    const json = (req.headers['content-type'] ?? '').includes('json');
+    const body = parseBody(req, text);
     const basic = decodeBasic(req.headers.authorization);
     const record: FakeTokenRequestRecord = {
       grantType: body.grant_type,
@@ -289,6 +299,10 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
       return;
     }
     if (fault?.kind === 'error') return fail(fault.error, 'fault queued by the test');
+    if (spec.jsonTokenRequests && !json) return fail('invalid_request', 'the body must be JSON');
+    if (!spec.jsonTokenRequests && json) return fail('invalid_request', 'the body must be form-encoded');
+    const expected = spec.separateRefreshEndpoint && body.grant_type === 'refresh_token' ? 'refresh' : 'token';
+    if (endpoint !== expected) return fail('unsupported_grant_type', `grant_type ${body.grant_type ?? '(none)'} is not accepted at the ${endpoint} endpoint`);
 
     // Client authentication, exactly as the provider declares it.
     if (spec.clientAuthMethod === 'client_secret_basic') {
@@ -379,6 +393,7 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
     switch (spec.revocation) {
       case 'rfc7009': {
         if (req.method !== 'POST') return refuse(405, 'POST required');
+        if (Boolean(spec.jsonTokenRequests) !== (req.headers['content-type'] ?? '').includes('json')) return refuse(400, spec.jsonTokenRequests ? 'the body must be JSON' : 'the body must be form-encoded');
         const basic = decodeBasic(req.headers.authorization);
         const authenticated =
           spec.clientAuthMethod === 'none'
@@ -553,6 +568,8 @@ export function specFromProvider(provider: ProviderDefinition, app: { clientId: 
     errorsWithStatus200: quirks.errorsWithStatus200,
     grantedScopes: quirks.scopeAbsentMeansRequested ? 'absent' : (quirks.grantedScopeSeparator ?? provider.scopeSeparator),
     tokenTypeMissing: quirks.tokenTypeMissing,
+    jsonTokenRequests: quirks.jsonTokenRequests,
+    separateRefreshEndpoint: Boolean(provider.endpoints.refresh),
     deadRefreshError: quirks.reauthErrors?.[0],
     tokenFields,
     revocation: provider.revocation,
