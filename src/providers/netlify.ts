@@ -1,7 +1,13 @@
 import { defineProvider } from './provider-schema.js';
 
-// Netlify as an OAuth2 provider for its developer API. Tokens carry the user’s full API access
-// (Netlify has no scopes) and do not expire; there is no refresh token.
+// Netlify as an OAuth2 provider for its developer API (the 2016 blog post: implicit and
+// authorization code grants). Tokens carry the user’s full API access (Netlify has no scopes) and
+// do not expire; there is no refresh token. The endpoints are those of Netlify's own OAuth example
+// (github.com/netlify-labs/oauth-example, functions/utils/auth.js): app.netlify.com/authorize,
+// api.netlify.com/oauth/token, api.netlify.com/api/v1/user. Rate limits: X-RateLimit-Limit,
+// -Remaining and -Reset (a Unix time); no Retry-After is documented.
+// unverified: PKCE, revocation (Netlify documents neither; its OAuth server is Doorkeeper, which
+// may offer /oauth/revoke, but no Netlify page says so).
 export default defineProvider({
   name: 'NETLIFY',
   key: 'netlify',
@@ -9,13 +15,13 @@ export default defineProvider({
   categories: ['Developer tools'],
   authModes: ['OAUTH2'],
   docs: {
-    authorization: 'https://docs.netlify.com/api/get-started/#authentication',
-    token: 'https://www.netlify.com/blog/2016/10/10/integrating-with-netlify-oauth2/',
-    scopes: 'https://docs.netlify.com/api/get-started/#authentication',
+    authorization: 'https://www.netlify.com/blog/2016/10/10/integrating-with-netlify-oauth2/',
+    token: 'https://github.com/netlify-labs/oauth-example',
+    scopes: 'https://docs.netlify.com/api-and-cli-guides/api-guides/get-started-with-api/#authentication',
     identity: 'https://open-api.netlify.com/#tag/user/operation/getCurrentUser',
-    api: 'https://docs.netlify.com/api/get-started/',
-    rateLimits: 'https://docs.netlify.com/api/get-started/#rate-limiting',
-    errors: 'https://docs.netlify.com/api/get-started/#make-a-request',
+    api: 'https://docs.netlify.com/api-and-cli-guides/api-guides/get-started-with-api/',
+    rateLimits: 'https://docs.netlify.com/api-and-cli-guides/api-guides/get-started-with-api/#rate-limiting',
+    errors: 'https://docs.netlify.com/api-and-cli-guides/api-guides/get-started-with-api/#make-a-request',
   },
   oauth: {
     issuer: 'https://app.netlify.com',

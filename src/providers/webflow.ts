@@ -1,8 +1,13 @@
 import { defineProvider } from './provider-schema.js';
 
-// Webflow Data API apps. Authorization codes are single-use and valid for 15 minutes; access tokens
-// do not expire and there is no refresh token. Revocation takes the client id, secret and access
-// token in the body.
+// Webflow Data API apps (verified against the OAuth guide, developers.webflow.com/data/reference/oauth-app).
+// Authorization codes are single-use and valid for 15 minutes; a reused or stale code, a
+// redirect_uri missing from the token request, or wrong client credentials answer invalid_grant.
+// The token request sends client_id, client_secret and code (client_secret_post); access tokens do
+// not expire and there is no refresh token. Revocation (POST webflow.com/oauth/revoke_authorization)
+// takes client_id, client_secret and access_token. Rate limits: 429 with Retry-After (typically 60
+// seconds), X-RateLimit-Limit and -Remaining per minute. Errors: {code, message, externalReference, details}.
+// unverified: the body encoding of the revocation request (the guide lists the fields only; they are sent as a form).
 export default defineProvider({
   name: 'WEBFLOW',
   key: 'webflow',
@@ -16,7 +21,7 @@ export default defineProvider({
     revocation: 'https://developers.webflow.com/data/reference/oauth-app#revoke-an-access-token',
     identity: 'https://developers.webflow.com/data/reference/token/authorized-by',
     api: 'https://developers.webflow.com/data/reference/rest-introduction',
-    errors: 'https://developers.webflow.com/data/reference/error-handling',
+    errors: 'https://developers.webflow.com/data/v2.0.0/reference/error-handling',
     rateLimits: 'https://developers.webflow.com/data/reference/rate-limits',
   },
   oauth: {
