@@ -87,6 +87,30 @@ export async function revokeAtProvider(
         await expectSuccess(provider, response);
         return { revoked: true };
       }
+      case 'bearer-and-token-field': {
+        if (!target.accessToken || !endpoints.revocation) return { revoked: false, reason: 'no token to revoke' };
+        const response = await fetch(endpoints.revocation, {
+          method: 'POST',
+          headers: { 'user-agent': USER_AGENT, authorization: `Bearer ${target.accessToken}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ token: target.accessToken }),
+          redirect: 'manual',
+          signal,
+        });
+        await expectSuccess(provider, response);
+        return { revoked: true };
+      }
+      case 'client-secret-header-json': {
+        if (!target.accessToken || !endpoints.revocation) return { revoked: false, reason: 'no token to revoke' };
+        const response = await fetch(endpoints.revocation, {
+          method: 'POST',
+          headers: { 'user-agent': USER_AGENT, authorization: `Client ${app.clientSecret ?? ''}`, 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify({ client_id: app.clientId, access_token: target.accessToken }),
+          redirect: 'manual',
+          signal,
+        });
+        await expectSuccess(provider, response);
+        return { revoked: true };
+      }
       case 'token-and-client-in-body': {
         if (!target.accessToken || !endpoints.revocation) return { revoked: false, reason: 'no token to revoke' };
         const response = await fetch(endpoints.revocation, {

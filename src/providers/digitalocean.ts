@@ -1,8 +1,12 @@
 import { defineProvider } from './provider-schema.js';
 
-// DigitalOcean OAuth. Access tokens last 30 days; refresh tokens are single-use and each refresh
-// answer carries the next one. Revocation is POST /v1/oauth/revoke authenticated with the token
-// itself.
+// DigitalOcean OAuth (docs.digitalocean.com/reference/api/oauth: /authorize, /token, /refresh,
+// /revoke under cloud.digitalocean.com/v1/oauth). Access tokens last 30 days; refresh tokens are
+// single-use and each refresh answer carries the next one. Revocation is POST /v1/oauth/revoke
+// with the access token as Bearer and as the form field `token`, as DigitalOcean's own Terraform
+// provider sends it (digitalocean/terraform-provider-digitalocean, RevokeOAuthToken).
+// unverified: the section anchors of the OAuth page, and whether confidential clients may add PKCE
+// (the page describes PKCE for public clients only).
 export default defineProvider({
   name: 'DIGITALOCEAN',
   key: 'digitalocean',
@@ -10,11 +14,11 @@ export default defineProvider({
   categories: ['Developer tools'],
   authModes: ['OAUTH2'],
   docs: {
-    authorization: 'https://docs.digitalocean.com/reference/api/oauth/#authorization-request',
-    token: 'https://docs.digitalocean.com/reference/api/oauth/#access-token-request',
+    authorization: 'https://docs.digitalocean.com/reference/api/oauth/',
+    token: 'https://docs.digitalocean.com/reference/api/oauth/',
     scopes: 'https://docs.digitalocean.com/reference/api/scopes/',
-    refresh: 'https://docs.digitalocean.com/reference/api/oauth/#refresh-token-flow',
-    revocation: 'https://docs.digitalocean.com/reference/api/oauth/#revoke-an-access-token',
+    refresh: 'https://docs.digitalocean.com/reference/api/oauth/',
+    revocation: 'https://docs.digitalocean.com/reference/api/oauth/',
     identity: 'https://docs.digitalocean.com/reference/api/digitalocean/#tag/Account',
     api: 'https://docs.digitalocean.com/reference/api/',
     rateLimits: 'https://docs.digitalocean.com/reference/api/digitalocean/#section/Introduction/Rate-Limit',
@@ -32,7 +36,7 @@ export default defineProvider({
     clientAuthMethod: 'client_secret_post',
     pkce: false,
     supportsRefresh: true,
-    revocation: 'bearer-token',
+    revocation: 'bearer-and-token-field',
     identity: { from: 'api', path: '/account', idPath: 'account.uuid', namePath: 'account.email' },
     quirks: { refreshTokenRotates: true },
     scopes: [

@@ -1,9 +1,11 @@
 import { defineProvider } from './provider-schema.js';
 
 // Miro OAuth 2.0. With expiring tokens turned on, access tokens last one hour and each refresh
-// issues a new refresh token; otherwise tokens do not expire. Revocation (POST /v2/oauth/revoke)
-// takes a camelCase JSON body no revocation style here speaks yet, so signing out only forgets the
-// tokens.
+// issues a new refresh token; otherwise tokens do not expire (developers.miro.com, "Use access
+// token for REST API requests"). Authorization codes are single-use and expire after 10 minutes.
+// Revocation: the documented POST https://api.miro.com/v1/oauth/revoke takes the access token as a
+// query parameter, and the gateway never puts a token in a URL, so signing out only forgets the
+// tokens. unverified: a v2 revoke endpoint with a JSON body (no Miro page found).
 export default defineProvider({
   name: 'MIRO',
   key: 'miro',

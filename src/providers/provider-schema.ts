@@ -94,6 +94,10 @@ export const revocationStyles = [
   'token-and-client-in-body',
   /** DELETE the endpoint with `{refresh_token}` in its path replaced by the refresh token (HubSpot). */
   'refresh-token-in-path',
+  /** POST the endpoint with the access token as Bearer and as the form field `token` (DigitalOcean). */
+  'bearer-and-token-field',
+  /** POST `{client_id, access_token}` as JSON with `Authorization: Client <client secret>` (Square). */
+  'client-secret-header-json',
 ] as const;
 
 const quirksSchema = z

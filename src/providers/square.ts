@@ -5,9 +5,8 @@ import { defineProvider } from './provider-schema.js';
 // instead of the secret), so PKCE is off. Access tokens last 30 days (the answer gives expires_at
 // rather than expires_in); a code-flow refresh answers the same refresh token. The token answer
 // names the seller (merchant_id). Sandbox uses connect.squareupsandbox.com: set the endpoint
-// variables. Revocation (POST /oauth2/revoke with `Authorization: Client <secret>` and
-// {client_id, access_token}) is a shape no revocation strategy speaks yet, so signing out only
-// forgets the tokens.
+// variables. Revocation is POST /oauth2/revoke with `Authorization: Client <secret>` and
+// {client_id, access_token}; it ends every token of the seller's authorization for this app.
 export default defineProvider({
   name: 'SQUARE',
   key: 'square',
@@ -19,6 +18,7 @@ export default defineProvider({
     token: 'https://developer.squareup.com/reference/square/o-auth/obtain-token',
     scopes: 'https://developer.squareup.com/docs/oauth-api/square-permissions',
     refresh: 'https://developer.squareup.com/docs/oauth-api/refresh-revoke-limit-scope',
+    revocation: 'https://developer.squareup.com/reference/square/o-auth/revoke-token',
     identity: 'https://developer.squareup.com/reference/square/o-auth/obtain-token',
     api: 'https://developer.squareup.com/reference/square',
     rateLimits: 'https://developer.squareup.com/docs/build-basics/handling-errors#rate-limiting',
@@ -29,12 +29,14 @@ export default defineProvider({
     endpoints: {
       authorization: 'https://connect.squareup.com/oauth2/authorize',
       token: 'https://connect.squareup.com/oauth2/token',
+      revocation: 'https://connect.squareup.com/oauth2/revoke',
     },
     appRegistrationUrl: 'https://developer.squareup.com/apps',
     scopeSeparator: ' ',
     clientAuthMethod: 'client_secret_post',
     pkce: false,
     supportsRefresh: true,
+    revocation: 'client-secret-header-json',
     authorizationParams: { session: 'false' },
     identity: { from: 'token-response', idField: 'merchant_id' },
     quirks: { scopeAbsentMeansRequested: true, assumedLifetimeSeconds: 2592000, jsonTokenRequests: true, keepFields: ['merchant_id'] },

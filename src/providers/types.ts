@@ -64,7 +64,11 @@ export type RevocationStyle =
   /** POST client_id, client_secret and access_token as form fields (Webflow). */
   | 'token-and-client-in-body'
   /** DELETE the endpoint with `{refresh_token}` in its path replaced by the refresh token (HubSpot). */
-  | 'refresh-token-in-path';
+  | 'refresh-token-in-path'
+  /** POST the endpoint with the access token as Bearer and as the form field `token` (DigitalOcean). */
+  | 'bearer-and-token-field'
+  /** POST `{client_id, access_token}` as JSON with `Authorization: Client <client secret>` (Square). */
+  | 'client-secret-header-json';
 
 export interface TokenEndpointQuirks {
   /** Answers in form encoding unless the request says `Accept: application/json` (GitHub). */

@@ -439,6 +439,21 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
         revoked = body.access_token;
         break;
       }
+      case 'bearer-and-token-field': {
+        if (req.method !== 'POST') return refuse(405, 'POST required');
+        const bearer = bearerOf(req);
+        if (!bearer || body.token !== bearer) return refuse(401, 'the access token as Bearer and as the token field required');
+        revoked = bearer;
+        break;
+      }
+      case 'client-secret-header-json': {
+        if (req.method !== 'POST') return refuse(405, 'POST required');
+        if (!(req.headers['content-type'] ?? '').includes('json')) return refuse(400, 'the body must be JSON');
+        const scheme = /^Client\s+(\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+        if (!scheme || !safeEqual(scheme, spec.clientSecret ?? '') || body.client_id !== spec.clientId) return refuse(401, 'Authorization: Client <secret> and client_id required');
+        revoked = body.access_token;
+        break;
+      }
       case 'refresh-token-in-path': {
         if (req.method !== 'DELETE') return refuse(405, 'DELETE required');
         revoked = decodeURIComponent(rest.slice('/revoke/'.length));
