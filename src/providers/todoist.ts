@@ -1,6 +1,12 @@
 import { defineProvider } from './provider-schema.js';
 
-// Todoist OAuth. Scopes are comma-separated; tokens do not expire and there is no refresh token.
+// Todoist OAuth (API v1 reference, Authorization): scopes are comma-separated, the token exchange
+// POSTs client_id, client_secret and code to api.todoist.com/oauth/access_token, and the answer
+// has no expiry and no refresh token. Todoist also documents an RFC 7009 revocation endpoint
+// (POST api.todoist.com/api/v1/revoke) that takes HTTP Basic client authentication only, while
+// the token endpoint takes the secret in the body; the gateway authenticates both alike, so the
+// file declares no revocation. unverified: the refresh tokens Todoist's own SDK describes for
+// newer apps (the API reference read here does not document them).
 export default defineProvider({
   name: 'TODOIST',
   key: 'todoist',
@@ -9,7 +15,7 @@ export default defineProvider({
   authModes: ['OAUTH2'],
   docs: {
     authorization: 'https://developer.todoist.com/guides/#step-1-authorization-request',
-    token: 'https://developer.todoist.com/guides/#step-3-token-exchange',
+    token: 'https://developer.todoist.com/api/v1/#tag/Authorization',
     scopes: 'https://developer.todoist.com/guides/#step-1-authorization-request',
     identity: 'https://developer.todoist.com/api/v1/#tag/User',
     api: 'https://developer.todoist.com/api/v1/',
@@ -20,7 +26,7 @@ export default defineProvider({
     issuer: 'https://todoist.com',
     endpoints: {
       authorization: 'https://todoist.com/oauth/authorize',
-      token: 'https://todoist.com/oauth/access_token',
+      token: 'https://api.todoist.com/oauth/access_token',
     },
     appRegistrationUrl: 'https://developer.todoist.com/appconsole.html',
     scopeSeparator: ',',

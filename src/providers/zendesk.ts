@@ -3,8 +3,10 @@ import { defineProvider } from './provider-schema.js';
 // Zendesk OAuth clients live in one account, on its subdomain: set
 // LATCHKEY_ZENDESK_AUTHORIZATION_URL, _TOKEN_URL, _REVOCATION_URL and _API_URL to
 // https://<subdomain>.zendesk.com/… (the built-in endpoints name the placeholder account
-// "example"). Tokens do not expire unless the client asks for expiry; revocation deletes the
-// current token.
+// "example"). Since 2025 the token endpoint also takes grant_type=refresh_token: each refresh
+// answers a new access and refresh token and deletes the previous pair (Zendesk's refresh token
+// guide and its April 2025 announcement); expiry is opt-in through expires_in and
+// refresh_token_expires_in. Revocation deletes the current token.
 // Per-account hosts: https://developer.zendesk.com/api-reference/introduction/security-and-auth/
 export default defineProvider({
   name: 'ZENDESK',
@@ -16,6 +18,7 @@ export default defineProvider({
     authorization: 'https://developer.zendesk.com/documentation/ticketing/working-with-oauth/implementing-an-oauth-authorization-flow-in-your-application/',
     token: 'https://developer.zendesk.com/documentation/ticketing/working-with-oauth/implementing-an-oauth-authorization-flow-in-your-application/',
     scopes: 'https://developer.zendesk.com/api-reference/ticketing/oauth/oauth_tokens/#scopes',
+    refresh: 'https://developer.zendesk.com/documentation/api-basics/authentication/refresh-token',
     revocation: 'https://developer.zendesk.com/api-reference/ticketing/oauth/oauth_tokens/#revoke-token',
     identity: 'https://developer.zendesk.com/api-reference/ticketing/users/users/#show-self',
     api: 'https://developer.zendesk.com/api-reference/',
@@ -33,8 +36,9 @@ export default defineProvider({
     scopeSeparator: ' ',
     clientAuthMethod: 'client_secret_post',
     pkce: true,
-    supportsRefresh: false,
+    supportsRefresh: true,
     revocation: 'bearer-token-delete',
+    quirks: { refreshTokenRotates: true },
     identity: { from: 'api', path: '/users/me.json', idPath: 'user.id', namePath: 'user.name' },
     scopes: [
       {
