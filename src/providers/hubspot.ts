@@ -1,7 +1,10 @@
 import { defineProvider } from './provider-schema.js';
 
-// HubSpot public apps. Access tokens last 30 minutes; the refresh token does not change and refresh
-// answers repeat it. Revocation is DELETE /oauth/v1/refresh-tokens/{token}.
+// HubSpot public apps on the date-versioned OAuth API (2026-03): the v1 endpoints (/oauth/v1/token,
+// DELETE /oauth/v1/refresh-tokens/{token}) are deprecated on February 16, 2027 (HubSpot's v1
+// migration guide). POST /oauth/2026-03/token takes every parameter in a form body, code_verifier
+// included; access tokens last 30 minutes and the refresh token does not change. Revocation is
+// POST /oauth/2026-03/token/revoke with client_id, client_secret, token and token_type_hint.
 export default defineProvider({
   name: 'HUBSPOT',
   key: 'hubspot',
@@ -10,10 +13,10 @@ export default defineProvider({
   authModes: ['OAUTH2'],
   docs: {
     authorization: 'https://developers.hubspot.com/docs/api/oauth-quickstart-guide#initiating-oauth-access',
-    token: 'https://developers.hubspot.com/docs/api/oauth/tokens',
+    token: 'https://developers.hubspot.com/docs/api-reference/2026-03/authentication/oauth-tokens/refresh-oauth-token',
     scopes: 'https://developers.hubspot.com/docs/api/scopes',
-    refresh: 'https://developers.hubspot.com/docs/api/oauth/tokens',
-    revocation: 'https://developers.hubspot.com/docs/api/oauth/tokens',
+    refresh: 'https://developers.hubspot.com/docs/api-reference/2026-03/authentication/oauth-tokens/refresh-oauth-token',
+    revocation: 'https://developers.hubspot.com/docs/api-reference/latest/authentication/oauth-tokens/revoke-token',
     identity: 'https://developers.hubspot.com/docs/api/settings/account-information-api',
     api: 'https://developers.hubspot.com/docs/api/overview',
     rateLimits: 'https://developers.hubspot.com/docs/api/usage-details#rate-limits',
@@ -23,15 +26,15 @@ export default defineProvider({
     issuer: 'https://app.hubspot.com',
     endpoints: {
       authorization: 'https://app.hubspot.com/oauth/authorize',
-      token: 'https://api.hubapi.com/oauth/v1/token',
-      revocation: 'https://api.hubapi.com/oauth/v1/refresh-tokens/{refresh_token}',
+      token: 'https://api.hubapi.com/oauth/2026-03/token',
+      revocation: 'https://api.hubapi.com/oauth/2026-03/token/revoke',
     },
     appRegistrationUrl: 'https://app.hubspot.com/developer',
     scopeSeparator: ' ',
     clientAuthMethod: 'client_secret_post',
-    pkce: false,
+    pkce: true,
     supportsRefresh: true,
-    revocation: 'refresh-token-in-path',
+    revocation: 'rfc7009',
     identity: { from: 'api', path: '/account-info/v3/details', idPath: 'portalId', namePath: 'uiDomain' },
     scopes: [
       {

@@ -1,8 +1,10 @@
 import { defineProvider } from './provider-schema.js';
 
-// Linear OAuth 2.0. Scopes are comma-separated. Access tokens last 24 hours with a rotating refresh
-// token (apps created since October 2025; older apps get ten-year tokens). The API is GraphQL only,
-// so identity is not looked up by GET.
+// Linear OAuth 2.0 (linear.app/developers/oauth-2-0-authentication): scopes are comma-separated,
+// PKCE is supported, the token request is form-encoded. Access tokens last 24 hours with a rotating
+// refresh token; every OAuth app was migrated to refresh tokens on April 1, 2026. The API is
+// GraphQL only, so identity is not looked up by GET. unverified: the revoke request's client
+// authentication (the page names the endpoint; the gateway sends RFC 7009 with the client secret).
 export default defineProvider({
   name: 'LINEAR',
   key: 'linear',
