@@ -1,7 +1,9 @@
 import { defineProvider } from './provider-schema.js';
 
-// An API key sent as a Bearer token. The check lists domains, which needs a full-access key: a
-// sending-only key is refused (401).
+// An API key sent as a Bearer token; every request needs a User-Agent (the gateway always sends
+// one). The check lists domains, which needs a full-access key: a sending-only key answers 401
+// restricted_api_key and is refused. An unknown key answers 400 validation_error ("API key is
+// invalid") on every endpoint but sending, 403 invalid_api_key in older versions of the errors page.
 export default defineProvider({
   name: 'RESEND',
   key: 'resend',
@@ -18,7 +20,7 @@ export default defineProvider({
   credentials: {
     apiKey: { in: 'header', name: 'Authorization', format: 'Bearer {apiKey}' },
     form: { apiKeyLabel: 'API key', help: 'Create a full-access API key at https://resend.com/api-keys.' },
-    check: { method: 'GET', path: '/domains', validStatuses: [200], refusedStatuses: [401, 403] },
+    check: { method: 'GET', path: '/domains', validStatuses: [200], refusedStatuses: [400, 401, 403] },
   },
   api: {
     baseUrl: 'https://api.resend.com',
