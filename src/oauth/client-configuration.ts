@@ -132,6 +132,9 @@ export function createClientConfiguration(
     const form = init.body instanceof URLSearchParams ? init.body : undefined;
     const target = href === tokenEndpoint && refreshEndpoint && form?.get('grant_type') === 'refresh_token' ? refreshEndpoint : url;
     let body = init.body;
+    if (href === tokenEndpoint && form?.get('grant_type') === 'authorization_code' && provider.tokenParams) {
+      for (const [name, value] of Object.entries(provider.tokenParams)) if (!form.has(name)) form.set(name, value);
+    }
     if (provider.quirks.jsonTokenRequests && form && (href === tokenEndpoint || href === revocationEndpoint)) {
       body = JSON.stringify(Object.fromEntries(form));
       headers.set('content-type', 'application/json');

@@ -165,6 +165,8 @@ export const oauthSchema = z
     clientCredentials: clientCredentialsSchema.optional(),
     /** Extra fixed parameters of the authorization request. */
     authorizationParams: z.record(z.string(), z.string()).optional(),
+    /** Extra fixed parameters of the authorization code exchange at the token endpoint. */
+    tokenParams: z.record(z.string(), z.string()).optional(),
     identity: identitySchema,
     /** Documented token-endpoint behaviours (see src/providers/types.ts for each). */
     quirks: quirksSchema.default({}),

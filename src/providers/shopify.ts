@@ -2,8 +2,11 @@ import { defineProvider } from './provider-schema.js';
 
 // Shopify authorization code grant, per shop: set the endpoint variables to
 // https://<shop>.myshopify.com/admin/oauth/… and /admin/api/<version> (the built-in endpoints name
-// the placeholder shop "example"). Scopes are comma-separated; offline tokens do not expire. The
-// Admin API takes the token in X-Shopify-Access-Token, not Authorization.
+// the placeholder shop "example"). Scopes are comma-separated. The code exchange asks for an
+// expiring offline token (expiring=1): it lasts 60 minutes and comes with a refresh token that
+// each refresh replaces (Shopify's December 2025 changelog and offline access token guide);
+// public apps must use expiring tokens, and non-expiring ones are refused from January 1, 2027.
+// The Admin API takes the token in X-Shopify-Access-Token, not Authorization.
 // Per-account hosts: https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
 export default defineProvider({
   name: 'SHOPIFY',
@@ -15,6 +18,7 @@ export default defineProvider({
     authorization: 'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant#redirect-to-the-grant-screen-using-a-redirect',
     token: 'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant#step-4-get-an-access-token',
     scopes: 'https://shopify.dev/docs/api/usage/access-scopes',
+    refresh: 'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens',
     identity: 'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant#step-4-get-an-access-token',
     api: 'https://shopify.dev/docs/api/admin-rest',
     rateLimits: 'https://shopify.dev/docs/api/usage/limits',
@@ -30,9 +34,10 @@ export default defineProvider({
     scopeSeparator: ',',
     clientAuthMethod: 'client_secret_post',
     pkce: false,
-    supportsRefresh: false,
+    supportsRefresh: true,
+    tokenParams: { expiring: '1' },
     identity: { from: 'none' },
-    quirks: { grantedScopeSeparator: ',', tokenTypeMissing: true },
+    quirks: { grantedScopeSeparator: ',', tokenTypeMissing: true, refreshTokenRotates: true },
     scopes: [
       {
         scope: 'read_products',

@@ -149,6 +149,8 @@ export interface ProviderDefinition<Key extends ServiceKey = ServiceKey> {
   clientCredentials?: ClientCredentialsOptions;
   /** Extra fixed parameters of the authorization request (e.g. Salesforce's prompt). */
   authorizationParams?: Record<string, string>;
+  /** Extra fixed parameters of the authorization code exchange (Shopify's expiring=1). */
+  tokenParams?: Record<string, string>;
   identity: IdentitySource;
   quirks: TokenEndpointQuirks;
   /** Refresh this many seconds before expiry (default 300). */

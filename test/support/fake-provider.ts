@@ -47,6 +47,8 @@ export interface FakeProviderSpec {
   tokenTypeMissing?: boolean;
   /** Token and RFC 7009 revocation requests must carry JSON bodies; a form is refused (Notion, Square). */
   jsonTokenRequests?: boolean;
+  /** Parameters the code exchange must carry with these values (Shopify's expiring=1). */
+  requiredTokenParams?: Record<string, string>;
   /** Refresh tokens are spent at /refresh only; the token endpoint refuses them (Figma). */
   separateRefreshEndpoint?: boolean;
   /** The `error` answered for a dead refresh token (default invalid_grant). */
@@ -317,6 +319,9 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
     }
 
     if (body.grant_type === 'authorization_code') {
+      for (const [name, value] of Object.entries(spec.requiredTokenParams ?? {})) {
+        if (body[name] !== value) return fail('invalid_request', `${name}=${value} missing from the code exchange`);
+      }
       const issued = body.code ? provider.codes.get(body.code) : undefined;
       if (!issued) return fail('invalid_grant', 'unknown code');
       if (issued.used) return fail('invalid_grant', 'code already used');
@@ -585,6 +590,7 @@ export function specFromProvider(provider: ProviderDefinition, app: { clientId: 
     tokenTypeMissing: quirks.tokenTypeMissing,
     jsonTokenRequests: quirks.jsonTokenRequests,
     separateRefreshEndpoint: Boolean(provider.endpoints.refresh),
+    requiredTokenParams: provider.tokenParams,
     deadRefreshError: quirks.reauthErrors?.[0],
     tokenFields,
     revocation: provider.revocation,
