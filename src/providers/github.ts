@@ -1,7 +1,9 @@
 import { defineProvider } from './provider-schema.js';
 
 // GitHub OAuth apps and GitHub Apps share these endpoints. OAuth-app tokens never expire; a GitHub
-// App with expiring user tokens answers with expires_in 28800 and a single-use refresh token.
+// App with expiring user tokens answers with expires_in 28800 and a single-use refresh token. PKCE
+// (S256 only) is accepted by both since July 2025 and recommended, not required (GitHub changelog
+// 2025-07-14, "PKCE support for OAuth and GitHub App authentication").
 export default defineProvider({
   name: 'GITHUB',
   key: 'github',
