@@ -2,7 +2,8 @@ import { defineProvider } from './provider-schema.js';
 
 // Dropbox OAuth 2. token_access_type=offline asks for a long-lived refresh token; access tokens
 // last four hours and refresh answers leave out refresh_token. The token answer names the account
-// (account_id); revocation is POST /2/auth/token/revoke with the access token as bearer.
+// (account_id); revocation is POST /2/auth/token/revoke with the access token as bearer and no
+// arguments, and it also disables the refresh token behind it (Dropbox SDK reference, tokenRevoke).
 export default defineProvider({
   name: 'DROPBOX',
   key: 'dropbox',
