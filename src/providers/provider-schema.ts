@@ -110,6 +110,7 @@ const quirksSchema = z
     reauthErrors: z.array(nonEmpty),
     apiBaseUrlField: nonEmpty,
     apiBaseUrlHosts: z.array(nonEmpty),
+    refreshRevocationEndsAccessTokens: z.boolean(),
   })
   .partial()
   .strict();
