@@ -124,6 +124,7 @@ describe('a provider that fails transiently at sign-out', () => {
       expect(decryptSecret(gateway.gateway.services.keyring, row![column]!, secretContext('PendingRevocation', column, row!.id))).toBe(site[column]);
     }
     expect(JSON.stringify(row)).not.toContain(site.refreshToken);
+    expect((await gateway.gateway.services.metrics.scrape()).body).toMatch(/^latchkey_revocation_queue_depth 1$/m);
 
     await vi.waitFor(async () => expect(await queued(answer.connectionId)).toEqual([]), { timeout: 15_000, interval: 50 });
     const requests = requestsFor(google, site.accessToken, site.refreshToken);
@@ -139,6 +140,10 @@ describe('a provider that fails transiently at sign-out', () => {
     // No retry before the provider's Retry-After.
     expect(requests[1]!.at - requests[0]!.at).toBeGreaterThanOrEqual(1000);
     expect(site.issued).toMatchObject({ active: false, refreshActive: false });
+    const metrics = (await gateway.gateway.services.metrics.scrape()).body;
+    expect(metrics).toMatch(/^latchkey_revocation_queue_depth 0$/m);
+    expect(metrics).toMatch(/^latchkey_revocations_total\{service="google",result="pending"\} 2$/m);
+    expect(metrics).toMatch(/^latchkey_revocations_total\{service="google",result="revoked"\} 1$/m);
 
     const audit = await gateway.gateway.db.auditEvent.findMany({ where: { connectionId: answer.connectionId }, orderBy: { createdAt: 'asc' } });
     expect(audit.map((event) => event.type)).toEqual(expect.arrayContaining(['connection.revoked', 'connection.revoked_at_provider']));
@@ -203,6 +208,7 @@ describe('a provider that fails transiently at sign-out', () => {
       const succeeded = requestsFor(google, site.accessToken, site.refreshToken).filter((entry) => entry.answer === 200);
       expect(succeeded.map((entry) => entry.hint)).toEqual(['refresh_token', 'access_token']);
     }
+    await other.close();
   });
 });
 
@@ -227,6 +233,7 @@ describe('revocation that ends', () => {
     const audit = await gateway.gateway.db.auditEvent.findFirst({ where: { connectionId: answer.connectionId, type: 'connection.revocation_failed' } });
     expect(audit?.detail).toMatchObject({ attempts: 4 });
     expect(site.issued.refreshActive).toBe(true); // still valid at the provider: what the event warns about
+    expect((await gateway.gateway.services.metrics.scrape()).body).toMatch(/^latchkey_revocations_total\{service="google",result="given_up"\} 1$/m);
   });
 
   it('answers FAILED at once, with the event, when the provider refuses definitively', async () => {
