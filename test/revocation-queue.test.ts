@@ -250,6 +250,33 @@ describe('revocation that ends', () => {
     expect(requestsFor(google, site.refreshToken, site.accessToken)).toHaveLength(1);
   });
 
+  it('ends a queued revocation when a retry is refused definitively, or when it is older than the maximum age', async () => {
+    const google = hosted.get('GOOGLE')!;
+    const refused = await connectedSite('GOOGLE');
+    const secret = await createWebhookEndpoint(refused.token, '/ended');
+    google.revocationFaults.push({ status: 503, retryAfter: '0' }, { status: 401, body: { error: 'invalid_client' } });
+    const first = await signOut(refused, 'GOOGLE');
+    expect(first.revocation).toBe('PENDING');
+    const { payload } = await receivedEvent(receiver, '/ended', 'connection.revocation_failed', secret);
+    expect(payload.data).toMatchObject({ connectionId: first.connectionId, attempts: 2 });
+    expect(payload.data.reason).toContain('invalid_client');
+    expect(requestsFor(google, refused.refreshToken).map((entry) => entry.answer)).toEqual([503, 401]);
+    expect(await queued(first.connectionId)).toEqual([]);
+
+    const old = await connectedSite('GOOGLE');
+    google.revocationFaults.push({ status: 503, retryAfter: '3600' }, { status: 503 });
+    const second = await signOut(old, 'GOOGLE');
+    // A day and a bit later (LATCHKEY_REVOCATION_MAX_AGE_SECONDS defaults to a day), the next failure is the last.
+    await gateway.gateway.db.pendingRevocation.updateMany({
+      where: { connectionId: second.connectionId },
+      data: { createdAt: new Date(Date.now() - 86_401_000), nextAttemptAt: new Date() },
+    });
+    await vi.waitFor(async () => expect(await queued(second.connectionId)).toEqual([]), { timeout: 15_000, interval: 50 });
+    const audit = await gateway.gateway.db.auditEvent.findFirst({ where: { connectionId: second.connectionId, type: 'connection.revocation_failed' } });
+    expect(audit?.detail).toMatchObject({ attempts: 2 });
+    expect((audit?.detail as { reason: string }).reason).toMatch(/gave up after 2 attempts and 86400 s/);
+  });
+
   it('counts invalid_token (already invalid, RFC 7009) as revoked and goes on to the access token', async () => {
     const google = hosted.get('GOOGLE')!;
     const site = await connectedSite('GOOGLE');

@@ -178,17 +178,18 @@ export function createRevocationQueue(
       outcome = { result: 'retry', reason: 'unexpected error (see the gateway log)', remaining: {} };
       unexpected = true;
     }
-    if (outcome.result === 'revoked' || outcome.result === 'not_supported') {
+    if (outcome.result === 'revoked') {
       if ((await db.pendingRevocation.deleteMany({ where: mine(row) })).count === 0) return;
-      deps.metrics.revocation(row.service, outcome.result);
-      await deps.audit({ type: 'connection.revoked_at_provider', ...event, detail: { attempts, ...(outcome.result === 'not_supported' ? { reason: outcome.reason } : {}) } });
+      deps.metrics.revocation(row.service, 'revoked');
+      await deps.audit({ type: 'connection.revoked_at_provider', ...event, detail: { attempts } });
       return;
     }
     const expired = Date.now() - row.createdAt.getTime() >= options.maxAgeSeconds * 1000;
-    if (outcome.result === 'refused' || attempts >= options.maxAttempts || expired) {
+    // The provider (or the site's custom service) no longer offers revocation: nothing left to retry.
+    if (outcome.result !== 'retry' || attempts >= options.maxAttempts || expired) {
       if ((await db.pendingRevocation.deleteMany({ where: mine(row) })).count === 0) return;
-      if (outcome.result === 'refused') deps.metrics.revocation(row.service, 'refused');
-      const why = outcome.result === 'refused' ? outcome.reason : `${outcome.reason}; gave up after ${attempts} attempts${expired ? ` and ${options.maxAgeSeconds} s` : ''}`;
+      if (outcome.result !== 'retry') deps.metrics.revocation(row.service, outcome.result);
+      const why = outcome.result !== 'retry' ? outcome.reason : `${outcome.reason}; gave up after ${attempts} attempts${expired ? ` and ${options.maxAgeSeconds} s` : ''}`;
       await giveUp(event, why, attempts);
       return;
     }
