@@ -67,11 +67,11 @@ async function startGateway(databaseUrl?: string): Promise<TestGateway> {
 }
 
 /** A new site connected to `service` through startAuth, the fake's consent and the gateway's callback. */
-async function connectedSite(service: ServiceName, on: TestGateway = gateway) {
+async function connectedSite(service: ServiceName, on: TestGateway = gateway, endUser?: string) {
   const site = await on.createSite(`${service} revocation`, [ORIGIN]);
   const started = await on.gql(
     'mutation ($input: StartAuthInput!) { startAuth(input: $input) { authorizationUrl } }',
-    { input: { service, returnTo: `${ORIGIN}/done` } },
+    { input: { service, returnTo: `${ORIGIN}/done`, ...(endUser ? { endUser } : {}) } },
     site.token,
   );
   expect(started.body.errors).toBeUndefined();
@@ -236,16 +236,22 @@ describe('revocation that ends', () => {
     expect((await gateway.gateway.services.metrics.scrape()).body).toMatch(/^latchkey_revocations_total\{service="google",result="given_up"\} 1$/m);
   });
 
-  it('answers FAILED at once, with the event, when the provider refuses definitively', async () => {
+  it("answers FAILED at once, with the event naming the end user, when the provider refuses an end user's sign-out definitively", async () => {
     const google = hosted.get('GOOGLE')!;
-    const site = await connectedSite('GOOGLE');
+    const site = await connectedSite('GOOGLE', gateway, 'user-42');
     const secret = await createWebhookEndpoint(site.token, '/refused');
     google.revocationFaults.push({ status: 400, body: { error: 'unsupported_token_type' } });
-    const answer = await signOut(site, 'GOOGLE');
-    expect(answer).toMatchObject({ isLoggedIn: false, revocation: 'FAILED', revokedAtProvider: false });
+    const result = await gateway.gql(
+      'mutation { signOut(service: GOOGLE, endUser: "user-42") { isLoggedIn endUser connectionId revocation revokedAtProvider } }',
+      undefined,
+      site.token,
+    );
+    expect(result.body.errors).toBeUndefined();
+    const answer = result.body.data.signOut;
+    expect(answer).toMatchObject({ isLoggedIn: false, endUser: 'user-42', revocation: 'FAILED', revokedAtProvider: false });
     expect(await queued(answer.connectionId)).toEqual([]);
     const { payload } = await receivedEvent(receiver, '/refused', 'connection.revocation_failed', secret);
-    expect(payload.data).toMatchObject({ connectionId: answer.connectionId, attempts: 1 });
+    expect(payload.data).toMatchObject({ service: 'GOOGLE', connectionId: answer.connectionId, endUser: 'user-42', account: expect.any(String), attempts: 1 });
     expect(payload.data.reason).toContain('unsupported_token_type');
     expect(requestsFor(google, site.refreshToken, site.accessToken)).toHaveLength(1);
   });
