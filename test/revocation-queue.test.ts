@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { endpointEnvName, getProvider } from '../src/providers/index.js';
 import type { ServiceName } from '../src/providers/types.js';
-import { createKeyring, decryptSecret, secretContext } from '../src/crypto/token-cipher.js';
+import { createKeyring, decryptSecret, encryptSecret, secretContext } from '../src/crypto/token-cipher.js';
+import { KeyMismatchError, verifyEncryptionKeys } from '../src/crypto/key-check.js';
 import { rotateKeys } from '../src/cli/keys.js';
 import { specFromProvider, startFakeProviderServer, type FakeProviderHandle, type FakeProviderServer } from './support/fake-provider.js';
 import { followRedirects, startTestGateway, type TestGateway } from './support/gateway.js';
@@ -345,6 +346,29 @@ describe('the queue and the keys', () => {
     expect(decryptSecret(onlyNew, after!.refreshToken!, secretContext('PendingRevocation', 'refreshToken', after!.id))).toBe(site.refreshToken);
     expect(decryptSecret(onlyNew, after!.accessToken!, secretContext('PendingRevocation', 'accessToken', after!.id))).toBe(site.accessToken);
     await isolated.close();
+  });
+
+  it('is one of the secrets a start without a key check probes, so a wrong key is refused', async () => {
+    const database = await createTestDatabase();
+    try {
+      const right = createKeyring(randomBytes(32));
+      await database.db.pendingRevocation.create({
+        data: {
+          id: 'rvk_probe',
+          siteId: 'site_gone',
+          connectionId: 'con_gone',
+          service: 'GOOGLE',
+          accessToken: encryptSecret(right, 'queued-access-token', secretContext('PendingRevocation', 'accessToken', 'rvk_probe')),
+          nextAttemptAt: new Date(Date.now() + 3600_000),
+        },
+      });
+      await expect(verifyEncryptionKeys(database.db, createKeyring(randomBytes(32)))).rejects.toBeInstanceOf(KeyMismatchError);
+      expect(await database.db.keyCheck.count()).toBe(0);
+      await verifyEncryptionKeys(database.db, right);
+      expect(await database.db.keyCheck.count()).toBe(1);
+    } finally {
+      await database.cleanup();
+    }
   });
 
   it('never writes a token to the log', () => {
