@@ -39,7 +39,7 @@ beforeAll(async () => {
     LATCHKEY_WEBHOOK_RETRY_BASE_MS: '1',
     LATCHKEY_WEBHOOK_POLL_MS: '100',
   };
-  for (const service of ['GOOGLE', 'SALESFORCE'] as const) {
+  for (const service of ['GOOGLE', 'SALESFORCE', 'DROPBOX'] as const) {
     const provider = getProvider(service);
     const key = provider.graphQLField;
     const app = { clientId: `client-${key}`, clientSecret: `secret-${key}-${randomBytes(12).toString('hex')}` };
@@ -295,6 +295,29 @@ describe('revocation that ends', () => {
       ['access_token', 200],
     ]);
     expect(site.issued.active).toBe(false);
+  });
+
+  it("retries a provider's own revocation style the same way, and reads its JSON error code (Dropbox: Bearer POST)", async () => {
+    const dropbox = hosted.get('DROPBOX')!;
+    const site = await connectedSite('DROPBOX');
+    dropbox.revocationFaults.push({ status: 503, retryAfter: '1' });
+    const answer = await signOut(site, 'DROPBOX');
+    expect(answer.revocation).toBe('PENDING');
+    await vi.waitFor(async () => expect(await queued(answer.connectionId)).toEqual([]), { timeout: 15_000, interval: 50 });
+    const requests = requestsFor(dropbox, site.accessToken);
+    expect(requests.map((entry) => entry.answer)).toEqual([503, 200]);
+    expect(requests[1]!.at - requests[0]!.at).toBeGreaterThanOrEqual(1000);
+    expect(site.issued.active).toBe(false);
+
+    // An error body naming the token as already invalid counts as revoked; another 4xx is a refusal.
+    const dead = await connectedSite('DROPBOX');
+    dropbox.revocationFaults.push({ status: 401, body: { error: 'invalid_token' } });
+    expect((await signOut(dead, 'DROPBOX')).revocation).toBe('REVOKED');
+    const refused = await connectedSite('DROPBOX');
+    dropbox.revocationFaults.push({ status: 400, body: { error: 'invalid_request' } });
+    expect((await signOut(refused, 'DROPBOX')).revocation).toBe('FAILED');
+    const audit = await gateway.gateway.db.auditEvent.findFirst({ where: { siteId: refused.siteId, type: 'connection.revocation_failed' } });
+    expect((audit?.detail as { reason: string }).reason).toContain('invalid_request');
   });
 
   it('sends one request where revoking the refresh token ends the access tokens too (Salesforce)', async () => {

@@ -48,15 +48,23 @@ function lowerCaseKeys(headers: Readonly<Record<string, string>>): Record<string
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
-/** The OAuth error code of a small JSON error body, if it has one. */
+const MAX_ERROR_BODY_BYTES = 16_384;
+
+/** The OAuth error code of a small JSON error body, if it has one; a larger body is not read on. */
 async function errorCodeOf(response: Response): Promise<string | undefined> {
-  const length = Number(response.headers.get('content-length') ?? '0');
-  if (!(response.headers.get('content-type') ?? '').includes('json') || length > 16_384) {
+  if (!response.body || !(response.headers.get('content-type') ?? '').includes('json')) {
     await response.body?.cancel();
     return undefined;
   }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > MAX_ERROR_BODY_BYTES) return undefined; // leaving the loop cancels the stream
+    chunks.push(chunk);
+  }
   try {
-    const body = (await response.json()) as { error?: unknown };
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: unknown };
     return typeof body.error === 'string' && /^[\x20-\x7e]{1,100}$/.test(body.error) ? body.error : undefined;
   } catch {
     return undefined;
