@@ -13,6 +13,8 @@ export type AuditEventType =
   | 'token.rejected'
   | 'connection.needs_reauth'
   | 'connection.revoked'
+  | 'connection.revoked_at_provider'
+  | 'connection.revocation_failed'
   | 'site.created'
   | 'credentials.updated'
   | 'custom_service.defined'

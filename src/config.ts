@@ -54,6 +54,10 @@ const environmentSchema = z.object({
   LATCHKEY_WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
   LATCHKEY_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(10_000),
   LATCHKEY_WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5000),
+  LATCHKEY_REVOCATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  LATCHKEY_REVOCATION_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400),
+  LATCHKEY_REVOCATION_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
+  LATCHKEY_REVOCATION_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5000),
   LATCHKEY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LATCHKEY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   LATCHKEY_TRUST_PROXY: z.stringbool().default(false),
@@ -127,6 +131,17 @@ export interface Config {
     /** First retry delay; later ones are 6, 30, 180, 720 and 2160 times it (10 s … 6 h by default). */
     retryBaseMs: number;
     /** How often the delivery worker looks for due deliveries enqueued by other instances. */
+    pollMs: number;
+  };
+  /** Revocations at sign-out that failed transiently, retried in the background (src/connections/revocation-queue.ts). */
+  revocation: {
+    /** Attempts in all, the one at sign-out included, before giving up. */
+    maxAttempts: number;
+    /** Give up once the first attempt is this old, whatever the attempts. */
+    maxAgeSeconds: number;
+    /** First retry delay; each later one doubles it (with jitter), up to an hour; a longer Retry-After wins. */
+    retryBaseMs: number;
+    /** How often the queue looks for due retries enqueued by any instance. */
     pollMs: number;
   };
   /** Upstream (pass-through) calls one GraphQL request may make; 0 = no bound. */
@@ -241,6 +256,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       allowPrivateNetworks: values.LATCHKEY_WEBHOOK_ALLOW_PRIVATE_NETWORKS,
       retryBaseMs: values.LATCHKEY_WEBHOOK_RETRY_BASE_MS,
       pollMs: values.LATCHKEY_WEBHOOK_POLL_MS,
+    },
+    revocation: {
+      maxAttempts: values.LATCHKEY_REVOCATION_MAX_ATTEMPTS,
+      maxAgeSeconds: values.LATCHKEY_REVOCATION_MAX_AGE_SECONDS,
+      retryBaseMs: values.LATCHKEY_REVOCATION_RETRY_BASE_MS,
+      pollMs: values.LATCHKEY_REVOCATION_POLL_MS,
     },
     maxUpstreamCallsPerRequest: values.LATCHKEY_MAX_UPSTREAM_CALLS_PER_REQUEST,
     trustProxy: values.LATCHKEY_TRUST_PROXY,

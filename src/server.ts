@@ -80,6 +80,7 @@ export async function startGateway(config: Config, logger: Logger = createLogger
   const url = `http://${host}:${port}`;
   const metricsServer = config.metrics.port === undefined ? undefined : await startMetricsServer(latchkey.services.metrics, config.metrics.port, config.metrics.host);
   latchkey.services.webhooks.worker.start();
+  latchkey.services.revocations.start();
   sweeper.start();
   const stopRetention = startRetention(db, logger, { ...defaultRetention, auditDays: config.auditRetentionDays });
   return {
@@ -91,6 +92,7 @@ export async function startGateway(config: Config, logger: Logger = createLogger
     async close() {
       stopRetention();
       await sweeper.stop();
+      await latchkey.services.revocations.stop();
       await latchkey.services.webhooks.worker.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

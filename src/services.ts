@@ -16,6 +16,7 @@ import { createPassthrough } from './passthrough/passthrough.js';
 import { createServiceRegistry } from './registry/service-registry.js';
 import { createCredentialConnector } from './connections/credentials.js';
 import { createMetrics } from './metrics/metrics.js';
+import { createRevocationQueue } from './connections/revocation-queue.js';
 
 export function createServices(config: Config, db: Database, logger: Logger) {
   const keyring = createKeyring(config.encryptionKey, config.previousEncryptionKeys);
@@ -32,10 +33,14 @@ export function createServices(config: Config, db: Database, logger: Logger) {
   const refresher = createTokenRefresher({ store, apps, audit, logger, config, metrics });
   const connections = createConnectionCache(store, { ttlMs: config.connectionCacheMs });
   const passthrough = createPassthrough({ config, apps, store, refresher, logger, metrics });
-  const flow = createAuthorizationFlow({ config, db, keyring, logger, audit, apps, store, customServices });
+  const revocations = createRevocationQueue(
+    { db, provider: databaseProviderFromUrl(config.databaseUrl), keyring, apps, audit, logger, metrics, instanceId: refresher.instanceId },
+    { ...config.revocation, timeoutSeconds: config.providerTimeoutSeconds },
+  );
+  const flow = createAuthorizationFlow({ config, db, keyring, logger, audit, apps, store, customServices, revocations });
   const credentials = createCredentialConnector({ config, registry, store, audit, logger });
   const sites = createSites(db, audit, config.adminToken, { tokenCacheMs: config.tokenCacheMs, logger });
-  return { config, db, logger, metrics, keyring, audit, customServices, registry, apps, store, refresher, flow, credentials, sites, webhooks, connections, passthrough };
+  return { config, db, logger, metrics, keyring, audit, customServices, registry, apps, store, refresher, revocations, flow, credentials, sites, webhooks, connections, passthrough };
 }
 
 export type Services = ReturnType<typeof createServices>;

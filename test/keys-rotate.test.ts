@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKeyring, decryptSecret, keyIdOf, secretContext } from '../src/crypto/token-cipher.js';
+import { createKeyring, decryptSecret, encryptSecret, keyIdOf, secretContext } from '../src/crypto/token-cipher.js';
 import { ENCRYPTED_COLUMNS, keyUsage } from '../src/cli/keys.js';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -138,6 +138,19 @@ beforeAll(async () => {
     );
     expect(started.body.errors).toBeUndefined();
     pendingAuthorizationUrl = started.body.data.startAuth.authorizationUrl;
+    // Tokens waiting in the revocation queue (retried only in an hour, so no gateway here touches them).
+    const keyringA = createKeyring(keyA);
+    await database.db.pendingRevocation.create({
+      data: {
+        id: 'rvk_rotated',
+        siteId: sites[2]!.siteId,
+        connectionId: 'con_gone',
+        service: 'GITHUB',
+        accessToken: encryptSecret(keyringA, 'queued-access-token', secretContext('PendingRevocation', 'accessToken', 'rvk_rotated')),
+        refreshToken: encryptSecret(keyringA, 'queued-refresh-token', secretContext('PendingRevocation', 'refreshToken', 'rvk_rotated')),
+        nextAttemptAt: new Date(Date.now() + 3600_000),
+      },
+    });
   } finally {
     await gateway.close();
   }

@@ -14,7 +14,7 @@ export const keysUsage = {
 latchkey keys status`,
   rotate: `latchkey keys rotate [--batch-size N]
   Re-encrypts every stored secret (tokens, client secrets, private keys, webhook secrets, pending
-  authorization attempts, the key check) under LATCHKEY_ENCRYPTION_KEY, reading older values with
+  authorization attempts, tokens awaiting revocation, the key check) under LATCHKEY_ENCRYPTION_KEY, reading older values with
   LATCHKEY_PREVIOUS_ENCRYPTION_KEYS. Safe while gateways serve (a value they write meanwhile is kept),
   resumable (run it again after an interruption). Prints rows per table and says when the previous
   keys can be removed. N: rows read per batch (default 200).`,
@@ -29,6 +29,7 @@ export const ENCRYPTED_COLUMNS = [
   { table: 'customService', model: 'CustomService', columns: ['clientSecret', 'clientPrivateKey'] },
   { table: 'webhookEndpoint', model: 'WebhookEndpoint', columns: ['secret'] },
   { table: 'authAttempt', model: 'AuthAttempt', columns: ['codeVerifier', 'nonce', 'heldTokens', 'providerUrl'] },
+  { table: 'pendingRevocation', model: 'PendingRevocation', columns: ['accessToken', 'refreshToken'] },
   // Last: once it is under the new key, a gateway with only the new key may start.
   { table: 'keyCheck', model: 'KeyCheck', columns: ['value'] },
 ] as const;

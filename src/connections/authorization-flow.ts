@@ -15,7 +15,7 @@ import { isCustomServiceKey, serviceLabel, slugOf } from '../providers/custom.js
 import type { ServiceKey, ServiceName } from '../providers/types.js';
 import { authorizationUrlFor, exchangeAuthorizationCode, OAuthFailure, validatesIdTokens } from '../oauth/grants.js';
 import { fetchIdentity } from '../oauth/identity.js';
-import { revokeAtProvider } from '../oauth/revocation.js';
+import type { RevocationQueue, RevocationStatus } from './revocation-queue.js';
 import { acceptsIssuer, type ProviderApps } from '../oauth/provider-apps.js';
 import { customCallbackPath, type CustomServices } from '../oauth/custom-services.js';
 import { grantedScopesOf, type ConnectionRow, type ConnectionStore } from './connection-store.js';
@@ -142,6 +142,7 @@ export function createAuthorizationFlow(deps: {
   apps: ProviderApps;
   store: ConnectionStore;
   customServices: Pick<CustomServices, 'exists'>;
+  revocations: Pick<RevocationQueue, 'revokeAtSignOut'>;
 }) {
   const { config, db, keyring } = deps;
   const settled = new EventEmitter();
@@ -594,47 +595,37 @@ export function createAuthorizationFlow(deps: {
     return others > 0;
   }
 
-  /** Signs the owner out of one account of a service (default: the account reads would use). */
-  async function signOut(owner: Owner | string, service: ServiceKey, account?: string | null): Promise<void> {
+  /** Signs the owner out of one account of a service (default: the account reads would use); null when there was nothing to sign out. */
+  async function signOut(owner: Owner | string, service: ServiceKey, account?: string | null): Promise<RevocationStatus | null> {
     const resolved = typeof owner === 'string' ? siteOwner(owner) : owner;
     const row = await deps.store.find(resolved, service, account);
-    if (row) await disconnect(row);
+    return row ? disconnect(row) : null;
   }
 
-  /** Revokes one connection at the provider where supported, and forgets its tokens. */
-  async function disconnect(row: ConnectionRow): Promise<void> {
-    if (!row.accessToken) return;
+  /**
+   * Revokes one connection at the provider where supported (queued for retries when the provider
+   * fails transiently), and forgets its tokens at once; says what happened at the provider, or
+   * null when the connection held no tokens any more.
+   */
+  async function disconnect(row: ConnectionRow): Promise<RevocationStatus | null> {
+    if (!row.accessToken) return null;
     const siteId = row.siteId;
     const service = row.service as ServiceKey;
-    let outcome: { revoked: boolean; reason?: string } = { revoked: false, reason: 'not supported' };
-    const providerClient = await deps.apps.clientFor(siteId, service);
-    const provider = providerClient?.provider;
-    const shared = provider?.revocation === 'stripe-deauthorize' && (await sharesProviderAccount(row));
-    if (shared) {
-      // Deauthorizing detaches the Stripe account from the platform, for every site that uses it.
-      outcome = { revoked: false, reason: 'the account is connected to another site as well; only forgotten here' };
-    } else if (providerClient?.provider.revocation) {
-      try {
-        outcome = await revokeAtProvider(
-          providerClient.config,
-          providerClient.provider,
-          providerClient.endpoints,
-          providerClient.app,
-          { accessToken: deps.store.accessTokenOf(row) ?? undefined, refreshToken: deps.store.refreshTokenOf(row) ?? undefined, foreignUserId: row.foreignUserId },
-          config.providerTimeoutSeconds,
-        );
-      } catch (error) {
-        outcome = { revoked: false, reason: error instanceof Error ? error.name : 'unknown' };
-      }
-    }
-    if (!(await deps.store.forget(row))) return; // reconnected meanwhile: the new tokens stay
+    const { status, reason } = await deps.revocations.revokeAtSignOut(
+      row,
+      { accessToken: deps.store.accessTokenOf(row) ?? undefined, refreshToken: deps.store.refreshTokenOf(row) ?? undefined, foreignUserId: row.foreignUserId },
+      // Deauthorizing a Stripe account detaches it from the platform, for every site that uses it.
+      async () => !((await deps.apps.clientFor(siteId, service))?.provider.revocation === 'stripe-deauthorize' && (await sharesProviderAccount(row))),
+    );
+    if (!(await deps.store.forget(row))) return status; // reconnected meanwhile: the new tokens stay
     await deps.audit({
       type: 'connection.revoked',
       siteId,
       service,
       connectionId: row.id,
-      detail: { revokedAtProvider: outcome.revoked, ...(outcome.revoked ? {} : { reason: outcome.reason ?? null }) },
+      detail: { revokedAtProvider: status === 'REVOKED', revocation: status, ...(status === 'REVOKED' ? {} : { reason: reason ?? null }) },
     });
+    return status;
   }
 
   return { start, launch, completeCallback, finish, findAttempt, waitForAttempt, signOut, disconnect, confirmEndUser };

@@ -1,6 +1,7 @@
 // What one request sees of one owner's connections (the site's own, or one end user's). All of them
 // are read in one query (or from the short-lived per-owner connection cache), the first time a field
 // asks; each account's token is made fresh at most once per request.
+import type { RevocationStatus } from './revocation-queue.js';
 import type { Services } from '../services.js';
 import type { ScopeDefinition, ServiceKey, ServiceName } from '../providers/types.js';
 import { catalogService, serviceNames } from '../providers/index.js';
@@ -21,6 +22,8 @@ export interface ServiceSecretView {
   refreshError: Error | null;
   /** Whose connection it is, when known beyond the row (a read of an owner with no connection yet). */
   owner?: Owner;
+  /** Set on a sign-out's answer: what happened at the provider. */
+  revocation?: RevocationStatus | null;
 }
 
 export interface CustomServiceSecretView extends ServiceSecretView {

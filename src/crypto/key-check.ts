@@ -26,6 +26,8 @@ async function sampleSecrets(db: Database): Promise<Array<{ value: string; conte
   if (credential?.clientSecret) samples.push({ value: credential.clientSecret, context: secretContext('ServiceCredential', 'clientSecret', credential.id) });
   const custom = await db.customService.findFirst({ where: { clientSecret: { not: null } }, select: { id: true, clientSecret: true } });
   if (custom?.clientSecret) samples.push({ value: custom.clientSecret, context: secretContext('CustomService', 'clientSecret', custom.id) });
+  const pending = await db.pendingRevocation.findFirst({ where: { accessToken: { not: null } }, select: { id: true, accessToken: true } });
+  if (pending?.accessToken) samples.push({ value: pending.accessToken, context: secretContext('PendingRevocation', 'accessToken', pending.id) });
   const endpoint = await db.webhookEndpoint.findFirst({ select: { id: true, secret: true } });
   if (endpoint) samples.push({ value: endpoint.secret, context: secretContext('WebhookEndpoint', 'secret', endpoint.id) });
   return samples;

@@ -18,7 +18,11 @@ export interface Metrics {
   rateLimitRejected(scope: string): void;
   webhookDelivery(outcome: 'delivered' | 'retry' | 'failed', ageSeconds: number): void;
   sweep(lagSeconds: number, refreshed: number): void;
+  /** A revocation attempt at the provider (at sign-out or from the queue) and how it ended. */
+  revocation(service: string, result: RevocationResult): void;
 }
+
+export type RevocationResult = 'revoked' | 'pending' | 'not_supported' | 'refused' | 'given_up';
 
 /** A service label that cannot grow with the number of sites: every custom service counts as one. */
 export const serviceLabelOf = (service: string): string => (isCustomServiceKey(service) ? 'custom' : service.toLowerCase());
@@ -58,6 +62,12 @@ export function createMetrics(deps: { db?: Database; defaultMetrics?: boolean } 
   const sweeperLag = new Gauge({ name: 'latchkey_sweeper_lag_seconds', help: 'How far past its expiry the last sweep reached its most overdue connection (0: on time).', registers });
   const sweeps = new Counter({ name: 'latchkey_sweeper_runs_total', help: 'Refresh sweeps run.', registers });
   const swept = new Counter({ name: 'latchkey_sweeper_refreshed_total', help: 'Connections refreshed by the sweeper.', registers });
+  const revocations = new Counter({
+    name: 'latchkey_revocations_total',
+    help: 'Revocation attempts at providers by service and result (revoked, pending: queued for a retry, not_supported, refused, given_up).',
+    labelNames: ['service', 'result'],
+    registers,
+  });
   const lastSweep = new Gauge({ name: 'latchkey_sweeper_last_run_timestamp_seconds', help: 'When the last sweep finished (Unix time).', registers });
 
   const db = deps.db;
@@ -73,6 +83,14 @@ export function createMetrics(deps: { db?: Database; defaultMetrics?: boolean } 
         for (const status of ['ACTIVE', 'REFRESHING', 'NEEDS_REAUTH', 'REVOKED']) this.set({ status }, 0);
         const groups = await db.connection.groupBy({ by: ['status'], _count: { _all: true } });
         for (const group of groups) this.set({ status: group.status }, group._count._all);
+      },
+    });
+    new Gauge({
+      name: 'latchkey_revocation_queue_depth',
+      help: 'Revocations waiting in the queue for a retry at the provider.',
+      registers,
+      async collect() {
+        this.set(await db.pendingRevocation.count());
       },
     });
     new Gauge({
@@ -117,6 +135,7 @@ export function createMetrics(deps: { db?: Database; defaultMetrics?: boolean } 
       sweeperLag.set(Math.max(0, lagSeconds));
       lastSweep.set(Date.now() / 1000);
     },
+    revocation: (service, result) => revocations.inc({ service: serviceLabelOf(service), result }),
     async scrape() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
@@ -134,4 +153,5 @@ export const noMetrics: Metrics = {
   rateLimitRejected() {},
   webhookDelivery() {},
   sweep() {},
+  revocation() {},
 };

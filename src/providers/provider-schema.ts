@@ -115,6 +115,7 @@ const quirksSchema = z
     reauthErrors: z.array(nonEmpty),
     apiBaseUrlField: nonEmpty,
     apiBaseUrlHosts: z.array(nonEmpty),
+    refreshRevocationEndsAccessTokens: z.boolean(),
   })
   .partial()
   .strict();

@@ -56,6 +56,9 @@ export default defineProvider({
       // A refresh answer has no refresh_token unless the connected app enables rotation.
       refreshTokenMayBeOmitted: true,
       refreshTokenRotates: true,
+      // "If a refresh token is included, Salesforce revokes it and any associated access tokens"
+      // (docs.revocation); an invalid token is answered 400 invalid_token.
+      refreshRevocationEndsAccessTokens: true,
     },
     scopes: [
       {

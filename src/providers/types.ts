@@ -102,6 +102,11 @@ export interface TokenEndpointQuirks {
    * when it is https and its host matches `apiBaseUrlHosts` (or is the resolved `endpoints.api` host).
    */
   apiBaseUrlField?: string;
+  /**
+   * RFC 7009 revocation of the refresh token also ends the access tokens issued from it, so
+   * sign-out sends one request; without it the access token is revoked too, after the refresh token.
+   */
+  refreshRevocationEndsAccessTokens?: boolean;
   /** Hosts an `apiBaseUrlField` value may name: exact host names, or suffixes written with a leading dot. */
   apiBaseUrlHosts?: string[];
 }

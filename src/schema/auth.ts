@@ -163,8 +163,8 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { service, endUser, account }, context) => {
       const owner = ownerFor(context, endUser);
       const row = await context.services.store.find(owner, service, account);
-      if (row) await context.services.flow.disconnect(row);
-      return catalogView(service, row ? await context.services.store.findById(row.id) : null);
+      const revocation = row ? await context.services.flow.disconnect(row) : null;
+      return { ...catalogView(service, row ? await context.services.store.findById(row.id) : null), revocation };
     },
   }),
   confirmEndUser: t.prismaField({
@@ -189,8 +189,8 @@ builder.mutationField('signOutService', (t) =>
     resolve: async (_root, { service }, context) => {
       const siteId = siteIdOf(context);
       const entry = await context.services.registry.resolve(siteId, service);
-      await context.services.flow.signOut(siteId, entry.key);
-      return entryView(entry, await context.services.store.find(siteOwner(siteId), entry.key));
+      const revocation = await context.services.flow.signOut(siteId, entry.key);
+      return { ...entryView(entry, await context.services.store.find(siteOwner(siteId), entry.key)), revocation };
     },
   }),
 );

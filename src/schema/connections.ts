@@ -10,7 +10,8 @@ import { parseServiceKey } from '../registry/service-registry.js';
 import { grantedScopesOf, type ConnectionCursor, type ConnectionRow, type ConnectionStatus } from '../connections/connection-store.js';
 import { endUserOf } from '../connections/owners.js';
 import { isUsable, RefreshFailedError } from '../connections/token-refresh.js';
-import { BasicAuthRef, ConnectionStatusEnum, GrantedScopeRef, CredentialTypeEnum, assertMayUseProviderTokens, basicAuthOf, credentialTypeOf } from './secrets.js';
+import type { RevocationStatus } from '../connections/revocation-queue.js';
+import { BasicAuthRef, ConnectionStatusEnum, RevocationStatusEnum, revocationOf, GrantedScopeRef, CredentialTypeEnum, assertMayUseProviderTokens, basicAuthOf, credentialTypeOf } from './secrets.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -73,7 +74,10 @@ async function scopeCatalogOf(context: GraphQLContext, row: ConnectionRow): Prom
   return entry?.scopes ?? [];
 }
 
-export const ConnectionRef = builder.objectRef<ConnectionRow>('Connection').implement({
+/** disconnect's answer carries what happened at the provider. */
+type ConnectionAnswer = ConnectionRow & { revocation?: RevocationStatus | null };
+
+export const ConnectionRef = builder.objectRef<ConnectionAnswer>('Connection').implement({
   description: 'One stored connection: an owner (the site, or one end user), a service and one account at it.',
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -84,6 +88,17 @@ export const ConnectionRef = builder.objectRef<ConnectionRow>('Connection').impl
     foreignUserName: t.string({ nullable: true, resolve: (row) => row.foreignUserName }),
     status: t.field({ type: ConnectionStatusEnum, resolve: (row) => row.status as ConnectionStatus }),
     isLoggedIn: t.boolean({ resolve: (row) => isUsable(row) }),
+    revocation: t.field({
+      type: RevocationStatusEnum,
+      nullable: true,
+      description: "On disconnect's answer: what happened at the provider. Elsewhere PENDING while a disconnected connection's revocation is still being retried, else null.",
+      resolve: (row, _args, context) => revocationOf(row.revocation, row, context),
+    }),
+    revokedAtProvider: t.boolean({
+      nullable: true,
+      description: "On disconnect's answer: whether the provider revoked the tokens (revocation is REVOKED); null on other answers.",
+      resolve: (row) => (row.revocation ? row.revocation === 'REVOKED' : null),
+    }),
     credentialType: t.field({ type: CredentialTypeEnum, resolve: credentialTypeOf }),
     bearerToken: t.string({
       nullable: true,
@@ -208,8 +223,8 @@ builder.mutationField('disconnect', (t) =>
       if (caller.tokenKind === 'FUNCTION' && !caller.canConnect) {
         throw forbidden('A read-only function token cannot disconnect: use the site token, or a connect session.');
       }
-      await context.services.flow.disconnect(row);
-      return (await context.services.store.findById(row.id)) ?? row;
+      const revocation = await context.services.flow.disconnect(row);
+      return { ...((await context.services.store.findById(row.id)) ?? row), revocation };
     },
   }),
 );

@@ -241,8 +241,8 @@ builder.mutationFields((t) => ({
       const key = customServiceKey(custom.slug);
       // The account signed out is the one answered, even when the site has another account still connected.
       const row = await context.services.store.find(siteOwner(siteId), key);
-      if (row) await context.services.flow.disconnect(row);
-      return customView(custom, row ? await context.services.store.findById(row.id) : null);
+      const revocation = row ? await context.services.flow.disconnect(row) : null;
+      return { ...customView(custom, row ? await context.services.store.findById(row.id) : null), revocation };
     },
   }),
   connectCustomClientCredentials: t.field({

@@ -8,6 +8,7 @@ import { isCustomServiceKey } from '../providers/custom.js';
 import type { ScopeDefinition, ServiceName } from '../providers/types.js';
 import { grantedScopesOf, type ConnectionRow } from '../connections/connection-store.js';
 import { assertScopes } from '../connections/scope-check.js';
+import type { RevocationStatus } from '../connections/revocation-queue.js';
 import {
   createSecretsView,
   isLoggedIn,
@@ -34,6 +35,26 @@ export const ConnectionStatusEnum = builder.enumType('ConnectionStatus', {
   description: 'Health of a stored connection.',
   values: ['ACTIVE', 'REFRESHING', 'NEEDS_REAUTH', 'REVOKED'] as const,
 });
+
+export const RevocationStatusEnum = builder.enumType('RevocationStatus', {
+  description: 'What a sign-out (signOut, disconnect, …) achieved at the provider; the tokens are forgotten here in every case.',
+  values: {
+    REVOKED: { description: 'The provider revoked the tokens (or no longer knew them).' },
+    PENDING: { description: 'The provider failed transiently (5xx, 429, timeout, unreachable): Latchkey keeps retrying in the background, honouring Retry-After, on any instance.' },
+    NOT_SUPPORTED: { description: 'The provider offers no revocation this gateway can use (or the account is shared with another site): the tokens were only forgotten here.' },
+    FAILED: { description: 'The provider refused the revocation, or the retries ran out: the tokens may still be valid there (webhook connection.revocation_failed).' },
+  } as const,
+});
+
+/**
+ * The revocation status a sign-out attached to its answer; otherwise PENDING while the queue still
+ * retries a signed-out connection's revocation, else null.
+ */
+export async function revocationOf(attached: RevocationStatus | null | undefined, row: ConnectionRow | null, context: GraphQLContext): Promise<RevocationStatus | null> {
+  if (attached) return attached;
+  if (row?.status !== 'REVOKED') return null;
+  return (await context.services.db.pendingRevocation.count({ where: { connectionId: row.id } })) > 0 ? 'PENDING' : null;
+}
 
 function grantedScopes(view: ServiceSecretView): GrantedScopeShape[] | null {
   if (!view.row || !isLoggedIn(view)) return null;
@@ -160,6 +181,17 @@ export const ServiceConnectionRef = builder.interfaceRef<ServiceSecretView>('Ser
       nullable: true,
       description: 'For a BASIC connection (connectCredentials): its user name and password; null otherwise or unless logged in.',
       resolve: (view, _args, context) => basicAuthOf(view.row, isLoggedIn(view), context),
+    }),
+    revocation: t.field({
+      type: RevocationStatusEnum,
+      nullable: true,
+      description: 'On a sign-out\'s answer: what happened at the provider. Elsewhere PENDING while a signed-out connection\'s revocation is still being retried, else null.',
+      resolve: (view, _args, context) => revocationOf(view.revocation, view.row, context),
+    }),
+    revokedAtProvider: t.boolean({
+      nullable: true,
+      description: 'On a sign-out\'s answer: whether the provider revoked the tokens (revocation is REVOKED); null on other answers.',
+      resolve: (view) => (view.revocation ? view.revocation === 'REVOKED' : null),
     }),
   }),
 });

@@ -13,6 +13,11 @@ const WebhookEventTypeEnum = builder.enumType('WebhookEventType', {
     },
     CONNECTION_NEEDS_REAUTH: { value: 'connection.needs_reauth', description: 'connection.needs_reauth: the provider refused the refresh; connect again.' },
     CONNECTION_REVOKED: { value: 'connection.revoked', description: 'connection.revoked: the site signed out of the service.' },
+    CONNECTION_REVOCATION_FAILED: {
+      value: 'connection.revocation_failed',
+      description:
+        'connection.revocation_failed: after a sign-out the provider could not be made to revoke the tokens (it refused, or kept failing until the retries ran out); they may still be valid there. The payload\'s reason says why.',
+    },
   } as const,
 });
 

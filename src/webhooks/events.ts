@@ -8,6 +8,7 @@ export const webhookEventTypes = [
   'connection.refreshed_after_failure',
   'connection.needs_reauth',
   'connection.revoked',
+  'connection.revocation_failed',
 ] as const;
 
 export type WebhookEventType = (typeof webhookEventTypes)[number];
@@ -27,6 +28,8 @@ export function webhookEventOf(event: AuditEventInput): WebhookEventType | null 
       return 'connection.needs_reauth';
     case 'connection.revoked':
       return 'connection.revoked';
+    case 'connection.revocation_failed':
+      return 'connection.revocation_failed';
     default:
       return null;
   }

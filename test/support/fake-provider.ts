@@ -93,6 +93,10 @@ export class FakeProviderHandle extends FakeTokenLedger<FakeProviderToken, Fault
   readonly rejections: string[] = [];
   /** Tokens revoked through the revocation endpoint (access or refresh). */
   readonly revokedTokens: string[] = [];
+  /** Every revocation request, in order, with what it carried and how it was answered. */
+  readonly revocationLog: Array<{ at: number; token: string | undefined; hint: string | undefined; answer: number | 'hang' }> = [];
+  /** Answers queued for the next revocation requests (then normal behaviour): a status with an optional Retry-After, or a hang. */
+  readonly revocationFaults: Array<{ status: number; retryAfter?: string; body?: unknown } | 'hang'> = [];
   readonly apiRequests: string[] = [];
   /** The last authorization request's query, for checks on scope separators and PKCE. */
   lastAuthorizeQuery: URLSearchParams | undefined;
@@ -392,8 +396,19 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
     const body = parseBody(req, text);
     const refuse = (status: number, reason: string) => {
       provider.rejections.push(`revoke: ${reason}`);
+      provider.revocationLog.at(-1)!.answer = status;
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_request', error_description: reason }));
     };
+    const fault = provider.revocationFaults.shift();
+    const logged = { at: Date.now(), token: body.token ?? body.access_token ?? bearerOf(req), hint: body.token_type_hint, answer: fault === 'hang' ? ('hang' as const) : (fault?.status ?? 200) };
+    provider.revocationLog.push(logged);
+    if (fault === 'hang') return; // never answered: the gateway's timeout ends it
+    if (fault) {
+      res
+        .writeHead(fault.status, { 'content-type': fault.body ? 'application/json' : 'text/html', ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}) })
+        .end(fault.body ? JSON.stringify(fault.body) : '<html><body>Service unavailable</body></html>');
+      return;
+    }
     let revoked: string | undefined;
     switch (spec.revocation) {
       case 'rfc7009': {
