@@ -259,6 +259,10 @@ describe('signing in with the SDK client', () => {
     const bob = await agentSignedInAs(new TestAgentAuth('bob'));
     expect((await call(bob, 'list_connections')).structuredContent).toEqual({ connections: [] });
     expect((await call(bob, 'github_viewer')).isError).toBe(true);
+    // Bob's token cannot name alice: the tools take no owner argument.
+    const reach = await call(bob, 'call_api', { service: 'github', method: 'GET', path: '/user', endUser: 'alice' });
+    expect(reach.isError).toBe(true);
+    expect((reach.structuredContent as { error: { code: string } }).error.code).toBe('BAD_USER_INPUT');
   });
 
   it('grants mcp:read by default: writes need mcp:write', async () => {
@@ -307,6 +311,7 @@ describe('attacks and mistakes', () => {
       [{ scope: 'admin' }, 'invalid_scope'],
       [{ site: null }, 'invalid_request'],
       [{ site: 'site_unknown' }, 'invalid_request'],
+      [{ state: 'x'.repeat(1025) }, 'invalid_request'],
     ];
     for (const [overrides, error] of cases) {
       const response = await fetch(authorizeUrl(clientId, challenge, overrides), { redirect: 'manual' });
@@ -314,7 +319,7 @@ describe('attacks and mistakes', () => {
       const location = new URL(response.headers.get('location')!);
       expect(location.origin + location.pathname).toBe(REDIRECT);
       expect(location.searchParams.get('error'), JSON.stringify(overrides)).toBe(error);
-      expect(location.searchParams.get('state')).toBe('state-123');
+      expect(location.searchParams.get('state')).toBe(overrides.state === undefined ? 'state-123' : null);
       expect(location.searchParams.get('error_description')).toBeTruthy();
     }
   });
@@ -477,7 +482,7 @@ describe('client ID metadata documents', () => {
   });
 
   it('refuses a document URL on a loopback host under the default outbound policy', async () => {
-    const strict = await startTestGateway({});
+    const strict = await startTestGateway({ LATCHKEY_RATE_LIMIT_ADDRESS_PER_MINUTE: '4' });
     const documents = await startTinyServer((base) => ({ '/client.json': json({ client_id: `${base}/client.json`, redirect_uris: [REDIRECT] }) }));
     try {
       const url = new URL(`${strict.url}/oauth/mcp/authorize`);
@@ -487,6 +492,14 @@ describe('client ID metadata documents', () => {
       expect(response.status).toBe(400);
       expect(await response.text()).toContain('LATCHKEY_MCP_CLIENT_METADATA_ALLOW_LOOPBACK');
       expect(documents.hits('/client.json')).toBe(0);
+      // The sign-in routes count in the per-address limit: a registration flood is cut off.
+      const statuses: number[] = [];
+      for (let index = 0; index < 4; index += 1) {
+        const response = await fetch(`${strict.url}/oauth/mcp/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [REDIRECT] }) });
+        statuses.push(response.status);
+        if (response.status === 429) expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+      }
+      expect(statuses).toEqual([201, 201, 201, 429]);
     } finally {
       await documents.close();
       await strict.close();

@@ -36,6 +36,7 @@ export const CONSENT_PATH = '/oauth/mcp/consent';
 /** The query parameter of the site's login URL that names the sign-in. */
 export const LOGIN_REQUEST_PARAMETER = 'latchkey_mcp_request';
 
+export const MAX_STATE_LENGTH = 1024;
 const SITE_ID = /^site_[A-Za-z0-9_-]{1,64}$/;
 const REQUEST_ID = /^mcpa_[A-Za-z0-9_-]{1,64}$/;
 const PKCE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
@@ -158,7 +159,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
       throw new UntrustedRedirectError('invalid_request', 'redirect_uri must be given and equal, exactly, one of the redirect URIs the client registered.');
     }
     const state = params.get('state');
-    if (state !== null && state.length > 1024) throw new OAuthProtocolError('invalid_request', 'state must be at most 1024 characters.');
+    if (state !== null && state.length > MAX_STATE_LENGTH) throw new OAuthProtocolError('invalid_request', `state must be at most ${MAX_STATE_LENGTH} characters.`);
     if (params.get('response_type') !== 'code') throw new OAuthProtocolError('unsupported_response_type', 'response_type must be "code" (authorization code with PKCE).');
     const challenge = params.get('code_challenge');
     if (!challenge || params.get('code_challenge_method') !== 'S256') {

@@ -14,6 +14,7 @@ import {
   authorizationServerMetadata,
   CONSENT_PATH,
   isSiteId,
+  MAX_STATE_LENGTH,
   OAuthProtocolError,
   REGISTER_PATH,
   TOKEN_PATH,
@@ -83,7 +84,8 @@ export function useMcpAuthorization(options: UseMcpAuthorizationOptions): Plugin
       const target = new URL(redirectUri!);
       target.searchParams.set('error', error.error);
       target.searchParams.set('error_description', error.description);
-      if (state !== null) target.searchParams.set('state', state);
+      // An over-long state is not echoed: the refusal itself says why.
+      if (state !== null && state.length <= MAX_STATE_LENGTH) target.searchParams.set('state', state);
       return redirect(target.href);
     }
   }
