@@ -213,6 +213,7 @@ describe('metadata', () => {
       authorization_endpoint: `${gateway.publicUrl}/oauth/mcp/authorize`,
       token_endpoint: `${gateway.publicUrl}/oauth/mcp/token`,
       registration_endpoint: `${gateway.publicUrl}/oauth/mcp/register`,
+      revocation_endpoint: `${gateway.publicUrl}/oauth/mcp/revoke`,
       code_challenge_methods_supported: ['S256'],
       client_id_metadata_document_supported: true,
       token_endpoint_auth_methods_supported: ['none'],
@@ -448,6 +449,32 @@ describe('attacks and mistakes', () => {
     // The SDK sees the 401, refreshes with its refresh token and retries.
     expect((await call(client, 'list_connections')).isError).toBeFalsy();
     expect(auth.tokens()!.access_token).not.toBe(before.access_token);
+  });
+
+  it('the client can revoke its sign-in (RFC 7009), and the site can end all of an end user\'s', async () => {
+    const revoke = (params: Record<string, string>) =>
+      fetch(`${gateway.url}/oauth/mcp/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params) });
+    const first = await signedIn('kim');
+    // Another client presenting it changes nothing, and learns nothing (same answer).
+    const stranger = await registeredClient();
+    expect((await revoke({ token: first.tokens.access_token, client_id: stranger })).status).toBe(200);
+    expect((await mcpStatus(first.tokens.access_token)).status).toBe(200);
+    expect((await revoke({ token: 'lkm_unknown', client_id: first.clientId })).status).toBe(200);
+    expect((await revoke({ token: first.tokens.refresh_token, client_id: first.clientId })).status).toBe(200);
+    expect((await mcpStatus(first.tokens.access_token)).status).toBe(401);
+    expect((await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.tokens.refresh_token, client_id: first.clientId })).body.error).toBe('invalid_grant');
+
+    const [one, two, other] = [await signedIn('lee'), await signedIn('lee'), await signedIn('max')];
+    const fn = await gateway.gql('mutation { createFunctionToken(input: {}) { token } }', undefined, site.token);
+    expect((await gateway.gql('mutation { revokeMcpSignIns(endUser: "lee") }', undefined, fn.body.data.createFunctionToken.token)).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await gateway.gql('mutation { revokeMcpSignIns(endUser: "lee") }', undefined, site.token)).body.data).toEqual({ revokeMcpSignIns: 2 });
+    expect((await mcpStatus(one.tokens.access_token)).status).toBe(401);
+    expect((await mcpStatus(two.tokens.access_token)).status).toBe(401);
+    expect((await mcpStatus(other.tokens.access_token)).status).toBe(200);
+    // Another site cannot end this site's sign-ins.
+    const elsewhere = await gateway.createSite('Elsewhere', [ORIGIN]);
+    expect((await gateway.gql('mutation { revokeMcpSignIns(endUser: "max") }', undefined, elsewhere.token)).body.data).toEqual({ revokeMcpSignIns: 0 });
+    expect((await mcpStatus(other.tokens.access_token)).status).toBe(200);
   });
 
   it('no code, token, assertion or verifier reaches a log line', () => {

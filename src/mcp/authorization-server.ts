@@ -33,6 +33,7 @@ export const AUTHORIZE_PATH = '/oauth/mcp/authorize';
 export const TOKEN_PATH = '/oauth/mcp/token';
 export const REGISTER_PATH = '/oauth/mcp/register';
 export const CONSENT_PATH = '/oauth/mcp/consent';
+export const REVOKE_PATH = '/oauth/mcp/revoke';
 /** The query parameter of the site's login URL that names the sign-in. */
 export const LOGIN_REQUEST_PARAMETER = 'latchkey_mcp_request';
 
@@ -106,6 +107,8 @@ export function authorizationServerMetadata(publicUrl: string, siteId: string | 
     authorization_endpoint: authorize.href,
     token_endpoint: `${publicUrl}${TOKEN_PATH}`,
     registration_endpoint: `${publicUrl}${REGISTER_PATH}`,
+    revocation_endpoint: `${publicUrl}${REVOKE_PATH}`,
+    revocation_endpoint_auth_methods_supported: ['none'],
     scopes_supported: Object.keys(MCP_SCOPES),
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
@@ -134,6 +137,14 @@ export interface ConsentView {
   scopes: McpScope[];
   /** The consent form's anti-forgery value. */
   consentSecret: string;
+  /** How long a sign-in may go unused before it ends (the refresh token's lifetime), in words. */
+  idleLimit: string;
+}
+
+function inWords(seconds: number): string {
+  if (seconds >= 86_400) return `${Math.round(seconds / 86_400)} day${seconds >= 1.5 * 86_400 ? 's' : ''}`;
+  if (seconds >= 3600) return `${Math.round(seconds / 3600)} hour${seconds >= 1.5 * 3600 ? 's' : ''}`;
+  return `${Math.round(seconds / 60)} minutes`;
 }
 
 export function createAuthorizationServer(deps: AuthorizationServerDeps) {
@@ -256,6 +267,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
       client: { name: row.clientName, id: row.clientId, redirectHost: redirect.host, redirectOrigin: redirect.origin },
       scopes: row.scopes as McpScope[],
       consentSecret,
+      idleLimit: inWords(config.refreshTokenTtlSeconds),
     };
   }
 
@@ -383,6 +395,29 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
     }
   }
 
+  /**
+   * RFC 7009: the client gives up a token; every token of its sign-in stops working. An unknown
+   * token, or one of another client, changes nothing and answers the same (nothing to probe).
+   */
+  async function revoke(params: URLSearchParams): Promise<void> {
+    const token = params.get('token');
+    const clientId = params.get('client_id');
+    if (!token || !clientId) throw new OAuthProtocolError('invalid_request', 'token and client_id are required.');
+    if (token.length > 200 || (!token.startsWith(MCP_ACCESS_TOKEN_PREFIX) && !token.startsWith(MCP_REFRESH_TOKEN_PREFIX))) return;
+    const row = await db.mcpToken.findUnique({ where: { tokenHash: hashOpaqueToken(token) } });
+    if (!row || row.clientId !== clientId) return;
+    await revokeFamily(row.authorizationId, 'revoked by the client');
+  }
+
+  /** The site ends every MCP sign-in of one end user (they logged out, left, or lost a device). */
+  async function revokeEndUser(siteId: string, endUser: string): Promise<number> {
+    const name = validEndUser(endUser);
+    const families = await db.mcpToken.findMany({ where: { siteId, endUser: name, revokedAt: null }, select: { authorizationId: true }, distinct: ['authorizationId'] });
+    await db.mcpToken.updateMany({ where: { siteId, endUser: name, revokedAt: null }, data: { revokedAt: new Date() } });
+    deps.logger.info('mcp sign-ins revoked by the site', { siteId, count: families.length });
+    return families.length;
+  }
+
   /** An access token presented at /mcp: what it may do, or a reason it may not. */
   async function authenticate(accessToken: string): Promise<McpTokenGrant | { problem: string }> {
     if (!accessToken.startsWith(MCP_ACCESS_TOKEN_PREFIX) || accessToken.length > 200) return { problem: 'The access token is not valid.' };
@@ -394,7 +429,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
     return { tokenId: row.id, siteId: row.siteId, endUser: row.endUser, scopes: row.scopes as McpScope[] };
   }
 
-  return { authorize, createLoginAssertion, openConsent, decide, token, authenticate, resource };
+  return { authorize, createLoginAssertion, openConsent, decide, token, revoke, revokeEndUser, authenticate, resource };
 }
 
 export type AuthorizationServer = ReturnType<typeof createAuthorizationServer>;

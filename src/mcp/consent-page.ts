@@ -57,7 +57,7 @@ export function consentPage(view: ConsentView): Response {
 <ul id="scopes">
 ${scopes}
 </ul>
-<p>It never sees your passwords or the services' tokens; access ends when you revoke it or stop using the client.</p>
+<p>It never sees your passwords or the services' tokens. Access ends when the client signs out, when ${escapeHtml(view.siteName)} ends it, or after ${escapeHtml(view.idleLimit)} unused.</p>
 <form method="post" action="${CONSENT_PATH}">
 <input type="hidden" name="request" value="${escapeHtml(view.authorizationId)}">
 <input type="hidden" name="consent" value="${escapeHtml(view.consentSecret)}">

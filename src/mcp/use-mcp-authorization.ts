@@ -1,6 +1,6 @@
 // Serves the gateway's OAuth authorization server for /mcp: RFC 8414 metadata (gateway-wide, and per
 // site at /.well-known/oauth-authorization-server/sites/<site id>), /oauth/mcp/register (RFC 7591),
-// /oauth/mcp/authorize, the consent page and /oauth/mcp/token. Every route is under /oauth/, so the
+// /oauth/mcp/authorize, the consent page, /oauth/mcp/token and /oauth/mcp/revoke (RFC 7009). Every route is under /oauth/, so the
 // per-address rate limit applies (src/http/use-rate-limits.ts).
 //
 // Options: `server` (the authorization server), `clients` (registration), `db` (to check a site
@@ -17,6 +17,7 @@ import {
   MAX_STATE_LENGTH,
   OAuthProtocolError,
   REGISTER_PATH,
+  REVOKE_PATH,
   TOKEN_PATH,
   UntrustedRedirectError,
   type AuthorizationServer,
@@ -130,6 +131,18 @@ export function useMcpAuthorization(options: UseMcpAuthorizationOptions): Plugin
     }
   }
 
+  async function revoke(request: Request): Promise<Response> {
+    const form = await formOf(request);
+    if (!form) return json({ error: 'invalid_request', error_description: 'Send the revocation request as application/x-www-form-urlencoded.' }, 400);
+    try {
+      await server.revoke(form);
+      return new Response(null, { status: 200, headers: { 'cache-control': 'no-store', ...CORS } });
+    } catch (error) {
+      if (error instanceof OAuthProtocolError) return oauthError(error);
+      throw error;
+    }
+  }
+
   async function register(request: Request): Promise<Response> {
     if (!(request.headers.get('content-type') ?? '').toLowerCase().startsWith('application/json')) {
       return json({ error: 'invalid_client_metadata', error_description: 'Send the client metadata as application/json (RFC 7591).' }, 400);
@@ -161,7 +174,7 @@ export function useMcpAuthorization(options: UseMcpAuthorizationOptions): Plugin
       const path = url.pathname;
       const isMetadata = path === AUTHORIZATION_SERVER_METADATA_PATH || path.startsWith(SITE_METADATA_PREFIX);
       if (!isMetadata && !path.startsWith(`${COOKIE_PATH}/`)) return;
-      if (request.method === 'OPTIONS' && (isMetadata || path === TOKEN_PATH || path === REGISTER_PATH)) {
+      if (request.method === 'OPTIONS' && (isMetadata || path === TOKEN_PATH || path === REGISTER_PATH || path === REVOKE_PATH)) {
         return endResponse(new Response(null, { status: 204, headers: { ...CORS, 'access-control-max-age': '600' } }));
       }
       if (isMetadata) {
@@ -179,6 +192,9 @@ export function useMcpAuthorization(options: UseMcpAuthorizationOptions): Plugin
         case TOKEN_PATH:
           if (request.method !== 'POST') return endResponse(methodNotAllowed('POST'));
           return endResponse(await token(request));
+        case REVOKE_PATH:
+          if (request.method !== 'POST') return endResponse(methodNotAllowed('POST'));
+          return endResponse(await revoke(request));
         case REGISTER_PATH:
           if (request.method !== 'POST') return endResponse(methodNotAllowed('POST'));
           return endResponse(await register(request));

@@ -27,4 +27,10 @@ builder.mutationFields((t) => ({
     resolve: (_root, { input }, context) =>
       context.services.mcpAuthorization.createLoginAssertion(siteIdOf(context), String(input.requestId), input.endUser),
   }),
+  revokeMcpSignIns: t.int({
+    authScopes: { siteOwner: true },
+    description: 'Site token only: end every MCP client sign-in of one end user at once (their access and refresh tokens stop working). Answers how many sign-ins were ended.',
+    args: { endUser: t.arg.string({ required: true }) },
+    resolve: (_root, { endUser }, context) => context.services.mcpAuthorization.revokeEndUser(siteIdOf(context), endUser),
+  }),
 }));
