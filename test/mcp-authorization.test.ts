@@ -347,6 +347,16 @@ describe('attacks and mistakes', () => {
     for (const uri of ['https://app.example/cb', 'http://localhost:8080/cb', 'http://[::1]:9/cb']) expect((await register([uri])).status, uri).toBe(201);
   });
 
+  it('registrations that never sign in are pruned after a day; clients that did are kept', async () => {
+    const unused = await registeredClient();
+    const { clientId: used } = await signedIn('nina');
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+    await gateway.gateway.db.mcpClient.updateMany({ where: { id: { in: [unused, used] } }, data: { createdAt: twoDaysAgo } });
+    await registeredClient();
+    expect(await gateway.gateway.db.mcpClient.findUnique({ where: { id: unused } })).toBeNull();
+    expect(await gateway.gateway.db.mcpClient.findUnique({ where: { id: used } })).not.toBeNull();
+  });
+
   it('the site vouches only for its own sign-ins, with its site token, once', async () => {
     const clientId = await registeredClient();
     const { challenge } = pkce();

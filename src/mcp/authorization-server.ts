@@ -352,6 +352,8 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
       await revokeFamily(row.id, 'authorization code replayed');
       throw new OAuthProtocolError('invalid_grant', 'The authorization code was already used: every token issued from it is revoked. Sign in again.');
     }
+    // A registered client that signs in is kept (unused registrations are pruned).
+    await db.mcpClient.updateMany({ where: { id: row.clientId, signedInAt: null }, data: { signedInAt: new Date() } });
     return issueTokens({ authorizationId: row.id, siteId: row.siteId, clientId: row.clientId, endUser: row.endUser!, scopes: row.scopes as McpScope[] });
   }
 

@@ -18,6 +18,8 @@ const MAX_NAME_LENGTH = 200;
 const MAX_METADATA_DOCUMENT_BYTES = 16 * 1024;
 const METADATA_FETCH_TIMEOUT_MS = 5000;
 const METADATA_CACHE_MS = 5 * 60 * 1000;
+/** A registration that has not completed a sign-in within this time is deleted (registration floods). */
+const UNUSED_CLIENT_MS = 24 * 3600 * 1000;
 
 /** What the authorization server needs to know of a client. */
 export interface McpClientInfo {
@@ -123,6 +125,7 @@ export function createMcpClients(deps: McpClientsDeps) {
   async function register(body: unknown): Promise<Record<string, unknown>> {
     const { metadata, clientName, redirectUris } = acceptMetadata(body);
     const id = generateId(CLIENT_ID_PREFIX);
+    await deps.db.mcpClient.deleteMany({ where: { signedInAt: null, createdAt: { lt: new Date(Date.now() - UNUSED_CLIENT_MS) } } });
     const row = await deps.db.mcpClient.create({ data: { id, clientName, redirectUris, metadata: metadata as object } });
     deps.logger.info('mcp client registered', { clientId: id });
     return { client_id: id, client_id_issued_at: Math.floor(row.createdAt.getTime() / 1000), ...metadata };

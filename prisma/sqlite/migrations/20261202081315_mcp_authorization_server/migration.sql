@@ -1,20 +1,19 @@
 -- AlterTable
-ALTER TABLE "Site" ADD COLUMN     "mcpLoginUrl" TEXT;
+ALTER TABLE "Site" ADD COLUMN "mcpLoginUrl" TEXT;
 
 -- CreateTable
 CREATE TABLE "McpClient" (
-    "id" TEXT NOT NULL,
+    "id" TEXT NOT NULL PRIMARY KEY,
     "clientName" TEXT,
     "redirectUris" JSONB NOT NULL,
     "metadata" JSONB NOT NULL,
-    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-
-    CONSTRAINT "McpClient_pkey" PRIMARY KEY ("id")
+    "signedInAt" DATETIME,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
 -- CreateTable
 CREATE TABLE "McpAuthorization" (
-    "id" TEXT NOT NULL,
+    "id" TEXT NOT NULL PRIMARY KEY,
     "siteId" TEXT NOT NULL,
     "clientId" TEXT NOT NULL,
     "clientName" TEXT,
@@ -29,16 +28,15 @@ CREATE TABLE "McpAuthorization" (
     "assertionHash" TEXT,
     "consentHash" TEXT,
     "codeHash" TEXT,
-    "expiresAt" TIMESTAMP(3) NOT NULL,
-    "codeUsedAt" TIMESTAMP(3),
-    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-
-    CONSTRAINT "McpAuthorization_pkey" PRIMARY KEY ("id")
+    "expiresAt" DATETIME NOT NULL,
+    "codeUsedAt" DATETIME,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT "McpAuthorization_siteId_fkey" FOREIGN KEY ("siteId") REFERENCES "Site" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
 -- CreateTable
 CREATE TABLE "McpToken" (
-    "id" TEXT NOT NULL,
+    "id" TEXT NOT NULL PRIMARY KEY,
     "siteId" TEXT NOT NULL,
     "authorizationId" TEXT NOT NULL,
     "clientId" TEXT NOT NULL,
@@ -47,13 +45,15 @@ CREATE TABLE "McpToken" (
     "tokenHash" TEXT NOT NULL,
     "scopes" JSONB NOT NULL,
     "resource" TEXT NOT NULL,
-    "expiresAt" TIMESTAMP(3) NOT NULL,
-    "usedAt" TIMESTAMP(3),
-    "revokedAt" TIMESTAMP(3),
-    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-
-    CONSTRAINT "McpToken_pkey" PRIMARY KEY ("id")
+    "expiresAt" DATETIME NOT NULL,
+    "usedAt" DATETIME,
+    "revokedAt" DATETIME,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT "McpToken_siteId_fkey" FOREIGN KEY ("siteId") REFERENCES "Site" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
+
+-- CreateIndex
+CREATE INDEX "McpClient_signedInAt_createdAt_idx" ON "McpClient"("signedInAt", "createdAt");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "McpAuthorization_assertionHash_key" ON "McpAuthorization"("assertionHash");
@@ -75,9 +75,3 @@ CREATE INDEX "McpToken_authorizationId_idx" ON "McpToken"("authorizationId");
 
 -- CreateIndex
 CREATE INDEX "McpToken_siteId_idx" ON "McpToken"("siteId");
-
--- AddForeignKey
-ALTER TABLE "McpAuthorization" ADD CONSTRAINT "McpAuthorization_siteId_fkey" FOREIGN KEY ("siteId") REFERENCES "Site"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "McpToken" ADD CONSTRAINT "McpToken_siteId_fkey" FOREIGN KEY ("siteId") REFERENCES "Site"("id") ON DELETE CASCADE ON UPDATE CASCADE;
