@@ -21,7 +21,7 @@ import { useRequestId } from './http/use-request-id.js';
 import { useMetrics } from './metrics/use-metrics.js';
 import { exampleTabs, GRAPHIQL_HEADERS, renderLocalGraphiQL } from './http/graphiql.js';
 import { useMcp } from './mcp/use-mcp.js';
-import { useMcpAuthorization } from './mcp/use-mcp-authorization.js';
+import { isPublicOAuthPath, useMcpAuthorization } from './mcp/use-mcp-authorization.js';
 import { useNoStore } from './http/use-no-store.js';
 import { useCsrfPrevention } from './http/use-csrf-prevention.js';
 import { corsPolicy } from './http/use-cors.js';
@@ -157,7 +157,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       },
     },
     maskedErrors: { isDev: false, maskError: keyHealth.maskError },
-    cors: corsPolicy({ origins, authenticate: (header) => services.sites.authenticate(header) }),
+    cors: corsPolicy({ origins, authenticate: (header) => services.sites.authenticate(header), isPublicPath: isPublicOAuthPath }),
     graphiql: {
       title: 'Latchkey',
       headers: GRAPHIQL_HEADERS,

@@ -230,6 +230,23 @@ describe('metadata', () => {
     expect(siteMetadata.authorization_endpoint).toBe(`${gateway.publicUrl}/oauth/mcp/authorize?site=${site.siteId}`);
     expect((await fetch(`${gateway.url}/.well-known/oauth-authorization-server/sites/site_doesnotexist`)).status).toBe(404);
 
+    // Browser-based clients (the MCP Inspector) call the metadata, registration and token endpoints cross-origin.
+    for (const path of ['/oauth/mcp/token', '/oauth/mcp/register', '/.well-known/oauth-authorization-server']) {
+      const preflight = await fetch(`${gateway.url}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://inspector.test:6274', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+      expect(preflight.status, path).toBeLessThan(300);
+      expect(preflight.headers.get('access-control-allow-origin'), path).toBe('http://inspector.test:6274');
+      expect(preflight.headers.get('access-control-allow-headers'), path).toContain('content-type');
+      expect(preflight.headers.get('access-control-allow-credentials'), path).toBeNull();
+    }
+    const crossOrigin = await fetch(`${gateway.url}/oauth/mcp/token`, { method: 'POST', headers: { origin: 'http://inspector.test:6274', 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=refresh_token' });
+    expect(crossOrigin.headers.get('access-control-allow-origin')).toBe('http://inspector.test:6274');
+    // The rest of the API keeps its origin policy: this origin is no site's.
+    const graphql = await fetch(`${gateway.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'http://inspector.test:6274', 'access-control-request-method': 'POST' } });
+    expect(graphql.headers.get('access-control-allow-origin')).toBeNull();
+
     // A request without a token to /mcp?site=… points at that site's resource metadata.
     const unauthorized = await fetch(`${gateway.url}/mcp?site=${site.siteId}`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
     expect(unauthorized.status).toBe(401);

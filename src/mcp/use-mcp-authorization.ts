@@ -29,6 +29,16 @@ export const AUTHORIZATION_SERVER_METADATA_PATH = '/.well-known/oauth-authorizat
 const SITE_METADATA_PREFIX = `${AUTHORIZATION_SERVER_METADATA_PATH}/sites/`;
 const COOKIE_PATH = '/oauth/mcp';
 
+const PUBLIC_PATHS = new Set([TOKEN_PATH, REGISTER_PATH, REVOKE_PATH, AUTHORIZATION_SERVER_METADATA_PATH, '/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']);
+
+/**
+ * Paths that browser-based MCP clients (the MCP Inspector) call cross-origin; they use no cookies, so
+ * the gateway's CORS policy (src/http/use-cors.ts) grants them to any origin.
+ */
+export function isPublicOAuthPath(pathname: string): boolean {
+  return PUBLIC_PATHS.has(pathname) || pathname.startsWith(SITE_METADATA_PREFIX);
+}
+
 export interface UseMcpAuthorizationOptions {
   server: AuthorizationServer;
   clients: McpClients;
@@ -36,13 +46,10 @@ export interface UseMcpAuthorizationOptions {
   publicUrl: string;
 }
 
-/** Public clients (browser-based ones such as the MCP Inspector) call these cross-origin, without cookies. */
-const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, POST, OPTIONS', 'access-control-allow-headers': 'content-type, authorization, mcp-protocol-version' };
-
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', pragma: 'no-cache', ...CORS },
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', pragma: 'no-cache' },
   });
 }
 
@@ -136,7 +143,7 @@ export function useMcpAuthorization(options: UseMcpAuthorizationOptions): Plugin
     if (!form) return json({ error: 'invalid_request', error_description: 'Send the revocation request as application/x-www-form-urlencoded.' }, 400);
     try {
       await server.revoke(form);
-      return new Response(null, { status: 200, headers: { 'cache-control': 'no-store', ...CORS } });
+      return new Response(null, { status: 200, headers: { 'cache-control': 'no-store' } });
     } catch (error) {
       if (error instanceof OAuthProtocolError) return oauthError(error);
       throw error;
@@ -174,9 +181,6 @@ export function useMcpAuthorization(options: UseMcpAuthorizationOptions): Plugin
       const path = url.pathname;
       const isMetadata = path === AUTHORIZATION_SERVER_METADATA_PATH || path.startsWith(SITE_METADATA_PREFIX);
       if (!isMetadata && !path.startsWith(`${COOKIE_PATH}/`)) return;
-      if (request.method === 'OPTIONS' && (isMetadata || path === TOKEN_PATH || path === REGISTER_PATH || path === REVOKE_PATH)) {
-        return endResponse(new Response(null, { status: 204, headers: { ...CORS, 'access-control-max-age': '600' } }));
-      }
       if (isMetadata) {
         if (request.method !== 'GET') return endResponse(methodNotAllowed('GET'));
         if (path === AUTHORIZATION_SERVER_METADATA_PATH) return endResponse(json(authorizationServerMetadata(publicUrl, null)));
