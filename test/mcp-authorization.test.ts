@@ -292,6 +292,10 @@ describe('signing in with the SDK client', () => {
     const write = await call(client, 'call_api', { service: 'github', method: 'POST', path: '/user/repos', body: {} });
     expect(write.isError).toBe(true);
     expect((write.content[0] as { text: string }).text).toContain('mcp:write');
+    const star = await call(client, 'github_addStar', { input: { owner: 'octokit-fixture-org', name: 'hello-world' } });
+    expect(star.isError).toBe(true);
+    expect((star.structuredContent as { error: { code: string } }).error.code).toBe('FORBIDDEN');
+    expect((star.content[0] as { text: string }).text).toContain('mcp:write');
 
     const { tokens: writer } = await signedIn('carol', 'mcp:read mcp:write');
     expect(writer.scope).toBe('mcp:read mcp:write');

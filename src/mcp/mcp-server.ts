@@ -35,8 +35,8 @@ export interface McpCaller {
   scopes?: readonly string[];
 }
 
-function readOnlyReason(who: McpCaller): string {
-  return who.scopes ? 'this sign-in was granted mcp:read only: sign in again and grant mcp:write.' : 'this token is read-only: use GET, or the site token.';
+function readOnlyReason(who: McpCaller, bearerHint: string): string {
+  return who.scopes ? 'this sign-in was granted mcp:read only: sign in again and grant mcp:write.' : `this token is read-only: ${bearerHint}`;
 }
 
 /** Whether this caller's tools may change data: the site token, or a signed-in client granted mcp:write. */
@@ -253,7 +253,7 @@ export function createMcpTools(deps: McpDeps) {
   async function callTyped(tool: GraphQLTool, args: Record<string, unknown>, who: McpCaller, request: Request): Promise<CallToolResult> {
     const service = parseServiceKey(tool.service);
     if (tool.mutation && !writable(who)) {
-      return toolError(`FORBIDDEN: ${tool.name} changes data and ${readOnlyReason(who)}`, { code: 'FORBIDDEN' });
+      return toolError(`FORBIDDEN: ${tool.name} changes data and ${readOnlyReason(who, 'use the site token.')}`, { code: 'FORBIDDEN' });
     }
     return withConnection(who, service, async () => {
       const data = await runGraphQL(tool.document, args, who, request);
@@ -277,7 +277,7 @@ export function createMcpTools(deps: McpDeps) {
           const input = parseArgs(callArgs, args);
           const service = parseServiceKey(input.service);
           if (input.method !== 'GET' && !writable(who)) {
-            return toolError(`FORBIDDEN: ${input.method} changes data and ${readOnlyReason(who)}`, { code: 'FORBIDDEN' });
+            return toolError(`FORBIDDEN: ${input.method} changes data and ${readOnlyReason(who, 'use GET, or the site token.')}`, { code: 'FORBIDDEN' });
           }
           return await withConnection(who, service, async () => {
             const response = await proxyCall(contextFor(who, request), {
