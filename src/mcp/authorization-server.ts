@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js';
 import { generateId, generateOpaqueToken, hashOpaqueToken } from '../crypto/opaque-token.js';
 import { authStateInvalid, badUserInput, notFound } from '../errors.js';
 import { validEndUser } from '../connections/owners.js';
-import type { McpClientInfo, McpClients } from './mcp-clients.js';
+import { ClientMetadataError, type McpClientInfo, type McpClients } from './mcp-clients.js';
 
 export const MCP_SCOPES = { 'mcp:read': 'Read the services you connected, through this site', 'mcp:write': 'Change data in those services (post, star, delete, …)' } as const;
 export type McpScope = keyof typeof MCP_SCOPES;
@@ -162,7 +162,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
     try {
       client = await deps.clients.resolve(clientId);
     } catch (error) {
-      if (error && typeof error === 'object' && 'description' in error) throw new UntrustedRedirectError('invalid_client', String((error as { description: string }).description));
+      if (error instanceof ClientMetadataError) throw new UntrustedRedirectError('invalid_client', error.description);
       throw error;
     }
     const redirectUri = params.get('redirect_uri');

@@ -141,7 +141,7 @@ export function createMcpClients(deps: McpClientsDeps) {
     } catch (error) {
       throw new ClientMetadataError('invalid_client', error instanceof LatchkeyError ? error.message : 'The client_id URL is refused.');
     }
-    if (url.pathname === '/' ) throw new ClientMetadataError('invalid_client', 'A client_id URL must have a path (the metadata document), not just a host.');
+    if (url.pathname === '/') throw new ClientMetadataError('invalid_client', 'A client_id URL must have a path (the metadata document), not just a host.');
     let response: Response;
     try {
       response = await guardedFetch(url.href, { headers: { accept: 'application/json' } });
