@@ -100,6 +100,23 @@ describe('the MCP consent page in a browser', () => {
     await context.close();
   });
 
+  it('unticking mcp:write narrows the grant', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const { clientId, verifier, url, redirectUri } = await startSignIn();
+    await page.goto(url);
+    await page.uncheck('#grant-write');
+    await Promise.all([page.waitForURL((target) => target.href.startsWith(redirectUri)), page.click('#approve')]);
+    const code = new URL(page.url()).searchParams.get('code')!;
+    const exchanged = await fetch(`${gateway.url}/oauth/mcp/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, client_id: clientId, redirect_uri: redirectUri }),
+    });
+    expect(await exchanged.json()).toMatchObject({ scope: 'mcp:read' });
+    await context.close();
+  });
+
   it('Deny lands on the client with access_denied and no code', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -77,7 +77,7 @@ const hidden = (html: string, name: string) => new RegExp(`name="${name}" value=
  * page, the site vouches for the logged-in end user, the gateway shows consent, the person answers.
  * Answers where the browser is sent back to (the client's redirect URI).
  */
-async function signInInBrowser(authorizationUrl: string | URL, endUser: string, decision: 'approve' | 'deny' = 'approve', jar = new CookieJar()): Promise<URL> {
+async function signInInBrowser(authorizationUrl: string | URL, endUser: string, decision: 'approve' | 'deny' = 'approve', jar = new CookieJar(), grantWrite = true): Promise<URL> {
   const { final } = await followRedirects(String(authorizationUrl), (url) => url.origin === ORIGIN, 10, jar);
   expect(final.href.startsWith(`${LOGIN_URL}?latchkey_mcp_request=mcpa_`), final.href).toBe(true);
   const vouched = await siteVouches(final, endUser);
@@ -91,7 +91,13 @@ async function signInInBrowser(authorizationUrl: string | URL, endUser: string, 
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar.header(consentUrl) },
-    body: new URLSearchParams({ request: hidden(html, 'request'), consent: hidden(html, 'consent'), decision }),
+    // As a browser submits the form: the mcp:write checkbox (shown checked when asked for) unless unticked.
+    body: new URLSearchParams([
+      ['request', hidden(html, 'request')],
+      ['consent', hidden(html, 'consent')],
+      ['decision', decision],
+      ...(grantWrite && html.includes('value="mcp:write" id="grant-write" checked') ? [['scope', 'mcp:write']] : []),
+    ]),
   });
   expect(answer.status).toBe(303);
   return new URL(answer.headers.get('location')!);
@@ -296,6 +302,13 @@ describe('signing in with the SDK client', () => {
     expect(star.isError).toBe(true);
     expect((star.structuredContent as { error: { code: string } }).error.code).toBe('FORBIDDEN');
     expect((star.content[0] as { text: string }).text).toContain('mcp:write');
+
+    // The person may untick mcp:write on the consent page: the grant is narrowed, and the token response says so.
+    const narrowedClient = await registeredClient();
+    const pair = pkce();
+    const narrowed = await signInInBrowser(authorizeUrl(narrowedClient, pair.challenge, { scope: 'mcp:read mcp:write' }), 'carol', 'approve', new CookieJar(), false);
+    const narrowedTokens = await tokenRequest({ grant_type: 'authorization_code', code: narrowed.searchParams.get('code')!, code_verifier: pair.verifier, client_id: narrowedClient, redirect_uri: REDIRECT });
+    expect(narrowedTokens.body.scope).toBe('mcp:read');
 
     const { tokens: writer } = await signedIn('carol', 'mcp:read mcp:write');
     expect(writer.scope).toBe('mcp:read mcp:write');

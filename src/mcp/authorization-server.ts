@@ -272,7 +272,11 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
   }
 
   /** The person's answer on the consent page: the redirect back to the client, with a code or access_denied. */
-  async function decide(requestId: string | null, consentSecret: string | null, binding: string | null, approve: boolean): Promise<URL> {
+  /**
+   * `grantWrite`: whether the person left mcp:write checked. Unchecking narrows the grant (the token
+   * response's scope says so, RFC 6749 §3.3); reading comes with every sign-in.
+   */
+  async function decide(requestId: string | null, consentSecret: string | null, binding: string | null, approve: boolean, grantWrite = true): Promise<URL> {
     const row = await boundRow(requestId, binding);
     if (row.status !== 'CONSENT' || !consentSecret || !hashMatches(consentSecret, row.consentHash)) {
       throw new UntrustedRedirectError('access_denied', 'This consent form is not valid any more: start again from the MCP client.');
@@ -286,9 +290,11 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
       return target;
     }
     const code = generateOpaqueToken(CODE_PREFIX);
+    const requested = row.scopes as McpScope[];
+    const granted = requested.filter((scope) => scope !== 'mcp:write' || grantWrite);
     const approved = await db.mcpAuthorization.updateMany({
       where: { id: row.id, status: 'CONSENT' },
-      data: { status: 'APPROVED', codeHash: hashOpaqueToken(code), expiresAt: new Date(Date.now() + CODE_TTL_MS) },
+      data: { status: 'APPROVED', scopes: granted.length > 0 ? granted : ['mcp:read'], codeHash: hashOpaqueToken(code), expiresAt: new Date(Date.now() + CODE_TTL_MS) },
     });
     if (approved.count !== 1) throw new UntrustedRedirectError('access_denied', 'This sign-in was already answered: start again from the MCP client.');
     deps.logger.info('mcp sign-in approved', { authorizationId: row.id, siteId: row.siteId });

@@ -49,16 +49,23 @@ ${body}
 export function consentPage(view: ConsentView): Response {
   const nonce = randomBytes(16).toString('base64');
   const clientName = view.client.name ?? 'An unnamed MCP client';
-  const scopes = view.scopes.map((scope) => `<li><code>${escapeHtml(scope)}</code>: ${escapeHtml(MCP_SCOPES[scope])}</li>`).join('\n');
+  // Reading comes with every sign-in; writing is the person's choice (checked as the client asked).
+  const scopes = view.scopes
+    .map((scope) =>
+      scope === 'mcp:write'
+        ? `<li><label><input type="checkbox" name="scope" value="mcp:write" id="grant-write" checked> <code>mcp:write</code>: ${escapeHtml(MCP_SCOPES[scope])}</label></li>`
+        : `<li><code>${escapeHtml(scope)}</code>: ${escapeHtml(MCP_SCOPES[scope])}</li>`,
+    )
+    .join('\n');
   const body = `<h1 id="title">${escapeHtml(clientName)} wants to use your connections on ${escapeHtml(view.siteName)}</h1>
 <p>Signed in at ${escapeHtml(view.siteName)} as <strong id="end-user">${escapeHtml(view.endUser)}</strong>.</p>
 <p>The client <strong id="client-name">${escapeHtml(clientName)}</strong> will receive access at <strong id="redirect-host">${escapeHtml(view.client.redirectHost)}</strong>
 (client id <code>${escapeHtml(view.client.id)}</code>). It will be able to:</p>
+<form method="post" action="${CONSENT_PATH}">
 <ul id="scopes">
 ${scopes}
 </ul>
 <p>It never sees your passwords or the services' tokens. Access ends when the client signs out, when ${escapeHtml(view.siteName)} ends it, or after ${escapeHtml(view.idleLimit)} unused.</p>
-<form method="post" action="${CONSENT_PATH}">
 <input type="hidden" name="request" value="${escapeHtml(view.authorizationId)}">
 <input type="hidden" name="consent" value="${escapeHtml(view.consentSecret)}">
 <button type="submit" name="decision" value="approve" id="approve">Allow</button>

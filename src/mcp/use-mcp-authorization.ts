@@ -110,7 +110,7 @@ export function useMcpAuthorization(options: UseMcpAuthorizationOptions): Plugin
       const requestId = form.get('request');
       const decision = form.get('decision');
       if (decision !== 'approve' && decision !== 'deny') return signInErrorPage('invalid_request', 'Choose Allow or Deny on the consent page.');
-      const target = await server.decide(requestId, form.get('consent'), cookies[cookieName(requestId ?? '')] ?? null, decision === 'approve');
+      const target = await server.decide(requestId, form.get('consent'), cookies[cookieName(requestId ?? '')] ?? null, decision === 'approve', form.getAll('scope').includes('mcp:write'));
       // 303: the browser follows with a GET. The binding cookie has done its work.
       return new Response(null, {
         status: 303,
