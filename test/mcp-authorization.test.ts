@@ -391,6 +391,17 @@ describe('attacks and mistakes', () => {
     expect(await gateway.gateway.db.mcpClient.findUnique({ where: { id: used } })).not.toBeNull();
   });
 
+  it('mcpLoginUrl must be on an allowed origin; without it the site refuses MCP sign-ins', async () => {
+    const other = await gateway.createSite('No MCP yet', [ORIGIN]);
+    const offOrigin = await gateway.gql('mutation { updateSite(input: { mcpLoginUrl: "https://evil.example/login" }) { id } }', undefined, other.token);
+    expect(offOrigin.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'mcpLoginUrl' });
+    const clientId = await registeredClient();
+    const response = await fetch(authorizeUrl(clientId, pkce().challenge, { site: other.siteId }), { redirect: 'manual' });
+    const location = new URL(response.headers.get('location')!);
+    expect(location.searchParams.get('error')).toBe('access_denied');
+    expect(location.searchParams.get('error_description')).toContain('mcpLoginUrl');
+  });
+
   it('the site vouches only for its own sign-ins, with its site token, once', async () => {
     const clientId = await registeredClient();
     const { challenge } = pkce();

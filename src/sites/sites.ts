@@ -12,26 +12,6 @@ import type { ServiceKey, ServiceName } from '../providers/types.js';
 import { customServiceKey, isCustomServiceKey, slugOf, slugProblem } from '../providers/custom.js';
 import { validEndUser } from '../connections/owners.js';
 
-/** Checks an endUserVerifyUrl: an absolute http(s) URL on one of the site's allowed origins. */
-export function checkVerifyUrl(value: string, allowedOrigins: readonly string[]): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw badUserInput('endUserVerifyUrl must be an absolute URL, e.g. https://app.example.com/latchkey/verify.', 'endUserVerifyUrl');
-  }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.hash) {
-    throw badUserInput('endUserVerifyUrl must be an http(s) URL without credentials or fragment.', 'endUserVerifyUrl');
-  }
-  if (!allowedOrigins.includes(url.origin)) {
-    throw badUserInput(
-      `endUserVerifyUrl must be on one of this site's allowed origins (${allowedOrigins.join(', ') || 'none configured'}); ${url.origin} is not. Add it with updateSite(input: { allowedOrigins }).`,
-      'endUserVerifyUrl',
-    );
-  }
-  return url.href;
-}
-
 /** Checks a page of the site the gateway sends browsers to: an absolute http(s) URL on one of its allowed origins. */
 export function checkSitePageUrl(value: string, allowedOrigins: readonly string[], field: string, example: string): string {
   let url: URL;
@@ -50,6 +30,11 @@ export function checkSitePageUrl(value: string, allowedOrigins: readonly string[
     );
   }
   return url.href;
+}
+
+/** Checks an endUserVerifyUrl: an absolute http(s) URL on one of the site's allowed origins. */
+export function checkVerifyUrl(value: string, allowedOrigins: readonly string[]): string {
+  return checkSitePageUrl(value, allowedOrigins, 'endUserVerifyUrl', 'https://app.example.com/latchkey/verify');
 }
 
 export const FUNCTION_TOKEN_PREFIX = 'lkf_';
