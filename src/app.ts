@@ -21,6 +21,7 @@ import { useRequestId } from './http/use-request-id.js';
 import { useMetrics } from './metrics/use-metrics.js';
 import { exampleTabs, GRAPHIQL_HEADERS, renderLocalGraphiQL } from './http/graphiql.js';
 import { useMcp } from './mcp/use-mcp.js';
+import { isPublicOAuthPath, useMcpAuthorization } from './mcp/use-mcp-authorization.js';
 import { useNoStore } from './http/use-no-store.js';
 import { useCsrfPrevention } from './http/use-csrf-prevention.js';
 import { corsPolicy } from './http/use-cors.js';
@@ -156,7 +157,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       },
     },
     maskedErrors: { isDev: false, maskError: keyHealth.maskError },
-    cors: corsPolicy({ origins, authenticate: (header) => services.sites.authenticate(header) }),
+    cors: corsPolicy({ origins, authenticate: (header) => services.sites.authenticate(header), isPublicPath: isPublicOAuthPath }),
     graphiql: {
       title: 'Latchkey',
       headers: GRAPHIQL_HEADERS,
@@ -180,6 +181,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
         isAdmin: (header) => services.sites.authenticate(header).then((caller) => caller?.kind === 'admin', () => false),
       }),
       useGatewayRoutes(services, keyHealth),
+      useMcpAuthorization({ server: services.mcpAuthorization, clients: services.mcpClients, db, publicUrl: config.publicUrl }),
       useMcp({ services, schema, publicUrl: config.publicUrl, version: MCP_SERVER_VERSION }),
       useCsrfPrevention(),
       useBrowserTokens({ origins }),

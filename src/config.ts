@@ -68,6 +68,10 @@ const environmentSchema = z.object({
   LATCHKEY_RATE_LIMIT_ADDRESS_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(300),
   LATCHKEY_MAX_LONG_POLLS_PER_TOKEN: z.coerce.number().int().min(0).max(100_000).default(20),
   LATCHKEY_MAX_UPSTREAM_CALLS_PER_REQUEST: z.coerce.number().int().min(0).max(10_000).default(25),
+  LATCHKEY_MCP_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
+  LATCHKEY_MCP_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(31_536_000).default(2_592_000),
+  LATCHKEY_MCP_CLIENT_METADATA_ALLOW_LOOPBACK: z.stringbool().default(false),
+  LATCHKEY_MCP_CLIENT_METADATA_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
 });
 
 export type LogLevel = z.infer<typeof environmentSchema>['LATCHKEY_LOG_LEVEL'];
@@ -146,6 +150,13 @@ export interface Config {
   };
   /** Upstream (pass-through) calls one GraphQL request may make; 0 = no bound. */
   maxUpstreamCallsPerRequest: number;
+  /** The gateway as the OAuth authorization server of /mcp (src/mcp/authorization-server.ts). */
+  mcpAuth: {
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    /** Where client metadata documents (client_id URLs) may be fetched from: https, public addresses unless allowed. */
+    clientMetadata: { allowHttp: false; allowLoopback: boolean; allowPrivateNetworks: boolean };
+  };
   /** Honour X-Forwarded-For for the client address (only behind a proxy that sets it). */
   trustProxy: boolean;
   /** Per-minute limits (0 = off) and the long-poll cap; see src/http/rate-limiters.ts. */
@@ -264,6 +275,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       pollMs: values.LATCHKEY_REVOCATION_POLL_MS,
     },
     maxUpstreamCallsPerRequest: values.LATCHKEY_MAX_UPSTREAM_CALLS_PER_REQUEST,
+    mcpAuth: {
+      accessTokenTtlSeconds: values.LATCHKEY_MCP_ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: values.LATCHKEY_MCP_REFRESH_TOKEN_TTL_SECONDS,
+      clientMetadata: {
+        allowHttp: false,
+        allowLoopback: values.LATCHKEY_MCP_CLIENT_METADATA_ALLOW_LOOPBACK,
+        allowPrivateNetworks: values.LATCHKEY_MCP_CLIENT_METADATA_ALLOW_PRIVATE_NETWORKS,
+      },
+    },
     trustProxy: values.LATCHKEY_TRUST_PROXY,
     rateLimits: {
       tokenPerMinute: values.LATCHKEY_RATE_LIMIT_TOKEN_PER_MINUTE,

@@ -17,6 +17,8 @@ import { createServiceRegistry } from './registry/service-registry.js';
 import { createCredentialConnector } from './connections/credentials.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createRevocationQueue } from './connections/revocation-queue.js';
+import { createMcpClients } from './mcp/mcp-clients.js';
+import { createAuthorizationServer } from './mcp/authorization-server.js';
 
 export function createServices(config: Config, db: Database, logger: Logger) {
   const keyring = createKeyring(config.encryptionKey, config.previousEncryptionKeys);
@@ -40,7 +42,14 @@ export function createServices(config: Config, db: Database, logger: Logger) {
   const flow = createAuthorizationFlow({ config, db, keyring, logger, audit, apps, store, customServices, revocations });
   const credentials = createCredentialConnector({ config, registry, store, audit, logger });
   const sites = createSites(db, audit, config.adminToken, { tokenCacheMs: config.tokenCacheMs, logger });
-  return { config, db, logger, metrics, keyring, audit, customServices, registry, apps, store, refresher, revocations, flow, credentials, sites, webhooks, connections, passthrough };
+  const mcpClients = createMcpClients({ db, logger, metadataPolicy: config.mcpAuth.clientMetadata });
+  const mcpAuthorization = createAuthorizationServer({
+    db,
+    logger,
+    clients: mcpClients,
+    config: { publicUrl: config.publicUrl, accessTokenTtlSeconds: config.mcpAuth.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.mcpAuth.refreshTokenTtlSeconds },
+  });
+  return { config, db, logger, metrics, keyring, audit, customServices, registry, apps, store, refresher, revocations, flow, credentials, sites, webhooks, connections, passthrough, mcpClients, mcpAuthorization };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -9,7 +9,16 @@ export interface CorsDeps {
   origins: OriginPolicy;
   /** Resolves the request's bearer token; throws or returns null when there is none or it is invalid. */
   authenticate(header: string | null): Promise<Caller | null>;
+  /** Paths any origin may call without cookies (OAuth metadata, registration, token endpoints). */
+  isPublicPath?: (pathname: string) => boolean;
 }
+
+const PUBLIC_GRANT = {
+  credentials: false,
+  methods: ['GET', 'POST'],
+  allowedHeaders: ['authorization', 'content-type', 'mcp-protocol-version'],
+  maxAge: 600,
+} satisfies CORSOptions;
 
 const GRANT = {
   credentials: false,
@@ -25,6 +34,7 @@ export function corsPolicy(deps: CorsDeps): (request: Request) => Promise<CORSOp
     if (!origin) return false;
     const grant = { ...GRANT, origin: [origin] };
     if (deps.origins.isGatewayOrigin(origin)) return grant;
+    if (deps.isPublicPath?.(new URL(request.url).pathname)) return { ...PUBLIC_GRANT, origin: [origin] };
     if (request.method === 'OPTIONS') return (await deps.origins.allowsForSomeSite(origin)) ? grant : false;
     let caller: Caller | null = null;
     try {

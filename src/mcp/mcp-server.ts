@@ -31,6 +31,17 @@ export interface McpDeps {
 export interface McpCaller {
   caller: SiteCaller;
   owner: Owner;
+  /** The OAuth scopes of an access token from the gateway's authorization server (absent for site and function tokens). */
+  scopes?: readonly string[];
+}
+
+function readOnlyReason(who: McpCaller, bearerHint: string): string {
+  return who.scopes ? 'this sign-in was granted mcp:read only: sign in again and grant mcp:write.' : `this token is read-only: ${bearerHint}`;
+}
+
+/** Whether this caller's tools may change data: the site token, or a signed-in client granted mcp:write. */
+function writable(who: McpCaller): boolean {
+  return who.scopes ? who.scopes.includes('mcp:write') : mayWrite(who.caller);
 }
 
 /**
@@ -241,8 +252,8 @@ export function createMcpTools(deps: McpDeps) {
 
   async function callTyped(tool: GraphQLTool, args: Record<string, unknown>, who: McpCaller, request: Request): Promise<CallToolResult> {
     const service = parseServiceKey(tool.service);
-    if (tool.mutation && !mayWrite(who.caller)) {
-      return toolError(`FORBIDDEN: ${tool.name} changes data and this token is read-only: use the site token.`, { code: 'FORBIDDEN' });
+    if (tool.mutation && !writable(who)) {
+      return toolError(`FORBIDDEN: ${tool.name} changes data and ${readOnlyReason(who, 'use the site token.')}`, { code: 'FORBIDDEN' });
     }
     return withConnection(who, service, async () => {
       const data = await runGraphQL(tool.document, args, who, request);
@@ -265,8 +276,8 @@ export function createMcpTools(deps: McpDeps) {
         case 'call_api': {
           const input = parseArgs(callArgs, args);
           const service = parseServiceKey(input.service);
-          if (input.method !== 'GET' && !mayWrite(who.caller)) {
-            return toolError(`FORBIDDEN: ${input.method} changes data and this token is read-only: use GET, or the site token.`, { code: 'FORBIDDEN' });
+          if (input.method !== 'GET' && !writable(who)) {
+            return toolError(`FORBIDDEN: ${input.method} changes data and ${readOnlyReason(who, 'use GET, or the site token.')}`, { code: 'FORBIDDEN' });
           }
           return await withConnection(who, service, async () => {
             const response = await proxyCall(contextFor(who, request), {

@@ -3,14 +3,19 @@
 //
 // Options: `services` (the gateway's), `schema` (the GraphQL schema the typed tools run),
 // `publicUrl` (where clients reach the gateway; names the resource and the metadata), `version`.
+//
+// Besides site and function tokens, /mcp accepts the access tokens of the gateway's own
+// authorization server (src/mcp/authorization-server.ts). `/mcp?site=<site id>` names the site an
+// MCP client signs in through: its 401 and resource metadata point at that site's issuer.
 import type { Plugin } from 'graphql-yoga';
 import type { GraphQLSchema } from 'graphql';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Services } from '../services.js';
 import type { GraphQLContext } from '../context.js';
 import { LatchkeyError } from '../errors.js';
-import type { SiteCaller } from '../sites/sites.js';
+import { parseBearer, type SiteCaller } from '../sites/sites.js';
 import { createMcpTools, type McpCaller } from './mcp-server.js';
+import { isSiteId, MCP_ACCESS_TOKEN_PREFIX, MCP_SCOPES, siteIssuerOf } from './authorization-server.js';
 
 export const MCP_PATH = '/mcp';
 export const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
@@ -29,11 +34,13 @@ function jsonResponse(body: unknown, status: number, headers: Record<string, str
   });
 }
 
-/** RFC 9728 §2: what a client needs to know about the /mcp resource. */
-export function protectedResourceMetadata(publicUrl: string): Record<string, unknown> {
+/** RFC 9728 §2: what a client needs to know about the /mcp resource; with a site, that site's issuer. */
+export function protectedResourceMetadata(publicUrl: string, siteId: string | null = null): Record<string, unknown> {
   return {
-    // No authorization_servers: clients present a site or function token they were given.
     resource: `${publicUrl}${MCP_PATH}`,
+    // Clients may also present a site or function token they were given, without signing in.
+    authorization_servers: [siteId ? siteIssuerOf(publicUrl, siteId) : publicUrl],
+    scopes_supported: Object.keys(MCP_SCOPES),
     bearer_methods_supported: ['header'],
     resource_name: 'Latchkey MCP server',
     resource_documentation: `${publicUrl}/graphql`,
@@ -44,24 +51,47 @@ export function useMcp(options: UseMcpOptions): Plugin<GraphQLContext> {
   const tools = createMcpTools({ services: options.services, schema: options.schema, version: options.version });
   const metadataUrl = `${options.publicUrl}${RESOURCE_METADATA_PATH}${MCP_PATH}`;
 
-  function unauthorized(message: string): Response {
+  /** The site an MCP URL names (`/mcp?site=<id>`), whose issuer the client should sign in with. */
+  function siteOf(request: Request): string | null {
+    const site = new URL(request.url).searchParams.get('site');
+    return site && isSiteId(site) ? site : null;
+  }
+
+  function unauthorized(message: string, request: Request, error?: 'invalid_token'): Response {
+    const site = siteOf(request);
+    const where = site ? `${metadataUrl}?site=${site}` : metadataUrl;
     // RFC 6750 §3 / RFC 9728 §5.1: where to learn how to get a token.
     return jsonResponse(
       { jsonrpc: '2.0', error: { code: -32001, message }, id: null },
       401,
-      { 'www-authenticate': `Bearer resource_metadata="${metadataUrl}"` },
+      { 'www-authenticate': `Bearer resource_metadata="${where}"${error ? `, error="${error}", error_description="${message.replace(/["\\]/g, '')}"` : ''}` },
     );
   }
 
-  async function callerOf(request: Request): Promise<SiteCaller | Response> {
+  /** An access token of the gateway's authorization server: its end user, with its scopes. */
+  async function signedInCallerOf(token: string, request: Request): Promise<McpCaller | Response> {
+    const grant = await options.services.mcpAuthorization.authenticate(token);
+    if ('problem' in grant) return unauthorized(grant.problem, request, 'invalid_token');
+    const caller: SiteCaller = { kind: 'site', siteId: grant.siteId, tokenId: grant.tokenId, tokenKind: 'FUNCTION', services: null, canConnect: false, endUser: grant.endUser };
+    return { caller, owner: { endUser: grant.endUser, account: null }, scopes: grant.scopes };
+  }
+
+  async function callerOf(request: Request): Promise<SiteCaller | McpCaller | Response> {
+    let token: string | null;
+    try {
+      token = parseBearer(request.headers.get('authorization'));
+    } catch {
+      token = null;
+    }
+    if (token?.startsWith(MCP_ACCESS_TOKEN_PREFIX)) return signedInCallerOf(token, request);
     let caller;
     try {
       caller = await options.services.sites.authenticate(request.headers.get('authorization'));
     } catch (error) {
-      if (error instanceof LatchkeyError && error.code === 'UNAUTHENTICATED') return unauthorized(error.message);
+      if (error instanceof LatchkeyError && error.code === 'UNAUTHENTICATED') return unauthorized(error.message, request);
       throw error;
     }
-    if (!caller) return unauthorized('Authentication required: send "Authorization: Bearer <site token or function token>".');
+    if (!caller) return unauthorized('Authentication required: send "Authorization: Bearer <site token or function token>", or sign in with OAuth (see the resource metadata).', request);
     if (caller.kind !== 'site') return jsonResponse({ jsonrpc: '2.0', error: { code: -32003, message: 'The admin token has no connections: use a site token or a function token.' }, id: null }, 403);
     if (caller.canConnect) {
       return jsonResponse(
@@ -76,7 +106,7 @@ export function useMcp(options: UseMcpOptions): Plugin<GraphQLContext> {
     const caller = await callerOf(request);
     if (caller instanceof Response) return caller;
     // A function token bound to an end user makes that end user the owner of every call.
-    const who: McpCaller = { caller, owner: { endUser: caller.endUser ?? null, account: null } };
+    const who: McpCaller = 'owner' in caller ? caller : { caller, owner: { endUser: caller.endUser ?? null, account: null } };
     const server = tools.serverFor(who, request);
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);
@@ -93,7 +123,8 @@ export function useMcp(options: UseMcpOptions): Plugin<GraphQLContext> {
     async onRequest({ request, url, endResponse }) {
       if (url.pathname === RESOURCE_METADATA_PATH || url.pathname === `${RESOURCE_METADATA_PATH}${MCP_PATH}`) {
         if (request.method !== 'GET') return endResponse(new Response('Method Not Allowed', { status: 405, headers: { allow: 'GET' } }));
-        return endResponse(jsonResponse(protectedResourceMetadata(options.publicUrl), 200, { 'access-control-allow-origin': '*' }));
+        const site = url.searchParams.get('site');
+        return endResponse(jsonResponse(protectedResourceMetadata(options.publicUrl, site && isSiteId(site) ? site : null), 200, { 'access-control-allow-origin': '*' }));
       }
       if (url.pathname === MCP_PATH) return endResponse(await handle(request));
     },

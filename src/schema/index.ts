@@ -13,5 +13,6 @@ import './connections.js';
 import './credentials.js';
 import './webhooks.js';
 import './proxy.js';
+import './mcp-auth.js';
 
 export const schema = builder.toSchema();

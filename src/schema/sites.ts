@@ -14,6 +14,10 @@ const SiteRef = builder.prismaObject('Site', {
       nullable: true,
       description: 'Where end-user verification sends the browser (with latchkey_attempt) before an end user\'s connection is stored; null: off.',
     }),
+    mcpLoginUrl: t.exposeString('mcpLoginUrl', {
+      nullable: true,
+      description: 'Where an MCP client\'s OAuth sign-in sends the browser (with latchkey_mcp_request) so the site can say who is logged in; null: MCP sign-in is off.',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
@@ -25,6 +29,10 @@ const UpdateSiteInput = builder.inputType('UpdateSiteInput', {
     endUserVerifyUrl: t.string({
       required: false,
       description: 'Turn end-user verification on: a page of the site (on an allowed origin) that calls confirmEndUser. null turns it off.',
+    }),
+    mcpLoginUrl: t.string({
+      required: false,
+      description: 'Turn MCP sign-in on: a page of the site (on an allowed origin) that, for the logged-in person, calls createMcpLoginAssertion and redirects to its URL. null turns it off.',
     }),
   }),
 });

@@ -12,27 +12,34 @@ import type { ServiceKey, ServiceName } from '../providers/types.js';
 import { customServiceKey, isCustomServiceKey, slugOf, slugProblem } from '../providers/custom.js';
 import { validEndUser } from '../connections/owners.js';
 
-/** Checks an endUserVerifyUrl: an absolute http(s) URL on one of the site's allowed origins. */
-export function checkVerifyUrl(value: string, allowedOrigins: readonly string[]): string {
+/** Checks a page of the site the gateway sends browsers to: an absolute http(s) URL on one of its allowed origins. */
+export function checkSitePageUrl(value: string, allowedOrigins: readonly string[], field: string, example: string): string {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw badUserInput('endUserVerifyUrl must be an absolute URL, e.g. https://app.example.com/latchkey/verify.', 'endUserVerifyUrl');
+    throw badUserInput(`${field} must be an absolute URL, e.g. ${example}.`, field);
   }
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.hash) {
-    throw badUserInput('endUserVerifyUrl must be an http(s) URL without credentials or fragment.', 'endUserVerifyUrl');
+    throw badUserInput(`${field} must be an http(s) URL without credentials or fragment.`, field);
   }
   if (!allowedOrigins.includes(url.origin)) {
     throw badUserInput(
-      `endUserVerifyUrl must be on one of this site's allowed origins (${allowedOrigins.join(', ') || 'none configured'}); ${url.origin} is not. Add it with updateSite(input: { allowedOrigins }).`,
-      'endUserVerifyUrl',
+      `${field} must be on one of this site's allowed origins (${allowedOrigins.join(', ') || 'none configured'}); ${url.origin} is not. Add it with updateSite(input: { allowedOrigins }).`,
+      field,
     );
   }
   return url.href;
 }
 
+/** Checks an endUserVerifyUrl: an absolute http(s) URL on one of the site's allowed origins. */
+export function checkVerifyUrl(value: string, allowedOrigins: readonly string[]): string {
+  return checkSitePageUrl(value, allowedOrigins, 'endUserVerifyUrl', 'https://app.example.com/latchkey/verify');
+}
+
 export const FUNCTION_TOKEN_PREFIX = 'lkf_';
+/** Access tokens of the MCP authorization server (src/mcp/authorization-server.ts): valid only at /mcp. */
+const MCP_ACCESS_TOKEN_PREFIX = 'lkm_';
 /** A function token minted with canConnect: it may also start auth and sign out for its services (browser helper). */
 export const CONNECT_FUNCTION_TOKEN_PREFIX = 'lkc_';
 export const DEFAULT_FUNCTION_TOKEN_TTL_SECONDS = 900;
@@ -76,6 +83,8 @@ export interface UpdateSiteInput {
   allowedOrigins?: readonly string[] | null | undefined;
   /** Where end-user verification sends the browser; null removes it, undefined keeps it. */
   endUserVerifyUrl?: string | null | undefined;
+  /** Where an MCP client's sign-in sends the browser; null removes it, undefined keeps it. */
+  mcpLoginUrl?: string | null | undefined;
 }
 
 export interface SitesOptions {
@@ -208,6 +217,9 @@ export function createSites(db: Database, audit: AuditTrail, adminToken: string 
     const token = parseBearer(header);
     if (token === null) return null;
     if (adminDigest && timingSafeEqual(digest(token), adminDigest)) return { kind: 'admin' };
+    if (token.startsWith(MCP_ACCESS_TOKEN_PREFIX)) {
+      throw unauthenticated('This is an MCP access token: it is valid only at /mcp (its audience). Use a site or function token here.');
+    }
     if ((!token.startsWith(SITE_TOKEN_PREFIX) && !token.startsWith(FUNCTION_TOKEN_PREFIX) && !token.startsWith(CONNECT_FUNCTION_TOKEN_PREFIX)) || token.length > 200) {
       throw unauthenticated('The bearer token is not a valid Latchkey token.');
     }
@@ -315,7 +327,7 @@ export function createSites(db: Database, audit: AuditTrail, adminToken: string 
   /** Changes a site's name, allowed origins and end-user verify URL; what is omitted stays. */
   async function update(siteId: string, input: UpdateSiteInput) {
     const site = await db.site.findUniqueOrThrow({ where: { id: siteId } });
-    const data: { name?: string; allowedOrigins?: string[]; endUserVerifyUrl?: string | null } = {};
+    const data: { name?: string; allowedOrigins?: string[]; endUserVerifyUrl?: string | null; mcpLoginUrl?: string | null } = {};
     if (input.name !== undefined && input.name !== null) {
       const trimmed = input.name.trim();
       if (!trimmed || trimmed.length > 200) throw badUserInput('name must be 1 to 200 characters.', 'name');
@@ -329,6 +341,9 @@ export function createSites(db: Database, audit: AuditTrail, adminToken: string 
     const verifyUrl = input.endUserVerifyUrl === undefined ? site.endUserVerifyUrl : input.endUserVerifyUrl;
     if (verifyUrl) data.endUserVerifyUrl = checkVerifyUrl(verifyUrl, origins);
     else if (input.endUserVerifyUrl === null) data.endUserVerifyUrl = null;
+    const loginUrl = input.mcpLoginUrl === undefined ? site.mcpLoginUrl : input.mcpLoginUrl;
+    if (loginUrl) data.mcpLoginUrl = checkSitePageUrl(loginUrl, origins, 'mcpLoginUrl', 'https://app.example.com/latchkey/mcp-login');
+    else if (input.mcpLoginUrl === null) data.mcpLoginUrl = null;
     return db.site.update({ where: { id: siteId }, data });
   }
 
