@@ -8,6 +8,7 @@ export const webhookEventTypes = [
   'connection.refreshed_after_failure',
   'connection.needs_reauth',
   'connection.revoked',
+  'webhook.endpoint_disabled',
 ] as const;
 
 export type WebhookEventType = (typeof webhookEventTypes)[number];
@@ -27,6 +28,8 @@ export function webhookEventOf(event: AuditEventInput): WebhookEventType | null 
       return 'connection.needs_reauth';
     case 'connection.revoked':
       return 'connection.revoked';
+    case 'webhook.endpoint_disabled':
+      return 'webhook.endpoint_disabled';
     default:
       return null;
   }
@@ -47,6 +50,9 @@ export function webhookPayload(
   now = new Date(),
   connection: { endUser: string | null; account: string | null } = { endUser: null, account: null },
 ): WebhookPayload {
+  if (type.startsWith('webhook.')) {
+    return { id: generateId('msg'), type, timestamp: now.toISOString(), data: { siteId: event.siteId ?? null, ...event.detail } };
+  }
   return {
     id: generateId('msg'),
     type,
