@@ -1,5 +1,6 @@
 // What the `latchkey` command loads, recorded from real processes (test/support/record-modules.mjs):
-// `--help` loads none of the gateway, and a gateway on SQLite never loads the PostgreSQL driver.
+// `--help` loads none of the gateway, and a gateway on SQLite never loads the PostgreSQL driver nor,
+// before a first /mcp request, the MCP SDK.
 // Start-up time and memory are measured side by side in `npm run bench:startup`, not asserted here.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -79,5 +80,7 @@ describe('what the latchkey command loads', () => {
     const loaded = run.modules();
     expect(loaded.filter((url) => SQLITE_DRIVER.test(url)).length).toBeGreaterThan(0);
     expect(loaded.filter((url) => POSTGRESQL_DRIVER.test(url))).toEqual([]);
+    // Rarely used parts wait for their first request: the MCP SDK (no /mcp call was made here).
+    expect(loaded.filter((url) => url.includes('/@modelcontextprotocol/'))).toEqual([]);
   });
 });
