@@ -19,6 +19,7 @@ import { useUpstreamUsage } from './passthrough/usage.js';
 import { useBrowserPages } from './http/browser-pages.js';
 import { useRequestId } from './http/use-request-id.js';
 import { useMetrics } from './metrics/use-metrics.js';
+import { useTracing } from './telemetry/use-tracing.js';
 import { exampleTabs, GRAPHIQL_HEADERS, renderLocalGraphiQL } from './http/graphiql.js';
 import { useMcp } from './mcp/use-mcp.js';
 import { isPublicOAuthPath, useMcpAuthorization } from './mcp/use-mcp-authorization.js';
@@ -200,6 +201,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       // Compiles each validated document once into a plain function: the hot `secrets` query then
       // costs little more than a bare graphql-yoga answer.
       useGraphQlJit({}, { cache: new LRUCache({ max: 1000 }) }),
+      useTracing(),
       useContractErrorCodes(),
       useNoSuggestions(),
       useUpstreamUsage(),

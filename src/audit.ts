@@ -18,7 +18,10 @@ export type AuditEventType =
   | 'site.created'
   | 'credentials.updated'
   | 'custom_service.defined'
-  | 'custom_service.removed';
+  | 'custom_service.removed'
+  | 'webhook.secret_rotated'
+  | 'webhook.endpoint_disabled'
+  | 'webhook.endpoint_enabled';
 
 export interface AuditEventInput {
   type: AuditEventType;

@@ -1,5 +1,6 @@
 // `latchkey <command>`: each command imports only what it needs, so `--help` and the admin
 // commands start fast; errors are one line that says what to do, never a stack trace.
+import { createRequire } from 'node:module';
 import type { Config } from './config.js';
 
 const usage = `Usage: latchkey <command> [options]   (latchkey <command> --help for details)
@@ -62,6 +63,13 @@ async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   warnAboutDevelopmentKey(config, (message) => logger.warn(message));
   const database = databaseProviderFromUrl(config.databaseUrl) === 'sqlite' ? sqliteFilePath(config.databaseUrl) : redactDatabaseUrl(config.databaseUrl);
+  const { tracingEnabled, startTracing } = await import('./telemetry/tracing.js');
+  let tracing: Awaited<ReturnType<typeof startTracing>> | undefined;
+  if (tracingEnabled(process.env)) {
+    const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+    tracing = await startTracing({ serviceName: 'latchkey', serviceVersion: version });
+    logger.info('OpenTelemetry tracing is on: spans go to the OTLP/HTTP endpoint of OTEL_EXPORTER_OTLP_ENDPOINT (default http://localhost:4318)');
+  }
   const gateway = await startGateway(config, logger);
   logger.info(`Latchkey is listening on ${gateway.url} (GraphQL and GraphiQL at ${gateway.url}/graphql)`, {
     publicUrl: config.publicUrl,
@@ -71,6 +79,7 @@ async function serve(config: Config): Promise<void> {
   const stop = async () => {
     logger.info('shutting down');
     await gateway.close();
+    await tracing?.shutdown().catch(() => {});
     process.exit(0);
   };
   process.once('SIGINT', stop);

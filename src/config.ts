@@ -58,6 +58,8 @@ const environmentSchema = z.object({
   LATCHKEY_REVOCATION_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400),
   LATCHKEY_REVOCATION_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
   LATCHKEY_REVOCATION_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5000),
+  LATCHKEY_WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(0).max(100_000).default(50),
+  LATCHKEY_WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().min(0).max(8760).default(120),
   LATCHKEY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LATCHKEY_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   LATCHKEY_TRUST_PROXY: z.stringbool().default(false),
@@ -136,6 +138,10 @@ export interface Config {
     retryBaseMs: number;
     /** How often the delivery worker looks for due deliveries enqueued by other instances. */
     pollMs: number;
+    /** Disable an endpoint after this many failed attempts in a row (0: never by count). */
+    disableAfterFailures: number;
+    /** Disable an endpoint whose attempts have all failed for this long, in ms (0: never by time). */
+    disableAfterMs: number;
   };
   /** Revocations at sign-out that failed transiently, retried in the background (src/connections/revocation-queue.ts). */
   revocation: {
@@ -267,6 +273,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       allowPrivateNetworks: values.LATCHKEY_WEBHOOK_ALLOW_PRIVATE_NETWORKS,
       retryBaseMs: values.LATCHKEY_WEBHOOK_RETRY_BASE_MS,
       pollMs: values.LATCHKEY_WEBHOOK_POLL_MS,
+      disableAfterFailures: values.LATCHKEY_WEBHOOK_DISABLE_AFTER_FAILURES,
+      disableAfterMs: Math.round(values.LATCHKEY_WEBHOOK_DISABLE_AFTER_HOURS * 3_600_000),
     },
     revocation: {
       maxAttempts: values.LATCHKEY_REVOCATION_MAX_ATTEMPTS,

@@ -7,6 +7,7 @@ import { createLatchkey, MAX_BODY_BYTES, type Latchkey } from './app.js';
 import { defaultRetention, startRetention } from './retention.js';
 import { createRefreshSweeper } from './connections/refresh-sweeper.js';
 import type { GatewayMetrics } from './metrics/metrics.js';
+import { activeTracer } from './telemetry/tracing.js';
 
 /** Metrics on a listener of their own (LATCHKEY_METRICS_PORT): no token, so bind it where only the scraper reaches. */
 async function startMetricsServer(metrics: GatewayMetrics, port: number, host: string): Promise<{ server: Server; url: string }> {
@@ -66,7 +67,24 @@ export async function startGateway(config: Config, logger: Logger = createLogger
       request.resume();
       return;
     }
-    void latchkey.yoga(request, response);
+    const tracer = activeTracer();
+    if (!tracer) {
+      void latchkey.yoga(request, response);
+      return;
+    }
+    // The path's first segments only: later ones can be a launch key, the query an authorization code.
+    const path = (request.url ?? '/').split('?')[0]!;
+    const route = path.split('/').slice(0, path.startsWith('/oauth/') ? 3 : 2).join('/') || '/';
+    void tracer.inSpan(`${request.method ?? 'GET'} ${route}`, { 'http.request.method': request.method ?? 'GET', 'http.route': route }, (span) =>
+      new Promise<void>((resolve) => {
+        response.once('close', () => {
+          span.setAttributes({ 'http.response.status_code': response.statusCode });
+          if (response.statusCode >= 500) span.fail(`HTTP ${response.statusCode}`);
+          resolve();
+        });
+        void latchkey.yoga(request, response);
+      }),
+    );
   });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

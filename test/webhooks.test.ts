@@ -77,7 +77,7 @@ describe('connection events, signed', () => {
     expect(endpoint.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(endpoint.endpoint).toMatchObject({
       url: `${receiver.url}/events`,
-      events: ['CONNECTION_CREATED', 'CONNECTION_REFRESHED_AFTER_FAILURE', 'CONNECTION_NEEDS_REAUTH', 'CONNECTION_REVOKED', 'CONNECTION_REVOCATION_FAILED'],
+      events: ['CONNECTION_CREATED', 'CONNECTION_REFRESHED_AFTER_FAILURE', 'CONNECTION_NEEDS_REAUTH', 'CONNECTION_REVOKED', 'CONNECTION_REVOCATION_FAILED', 'WEBHOOK_ENDPOINT_DISABLED'],
     });
     const listed = await gql('{ webhookEndpoints { id url events enabled } }', undefined, site.token);
     expect(listed.body.data.webhookEndpoints).toEqual([{ id: endpoint.endpoint.id, url: `${receiver.url}/events`, events: endpoint.endpoint.events, enabled: true }]);

@@ -96,7 +96,9 @@ async function post(config, query, variables = {}) {
     const hint =
       code === 'UNAUTHENTICATED'
         ? ' Check LATCHKEY_FUNCTION_TOKEN: function tokens expire (mint a fresh one with createFunctionToken).'
-        : '';
+        : code === 'FORBIDDEN'
+          ? ' Set LATCHKEY_FUNCTION_TOKEN to a function token (lkf_…) minted with createFunctionToken for the services you read.'
+          : '';
     throw new LatchkeyFunctionsError(code, `${(first && first.message) || `HTTP ${response.status}`}${hint}`, { status: response.status });
   }
   return { data: body.data, errors };

@@ -27,7 +27,7 @@ export const ENCRYPTED_COLUMNS = [
   { table: 'connection', model: 'Connection', columns: ['accessToken', 'refreshToken'] },
   { table: 'serviceCredential', model: 'ServiceCredential', columns: ['clientSecret'] },
   { table: 'customService', model: 'CustomService', columns: ['clientSecret', 'clientPrivateKey'] },
-  { table: 'webhookEndpoint', model: 'WebhookEndpoint', columns: ['secret'] },
+  { table: 'webhookEndpoint', model: 'WebhookEndpoint', columns: ['secret', 'previousSecret'] },
   { table: 'authAttempt', model: 'AuthAttempt', columns: ['codeVerifier', 'nonce', 'heldTokens', 'providerUrl'] },
   { table: 'pendingRevocation', model: 'PendingRevocation', columns: ['accessToken', 'refreshToken'] },
   // Last: once it is under the new key, a gateway with only the new key may start.

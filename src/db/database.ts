@@ -3,11 +3,9 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
+import { loadAdapterPg, loadAdapterSqlite, loadBetterSqlite3, loadPg } from './drivers.js';
+import { traceDriverAdapter } from '../telemetry/trace-database.js';
 import { PrismaClient as PostgresPrismaClient } from '../generated/postgresql/client.js';
 import { PrismaClient as SqlitePrismaClient } from '../generated/sqlite/client.js';
 
@@ -52,13 +50,13 @@ export function sqliteFilePath(url: string): string {
 
 export function createDriverAdapterFactory(url: string): SqlMigrationAwareDriverAdapterFactory {
   if (databaseProviderFromUrl(url) === 'sqlite') {
-    return new PrismaBetterSqlite3({ url: sqliteFilePath(url), timeout: sqliteBusyTimeoutMs });
+    return new (loadAdapterSqlite().PrismaBetterSqlite3)({ url: sqliteFilePath(url), timeout: sqliteBusyTimeoutMs });
   }
-  return new PrismaPg({ connectionString: url });
+  return new (loadAdapterPg().PrismaPg)({ connectionString: url });
 }
 
 export function openDatabase(url: string): Database {
-  const adapter = createDriverAdapterFactory(url);
+  const adapter = traceDriverAdapter(createDriverAdapterFactory(url), databaseProviderFromUrl(url));
   if (databaseProviderFromUrl(url) === 'postgresql') {
     return new PostgresPrismaClient({ adapter }) as unknown as Database;
   }
@@ -100,6 +98,7 @@ export async function pendingMigrations(url: string, provider: DatabaseProvider 
   let applied: string[] = [];
   try {
     if (provider === 'sqlite') {
+      const BetterSqlite3 = loadBetterSqlite3();
       const connection = new BetterSqlite3(sqliteFilePath(url), { readonly: true, fileMustExist: true, timeout: sqliteBusyTimeoutMs });
       try {
         applied = (connection.prepare(query).all() as Array<{ migration_name: string }>).map((row) => row.migration_name);
@@ -107,7 +106,7 @@ export async function pendingMigrations(url: string, provider: DatabaseProvider 
         connection.close();
       }
     } else {
-      const client = new pg.Client({ connectionString: url });
+      const client = new (loadPg().Client)({ connectionString: url });
       await client.connect();
       try {
         applied = (await client.query<{ migration_name: string }>(query)).rows.map((row) => row.migration_name);
@@ -127,6 +126,7 @@ export async function pendingMigrations(url: string, provider: DatabaseProvider 
 function prepareSqliteFile(path: string): void {
   if (path === ':memory:') return;
   mkdirSync(dirname(path), { recursive: true });
+  const BetterSqlite3 = loadBetterSqlite3();
   const connection = new BetterSqlite3(path, { timeout: sqliteBusyTimeoutMs });
   try {
     connection.pragma('journal_mode = WAL');

@@ -4,8 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
-import { PrismaPg } from '@prisma/adapter-pg';
 import {
   bindMigrationAwareSqlAdapterFactory,
   DriverAdapterError,
@@ -15,7 +13,8 @@ import {
 } from '@prisma/driver-adapter-utils';
 import * as glue from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg';
-import pg from 'pg';
+import type pg from 'pg';
+import { loadAdapterPg, loadAdapterSqlite, loadPg } from './drivers.js';
 import { createDriverAdapterFactory, databaseProviderFromUrl, redactDatabaseUrl, type DatabaseProvider } from './database.js';
 
 export class SchemaEngineError extends Error {
@@ -60,7 +59,7 @@ export async function diffSql(options: DiffSqlOptions): Promise<string> {
 
   if (options.provider === 'sqlite') {
     // Its connectToShadowDb() opens another in-memory database.
-    return withEngine(new PrismaBetterSqlite3({ url: ':memory:' }), action, hint, diff);
+    return withEngine(new (loadAdapterSqlite().PrismaBetterSqlite3)({ url: ':memory:' }), action, hint, diff);
   }
   const serverUrl = options.shadowDatabaseUrl;
   if (!serverUrl) {
@@ -78,8 +77,8 @@ export async function diffSql(options: DiffSqlOptions): Promise<string> {
     const factory: SqlMigrationAwareDriverAdapterFactory = {
       provider: 'postgres',
       adapterName: '@prisma/adapter-pg',
-      connect: () => new PrismaPg({ connectionString: serverUrl }).connect(),
-      connectToShadowDb: () => new PrismaPg({ connectionString: shadowUrl }).connect(),
+      connect: () => new (loadAdapterPg().PrismaPg)({ connectionString: serverUrl }).connect(),
+      connectToShadowDb: () => new (loadAdapterPg().PrismaPg)({ connectionString: shadowUrl }).connect(),
     };
     return await withEngine(factory, action, hint, diff);
   } finally {
@@ -247,7 +246,7 @@ function fixAdapterForEngine(adapter: SqlDriverAdapter): SqlDriverAdapter {
     try {
       await query(script);
     } catch (error) {
-      if (!(error instanceof pg.DatabaseError)) throw error;
+      if (!(error instanceof loadPg().DatabaseError)) throw error;
       const { code = '', severity = 'ERROR', message, detail, column, hint } = error;
       throw new DriverAdapterError({ kind: 'postgres', code, severity, message, detail, column, hint });
     }
@@ -281,7 +280,7 @@ function toSchemaEngineError(error: unknown, registry: ErrorRegistry, action: st
 }
 
 async function runAdminSql(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new (loadPg().Client)({ connectionString: url });
   try {
     await client.connect();
     await client.query(sql);

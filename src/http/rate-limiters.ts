@@ -1,7 +1,8 @@
 // The gateway's rate limiters, on rate-limiter-flexible: in memory for an embedded SQLite database
 // (one instance), in a table of the shared PostgreSQL database otherwise, so limits hold across
 // instances. Every limit is per minute and configurable; 0 turns it off.
-import pg from 'pg';
+import type pg from 'pg';
+import { loadPg } from '../db/drivers.js';
 import type { Logger } from '../logger.js';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
@@ -69,7 +70,7 @@ export function createRateLimiters(settings: RateLimitSettings, options: { datab
     longPolls: settings.longPollsPerToken,
   };
   const postgres = /^postgres(ql)?:\/\//.test(options.databaseUrl);
-  const pool = postgres ? new pg.Pool({ connectionString: options.databaseUrl, max: 3, idleTimeoutMillis: 1000, allowExitOnIdle: true }) : undefined;
+  const pool = postgres ? new (loadPg().Pool)({ connectionString: options.databaseUrl, max: 3, idleTimeoutMillis: 1000, allowExitOnIdle: true }) : undefined;
   // An idle client dropped by the server (a restart, a failover) is emitted on the pool; without a
   // listener Node treats it as uncaught and the whole gateway exits. The pool reconnects on next use.
   pool?.on('error', (error) => options.logger?.warn('rate-limit database connection lost', { code: (error as { code?: string }).code ?? 'unknown' }));

@@ -9,13 +9,13 @@
 // MCP client signs in through: its 401 and resource metadata point at that site's issuer.
 import type { Plugin } from 'graphql-yoga';
 import type { GraphQLSchema } from 'graphql';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Services } from '../services.js';
 import type { GraphQLContext } from '../context.js';
 import { LatchkeyError } from '../errors.js';
 import { parseBearer, type SiteCaller } from '../sites/sites.js';
-import { createMcpTools, type McpCaller } from './mcp-server.js';
+import type { McpCaller, McpTools } from './mcp-server.js';
 import { isSiteId, MCP_ACCESS_TOKEN_PREFIX, MCP_SCOPES, siteIssuerOf } from './authorization-server.js';
+import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 
 export const MCP_PATH = '/mcp';
 export const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
@@ -48,7 +48,14 @@ export function protectedResourceMetadata(publicUrl: string, siteId: string | nu
 }
 
 export function useMcp(options: UseMcpOptions): Plugin<GraphQLContext> {
-  const tools = createMcpTools({ services: options.services, schema: options.schema, version: options.version });
+  // The MCP SDK and the tools are loaded on the first /mcp request: most gateways never get one,
+  // and the SDK is a good part of the start-up time and memory.
+  let loaded: Promise<{ tools: McpTools; Transport: typeof WebStandardStreamableHTTPServerTransport }> | undefined;
+  const load = () =>
+    (loaded ??= Promise.all([import('./mcp-server.js'), import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js')]).then(([server, transport]) => ({
+      tools: server.createMcpTools({ services: options.services, schema: options.schema, version: options.version }),
+      Transport: transport.WebStandardStreamableHTTPServerTransport,
+    })));
   const metadataUrl = `${options.publicUrl}${RESOURCE_METADATA_PATH}${MCP_PATH}`;
 
   /** The site an MCP URL names (`/mcp?site=<id>`), whose issuer the client should sign in with. */
@@ -107,8 +114,9 @@ export function useMcp(options: UseMcpOptions): Plugin<GraphQLContext> {
     if (caller instanceof Response) return caller;
     // A function token bound to an end user makes that end user the owner of every call.
     const who: McpCaller = 'owner' in caller ? caller : { caller, owner: { endUser: caller.endUser ?? null, account: null } };
+    const { tools, Transport } = await load();
     const server = tools.serverFor(who, request);
-    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const transport = new Transport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await server.connect(transport);
     try {
       const response = await transport.handleRequest(request);

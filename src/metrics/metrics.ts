@@ -17,6 +17,7 @@ export interface Metrics {
   quotaLeft(service: string, host: string, remaining: number): void;
   rateLimitRejected(scope: string): void;
   webhookDelivery(outcome: 'delivered' | 'retry' | 'failed', ageSeconds: number): void;
+  webhookEndpointDisabled(): void;
   sweep(lagSeconds: number, refreshed: number): void;
   /** A revocation attempt at the provider (at sign-out or from the queue) and how it ended. */
   revocation(service: string, result: RevocationResult): void;
@@ -59,6 +60,7 @@ export function createMetrics(deps: { db?: Database; defaultMetrics?: boolean } 
   const rateLimitRejections = new Counter({ name: 'latchkey_rate_limit_rejections_total', help: 'Requests the gateway answered RATE_LIMITED itself, by scope.', labelNames: ['scope'], registers });
   const webhookDeliveries = new Counter({ name: 'latchkey_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome (delivered, retry, failed).', labelNames: ['outcome'], registers });
   const webhookAge = new Histogram({ name: 'latchkey_webhook_delivery_age_seconds', help: 'Time from an event to its delivery attempt.', labelNames: ['outcome'], buckets: [0.1, 1, 5, 30, 60, 300, 900, 3600, 21600, 86400], registers });
+  const endpointsDisabled = new Counter({ name: 'latchkey_webhook_endpoints_disabled_total', help: 'Webhook endpoints the gateway disabled because their deliveries kept failing.', registers });
   const sweeperLag = new Gauge({ name: 'latchkey_sweeper_lag_seconds', help: 'How far past its expiry the last sweep reached its most overdue connection (0: on time).', registers });
   const sweeps = new Counter({ name: 'latchkey_sweeper_runs_total', help: 'Refresh sweeps run.', registers });
   const swept = new Counter({ name: 'latchkey_sweeper_refreshed_total', help: 'Connections refreshed by the sweeper.', registers });
@@ -129,6 +131,9 @@ export function createMetrics(deps: { db?: Database; defaultMetrics?: boolean } 
       webhookDeliveries.inc({ outcome });
       webhookAge.observe({ outcome }, Math.max(0, ageSeconds));
     },
+    webhookEndpointDisabled() {
+      endpointsDisabled.inc();
+    },
     sweep(lagSeconds, refreshed) {
       sweeps.inc();
       swept.inc(refreshed);
@@ -152,6 +157,7 @@ export const noMetrics: Metrics = {
   quotaLeft() {},
   rateLimitRejected() {},
   webhookDelivery() {},
+  webhookEndpointDisabled() {},
   sweep() {},
   revocation() {},
 };

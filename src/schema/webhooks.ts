@@ -1,7 +1,7 @@
 import { builder } from '../builder.js';
 import { siteIdOf } from '../context.js';
 import { eventsOf, isWebhookEventType, type WebhookEventType } from '../webhooks/events.js';
-import { DEFAULT_LISTED_DELIVERIES, type WebhookEndpointRow } from '../webhooks/webhooks.js';
+import { DEFAULT_LISTED_DELIVERIES, DEFAULT_ROTATION_OVERLAP_SECONDS, type WebhookEndpointRow } from '../webhooks/webhooks.js';
 
 const WebhookEventTypeEnum = builder.enumType('WebhookEventType', {
   description: 'What happened to a connection. The payload\'s "type" is the lower-case, dotted name.',
@@ -17,6 +17,10 @@ const WebhookEventTypeEnum = builder.enumType('WebhookEventType', {
       value: 'connection.revocation_failed',
       description:
         'connection.revocation_failed: after a sign-out the provider could not be made to revoke the tokens (it refused, or kept failing until the retries ran out); they may still be valid there. The payload\'s reason says why.',
+    },
+    WEBHOOK_ENDPOINT_DISABLED: {
+      value: 'webhook.endpoint_disabled',
+      description: "webhook.endpoint_disabled: another of the site's endpoints kept failing and was disabled; re-enable it with enableWebhookEndpoint.",
     },
   } as const,
 });
@@ -35,7 +39,18 @@ const WebhookEndpointRef = builder.prismaObject('WebhookEndpoint', {
     id: t.exposeID('id'),
     url: t.exposeString('url'),
     events: t.field({ type: [WebhookEventTypeEnum], resolve: (endpoint) => eventsOf(endpoint) }),
-    enabled: t.exposeBoolean('enabled'),
+    enabled: t.exposeBoolean('enabled', { description: 'False once the gateway disabled it for failing: nothing is sent until enableWebhookEndpoint.' }),
+    disabled: t.boolean({ description: 'The gateway disabled it because its deliveries kept failing.', resolve: (endpoint) => !endpoint.enabled }),
+    disabledAt: t.expose('disabledAt', { type: 'DateTime', nullable: true }),
+    disabledReason: t.exposeString('disabledReason', { nullable: true, description: 'How long it failed and the last error.' }),
+    consecutiveFailures: t.exposeInt('consecutiveFailures', { description: 'Failed attempts since the last successful one.' }),
+    failingSince: t.expose('failingSince', { type: 'DateTime', nullable: true, description: 'When the current run of failed attempts began.' }),
+    previousSecretExpiresAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'Until when deliveries are also signed with the secret replaced by the last rotateWebhookSecret (null: only the current one).',
+      resolve: (endpoint) => (endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt.getTime() > Date.now() ? endpoint.previousSecretExpiresAt : null),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
@@ -79,6 +94,17 @@ const CreateWebhookEndpointPayload = builder
   });
 
 
+const RotateWebhookSecretPayload = builder
+  .objectRef<{ endpoint: WebhookEndpointRow; secret: string }>('RotateWebhookSecretPayload')
+  .implement({
+    fields: (t) => ({
+      endpoint: t.field({ type: WebhookEndpointRef, resolve: (payload) => payload.endpoint }),
+      secret: t.exposeString('secret', {
+        description: 'The new signing secret ("whsec_…"), shown only here. Until endpoint.previousSecretExpiresAt, deliveries carry a signature with the old secret too.',
+      }),
+    }),
+  });
+
 builder.queryFields((t) => ({
   webhookEndpoints: t.field({
     type: [WebhookEndpointRef],
@@ -114,6 +140,26 @@ builder.mutationFields((t) => ({
     description: 'Delete an endpoint and its delivery log; returns the deleted endpoint.',
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, context) => context.services.webhooks.deleteEndpoint(siteIdOf(context), String(id)),
+  }),
+  rotateWebhookSecret: t.field({
+    type: RotateWebhookSecretPayload,
+    authScopes: { siteOwner: true },
+    description:
+      'Give an endpoint a new signing secret, shown only in the answer. For overlapSeconds (default 86400, at most 604800; 0: none) ' +
+      'each delivery carries a signature with the old secret too, so receivers verifying with either keep working while they switch.',
+    args: {
+      id: t.arg.id({ required: true }),
+      overlapSeconds: t.arg.int({ required: false, defaultValue: DEFAULT_ROTATION_OVERLAP_SECONDS }),
+    },
+    resolve: (_root, args, context) =>
+      context.services.webhooks.rotateSecret(siteIdOf(context), String(args.id), args.overlapSeconds ?? DEFAULT_ROTATION_OVERLAP_SECONDS),
+  }),
+  enableWebhookEndpoint: t.field({
+    type: WebhookEndpointRef,
+    authScopes: { siteOwner: true },
+    description: 'Turn an endpoint back on after the gateway disabled it for failing (its failure count starts again). Redeliver what it missed with redeliverWebhook.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, context) => context.services.webhooks.enableEndpoint(siteIdOf(context), String(id)),
   }),
   redeliverWebhook: t.field({
     type: WebhookDeliveryRef,

@@ -9,6 +9,7 @@ export const webhookEventTypes = [
   'connection.needs_reauth',
   'connection.revoked',
   'connection.revocation_failed',
+  'webhook.endpoint_disabled',
 ] as const;
 
 export type WebhookEventType = (typeof webhookEventTypes)[number];
@@ -30,6 +31,8 @@ export function webhookEventOf(event: AuditEventInput): WebhookEventType | null 
       return 'connection.revoked';
     case 'connection.revocation_failed':
       return 'connection.revocation_failed';
+    case 'webhook.endpoint_disabled':
+      return 'webhook.endpoint_disabled';
     default:
       return null;
   }
@@ -50,6 +53,9 @@ export function webhookPayload(
   now = new Date(),
   connection: { endUser: string | null; account: string | null } = { endUser: null, account: null },
 ): WebhookPayload {
+  if (type.startsWith('webhook.')) {
+    return { id: generateId('msg'), type, timestamp: now.toISOString(), data: { siteId: event.siteId ?? null, ...event.detail } };
+  }
   return {
     id: generateId('msg'),
     type,

@@ -6,9 +6,9 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { AuditEventInput, AuditTrail } from '../audit.js';
-import { encryptSecret, secretContext, type Keyring } from '../crypto/token-cipher.js';
+import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../crypto/token-cipher.js';
 import { generateId } from '../crypto/opaque-token.js';
-import { badUserInput, notFound } from '../errors.js';
+import { badUserInput, LatchkeyError, notFound } from '../errors.js';
 import { eventsOf, webhookEventOf, webhookEventTypes, webhookPayload, type WebhookEventType } from './events.js';
 import { checkWebhookUrl } from './url-policy.js';
 import { createDeliveryWorker } from './worker.js';
@@ -19,6 +19,9 @@ export type WebhookDeliveryRow = Awaited<ReturnType<Database['webhookDelivery'][
 
 const MAX_ENDPOINTS_PER_SITE = 20;
 const MAX_LISTED_DELIVERIES = 100;
+/** Default and longest time a rotated-out secret keeps signing deliveries beside the new one. */
+export const DEFAULT_ROTATION_OVERLAP_SECONDS = 24 * 3600;
+const MAX_ROTATION_OVERLAP_SECONDS = 7 * 24 * 3600;
 export const DEFAULT_LISTED_DELIVERIES = 20;
 
 export interface CreateWebhookEndpointInput {
@@ -26,10 +29,31 @@ export interface CreateWebhookEndpointInput {
   events?: readonly WebhookEventType[] | null | undefined;
 }
 
+/** Standard Webhooks secret: "whsec_" + base64 of 32 random bytes (the HMAC key). */
+const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+
 export function createWebhooks(deps: { config: Pick<Config, 'webhooks'>; db: Database; keyring: Keyring; logger: Logger; metrics?: Metrics }) {
   const { db, keyring, logger } = deps;
   const policy = deps.config.webhooks;
+  // The audit trail wrapped by withEvents, so the worker's own events are recorded and published too.
+  let recordEvent: AuditTrail | undefined;
   const worker = createDeliveryWorker({
+    autoDisable: { afterFailures: policy.disableAfterFailures, afterMs: policy.disableAfterMs },
+    onEndpointDisabled: async (endpoint) => {
+      deps.metrics?.webhookEndpointDisabled();
+      await recordEvent?.({
+        type: 'webhook.endpoint_disabled',
+        siteId: endpoint.siteId,
+        detail: {
+          endpointId: endpoint.id,
+          url: endpoint.url,
+          reason: endpoint.reason,
+          consecutiveFailures: endpoint.consecutiveFailures,
+          failingSince: endpoint.failingSince.toISOString(),
+          disabledAt: endpoint.disabledAt.toISOString(),
+        },
+      });
+    },
     db,
     keyring,
     logger,
@@ -47,8 +71,7 @@ export function createWebhooks(deps: { config: Pick<Config, 'webhooks'>; db: Dat
       throw badUserInput(`A site can have at most ${MAX_ENDPOINTS_PER_SITE} webhook endpoints: delete one with deleteWebhookEndpoint first.`);
     }
     const id = generateId('whe');
-    // Standard Webhooks secret: "whsec_" + base64 of 32 random bytes (the HMAC key).
-    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+    const secret = newSecret();
     const endpoint = await db.webhookEndpoint.create({
       data: { id, siteId, url: url.href, events, secret: encryptSecret(keyring, secret, secretContext('WebhookEndpoint', 'secret', id)) },
     });
@@ -74,6 +97,55 @@ export function createWebhooks(deps: { config: Pick<Config, 'webhooks'>; db: Dat
     return endpoint;
   }
 
+  /**
+   * Replaces the endpoint's signing secret. For `overlapSeconds` the old secret keeps signing too
+   * (a second signature in webhook-signature), so receivers can switch secrets without a gap.
+   */
+  async function rotateSecret(siteId: string, id: string, overlapSeconds = DEFAULT_ROTATION_OVERLAP_SECONDS) {
+    if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_ROTATION_OVERLAP_SECONDS) {
+      throw badUserInput(
+        `overlapSeconds must be a whole number from 0 (stop signing with the old secret now) to ${MAX_ROTATION_OVERLAP_SECONDS} (7 days).`,
+        'overlapSeconds',
+      );
+    }
+    const endpoint = await findEndpoint(siteId, id);
+    const secret = newSecret();
+    const now = new Date();
+    let previous: string | null = null;
+    if (overlapSeconds > 0) {
+      try {
+        const current = decryptSecret(keyring, endpoint.secret, secretContext('WebhookEndpoint', 'secret', endpoint.id));
+        previous = encryptSecret(keyring, current, secretContext('WebhookEndpoint', 'previousSecret', endpoint.id));
+      } catch {
+        throw new LatchkeyError('KEY_UNAVAILABLE', 'The current webhook secret cannot be decrypted with the configured keys, so it cannot keep signing: rotate with overlapSeconds: 0, or fix LATCHKEY_ENCRYPTION_KEY / LATCHKEY_PREVIOUS_ENCRYPTION_KEYS.');
+      }
+    }
+    // Conditional on the secret read above: of two rotations at once, the second fails instead of dropping the first's secret.
+    const { count } = await db.webhookEndpoint.updateMany({
+      where: { id: endpoint.id, siteId, secret: endpoint.secret },
+      data: {
+        secret: encryptSecret(keyring, secret, secretContext('WebhookEndpoint', 'secret', endpoint.id)),
+        previousSecret: previous,
+        previousSecretExpiresAt: previous ? new Date(now.getTime() + overlapSeconds * 1000) : null,
+      },
+    });
+    if (count !== 1) throw badUserInput('The endpoint was changed at the same time (another rotation?): list it with webhookEndpoints and try again.');
+    await recordEvent?.({ type: 'webhook.secret_rotated', siteId, detail: { endpointId: endpoint.id, overlapSeconds } });
+    return { endpoint: await db.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } }), secret };
+  }
+
+  /** Turns an endpoint back on (after it was disabled for failing) with a fresh count of failures. */
+  async function enableEndpoint(siteId: string, id: string): Promise<WebhookEndpointRow> {
+    const endpoint = await findEndpoint(siteId, id);
+    if (endpoint.enabled) return endpoint;
+    await db.webhookEndpoint.updateMany({
+      where: { id: endpoint.id, siteId },
+      data: { enabled: true, disabledAt: null, disabledReason: null, consecutiveFailures: 0, failingSince: null },
+    });
+    await recordEvent?.({ type: 'webhook.endpoint_enabled', siteId, detail: { endpointId: endpoint.id } });
+    return db.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } });
+  }
+
   async function listDeliveries(siteId: string, endpointId: string, first = DEFAULT_LISTED_DELIVERIES): Promise<WebhookDeliveryRow[]> {
     if (!Number.isInteger(first) || first < 1 || first > MAX_LISTED_DELIVERIES) {
       throw badUserInput(`first must be a whole number from 1 to ${MAX_LISTED_DELIVERIES}.`, 'first');
@@ -91,6 +163,10 @@ export function createWebhooks(deps: { config: Pick<Config, 'webhooks'>; db: Dat
     const original = await db.webhookDelivery.findUnique({ where: { id: deliveryId } });
     if (!original || original.siteId !== siteId) {
       throw notFound(`No webhook delivery with id ${JSON.stringify(deliveryId.slice(0, 100))} belongs to this site: list them with webhookDeliveries.`);
+    }
+    const endpoint = await db.webhookEndpoint.findUnique({ where: { id: original.endpointId }, select: { enabled: true } });
+    if (!endpoint?.enabled) {
+      throw badUserInput('The endpoint of this delivery is disabled: re-enable it with enableWebhookEndpoint, then redeliver.', 'deliveryId');
     }
     const copy = await db.webhookDelivery.create({
       data: { id: generateId('whd'), endpointId: original.endpointId, siteId, event: original.event, payload: original.payload, nextAttemptAt: new Date() },
@@ -122,7 +198,7 @@ export function createWebhooks(deps: { config: Pick<Config, 'webhooks'>; db: Dat
 
   /** The audit trail, publishing webhook events after recording; a failed enqueue never fails the event's flow. */
   function withEvents(audit: AuditTrail): AuditTrail {
-    return async (event) => {
+    recordEvent = async (event) => {
       await audit(event);
       try {
         await publish(event);
@@ -130,9 +206,10 @@ export function createWebhooks(deps: { config: Pick<Config, 'webhooks'>; db: Dat
         logger.warn('webhook event not enqueued', { type: event.type, siteId: event.siteId, reason: error instanceof Error ? error.name : 'unknown' });
       }
     };
+    return recordEvent;
   }
 
-  return { createEndpoint, listEndpoints, deleteEndpoint, listDeliveries, redeliver, publish, withEvents, worker };
+  return { createEndpoint, listEndpoints, deleteEndpoint, rotateSecret, enableEndpoint, listDeliveries, redeliver, publish, withEvents, worker };
 }
 
 export type Webhooks = ReturnType<typeof createWebhooks>;

@@ -28,6 +28,42 @@ export interface DeliveryWorkerOptions {
   retryBaseMs: number;
   pollMs: number;
   timeoutMs?: number;
+  /** When an endpoint is disabled: failed attempts in a row (0: never by count) or ms of failing (0: never by time). */
+  autoDisable?: { afterFailures: number; afterMs: number };
+  /** Called once, by the instance that disabled the endpoint. */
+  onEndpointDisabled?: (endpoint: DisabledEndpoint) => Promise<void>;
+}
+
+export interface DisabledEndpoint {
+  id: string;
+  siteId: string;
+  url: string;
+  reason: string;
+  consecutiveFailures: number;
+  failingSince: Date;
+  disabledAt: Date;
+}
+
+/** The reason an endpoint with this run of failures is disabled now, or null while it may keep trying. */
+export function disableReason(
+  failures: { consecutiveFailures: number; failingSince: Date | null },
+  rule: { afterFailures: number; afterMs: number },
+  lastError: string | null,
+  now: Date,
+): string | null {
+  const since = failures.failingSince ?? now;
+  const byCount = rule.afterFailures > 0 && failures.consecutiveFailures >= rule.afterFailures;
+  const byTime = rule.afterMs > 0 && now.getTime() - since.getTime() >= rule.afterMs;
+  if (!byCount && !byTime) return null;
+  return (
+    `${failures.consecutiveFailures} delivery attempts in a row failed since ${since.toISOString()}` +
+    `${lastError ? ` (last: ${lastError})` : ''}; fix the receiver, then re-enable the endpoint with enableWebhookEndpoint.`
+  );
+}
+
+/** Every signature a delivery carries: the current secret's, then the previous one's during a rotation's overlap. */
+export function signaturesOf(secrets: readonly string[], id: string, timestamp: number, body: string): string {
+  return secrets.map((secret) => signWebhook(secret, id, timestamp, body)).join(' ');
 }
 
 interface Outcome {
@@ -36,6 +72,8 @@ interface Outcome {
   error: string | null;
   /** Retrying cannot help (the URL is no longer allowed). */
   permanent?: boolean;
+  /** Not sent at all (the endpoint is gone or disabled): says nothing about the receiver. */
+  skipped?: boolean;
 }
 
 /** A short, secret-free description of why an attempt failed, for the delivery log. */
@@ -145,16 +183,19 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
 
   async function attempt(delivery: DeliveryRow): Promise<Outcome> {
     const endpoint = await db.webhookEndpoint.findUnique({ where: { id: delivery.endpointId } });
-    if (!endpoint || !endpoint.enabled) return { ok: false, statusCode: null, error: 'the endpoint is disabled', permanent: true };
+    if (!endpoint || !endpoint.enabled) return { ok: false, statusCode: null, error: 'the endpoint is disabled', permanent: true, skipped: true };
     let url: URL;
     try {
       url = checkWebhookUrl(endpoint.url, policy);
     } catch (error) {
       return { ok: false, statusCode: null, error: error instanceof Error ? error.message : 'the url is not allowed', permanent: true };
     }
-    let secret: string;
+    const secrets: string[] = [];
     try {
-      secret = decryptSecret(keyring, endpoint.secret, secretContext('WebhookEndpoint', 'secret', endpoint.id));
+      secrets.push(decryptSecret(keyring, endpoint.secret, secretContext('WebhookEndpoint', 'secret', endpoint.id)));
+      if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt.getTime() > Date.now()) {
+        secrets.push(decryptSecret(keyring, endpoint.previousSecret, secretContext('WebhookEndpoint', 'previousSecret', endpoint.id)));
+      }
     } catch {
       // A key problem is the operator's to fix: the delivery waits on the normal retry schedule
       // instead of being picked up again at once (which spun the worker).
@@ -181,7 +222,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
           'user-agent': USER_AGENT,
           'webhook-id': messageId,
           'webhook-timestamp': String(timestamp),
-          'webhook-signature': signWebhook(secret, messageId, timestamp, delivery.payload),
+          'webhook-signature': signaturesOf(secrets, messageId, timestamp, delivery.payload),
         },
       });
       await response.body?.cancel().catch(() => {});
@@ -220,6 +261,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
         ...(outcome.ok ? { deliveredAt: now } : {}),
       },
     });
+    if (!outcome.skipped) await recordEndpointHealth(delivery.endpointId, outcome, now);
     options.metrics?.webhookDelivery(outcome.ok ? 'delivered' : status === 'FAILED' ? 'failed' : 'retry', (now.getTime() - delivery.createdAt.getTime()) / 1000);
     logger.info(outcome.ok ? 'webhook delivered' : 'webhook attempt failed', {
       deliveryId: delivery.id,
@@ -229,6 +271,43 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
       status,
       statusCode: outcome.statusCode,
     });
+  }
+
+  /** Counts the endpoint's run of failures (a success ends it) and disables it when the run is too long. */
+  async function recordEndpointHealth(endpointId: string, outcome: Outcome, now: Date): Promise<void> {
+    try {
+      if (outcome.ok) {
+        await db.webhookEndpoint.updateMany({ where: { id: endpointId, consecutiveFailures: { gt: 0 } }, data: { consecutiveFailures: 0, failingSince: null } });
+        return;
+      }
+      await db.webhookEndpoint.updateMany({ where: { id: endpointId, failingSince: null }, data: { failingSince: now } });
+      const endpoint = await db.webhookEndpoint.update({ where: { id: endpointId }, data: { consecutiveFailures: { increment: 1 } } });
+      const rule = options.autoDisable;
+      const reason = rule && endpoint.enabled ? disableReason(endpoint, rule, outcome.error, now) : null;
+      if (!reason) return;
+      // Conditional, so of two instances crossing the threshold together exactly one reports it.
+      const { count } = await db.webhookEndpoint.updateMany({
+        where: { id: endpointId, enabled: true },
+        data: { enabled: false, disabledAt: now, disabledReason: reason },
+      });
+      if (count !== 1) return;
+      await db.webhookDelivery.updateMany({
+        where: { endpointId, status: 'PENDING', OR: [{ lockedUntil: null }, { lockedUntil: { lt: now } }] },
+        data: { status: 'FAILED', nextAttemptAt: null, lastError: 'the endpoint was disabled after failing repeatedly' },
+      });
+      logger.warn('webhook endpoint disabled', { endpointId, siteId: endpoint.siteId, consecutiveFailures: endpoint.consecutiveFailures });
+      await options.onEndpointDisabled?.({
+        id: endpoint.id,
+        siteId: endpoint.siteId,
+        url: endpoint.url,
+        reason,
+        consecutiveFailures: endpoint.consecutiveFailures,
+        failingSince: endpoint.failingSince ?? now,
+        disabledAt: now,
+      });
+    } catch (error) {
+      logger.warn('webhook endpoint health not recorded', { endpointId, reason: error instanceof Error ? error.name : 'unknown' });
+    }
   }
 
   return {
