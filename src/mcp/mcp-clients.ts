@@ -2,7 +2,6 @@
 // (RFC 7591), or identified by the https URL of their Client ID Metadata Document, which the gateway
 // fetches under the outbound URL policy. Every client is public (no secret): PKCE binds its codes.
 import { LRUCache } from 'lru-cache';
-import { OAuthClientMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';
 import ipaddr from 'ipaddr.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -63,7 +62,9 @@ export function redirectUriProblem(value: string): string | null {
 }
 
 /** Checks client metadata (a registration or a metadata document) and returns what is kept. */
-function acceptMetadata(input: unknown): { metadata: Record<string, unknown>; clientName: string | null; redirectUris: string[] } {
+async function acceptMetadata(input: unknown): Promise<{ metadata: Record<string, unknown>; clientName: string | null; redirectUris: string[] }> {
+  // The SDK loads on the first registration, as /mcp loads it on first use: most gateways never get one.
+  const { OAuthClientMetadataSchema } = await import('@modelcontextprotocol/sdk/shared/auth.js');
   const parsed = OAuthClientMetadataSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -123,7 +124,7 @@ export function createMcpClients(deps: McpClientsDeps) {
 
   /** RFC 7591 registration: the metadata answered back with the new client_id. */
   async function register(body: unknown): Promise<Record<string, unknown>> {
-    const { metadata, clientName, redirectUris } = acceptMetadata(body);
+    const { metadata, clientName, redirectUris } = await acceptMetadata(body);
     const id = generateId(CLIENT_ID_PREFIX);
     await deps.db.mcpClient.deleteMany({ where: { signedInAt: null, createdAt: { lt: new Date(Date.now() - UNUSED_CLIENT_MS) } } });
     const row = await deps.db.mcpClient.create({ data: { id, clientName, redirectUris, metadata: metadata as object } });
@@ -165,7 +166,7 @@ export function createMcpClients(deps: McpClientsDeps) {
     }
     let accepted;
     try {
-      accepted = acceptMetadata(document);
+      accepted = await acceptMetadata(document);
     } catch (error) {
       if (error instanceof ClientMetadataError) throw new ClientMetadataError('invalid_client', `The client metadata document is refused: ${error.description}`);
       throw error;
