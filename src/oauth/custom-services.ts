@@ -7,7 +7,7 @@ import type { Database } from '../db/database.js';
 import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../crypto/token-cipher.js';
 import { generateId } from '../crypto/opaque-token.js';
 import { badUserInput, notFound } from '../errors.js';
-import { checkOutboundUrl, createGuardedFetch, type OutboundUrlPolicy, type UrlRole } from '../net/outbound-url-policy.js';
+import { checkOutboundUrl, createGuardedFetch, outboundRefusalIn, OutboundUrlRefusal, type OutboundUrlPolicy, type UrlRole } from '../net/outbound-url-policy.js';
 import { customProvider, customServiceKey, SLUG_PATTERN, slugProblem, type CustomServiceSettings } from '../providers/custom.js';
 import { MAX_REQUESTED_SCOPES, normalizeRequestedScopes } from '../providers/index.js';
 import type { ClientAuthMethod, CustomServiceKey, ScopeDefinition } from '../providers/types.js';
@@ -309,6 +309,9 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
     try {
       return await discoverAuthorizationServer(new URL(discoveryUrl), { fetch: guardedFetch, timeoutSeconds: config.providerTimeoutSeconds });
     } catch (error) {
+      // The address policy's refusal, however deep openid-client wrapped it: the same clear refusal as a literal address.
+      const refusal = outboundRefusalIn(error);
+      if (refusal) throw new OutboundUrlRefusal(urlRole('discoveryUrl'), refusal.reason);
       const reason = error instanceof DiscoveryError ? error.message : 'unknown failure';
       throw badUserInput(`Reading the discovery document at ${discoveryUrl} failed: ${reason}. Check the URL, or give the endpoints instead.`, 'discoveryUrl');
     }
