@@ -31,7 +31,7 @@ export function createServices(config: Config, db: Database, logger: Logger) {
   const registry = createServiceRegistry({ customServices, env: config.env });
   const refresher = createTokenRefresher({ store, apps, audit, logger, config, metrics });
   const connections = createConnectionCache(store, { ttlMs: config.connectionCacheMs });
-  const passthrough = createPassthrough({ config, apps, store, refresher, logger, metrics });
+  const passthrough = createPassthrough({ config, registry, store, refresher, logger, metrics });
   const flow = createAuthorizationFlow({ config, db, keyring, logger, audit, apps, store, customServices });
   const credentials = createCredentialConnector({ config, registry, store, audit, logger });
   const sites = createSites(db, audit, config.adminToken, { tokenCacheMs: config.tokenCacheMs, logger });

@@ -9,6 +9,7 @@ import { generateId } from '../crypto/opaque-token.js';
 import { badUserInput, notFound } from '../errors.js';
 import { checkOutboundUrl, createGuardedFetch, outboundRefusalIn, OutboundUrlRefusal, type OutboundUrlPolicy, type UrlRole } from '../net/outbound-url-policy.js';
 import { customProvider, customServiceKey, SLUG_PATTERN, slugProblem, type CustomServiceSettings } from '../providers/custom.js';
+import { callbackPathOf } from '../registry/service-keys.js';
 import { MAX_REQUESTED_SCOPES, normalizeRequestedScopes } from '../providers/index.js';
 import type { ClientAuthMethod, CustomServiceKey, ScopeDefinition } from '../providers/types.js';
 import { createClientConfiguration } from './client-configuration.js';
@@ -88,7 +89,7 @@ const RESERVED_AUTHORIZATION_PARAMETERS = new Set([
 ]);
 
 export function customCallbackPath(siteId: string, slug: string): string {
-  return `/oauth/callback/custom/${encodeURIComponent(siteId)}/${slug}`;
+  return callbackPathOf(customServiceKey(slug), siteId);
 }
 
 /** Where the gateway publishes its public keys for one site's private_key_jwt service. */

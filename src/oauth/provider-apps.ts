@@ -7,7 +7,7 @@ import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../cr
 import { generateId } from '../crypto/opaque-token.js';
 import { badUserInput } from '../errors.js';
 import { getProvider, providerList, resolveEndpoints } from '../providers/index.js';
-import { isCustomServiceKey, slugOf } from '../providers/custom.js';
+import { siteSlugOf } from '../registry/service-keys.js';
 import type { CatalogProvider, ProviderDefinition, ProviderEndpoints, ServiceKey, ServiceName } from '../providers/types.js';
 import { createClientConfiguration, type OAuthApp } from './client-configuration.js';
 import type { CustomServices } from './custom-services.js';
@@ -95,7 +95,13 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
    * for a custom service, when the site defines none by that slug).
    */
   async function clientFor(siteId: string, service: ServiceKey): Promise<ProviderClient | undefined> {
-    if (isCustomServiceKey(service)) return customServices.clientFor(siteId, slugOf(service));
+    // A service the site defined carries its own client; a catalog one uses the site's or the gateway's app.
+    const slug = siteSlugOf(service);
+    if (slug !== null) return customServices.clientFor(siteId, slug);
+    return catalogClientFor(siteId, service as ServiceName);
+  }
+
+  async function catalogClientFor(siteId: string, service: ServiceName): Promise<ProviderClient | undefined> {
     const own = await db.serviceCredential.findUnique({ where: { siteId_service: { siteId, service } } });
     if (own) {
       const clientSecret = own.clientSecret
@@ -113,11 +119,12 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
   }
 
   async function requireClient(siteId: string, service: ServiceKey): Promise<ProviderClient> {
-    if (isCustomServiceKey(service)) {
-      await customServices.require(siteId, slugOf(service));
+    const slug = siteSlugOf(service);
+    if (slug !== null) {
+      await customServices.require(siteId, slug);
       return (await clientFor(siteId, service))!;
     }
-    const found = await clientFor(siteId, service);
+    const found = await catalogClientFor(siteId, service as ServiceName);
     if (found) return found;
     const name = getProvider(service).friendlyServiceName;
     throw badUserInput(
