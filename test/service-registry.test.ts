@@ -112,4 +112,19 @@ describe('service: String forms of operations', () => {
     const missing = await gql('mutation { signOutService(service: "custom:nope") { isLoggedIn } }');
     expect(missing.body.errors![0]!.extensions!.code).toBe('NOT_FOUND');
   });
+
+  it('signs an end user out, or one account, with signOutService as signOut does', async () => {
+    const connect = (endUser: string, apiKey: string) =>
+      gql('mutation ($endUser: String, $apiKey: String) { connectCredentials(input: { service: "openai", endUser: $endUser, apiKey: $apiKey }) { isLoggedIn } }', { endUser, apiKey });
+    expect((await connect('alice', 'sk-alice')).body.data.connectCredentials.isLoggedIn).toBe(true);
+    expect((await connect('bob', 'sk-bob')).body.data.connectCredentials.isLoggedIn).toBe(true);
+    const signedOut = await gql('mutation { signOutService(service: "openai", endUser: "alice") { isLoggedIn status } }');
+    expect(signedOut.body.data.signOutService).toEqual({ isLoggedIn: false, status: 'REVOKED' });
+    const read = (endUser: string) => gql('query ($endUser: String) { secrets(endUser: $endUser) { openai { isLoggedIn bearerToken } } }', { endUser });
+    expect((await read('alice')).body.data.secrets.openai).toEqual({ isLoggedIn: false, bearerToken: null });
+    expect((await read('bob')).body.data.secrets.openai).toEqual({ isLoggedIn: true, bearerToken: 'sk-bob' });
+    const other = await gql('mutation { signOutService(service: "openai", endUser: "bob", account: "someone-else") { isLoggedIn } }');
+    expect(other.body.data.signOutService.isLoggedIn).toBe(false);
+    expect((await read('bob')).body.data.secrets.openai.isLoggedIn).toBe(true);
+  });
 });
