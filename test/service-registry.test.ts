@@ -2,8 +2,10 @@
 // links), the `service: String` forms, and a missing custom service that no longer nulls `secrets`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalog } from '../src/providers/catalog.js';
-import { requiredDocs } from '../src/providers/provider-schema.js';
-import { providerUrlOfAttempt, startTestGateway, type TestGateway } from './support/gateway.js';
+import { providerFileSchema, requiredDocs } from '../src/providers/provider-schema.js';
+import { catalogOAuthClientOf } from '../src/registry/service-registry.js';
+import { startAuthorizationServer } from './support/authorization-server.js';
+import { browserCookie, freePort, providerUrlOfAttempt, startTestGateway, type TestGateway } from './support/gateway.js';
 import { json, startTinyServer } from './support/tiny-server.js';
 
 let api: Awaited<ReturnType<typeof startTinyServer>>;
@@ -126,5 +128,72 @@ describe('service: String forms of operations', () => {
     const other = await gql('mutation { signOutService(service: "openai", endUser: "bob", account: "someone-else") { isLoggedIn } }');
     expect(other.body.data.signOutService.isLoggedIn).toBe(false);
     expect((await read('bob')).body.data.secrets.openai.isLoggedIn).toBe(true);
+  });
+});
+
+describe('OAuth client settings of catalog services come from the provider file', () => {
+  const salesforce = catalog.find((file) => file.name === 'SALESFORCE')!;
+  const withOAuth = (changes: Record<string, unknown>) => ({ ...salesforce, oauth: { ...salesforce.oauth!, ...changes } });
+
+  it('accepts client_secret_jwt, private_key_jwt and a pushed authorization request endpoint, and refuses what it cannot use', () => {
+    const parsed = providerFileSchema.parse(
+      withOAuth({ clientAuthMethod: 'client_secret_jwt', pushedAuthorizationRequests: { endpoint: 'https://login.example.com/par', required: true } }),
+    );
+    expect(catalogOAuthClientOf(parsed, {})).toEqual({
+      clientAuthMethod: 'client_secret_jwt',
+      pkce: salesforce.oauth!.pkce,
+      pushedAuthorizationRequestEndpoint: 'https://login.example.com/par',
+      requirePushedAuthorizationRequests: true,
+      signingKeySetting: null,
+    });
+    const keyed = providerFileSchema.parse(withOAuth({ clientAuthMethod: 'private_key_jwt' }));
+    expect(catalogOAuthClientOf(keyed, {})).toMatchObject({ clientAuthMethod: 'private_key_jwt', pushedAuthorizationRequestEndpoint: null, signingKeySetting: 'LATCHKEY_SALESFORCE_CLIENT_PRIVATE_KEY' });
+
+    expect(providerFileSchema.safeParse(withOAuth({ clientAuthMethod: 'tls_client_auth' })).success).toBe(false);
+    expect(providerFileSchema.safeParse(withOAuth({ pushedAuthorizationRequests: { endpoint: 'http://login.example.com/par', required: false } })).success).toBe(false);
+    expect(providerFileSchema.safeParse(withOAuth({ pushedAuthorizationRequests: { endpoint: 'https://login.example.com/par' } })).success).toBe(false);
+  });
+
+  it("takes the file's settings as they are, with the operator's PAR endpoint override checked", () => {
+    expect(catalogOAuthClientOf(salesforce, {})).toMatchObject({ clientAuthMethod: salesforce.oauth!.clientAuthMethod, pushedAuthorizationRequestEndpoint: null });
+    expect(catalogOAuthClientOf(salesforce, { LATCHKEY_SALESFORCE_PAR_URL: 'https://my.example.com/par' }).pushedAuthorizationRequestEndpoint).toBe('https://my.example.com/par');
+    expect(() => catalogOAuthClientOf(salesforce, { LATCHKEY_SALESFORCE_PAR_URL: 'http://my.example.com/par' })).toThrow(/LATCHKEY_SALESFORCE_PAR_URL must be an https/);
+  });
+
+  it('pushes the authorization request of a catalog service whose server requires PAR, end to end', async () => {
+    const publicUrl = `http://127.0.0.1:${await freePort()}`;
+    const client = { clientId: 'catalog-par-client', clientSecret: 'catalog-par-secret' };
+    const as = await startAuthorizationServer({
+      pushedAuthorizationRequests: 'required',
+      clients: [{ ...client, redirectUris: [`${publicUrl}/oauth/callback/salesforce`] }],
+    });
+    const parGateway = await startTestGateway({
+      ...as.salesforceEnv(),
+      LATCHKEY_SALESFORCE_PAR_URL: `${as.issuer}/request`,
+      LATCHKEY_SALESFORCE_CLIENT_ID: client.clientId,
+      LATCHKEY_SALESFORCE_CLIENT_SECRET: client.clientSecret,
+      LATCHKEY_PUBLIC_URL: publicUrl,
+    });
+    try {
+      const parSite = await parGateway.createSite('PAR', ['http://app.test:3000']);
+      const started = await parGateway.gql('mutation { startAuth(input: { serviceKey: "salesforce" }) { authorizationUrl attemptId } }', undefined, parSite.token);
+      expect(started.body.errors).toBeUndefined();
+      expect(as.state.pushedRequests).toBe(1);
+      const url = await providerUrlOfAttempt(parGateway, started.body.data.startAuth.attemptId);
+      expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
+      expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
+
+      // The launch and the callback are on the public URL, which this test does not serve: reach them directly.
+      const launch = new URL(started.body.data.startAuth.authorizationUrl);
+      const landing = await as.authorize(new URL(`${launch.pathname}${launch.search}`, parGateway.url).href);
+      const back = new URL(`${landing.pathname}${landing.search}`, parGateway.url);
+      const callback = await fetch(back, { redirect: 'manual', headers: { cookie: browserCookie(back) } });
+      await callback.body?.cancel();
+      const read = await parGateway.gql('{ secrets { salesforce { isLoggedIn } } }', undefined, parSite.token);
+      expect(read.body.data.secrets.salesforce.isLoggedIn).toBe(true);
+    } finally {
+      await parGateway.close();
+      await as.close();
+    }
   });
 });

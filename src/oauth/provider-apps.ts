@@ -6,7 +6,9 @@ import type { Database } from '../db/database.js';
 import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../crypto/token-cipher.js';
 import { generateId } from '../crypto/opaque-token.js';
 import { badUserInput } from '../errors.js';
-import { getProvider, providerList, resolveEndpoints } from '../providers/index.js';
+import { catalogService, getProvider, providerList, resolveEndpoints } from '../providers/index.js';
+import { catalogOAuthClientOf, type OAuthClientSettings } from '../registry/service-registry.js';
+import { parseClientKey, signingKeyOf, type ClientPrivateJwk } from './client-keys.js';
 import { siteSlugOf } from '../registry/service-keys.js';
 import type { CatalogProvider, ProviderDefinition, ProviderEndpoints, ServiceKey, ServiceName } from '../providers/types.js';
 import { createClientConfiguration, type OAuthApp } from './client-configuration.js';
@@ -62,6 +64,20 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
   const endpointsByService = new Map<ServiceName, ProviderEndpoints>(
     providerList.map((provider) => [provider.service, resolveEndpoints(provider, config.env)]),
   );
+  // Checked at start: a bad override or key stops the gateway rather than the first sign-in.
+  const clientSettings = new Map<ServiceName, OAuthClientSettings>(
+    providerList.map((provider) => [provider.service, catalogOAuthClientOf(catalogService(provider.service)!, config.env)]),
+  );
+  const signingKeys = new Map<ServiceName, ClientPrivateJwk>();
+  for (const [service, settings] of clientSettings) {
+    const jwk = settings.signingKeySetting ? config.env[settings.signingKeySetting]?.trim() : undefined;
+    if (!jwk) continue;
+    try {
+      signingKeys.set(service, parseClientKey(jwk));
+    } catch (error) {
+      throw new Error(`${settings.signingKeySetting} ${error instanceof Error ? error.message.replace(/^clientPrivateKey /, '') : 'is not a usable key'}`);
+    }
+  }
   const gatewayClients = new Map<ServiceName, ProviderClient>();
 
   function endpointsFor(service: ServiceName): ProviderEndpoints {
@@ -74,10 +90,13 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
     return { clientId, clientSecret: config.env[`LATCHKEY_${service}_CLIENT_SECRET`] || undefined };
   }
 
-  function build(service: ServiceName, app: OAuthApp): ProviderClient {
+  async function build(service: ServiceName, credentials: OAuthApp): Promise<ProviderClient> {
     const provider = getProvider(service);
     const endpoints = endpointsFor(service);
     const issuer = issuerFor(provider, endpoints, config.env);
+    const settings = clientSettings.get(service)!;
+    const jwk = signingKeys.get(service);
+    const app: OAuthApp = jwk ? { ...credentials, signingKey: await signingKeyOf(jwk) } : credentials;
     return {
       provider,
       endpoints,
@@ -86,7 +105,11 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
       issuerConfigured: Boolean(config.env[`LATCHKEY_${service}_ISSUER`]),
       requireIss: false,
       fetch,
-      config: createClientConfiguration(provider, endpoints, app, { issuer, timeoutSeconds: config.providerTimeoutSeconds }),
+      config: createClientConfiguration(provider, endpoints, app, {
+        issuer,
+        timeoutSeconds: config.providerTimeoutSeconds,
+        pushedAuthorizationRequestEndpoint: settings.pushedAuthorizationRequestEndpoint,
+      }),
     };
   }
 
@@ -113,7 +136,7 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
     if (cached) return cached;
     const app = gatewayApp(service);
     if (!app) return undefined;
-    const built = build(service, app);
+    const built = await build(service, app);
     gatewayClients.set(service, built);
     return built;
   }

@@ -7,7 +7,7 @@ import { catalog, catalogService, catalogServiceByKey, oauthDefinitionOf, resolv
 import { customProvider, SLUG_PATTERN } from '../providers/custom.js';
 import { customServiceKey, isCustomServiceKey, siteSlugOf, slugOf } from './service-keys.js';
 import type { ApiFacts, AuthMode, CredentialFacts, ProviderDocs } from '../providers/provider-schema.js';
-import type { ProviderDefinition, ScopeDefinition, ServiceKey } from '../providers/types.js';
+import type { ClientAuthMethod, ProviderDefinition, ScopeDefinition, ServiceKey } from '../providers/types.js';
 import type { CustomService, CustomServices } from '../oauth/custom-services.js';
 import { apiProfiles, genericProfile, type ApiProfile } from '../passthrough/api-profiles.js';
 
@@ -77,6 +77,45 @@ export function customEntry(custom: CustomService): ServiceEntry {
     supportsRefresh: true,
     supportsRevocation: oauth.revocation !== undefined,
   };
+}
+
+/** How the gateway acts as an OAuth client of a catalog service: read from its provider file, never hard-coded. */
+export interface OAuthClientSettings {
+  clientAuthMethod: ClientAuthMethod;
+  pkce: boolean;
+  /** RFC 9126: where authorization requests are pushed (LATCHKEY_<NAME>_PAR_URL overrides the file's); null: not pushed. */
+  pushedAuthorizationRequestEndpoint: string | null;
+  requirePushedAuthorizationRequests: boolean;
+  /** private_key_jwt: the variable holding the private JWK the assertions are signed with. */
+  signingKeySetting: string | null;
+}
+
+/** The OAuth client settings of a catalog provider file, with the operator's overrides from `env`. */
+export function catalogOAuthClientOf(file: Pick<ProviderFile, 'name' | 'oauth'>, env: Record<string, string | undefined>): OAuthClientSettings {
+  const oauth = file.oauth;
+  if (!oauth) throw badUserInput(`${describe(file.name)} is not connected by OAuth.`, 'service');
+  const parSetting = `LATCHKEY_${file.name}_PAR_URL`;
+  const parOverride = env[parSetting]?.trim();
+  if (parOverride) checkEndpointOverride(parOverride, parSetting);
+  return {
+    clientAuthMethod: oauth.clientAuthMethod,
+    pkce: oauth.pkce,
+    pushedAuthorizationRequestEndpoint: parOverride || oauth.pushedAuthorizationRequests?.endpoint || null,
+    requirePushedAuthorizationRequests: Boolean(oauth.pushedAuthorizationRequests?.required),
+    signingKeySetting: oauth.clientAuthMethod === 'private_key_jwt' ? `LATCHKEY_${file.name}_CLIENT_PRIVATE_KEY` : null,
+  };
+}
+
+/** An endpoint from the environment: https, or plain http for a loopback host (tests, local development). */
+function checkEndpointOverride(value: string, setting: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`${setting} must be an absolute URL.`);
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new Error(`${setting} must be an https:// URL (http:// only for loopback hosts).`);
 }
 
 export interface RefreshFacts {
