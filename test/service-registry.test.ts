@@ -1,5 +1,7 @@
 // The registry through GraphQL: the catalog as `services` lists it (key, authModes, documentation
 // links), the `service: String` forms, and a missing custom service that no longer nulls `secrets`.
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalog } from '../src/providers/catalog.js';
 import { providerFileSchema, requiredDocs } from '../src/providers/provider-schema.js';
@@ -195,5 +197,21 @@ describe('OAuth client settings of catalog services come from the provider file'
       await parGateway.close();
       await as.close();
     }
+  });
+});
+
+describe('one registry', () => {
+  it('is the only code that reads the shape of a service key', async () => {
+    const root = join(import.meta.dirname, '..', 'src');
+    const files = (await readdir(root, { recursive: true })).filter((file) => file.endsWith('.ts'));
+    const offenders: string[] = [];
+    for (const file of files) {
+      const path = relative(root, join(root, file)).split('\\').join('/');
+      if (path.startsWith('registry/') || path === 'providers/types.ts') continue;
+      const text = await readFile(join(root, file), 'utf8');
+      const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      if (/isCustomServiceKey|['"`]custom:['"`]|startsWith\(\s*['"`]custom/.test(code)) offenders.push(path);
+    }
+    expect(offenders).toEqual([]);
   });
 });
