@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalog } from '../src/providers/catalog.js';
 import { providerFileSchema, requiredDocs } from '../src/providers/provider-schema.js';
 import { catalogOAuthClientOf } from '../src/registry/service-registry.js';
+import { generateClientKey, publicJwkOf } from '../src/oauth/client-keys.js';
 import { startAuthorizationServer } from './support/authorization-server.js';
 import { browserCookie, freePort, providerUrlOfAttempt, startTestGateway, type TestGateway } from './support/gateway.js';
 import { json, startTinyServer } from './support/tiny-server.js';
@@ -196,6 +197,41 @@ describe('OAuth client settings of catalog services come from the provider file'
     } finally {
       await parGateway.close();
       await as.close();
+    }
+  });
+});
+
+describe('private_key_jwt for a catalog service', () => {
+  it("signs the token request with the operator's key (LATCHKEY_<NAME>_CLIENT_PRIVATE_KEY) and never sends a secret", async () => {
+    const key = generateClientKey();
+    const keys = await startTinyServer(() => ({ '/jwks': json({ keys: [publicJwkOf(key)] }) }));
+    const publicUrl = `http://127.0.0.1:${await freePort()}`;
+    const client = { clientId: 'catalog-keyed-client', clientSecret: 'never-sent-by-private-key-jwt' };
+    const as = await startAuthorizationServer({
+      clients: [{ ...client, tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: `${keys.base}/jwks`, redirectUris: [`${publicUrl}/oauth/callback/salesforce`] }],
+    });
+    const env = { ...as.salesforceEnv(), LATCHKEY_SALESFORCE_CLIENT_ID: client.clientId, LATCHKEY_SALESFORCE_CLIENT_AUTH_METHOD: 'private_key_jwt', LATCHKEY_PUBLIC_URL: publicUrl };
+    // Without the key the gateway refuses to start, naming the variable.
+    await expect(startTestGateway(env)).rejects.toThrow(/LATCHKEY_SALESFORCE_CLIENT_PRIVATE_KEY is required/);
+    const keyed = await startTestGateway({ ...env, LATCHKEY_SALESFORCE_CLIENT_PRIVATE_KEY: JSON.stringify(key) });
+    try {
+      const keyedSite = await keyed.createSite('Keyed', ['http://app.test:3000']);
+      const started = await keyed.gql('mutation { startAuth(input: { serviceKey: "salesforce" }) { authorizationUrl } }', undefined, keyedSite.token);
+      expect(started.body.errors).toBeUndefined();
+      const launch = new URL(started.body.data.startAuth.authorizationUrl);
+      const landing = await as.authorize(new URL(`${launch.pathname}${launch.search}`, keyed.url).href);
+      const back = new URL(`${landing.pathname}${landing.search}`, keyed.url);
+      await (await fetch(back, { redirect: 'manual', headers: { cookie: browserCookie(back) } })).body?.cancel();
+      const read = await keyed.gql('{ secrets { salesforce { isLoggedIn } } }', undefined, keyedSite.token);
+      expect(read.body.data.secrets.salesforce.isLoggedIn).toBe(true);
+      expect(as.state.lastClientAssertion).toEqual({
+        type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        header: expect.objectContaining({ alg: 'ES256', kid: publicJwkOf(key).kid }),
+      });
+    } finally {
+      await keyed.close();
+      await as.close();
+      await keys.close();
     }
   });
 });

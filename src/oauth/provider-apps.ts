@@ -70,8 +70,13 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
   );
   const signingKeys = new Map<ServiceName, ClientPrivateJwk>();
   for (const [service, settings] of clientSettings) {
-    const jwk = settings.signingKeySetting ? config.env[settings.signingKeySetting]?.trim() : undefined;
-    if (!jwk) continue;
+    if (!settings.signingKeySetting) continue;
+    const jwk = config.env[settings.signingKeySetting]?.trim();
+    if (!jwk) {
+      // Without the key the assertion cannot be signed, and the secret must not be sent instead.
+      if (config.env[`LATCHKEY_${service}_CLIENT_ID`]) throw new Error(`${settings.signingKeySetting} is required: ${service} authenticates with private_key_jwt; set it to the app's private JWK (JSON).`);
+      continue;
+    }
     try {
       signingKeys.set(service, parseClientKey(jwk));
     } catch (error) {
@@ -91,10 +96,10 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
   }
 
   async function build(service: ServiceName, credentials: OAuthApp): Promise<ProviderClient> {
-    const provider = getProvider(service);
+    const settings = clientSettings.get(service)!;
+    const provider = { ...getProvider(service), clientAuthMethod: settings.clientAuthMethod };
     const endpoints = endpointsFor(service);
     const issuer = issuerFor(provider, endpoints, config.env);
-    const settings = clientSettings.get(service)!;
     const jwk = signingKeys.get(service);
     const app: OAuthApp = jwk ? { ...credentials, signingKey: await signingKeyOf(jwk) } : credentials;
     return {

@@ -90,19 +90,31 @@ export interface OAuthClientSettings {
   signingKeySetting: string | null;
 }
 
+/**
+ * Client authentication an operator may choose instead of the file's (an app registered with a
+ * signing key or a certificate rather than a secret, where the provider allows it).
+ */
+const OVERRIDABLE_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'] as const;
+
 /** The OAuth client settings of a catalog provider file, with the operator's overrides from `env`. */
 export function catalogOAuthClientOf(file: Pick<ProviderFile, 'name' | 'oauth'>, env: Record<string, string | undefined>): OAuthClientSettings {
   const oauth = file.oauth;
   if (!oauth) throw badUserInput(`${describe(file.name)} is not connected by OAuth.`, 'service');
+  const methodSetting = `LATCHKEY_${file.name}_CLIENT_AUTH_METHOD`;
+  const methodOverride = env[methodSetting]?.trim().toLowerCase();
+  if (methodOverride && !(OVERRIDABLE_AUTH_METHODS as readonly string[]).includes(methodOverride)) {
+    throw new Error(`${methodSetting} must be one of ${OVERRIDABLE_AUTH_METHODS.join(', ')}.`);
+  }
+  const clientAuthMethod = (methodOverride as ClientAuthMethod | undefined) || oauth.clientAuthMethod;
   const parSetting = `LATCHKEY_${file.name}_PAR_URL`;
   const parOverride = env[parSetting]?.trim();
   if (parOverride) checkEndpointOverride(parOverride, parSetting);
   return {
-    clientAuthMethod: oauth.clientAuthMethod,
+    clientAuthMethod,
     pkce: oauth.pkce,
     pushedAuthorizationRequestEndpoint: parOverride || oauth.pushedAuthorizationRequests?.endpoint || null,
     requirePushedAuthorizationRequests: Boolean(oauth.pushedAuthorizationRequests?.required),
-    signingKeySetting: oauth.clientAuthMethod === 'private_key_jwt' ? `LATCHKEY_${file.name}_CLIENT_PRIVATE_KEY` : null,
+    signingKeySetting: clientAuthMethod === 'private_key_jwt' ? `LATCHKEY_${file.name}_CLIENT_PRIVATE_KEY` : null,
   };
 }
 
