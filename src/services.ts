@@ -34,7 +34,7 @@ export function createServices(config: Config, db: Database, logger: Logger) {
   const registry = createServiceRegistry({ customServices, env: config.env });
   const refresher = createTokenRefresher({ store, apps, audit, logger, config, metrics });
   const connections = createConnectionCache(store, { ttlMs: config.connectionCacheMs });
-  const passthrough = createPassthrough({ config, apps, store, refresher, logger, metrics });
+  const passthrough = createPassthrough({ config, registry, store, refresher, logger, metrics });
   const revocations = createRevocationQueue(
     { db, provider: databaseProviderFromUrl(config.databaseUrl), keyring, apps, audit, logger, metrics, instanceId: refresher.instanceId },
     { ...config.revocation, timeoutSeconds: config.providerTimeoutSeconds },

@@ -172,6 +172,31 @@ describe('Spotify app tokens', () => {
   });
 });
 
+describe('the service: String form', () => {
+  it('connects any service by its key with connectServiceClientCredentials, refusing what connectClientCredentials refuses', async () => {
+    const result = await gql(
+      'mutation ($input: ConnectServiceClientCredentialsInput!) { connectServiceClientCredentials(input: $input) { __typename friendlyServiceName isLoggedIn bearerToken status } }',
+      { input: { service: 'spotify' } },
+    );
+    expect(result.body.errors).toBeUndefined();
+    expect(result.body.data.connectServiceClientCredentials).toMatchObject({
+      __typename: 'ServiceSecret',
+      friendlyServiceName: 'Spotify',
+      isLoggedIn: true,
+      status: 'ACTIVE',
+      bearerToken: spotify.state.lastToken!.accessToken,
+    });
+    expect((await row('SPOTIFY')).grantType).toBe('CLIENT_CREDENTIALS');
+
+    const refuse = async (service: string) =>
+      (await gql('mutation ($input: ConnectServiceClientCredentialsInput!) { connectServiceClientCredentials(input: $input) { isLoggedIn } }', { input: { service } })).body
+        .errors?.[0]?.extensions?.code;
+    expect(await refuse('github')).toBe('BAD_USER_INPUT');
+    expect(await refuse('nope')).toBe('BAD_USER_INPUT');
+    expect(await refuse('custom:nope')).toBe('NOT_FOUND');
+  });
+});
+
 describe('which services offer the grant', () => {
   it('refuses a service whose provider file does not support it, saying what to use', async () => {
     const result = await connect({ service: 'GITHUB' });

@@ -1179,6 +1179,29 @@ describe('with LATCHKEY_CUSTOM_SERVICE_ALLOW_LOOPBACK=false', () => {
     }
   });
 
+  it('refuses a discoveryUrl whose host name resolves to loopback as clearly as the literal address', async (ctx) => {
+    const name = hostname();
+    const addresses = await lookup(name, { all: true }).catch(() => []);
+    if (addresses.length === 0 || !addresses.every((entry) => ipaddr.process(entry.address).range() === 'loopback')) {
+      ctx.skip(`${name} resolves to ${addresses.map((entry) => entry.address).join(', ') || 'nothing'}: no loopback name to test with`);
+      return;
+    }
+    const discoveryBefore = server.state.discoveryRequests;
+    const port = new URL(server.issuer).port;
+    const result = await define(
+      { slug: 'by-name-disco', friendlyServiceName: 'By name', clientId: 'by-name-client', discoveryUrl: `https://${name}:${port}/.well-known/openid-configuration` },
+      strict.token,
+      strictGateway!,
+    );
+    expect(errorCode(result)).toBe('BAD_USER_INPUT');
+    expect(result.body.errors?.[0]?.extensions?.field).toBe('discoveryUrl');
+    const message = String(result.body.errors?.[0]?.message);
+    expect(message).toContain(`${name}:${port} resolves to a loopback`);
+    expect(message).toContain('LATCHKEY_CUSTOM_SERVICE_ALLOW_LOOPBACK=true');
+    expect(message).not.toMatch(/something went wrong|unknown failure/i);
+    expect(server.state.discoveryRequests).toBe(discoveryBefore);
+  });
+
   it('checks the address a name resolves to when connecting: a refused address is never contacted', async (ctx) => {
     // This machine's own name: it resolves to loopback (Debian's /etc/hosts) or to a private
     // address (a container's); the first is refused by the strict gateway, the second by the main one.

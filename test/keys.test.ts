@@ -10,6 +10,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startGateway } from '../src/server.js';
 import { createKeyring, encryptSecret, secretContext } from '../src/crypto/token-cipher.js';
+import { createRefreshSweeper } from '../src/connections/refresh-sweeper.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { freePort, startTestGateway, type TestGateway } from './support/gateway.js';
 import { startReceiver, type Receiver } from './support/webhook-receiver.js';
@@ -114,6 +115,45 @@ describe('a stored value no configured key can decrypt', () => {
     expect(deliveries[0]!.lastError).toMatch(/KEY_UNAVAILABLE/);
     expect(deliveries[0]!.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now() + 30_000);
     expect(receiver.received.length).toBe(0);
+  });
+  it('makes the refresh sweeper back off a connection whose refresh token cannot be decrypted, instead of retrying it every sweep', async () => {
+    const id = `con_${randomBytes(8).toString('hex')}`;
+    await gateway.gateway.db.connection.create({
+      data: {
+        id,
+        siteId: site.siteId,
+        service: 'GITHUB',
+        status: 'ACTIVE',
+        grantType: 'AUTHORIZATION_CODE',
+        accessToken: encryptSecret(createKeyring(Buffer.from(keyA, 'base64')), 'gho_readable', secretContext('Connection', 'accessToken', id)),
+        refreshToken: encryptSecret(foreign, 'ghr_unreadable', secretContext('Connection', 'refreshToken', id)),
+        tokenType: 'bearer',
+        expiresAt: new Date(Date.now() + 30_000),
+        grantedScopes: [],
+      } as never,
+    });
+    const sweeper = createRefreshSweeper(gateway.gateway.services, { intervalSeconds: 0, lookAheadSeconds: 120, concurrency: 1 });
+    try {
+      expect(await sweeper.sweep()).toBe(0);
+      const after = await gateway.gateway.db.connection.findUniqueOrThrow({ where: { id } });
+      expect(after.status).toBe('ACTIVE');
+      expect(after.refreshFailures).toBe(1);
+      expect(after.lastError).toMatch(/KEY_UNAVAILABLE/);
+      expect(after.nextRefreshAt!.getTime()).toBeGreaterThan(Date.now());
+      expect(after.refreshLockOwner).toBeNull();
+      // The next sweeps leave it alone until its back-off runs out: no retry, no new failure recorded.
+      expect(await sweeper.sweep()).toBe(0);
+      expect(await sweeper.sweep()).toBe(0);
+      expect((await gateway.gateway.db.connection.findUniqueOrThrow({ where: { id } })).refreshFailures).toBe(1);
+      // Once its token expired, a reader learns the cause (KEY_UNAVAILABLE), not "try again later".
+      await gateway.gateway.db.connection.update({ where: { id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+      const read = await gateway.gql('{ secrets { github { bearerToken } } }', undefined, site.token);
+      expect(read.body.errors?.[0]?.extensions?.code).toBe('KEY_UNAVAILABLE');
+      expect((await gateway.gateway.db.connection.findUniqueOrThrow({ where: { id } })).refreshFailures).toBe(1);
+    } finally {
+      await sweeper.stop();
+      await gateway.gateway.db.connection.delete({ where: { id } });
+    }
   });
 });
 

@@ -11,13 +11,14 @@ import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../cr
 import { generateId, hashOpaqueToken } from '../crypto/opaque-token.js';
 import { LatchkeyError, authStateInvalid, badUserInput, forbidden, notFound, providerError, upstreamError } from '../errors.js';
 import { getProvider, MAX_REQUESTED_SCOPES, normalizeRequestedScopes } from '../providers/index.js';
-import { isCustomServiceKey, serviceLabel, slugOf } from '../providers/custom.js';
+import { serviceLabel } from '../providers/custom.js';
+import { callbackPathOf, familyOf, keyFactsOf, siteSlugOf } from '../registry/service-keys.js';
 import type { ServiceKey, ServiceName } from '../providers/types.js';
 import { authorizationUrlFor, exchangeAuthorizationCode, OAuthFailure, validatesIdTokens } from '../oauth/grants.js';
 import { fetchIdentity } from '../oauth/identity.js';
 import type { RevocationQueue, RevocationStatus } from './revocation-queue.js';
 import { acceptsIssuer, type ProviderApps } from '../oauth/provider-apps.js';
-import { customCallbackPath, type CustomServices } from '../oauth/custom-services.js';
+import type { CustomServices } from '../oauth/custom-services.js';
 import { grantedScopesOf, type ConnectionRow, type ConnectionStore } from './connection-store.js';
 import { requireCatalogOAuth } from '../registry/service-registry.js';
 import { endUserOf, siteOwner, type Owner } from './owners.js';
@@ -35,9 +36,7 @@ export function attemptStatus(attempt: AttemptRow, now = Date.now()): AttemptSta
 }
 
 /** The gateway's callback path: one per catalog service, one per site and custom service (mix-up defence). */
-export function callbackPath(service: ServiceKey, siteId: string): string {
-  return isCustomServiceKey(service) ? customCallbackPath(siteId, slugOf(service)) : `/oauth/callback/${service.toLowerCase()}`;
-}
+export const callbackPath = callbackPathOf;
 
 /** Which callback path a request came in on. */
 export type CallbackTarget = { service: ServiceKey; siteId?: string | undefined };
@@ -169,7 +168,7 @@ export function createAuthorizationFlow(deps: {
   async function start(siteId: string, input: StartAuthInput) {
     // A custom service is known only through its site's definition (NOT_FOUND first); a catalog
     // service's OAuth app is looked for after the input is checked.
-    const customClient = isCustomServiceKey(input.service) ? await deps.apps.requireClient(siteId, input.service) : undefined;
+    const customClient = keyFactsOf(input.service).siteSlug !== null ? await deps.apps.requireClient(siteId, input.service) : undefined;
     const provider = customClient?.provider ?? requireCatalogOAuth(input.service);
     const site = await db.site.findUniqueOrThrow({ where: { id: siteId } });
     const origins = allowedOriginsOf(site);
@@ -338,7 +337,7 @@ export function createAuthorizationFlow(deps: {
       return fail(attempt, providerError(name, 'invalid_request', 'the callback carried no authorization code'), 'invalid_request');
     }
     if (!providerClient) {
-      const what = isCustomServiceKey(service) ? `The site no longer defines the ${name}.` : `No OAuth app is configured for ${name} any more.`;
+      const what = keyFactsOf(service).clientGone(name);
       return fail(attempt, badUserInput(what), 'no_client');
     }
     const provider = providerClient.provider;
@@ -355,7 +354,7 @@ export function createAuthorizationFlow(deps: {
       );
     }
     if (parameters.iss && !acceptsIssuer(providerClient, parameters.iss)) {
-      const setting = isCustomServiceKey(service) ? "the custom service's issuer" : `LATCHKEY_${service}_ISSUER`;
+      const setting = keyFactsOf(service).issuerSetting;
       return fail(
         attempt,
         authStateInvalid(`The authorization response names another issuer (iss): a mix-up attempt, or ${setting} is wrong. Start a new attempt.`),
@@ -396,7 +395,8 @@ export function createAuthorizationFlow(deps: {
         reason: error instanceof Error ? error.message.slice(0, 200) : 'unknown',
       });
     }
-    if (isCustomServiceKey(service) && !(await deps.customServices.exists(attempt.siteId, slugOf(service)))) {
+    const siteSlug = siteSlugOf(service);
+    if (siteSlug !== null && !(await deps.customServices.exists(attempt.siteId, siteSlug))) {
       return fail(attempt, badUserInput(`The site removed the ${name} while this authorization was under way.`), 'service_removed');
     }
     if (attempt.ownerType === 'END_USER') {
@@ -492,7 +492,8 @@ export function createAuthorizationFlow(deps: {
     if (attempt.service !== target.service) {
       throw authStateInvalid(`This callback belongs to ${attempt.service}, not ${target.service}: the provider redirected to the wrong callback path.`);
     }
-    if (isCustomServiceKey(target.service) && attempt.siteId !== target.siteId) {
+    // A site-defined service's callback path names its site: it must be the attempt's.
+    if (siteSlugOf(target.service) !== null && attempt.siteId !== target.siteId) {
       throw authStateInvalid("This callback belongs to another site's callback path: the provider redirected to the wrong one.");
     }
     if (attempt.appHandled) {
@@ -529,7 +530,7 @@ export function createAuthorizationFlow(deps: {
       // state must not complete it elsewhere.
       throw authStateInvalid('This attempt completes through the gateway callback, not finishAuth: start one with redirectUri to finish it yourself.');
     }
-    if (isCustomServiceKey(attempt.service) !== (kind === 'custom')) {
+    if (familyOf(attempt.service) !== kind) {
       throw badUserInput(
         kind === 'custom'
           ? 'This attempt is for a catalog service: finish it with finishAuth.'
@@ -561,7 +562,7 @@ export function createAuthorizationFlow(deps: {
     }
     const deadline = Date.now() + waitSeconds * 1000;
     let attempt = await findAttempt(siteId, id);
-    if (attempt && isCustomServiceKey(attempt.service) !== (kind === 'custom')) {
+    if (attempt && familyOf(attempt.service) !== kind) {
       throw badUserInput(
         kind === 'custom' ? 'This attempt is for a catalog service: poll it with authAttempt.' : 'This attempt is for a custom service: poll it with customAuthAttempt.',
         'id',

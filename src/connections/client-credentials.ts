@@ -6,7 +6,8 @@ import type { Logger } from '../logger.js';
 import type { AuditTrail } from '../audit.js';
 import { badUserInput, providerError, upstreamError, type LatchkeyError } from '../errors.js';
 import { InvalidScopeError, normalizeRequestedScopes } from '../providers/index.js';
-import { isCustomServiceKey, serviceLabel } from '../providers/custom.js';
+import { serviceLabel } from '../providers/custom.js';
+import { keyFactsOf } from '../registry/service-keys.js';
 import { requireCatalogOAuth } from '../registry/service-registry.js';
 import type { ProviderDefinition, ServiceKey } from '../providers/types.js';
 import { OAuthFailure, requestClientCredentials } from '../oauth/grants.js';
@@ -43,16 +44,8 @@ export type ReRequestDeps = Pick<ClientCredentialsDeps, 'store' | 'apps' | 'audi
 
 function requireSupport(provider: ProviderDefinition): void {
   if (provider.supportsClientCredentials) return;
-  if (isCustomServiceKey(provider.service)) {
-    throw badUserInput(
-      `${provider.friendlyServiceName} is not set up for the client credentials grant: define it again with supportsClientCredentials: true if its server allows the grant, or connect it with startAuth.`,
-      'slug',
-    );
-  }
-  throw badUserInput(
-    `${provider.friendlyServiceName} does not offer the client credentials grant: connect it with startAuth(input: { service: ${provider.service} }) instead.`,
-    'service',
-  );
+  const { message, field } = keyFactsOf(provider.service).clientCredentialsRemedy(provider.friendlyServiceName);
+  throw badUserInput(message, field);
 }
 
 /** Exactly the scopes asked for (none: the app's configured ones); required user scopes are not added. */
@@ -114,9 +107,7 @@ function checkTokenEndpoint(provider: ProviderDefinition, client: ProviderClient
   }
   if (!client.app.clientSecret) {
     throw badUserInput(
-      isCustomServiceKey(provider.service)
-        ? `The client credentials grant needs the OAuth app's client secret: define ${provider.friendlyServiceName} again with a clientSecret.`
-        : `The client credentials grant needs the OAuth app's client secret: set LATCHKEY_${provider.service}_CLIENT_SECRET or give the site's credentials a clientSecret with setServiceCredentials.`,
+      `The client credentials grant needs the OAuth app's client secret: ${keyFactsOf(provider.service).clientSecretRemedy(provider.friendlyServiceName)}.`,
       'service',
     );
   }
@@ -150,7 +141,7 @@ function describeFailure(provider: ProviderDefinition, error: OAuthFailure, retr
 /** connectClientCredentials: asks for an app token and stores it as the site's connection to the service. */
 export async function connectWithClientCredentials(deps: ClientCredentialsDeps, siteId: string, input: ClientCredentialsInput): Promise<ConnectionRow> {
   // A catalog service that never offers the grant is refused before its OAuth app is looked for.
-  if (!isCustomServiceKey(input.service)) requireSupport(requireCatalogOAuth(input.service));
+  if (keyFactsOf(input.service).family === 'catalog') requireSupport(requireCatalogOAuth(input.service));
   const client = await deps.apps.requireClient(siteId, input.service);
   const provider = client.provider;
   requireSupport(provider);

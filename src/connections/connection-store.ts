@@ -7,6 +7,7 @@ import type { ServiceKey } from '../providers/types.js';
 import type { TokenSet } from '../oauth/token-set.js';
 import type { ForeignIdentity } from '../oauth/identity.js';
 import { accountOf, ownerKey, siteOwner, type Owner } from './owners.js';
+import { CUSTOM_KEY_PREFIX } from '../registry/service-keys.js';
 
 export { siteOwner };
 
@@ -302,7 +303,7 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
         status: { in: ['ACTIVE', 'REFRESHING'] },
         OR: [
           ...[...horizons].map(([service, horizon]) => ({ service, expiresAt: { lte: horizon } })),
-          { service: { startsWith: 'custom:' }, expiresAt: { lte: customHorizon } },
+          { service: { startsWith: CUSTOM_KEY_PREFIX }, expiresAt: { lte: customHorizon } },
         ],
         AND: [
           { OR: [{ refreshToken: { not: null } }, { grantType: 'CLIENT_CREDENTIALS' }] },

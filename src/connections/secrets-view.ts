@@ -5,7 +5,8 @@ import type { RevocationStatus } from './revocation-queue.js';
 import type { Services } from '../services.js';
 import type { ScopeDefinition, ServiceKey, ServiceName } from '../providers/types.js';
 import { catalogService, serviceNames } from '../providers/index.js';
-import { customServiceKey, isCustomServiceKey, slugOf } from '../providers/custom.js';
+import { customServiceKey } from '../providers/custom.js';
+import { siteSlugOf } from '../registry/service-keys.js';
 import type { CustomService } from '../oauth/custom-services.js';
 import type { ServiceEntry } from '../registry/service-registry.js';
 import { defaultAccountOf, type ConnectionRow } from './connection-store.js';
@@ -44,7 +45,8 @@ export function catalogView(service: ServiceName, row: ConnectionRow | null): Se
 /** The view of a row for any registry entry, catalog or custom. */
 export function entryView(entry: Pick<ServiceEntry, 'key' | 'label' | 'scopes'>, row: ConnectionRow | null): ServiceSecretView | CustomServiceSecretView {
   const view = { service: entry.key, friendlyServiceName: entry.label, scopeCatalog: entry.scopes, row, refreshError: null };
-  return isCustomServiceKey(entry.key) ? { ...view, slug: slugOf(entry.key) } : view;
+  const slug = siteSlugOf(entry.key);
+  return slug === null ? view : { ...view, slug };
 }
 
 export function customView(custom: CustomService, row: ConnectionRow | null, refreshError: Error | null = null): CustomServiceSecretView {
@@ -113,7 +115,8 @@ export function createSecretsView(services: Services, owner: Owner, allowedServi
 
   /** Any service by its stored key; NOT_FOUND for a custom service the site does not define. */
   function getByKey(key: ServiceKey, account: string | null = null): Promise<ServiceSecretView> {
-    return isCustomServiceKey(key) ? getCustom(slugOf(key), account) : get(key, account);
+    const slug = siteSlugOf(key);
+    return slug === null ? get(key as ServiceName, account) : getCustom(slug, account);
   }
 
   /** A custom service of the site; NOT_FOUND when the site defines none by that slug. */
@@ -130,10 +133,10 @@ export function createSecretsView(services: Services, owner: Owner, allowedServi
   }
 
   async function loggedInCustom(): Promise<CustomServiceSecretView[]> {
-    const connected = [...(await load()).keys()].filter(isCustomServiceKey).sort();
+    const connected = [...(await load()).keys()].filter((key) => siteSlugOf(key) !== null).sort();
     const views = await Promise.all(
       connected.map(async (key) => {
-        const custom = await services.customServices.find(siteId, slugOf(key));
+        const custom = await services.customServices.find(siteId, siteSlugOf(key)!);
         if (!custom) return null;
         const { row, refreshError } = await freshRow(key);
         return customView(custom, row, refreshError);

@@ -18,6 +18,8 @@ import { OAuthFailure, refreshTokens } from '../oauth/grants.js';
 import type { ProviderApps } from '../oauth/provider-apps.js';
 import { grantedScopesOf, type ConnectionRow, type ConnectionStore } from './connection-store.js';
 import { reRequestClientCredentials } from './client-credentials.js';
+import { isDecryptionFailure } from '../crypto/key-health.js';
+import { DecryptionError } from '../crypto/token-cipher.js';
 import { noMetrics, type Metrics } from '../metrics/metrics.js';
 
 /** Refresh this long before expiry unless the provider says otherwise (see refreshBufferMsOf for the cap). */
@@ -29,6 +31,8 @@ const LEASE_MARGIN_MS = 5_000;
 /** Back-off after the first transient failure is 2.5 to 5 s, doubling per failure up to 15 min. */
 const BACKOFF_BASE_MS = 5_000;
 const BACKOFF_MAX_MS = 15 * 60_000;
+/** How a refresh that failed on an undecryptable stored secret is recorded in `lastError`. */
+const KEY_UNAVAILABLE_REASON = 'KEY_UNAVAILABLE: a stored secret cannot be decrypted with the configured keys';
 /** A provider's Retry-After is honoured up to this long. */
 const RETRY_AFTER_MAX_MS = 60 * 60_000;
 const POLL_FIRST_MS = 20;
@@ -234,7 +238,38 @@ export function createTokenRefresher(deps: {
     throw new RefreshFailedError('PROVIDER_ERROR', refused.message, { ...refused.extensions, retryAt: nextRefreshAt.toISOString() }, recorded);
   }
 
+  /**
+   * A stored secret (refresh token, client secret) no configured key can decrypt: the failure
+   * persists until the operator fixes the key, so the connection backs off like a transient failure
+   * and no sweep retries it before then. The reader still gets KEY_UNAVAILABLE.
+   */
+  async function recordKeyUnavailable(row: ConnectionRow, error: unknown): Promise<never> {
+    const nextRefreshAt = new Date(Date.now() + backoffDelayMs(row.refreshFailures + 1));
+    await deps.store
+      .markRefreshFailed(row, 'ACTIVE', KEY_UNAVAILABLE_REASON, { nextRefreshAt })
+      .catch(() => undefined);
+    deps.logger.warn('token refresh failed: a stored secret cannot be decrypted; will retry', {
+      connectionId: row.id,
+      service: row.service,
+      code: 'KEY_UNAVAILABLE',
+      retryAt: nextRefreshAt.toISOString(),
+    });
+    throw error;
+  }
+
   async function performRefresh(row: ConnectionRow): Promise<ConnectionRow> {
+    let latest = row;
+    try {
+      return await refreshWithLease(row, (current) => {
+        latest = current;
+      });
+    } catch (error) {
+      if (isDecryptionFailure(error)) return recordKeyUnavailable(latest, error);
+      throw error;
+    }
+  }
+
+  async function refreshWithLease(row: ConnectionRow, leasedAs: (current: ConnectionRow) => void): Promise<ConnectionRow> {
     const service = row.service as ServiceKey;
     if (!canRefresh(row)) return markNeedsReauth(row, 'the access token expired and there is no refresh token');
     const client = await deps.apps.clientFor(row.siteId, service);
@@ -245,6 +280,7 @@ export function createTokenRefresher(deps: {
     const taken = await acquireOrWait(row);
     if (!taken.leased) return taken.row;
     const current = taken.row;
+    leasedAs(current);
     // The success write releases the lease in the same statement; every other way out releases it
     // here (a no-op when a failure write already did).
     let released = false;
@@ -299,7 +335,11 @@ export function createTokenRefresher(deps: {
 
   /** A usable row whose token already expired is an error for the reader, not a token to hand out. */
   function usableOrThrow(row: ConnectionRow): ConnectionRow {
-    if (isUsable(row) && isExpired(row)) throw refreshPendingError(row);
+    if (isUsable(row) && isExpired(row)) {
+      // Backing off a key failure: the reader learns the real cause (KEY_UNAVAILABLE, /readyz), not "try again".
+      if (row.lastError === KEY_UNAVAILABLE_REASON) throw new DecryptionError('a stored secret of this connection cannot be decrypted');
+      throw refreshPendingError(row);
+    }
     return row;
   }
 

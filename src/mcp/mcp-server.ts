@@ -13,8 +13,9 @@ import { DEFAULT_FUNCTION_TOKEN_TTL_SECONDS, type SiteCaller } from '../sites/si
 import { connectPageUrl } from '../sites/connect-links.js';
 import { forbidden, LatchkeyError } from '../errors.js';
 import { MissingScopesError } from '../connections/scope-check.js';
-import { getProvider, providerList } from '../providers/index.js';
-import { isCustomServiceKey, slugOf } from '../providers/custom.js';
+import { providerList } from '../providers/index.js';
+import { labelOf, siteSlugOf, splitServiceKeys } from '../registry/service-keys.js';
+import { publicKeyOf } from '../registry/service-registry.js';
 import type { ServiceKey } from '../providers/types.js';
 import { parseServiceKey, proxyCall, type Owner } from '../proxy/proxy.js';
 import { graphQLTools, type GraphQLTool } from './graphql-tools.js';
@@ -54,8 +55,8 @@ export function mayWrite(caller: SiteCaller): boolean {
 
 const DESTRUCTIVE = /^(remove|delete|unstar|unfollow|pause|skip)/i;
 
-const serviceKeyText = (key: ServiceKey) => (isCustomServiceKey(key) ? key : key.toLowerCase());
-const friendlyName = (key: ServiceKey) => (isCustomServiceKey(key) ? slugOf(key) : getProvider(key).friendlyServiceName);
+const serviceKeyText = (key: ServiceKey) => publicKeyOf(key);
+const friendlyName = (key: ServiceKey) => siteSlugOf(key) ?? labelOf(key);
 
 function json(value: unknown): string {
   return JSON.stringify(value, null, 2);
@@ -161,10 +162,8 @@ export function createMcpTools(deps: McpDeps) {
     if (owner.endUser !== null) {
       // An end user connects through a connect session of their own, limited to this one service:
       // the page it opens can start, see and disconnect that end user's connection and nothing else.
-      const custom = isCustomServiceKey(service);
       const { token } = await deps.services.sites.createFunctionToken(caller.siteId, {
-        services: custom ? [] : [service],
-        customServices: custom ? [slugOf(service)] : [],
+        ...splitServiceKeys([service]),
         ttlSeconds: DEFAULT_FUNCTION_TOKEN_TTL_SECONDS,
         label: 'MCP connect session',
         canConnect: true,

@@ -4,7 +4,7 @@
 // except operation names, which are capped.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db/database.js';
-import { isCustomServiceKey } from '../providers/custom.js';
+import { metricsLabelOf } from '../registry/service-keys.js';
 
 export type RefreshResult = 'ok' | 'transient' | 'invalid_grant' | 'error';
 
@@ -26,7 +26,7 @@ export interface Metrics {
 export type RevocationResult = 'revoked' | 'pending' | 'not_supported' | 'refused' | 'given_up';
 
 /** A service label that cannot grow with the number of sites: every custom service counts as one. */
-export const serviceLabelOf = (service: string): string => (isCustomServiceKey(service) ? 'custom' : service.toLowerCase());
+export const serviceLabelOf = metricsLabelOf;
 
 const MAX_OPERATION_NAMES = 200;
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;

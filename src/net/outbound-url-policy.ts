@@ -7,7 +7,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { badUserInput } from '../errors.js';
+import { LatchkeyError } from '../errors.js';
 
 export interface OutboundUrlPolicy {
   /** Plain http:// for any host (otherwise only for loopback hosts). */
@@ -36,6 +36,34 @@ const NEVER = new Set(['unspecified', 'multicast', 'broadcast']);
 
 export class BlockedAddressError extends Error {
   readonly code = 'OUTBOUND_ADDRESS_BLOCKED';
+  constructor(
+    message: string,
+    /** Every refused address was a loopback one (so the loopback setting is what allows it). */
+    readonly loopback: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A URL the policy refuses (BAD_USER_INPUT). `reason` completes the sentence after the URL's
+ * label, so a caller that knows better which field the URL came from can name it instead.
+ */
+export class OutboundUrlRefusal extends LatchkeyError {
+  constructor(
+    role: UrlRole,
+    readonly reason: string,
+  ) {
+    super('BAD_USER_INPUT', `${role.label} ${reason}`, { field: role.field });
+  }
+}
+
+/** The refusal behind an error (a guarded fetch's, possibly wrapped by a library), or undefined. */
+export function outboundRefusalIn(error: unknown): OutboundUrlRefusal | undefined {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 6; cause = cause.cause, depth += 1) {
+    if (cause instanceof OutboundUrlRefusal) return cause;
+  }
+  return undefined;
 }
 
 /** Whether an IP address may be called: public unicast, and others only as configured. */
@@ -69,7 +97,7 @@ function literalAddress(hostname: string): string | null {
  * hosts unless allowed), no credentials or fragment, no non-public address literal.
  */
 export function checkOutboundUrl(value: string, policy: OutboundUrlPolicy, role: UrlRole): URL {
-  const fail = (reason: string) => badUserInput(`${role.label} ${reason}`, role.field);
+  const fail = (reason: string) => new OutboundUrlRefusal(role, reason);
   if (value.length > MAX_URL_LENGTH) throw fail(`must be at most ${MAX_URL_LENGTH} characters.`);
   let url: URL;
   try {
@@ -102,8 +130,10 @@ export function guardedLookup(policy: OutboundUrlPolicy): LookupFunction {
     dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 0);
       const list = addresses as unknown as LookupAddress[];
-      if (list.length === 0 || list.some((entry) => !isAllowedAddress(entry.address, policy))) {
-        return callback(new BlockedAddressError('the host resolves to a private, link-local or otherwise non-public address'), '', 0);
+      const refused = list.filter((entry) => !isAllowedAddress(entry.address, policy));
+      if (list.length === 0 || refused.length > 0) {
+        const loopback = refused.length > 0 && refused.every((entry) => ipaddr.isValid(entry.address) && ipaddr.process(entry.address).range() === 'loopback');
+        return callback(new BlockedAddressError('the host resolves to a private, link-local or otherwise non-public address', loopback), '', 0);
       }
       if (options.all) return (callback as unknown as (error: null, addresses: LookupAddress[]) => void)(null, list);
       return callback(null, list[0]!.address, list[0]!.family);
@@ -152,10 +182,9 @@ export function createGuardedFetch(policy: OutboundUrlPolicy, role: UrlRole, tim
     } catch (error) {
       for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 4; cause = cause.cause, depth += 1) {
         if (cause instanceof BlockedAddressError) {
-          throw badUserInput(
-            `${role.label} ${new URL(href).host} resolves to a loopback, private, link-local or otherwise non-public address, which this gateway does not ${role.purpose}.`,
-            role.field,
-          );
+          const what = cause.loopback ? 'a loopback address' : 'a private, link-local or otherwise non-public address';
+          const setting = cause.loopback ? role.allowLoopbackSetting : role.allowPrivateSetting;
+          throw new OutboundUrlRefusal(role, `${new URL(href).host} resolves to ${what}, which this gateway does not ${role.purpose}${refusalHint(setting)}.`);
         }
       }
       throw error;

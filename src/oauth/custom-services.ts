@@ -7,8 +7,9 @@ import type { Database } from '../db/database.js';
 import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../crypto/token-cipher.js';
 import { generateId } from '../crypto/opaque-token.js';
 import { badUserInput, notFound } from '../errors.js';
-import { checkOutboundUrl, createGuardedFetch, type OutboundUrlPolicy, type UrlRole } from '../net/outbound-url-policy.js';
+import { checkOutboundUrl, createGuardedFetch, outboundRefusalIn, OutboundUrlRefusal, type OutboundUrlPolicy, type UrlRole } from '../net/outbound-url-policy.js';
 import { customProvider, customServiceKey, SLUG_PATTERN, slugProblem, type CustomServiceSettings } from '../providers/custom.js';
+import { callbackPathOf } from '../registry/service-keys.js';
 import { MAX_REQUESTED_SCOPES, normalizeRequestedScopes } from '../providers/index.js';
 import type { ClientAuthMethod, CustomServiceKey, ScopeDefinition } from '../providers/types.js';
 import { createClientConfiguration } from './client-configuration.js';
@@ -88,7 +89,7 @@ const RESERVED_AUTHORIZATION_PARAMETERS = new Set([
 ]);
 
 export function customCallbackPath(siteId: string, slug: string): string {
-  return `/oauth/callback/custom/${encodeURIComponent(siteId)}/${slug}`;
+  return callbackPathOf(customServiceKey(slug), siteId);
 }
 
 /** Where the gateway publishes its public keys for one site's private_key_jwt service. */
@@ -309,6 +310,9 @@ export function createCustomServices(config: Config, db: Database, keyring: Keyr
     try {
       return await discoverAuthorizationServer(new URL(discoveryUrl), { fetch: guardedFetch, timeoutSeconds: config.providerTimeoutSeconds });
     } catch (error) {
+      // The address policy's refusal, however deep openid-client wrapped it: the same clear refusal as a literal address.
+      const refusal = outboundRefusalIn(error);
+      if (refusal) throw new OutboundUrlRefusal(urlRole('discoveryUrl'), refusal.reason);
       const reason = error instanceof DiscoveryError ? error.message : 'unknown failure';
       throw badUserInput(`Reading the discovery document at ${discoveryUrl} failed: ${reason}. Check the URL, or give the endpoints instead.`, 'discoveryUrl');
     }

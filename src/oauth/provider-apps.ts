@@ -6,8 +6,10 @@ import type { Database } from '../db/database.js';
 import { decryptSecret, encryptSecret, secretContext, type Keyring } from '../crypto/token-cipher.js';
 import { generateId } from '../crypto/opaque-token.js';
 import { badUserInput } from '../errors.js';
-import { getProvider, providerList, resolveEndpoints } from '../providers/index.js';
-import { isCustomServiceKey, slugOf } from '../providers/custom.js';
+import { catalogService, getProvider, providerList, resolveEndpoints } from '../providers/index.js';
+import { catalogOAuthClientOf, type OAuthClientSettings } from '../registry/service-registry.js';
+import { parseClientKey, signingKeyOf, type ClientPrivateJwk } from './client-keys.js';
+import { siteSlugOf } from '../registry/service-keys.js';
 import type { CatalogProvider, ProviderDefinition, ProviderEndpoints, ServiceKey, ServiceName } from '../providers/types.js';
 import { createClientConfiguration, type OAuthApp } from './client-configuration.js';
 import type { CustomServices } from './custom-services.js';
@@ -62,6 +64,25 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
   const endpointsByService = new Map<ServiceName, ProviderEndpoints>(
     providerList.map((provider) => [provider.service, resolveEndpoints(provider, config.env)]),
   );
+  // Checked at start: a bad override or key stops the gateway rather than the first sign-in.
+  const clientSettings = new Map<ServiceName, OAuthClientSettings>(
+    providerList.map((provider) => [provider.service, catalogOAuthClientOf(catalogService(provider.service)!, config.env)]),
+  );
+  const signingKeys = new Map<ServiceName, ClientPrivateJwk>();
+  for (const [service, settings] of clientSettings) {
+    if (!settings.signingKeySetting) continue;
+    const jwk = config.env[settings.signingKeySetting]?.trim();
+    if (!jwk) {
+      // Without the key the assertion cannot be signed, and the secret must not be sent instead.
+      if (config.env[`LATCHKEY_${service}_CLIENT_ID`]) throw new Error(`${settings.signingKeySetting} is required: ${service} authenticates with private_key_jwt; set it to the app's private JWK (JSON).`);
+      continue;
+    }
+    try {
+      signingKeys.set(service, parseClientKey(jwk));
+    } catch (error) {
+      throw new Error(`${settings.signingKeySetting} ${error instanceof Error ? error.message.replace(/^clientPrivateKey /, '') : 'is not a usable key'}`);
+    }
+  }
   const gatewayClients = new Map<ServiceName, ProviderClient>();
 
   function endpointsFor(service: ServiceName): ProviderEndpoints {
@@ -74,10 +95,13 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
     return { clientId, clientSecret: config.env[`LATCHKEY_${service}_CLIENT_SECRET`] || undefined };
   }
 
-  function build(service: ServiceName, app: OAuthApp): ProviderClient {
-    const provider = getProvider(service);
+  async function build(service: ServiceName, credentials: OAuthApp): Promise<ProviderClient> {
+    const settings = clientSettings.get(service)!;
+    const provider = { ...getProvider(service), clientAuthMethod: settings.clientAuthMethod };
     const endpoints = endpointsFor(service);
     const issuer = issuerFor(provider, endpoints, config.env);
+    const jwk = signingKeys.get(service);
+    const app: OAuthApp = jwk ? { ...credentials, signingKey: await signingKeyOf(jwk) } : credentials;
     return {
       provider,
       endpoints,
@@ -86,7 +110,11 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
       issuerConfigured: Boolean(config.env[`LATCHKEY_${service}_ISSUER`]),
       requireIss: false,
       fetch,
-      config: createClientConfiguration(provider, endpoints, app, { issuer, timeoutSeconds: config.providerTimeoutSeconds }),
+      config: createClientConfiguration(provider, endpoints, app, {
+        issuer,
+        timeoutSeconds: config.providerTimeoutSeconds,
+        pushedAuthorizationRequestEndpoint: settings.pushedAuthorizationRequestEndpoint,
+      }),
     };
   }
 
@@ -95,7 +123,13 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
    * for a custom service, when the site defines none by that slug).
    */
   async function clientFor(siteId: string, service: ServiceKey): Promise<ProviderClient | undefined> {
-    if (isCustomServiceKey(service)) return customServices.clientFor(siteId, slugOf(service));
+    // A service the site defined carries its own client; a catalog one uses the site's or the gateway's app.
+    const slug = siteSlugOf(service);
+    if (slug !== null) return customServices.clientFor(siteId, slug);
+    return catalogClientFor(siteId, service as ServiceName);
+  }
+
+  async function catalogClientFor(siteId: string, service: ServiceName): Promise<ProviderClient | undefined> {
     const own = await db.serviceCredential.findUnique({ where: { siteId_service: { siteId, service } } });
     if (own) {
       const clientSecret = own.clientSecret
@@ -107,17 +141,18 @@ export function createProviderApps(config: Config, db: Database, keyring: Keyrin
     if (cached) return cached;
     const app = gatewayApp(service);
     if (!app) return undefined;
-    const built = build(service, app);
+    const built = await build(service, app);
     gatewayClients.set(service, built);
     return built;
   }
 
   async function requireClient(siteId: string, service: ServiceKey): Promise<ProviderClient> {
-    if (isCustomServiceKey(service)) {
-      await customServices.require(siteId, slugOf(service));
+    const slug = siteSlugOf(service);
+    if (slug !== null) {
+      await customServices.require(siteId, slug);
       return (await clientFor(siteId, service))!;
     }
-    const found = await clientFor(siteId, service);
+    const found = await catalogClientFor(siteId, service as ServiceName);
     if (found) return found;
     const name = getProvider(service).friendlyServiceName;
     throw badUserInput(

@@ -7,7 +7,7 @@
 import DataLoader from 'dataloader';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { ProviderApps } from '../oauth/provider-apps.js';
+import type { ServiceRegistry } from '../registry/service-registry.js';
 import { grantedScopesOf, type ConnectionRow, type ConnectionStore } from '../connections/connection-store.js';
 import { isUsable, type TokenRefresher } from '../connections/token-refresh.js';
 import type { ServiceSecretView } from '../connections/secrets-view.js';
@@ -116,7 +116,7 @@ const REDIRECT_STATUSES = new Set([301, 302, 307, 308]);
 
 export interface PassthroughDeps {
   config: Pick<Config, 'providerTimeoutSeconds' | 'rateLimitMaxWaitSeconds' | 'upstreamCacheMb' | 'maxUpstreamCallsPerRequest'>;
-  apps: Pick<ProviderApps, 'endpointsFor'>;
+  registry: Pick<ServiceRegistry, 'catalogApiOf'>;
   store: Pick<ConnectionStore, 'accessTokenOf'>;
   refresher: Pick<TokenRefresher, 'forceRefresh'>;
   logger: Logger;

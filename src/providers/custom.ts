@@ -1,26 +1,15 @@
 // Services a site defines itself: any OAuth 2.0 / OpenID Connect server, described by its
 // endpoints (read once from its discovery document, or given). They become the same declarative
 // ProviderDefinition the catalog's files are, so the OAuth code treats both alike. Their
-// connections are stored under the service key "custom:<slug>".
-import { findProviderByGraphQLField, getProvider } from './index.js';
+// connections are stored under the key the registry gives them (src/registry/service-keys.ts).
+import { findProviderByGraphQLField } from './index.js';
+import { customServiceKey, labelOf, slugOf } from '../registry/service-keys.js';
 import type { ClientAuthMethod, CustomServiceKey, ProviderDefinition, ScopeDefinition, ServiceKey } from './types.js';
 
-const CUSTOM_PREFIX = 'custom:';
+export { customServiceKey, slugOf };
 
 /** 2 to 40 characters: lower-case letters, digits and inner hyphens, starting with a letter. */
 export const SLUG_PATTERN = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
-
-export function customServiceKey(slug: string): CustomServiceKey {
-  return `${CUSTOM_PREFIX}${slug}`;
-}
-
-export function isCustomServiceKey(key: string): key is CustomServiceKey {
-  return key.startsWith(CUSTOM_PREFIX);
-}
-
-export function slugOf(key: CustomServiceKey): string {
-  return key.slice(CUSTOM_PREFIX.length);
-}
 
 /** Why a slug cannot name a custom service, or null when it can. */
 export function slugProblem(slug: string): string | null {
@@ -83,5 +72,5 @@ export function customProvider(settings: CustomServiceSettings): ProviderDefinit
 
 /** The name a message uses for a service when its definition is not at hand. */
 export function serviceLabel(key: ServiceKey): string {
-  return isCustomServiceKey(key) ? `custom service "${slugOf(key)}"` : getProvider(key).friendlyServiceName;
+  return labelOf(key);
 }

@@ -21,7 +21,7 @@ export const serviceNames: readonly ServiceName[] = Object.freeze(catalog.map((f
 export function oauthDefinitionOf(file: ProviderFile): CatalogProvider | undefined {
   const { oauth } = file;
   if (!oauth) return undefined;
-  const { endpoints, clientCredentials, ...rest } = oauth;
+  const { endpoints, clientCredentials, pushedAuthorizationRequests: _par, ...rest } = oauth;
   return {
     ...rest,
     service: file.name,

@@ -158,8 +158,15 @@ export const oauthSchema = z
     appRegistrationUrl: httpsUrl,
     scopes: z.array(scopeSchema),
     scopeSeparator: z.enum([' ', ',']),
-    clientAuthMethod: z.enum(['client_secret_basic', 'client_secret_post', 'none']),
+    /**
+     * How the client authenticates at the token endpoint (RFC 7591 token_endpoint_auth_method).
+     * client_secret_jwt and private_key_jwt (RFC 7523) sign an assertion instead of sending the
+     * secret; private_key_jwt's key comes from LATCHKEY_<NAME>_CLIENT_PRIVATE_KEY.
+     */
+    clientAuthMethod: z.enum(['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none']),
     pkce: z.boolean(),
+    /** RFC 9126: the provider's pushed authorization request endpoint; `required` when it refuses front-channel requests. */
+    pushedAuthorizationRequests: z.object({ endpoint: httpsUrl, required: z.boolean() }).strict().optional(),
     supportsRefresh: z.boolean(),
     revocation: z.enum(revocationStyles).optional(),
     /** Present when the provider supports the client credentials grant (auth mode CLIENT_CREDENTIALS). */

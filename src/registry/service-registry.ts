@@ -4,10 +4,12 @@
 // whether the service is a custom one.
 import { badUserInput, notFound } from '../errors.js';
 import { catalog, catalogService, catalogServiceByKey, oauthDefinitionOf, resolveApiBaseUrl, type ProviderFile } from '../providers/index.js';
-import { customProvider, customServiceKey, isCustomServiceKey, SLUG_PATTERN, slugOf } from '../providers/custom.js';
+import { customProvider, SLUG_PATTERN } from '../providers/custom.js';
+import { customServiceKey, isCustomServiceKey, siteSlugOf, slugOf } from './service-keys.js';
 import type { ApiFacts, AuthMode, CredentialFacts, ProviderDocs } from '../providers/provider-schema.js';
-import type { ProviderDefinition, ScopeDefinition, ServiceKey } from '../providers/types.js';
+import type { ClientAuthMethod, ProviderDefinition, ScopeDefinition, ServiceKey } from '../providers/types.js';
 import type { CustomService, CustomServices } from '../oauth/custom-services.js';
+import { apiProfiles, genericProfile, type ApiProfile } from '../passthrough/api-profiles.js';
 
 export interface ServiceEntry {
   /** The stored form, as the connection's `service` column holds it: GITHUB or custom:<slug>. */
@@ -77,11 +79,60 @@ export function customEntry(custom: CustomService): ServiceEntry {
   };
 }
 
+/** How the gateway acts as an OAuth client of a catalog service: read from its provider file, never hard-coded. */
+export interface OAuthClientSettings {
+  clientAuthMethod: ClientAuthMethod;
+  pkce: boolean;
+  /** RFC 9126: where authorization requests are pushed (LATCHKEY_<NAME>_PAR_URL overrides the file's); null: not pushed. */
+  pushedAuthorizationRequestEndpoint: string | null;
+  requirePushedAuthorizationRequests: boolean;
+  /** private_key_jwt: the variable holding the private JWK the assertions are signed with. */
+  signingKeySetting: string | null;
+}
+
+/**
+ * Client authentication an operator may choose instead of the file's (an app registered with a
+ * signing key or a certificate rather than a secret, where the provider allows it).
+ */
+const OVERRIDABLE_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'] as const;
+
+/** The OAuth client settings of a catalog provider file, with the operator's overrides from `env`. */
+export function catalogOAuthClientOf(file: Pick<ProviderFile, 'name' | 'oauth'>, env: Record<string, string | undefined>): OAuthClientSettings {
+  const oauth = file.oauth;
+  if (!oauth) throw badUserInput(`${describe(file.name)} is not connected by OAuth.`, 'service');
+  const methodSetting = `LATCHKEY_${file.name}_CLIENT_AUTH_METHOD`;
+  const methodOverride = env[methodSetting]?.trim().toLowerCase();
+  if (methodOverride && !(OVERRIDABLE_AUTH_METHODS as readonly string[]).includes(methodOverride)) {
+    throw new Error(`${methodSetting} must be one of ${OVERRIDABLE_AUTH_METHODS.join(', ')}.`);
+  }
+  const clientAuthMethod = (methodOverride as ClientAuthMethod | undefined) || oauth.clientAuthMethod;
+  const parSetting = `LATCHKEY_${file.name}_PAR_URL`;
+  const parOverride = env[parSetting]?.trim();
+  if (parOverride) checkEndpointOverride(parOverride, parSetting);
+  return {
+    clientAuthMethod,
+    pkce: oauth.pkce,
+    pushedAuthorizationRequestEndpoint: parOverride || oauth.pushedAuthorizationRequests?.endpoint || null,
+    requirePushedAuthorizationRequests: Boolean(oauth.pushedAuthorizationRequests?.required),
+    signingKeySetting: clientAuthMethod === 'private_key_jwt' ? `LATCHKEY_${file.name}_CLIENT_PRIVATE_KEY` : null,
+  };
+}
+
+/** An endpoint from the environment: https, or plain http for a loopback host (tests, local development). */
+function checkEndpointOverride(value: string, setting: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`${setting} must be an absolute URL.`);
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new Error(`${setting} must be an https:// URL (http:// only for loopback hosts).`);
+}
+
 export interface RefreshFacts {
   /** Refresh this long before expiry, when the provider's file says (default: the gateway's). */
   refreshBufferSeconds: number | undefined;
-  /** The buffer is at most a fifth of the token's lifetime (servers whose tokens may live only minutes). */
-  bufferRelativeToLifetime: boolean;
   supportsRefresh: boolean;
   supportsClientCredentials: boolean;
 }
@@ -93,12 +144,11 @@ export interface RefreshFacts {
  */
 export function refreshFactsOf(key: ServiceKey): RefreshFacts {
   if (isCustomServiceKey(key)) {
-    return { refreshBufferSeconds: undefined, bufferRelativeToLifetime: true, supportsRefresh: true, supportsClientCredentials: true };
+    return { refreshBufferSeconds: undefined, supportsRefresh: true, supportsClientCredentials: true };
   }
   const oauth = catalogEntriesByKey.get(key)?.oauth;
   return {
     refreshBufferSeconds: oauth?.refreshBufferSeconds,
-    bufferRelativeToLifetime: false,
     supportsRefresh: Boolean(oauth?.supportsRefresh),
     supportsClientCredentials: Boolean(oauth?.supportsClientCredentials),
   };
@@ -149,8 +199,21 @@ export function requireCatalogOAuth(key: string): ProviderDefinition {
   return entry.oauth;
 }
 
+/** Where a service's API lives and how it talks, catalog or custom alike. */
+export interface ServiceApi {
+  key: ServiceKey;
+  /** The service's name as people know it ("GitHub"). */
+  name: string;
+  /** The API base URL; null when the service names none (a custom service defined without apiBaseUrl). */
+  baseUrl: string | null;
+  /** Its quota and rate-limit headers, error shape and default headers. */
+  profile: ApiProfile;
+  /** The site chose the URL: it must pass the outbound URL policy at every use. */
+  siteChosen: boolean;
+}
+
 export interface ServiceRegistryDeps {
-  customServices: Pick<CustomServices, 'find'>;
+  customServices: Pick<CustomServices, 'find' | 'require'>;
   /** The environment, for `LATCHKEY_<NAME>_API_URL` overrides. */
   env: Record<string, string | undefined>;
 }
@@ -198,7 +261,29 @@ export function createServiceRegistry(deps: ServiceRegistryDeps) {
     return url;
   }
 
-  return { listCatalog, catalogEntry: catalogEntryOf, find, resolve, parse: parseServiceKey, apiBaseUrlOf };
+  /** The API profile of a catalog service (its file's rate-limit and error facts); the generic one otherwise. */
+  function apiProfileOf(key: string): ApiProfile {
+    return apiProfiles[key as keyof typeof apiProfiles] ?? genericProfile;
+  }
+
+  /** A catalog service's API, synchronously (its facts are configuration); undefined for any other key. */
+  function catalogApiOf(key: string): ServiceApi | undefined {
+    const entry = catalogEntriesByKey.get(key);
+    if (!entry) return undefined;
+    return { key: entry.key, name: entry.label, baseUrl: apiBaseUrlOf(key), profile: apiProfileOf(key), siteChosen: false };
+  }
+
+  /** The API of any service the site may use; NOT_FOUND for a custom service the site does not define. */
+  async function apiOf(siteId: string, key: ServiceKey): Promise<ServiceApi> {
+    const catalogApi = catalogApiOf(key);
+    if (catalogApi) return catalogApi;
+    const slug = siteSlugOf(key);
+    if (slug === null) throw badUserInput(`Unknown service ${describe(key)}.`, 'service');
+    const custom = await deps.customServices.require(siteId, slug);
+    return { key, name: custom.friendlyServiceName, baseUrl: custom.apiBaseUrl, profile: genericProfile, siteChosen: true };
+  }
+
+  return { listCatalog, catalogEntry: catalogEntryOf, find, resolve, parse: parseServiceKey, apiBaseUrlOf, apiProfileOf, catalogApiOf, apiOf };
 }
 
 export type ServiceRegistry = ReturnType<typeof createServiceRegistry>;

@@ -3,7 +3,6 @@ import { ownerFor, siteCallerOf, siteIdOf, type GraphQLContext } from '../contex
 import { endUserOf, validEndUser } from '../connections/owners.js';
 import { attemptStatus, MAX_WAIT_SECONDS, type AttemptRow } from '../connections/authorization-flow.js';
 import { catalogView, entryView } from '../connections/secrets-view.js';
-import { siteOwner } from '../connections/connection-store.js';
 import { parseServiceKey } from '../registry/service-registry.js';
 import { badUserInput } from '../errors.js';
 import { customServiceKey } from '../providers/custom.js';
@@ -185,12 +184,18 @@ builder.mutationField('signOutService', (t) =>
     type: ServiceConnectionRef,
     authScopes: (_root, args) => ({ $any: { siteOwner: true, connect: tryParse(args.service) } }),
     description: 'signOut for any service by its `service: String` form ("github" or "custom:<slug>"): revoke at the provider where supported, and forget the tokens.',
-    args: { service: t.arg.string({ required: true }) },
-    resolve: async (_root, { service }, context) => {
+    args: {
+      service: t.arg.string({ required: true }),
+      endUser: t.arg.string({ required: false, description: 'Sign this end user out instead of the site.' }),
+      account: t.arg.string({ required: false, description: 'Which account; default the one reads use (the most recently connected usable one).' }),
+    },
+    resolve: async (_root, { service, endUser, account }, context) => {
       const siteId = siteIdOf(context);
       const entry = await context.services.registry.resolve(siteId, service);
-      const revocation = await context.services.flow.signOut(siteId, entry.key);
-      return { ...entryView(entry, await context.services.store.find(siteOwner(siteId), entry.key)), revocation };
+      const owner = ownerFor(context, endUser);
+      const row = await context.services.store.find(owner, entry.key, account);
+      const revocation = row ? await context.services.flow.disconnect(row) : null;
+      return { ...entryView(entry, row ? await context.services.store.findById(row.id) : null), revocation };
     },
   }),
 );

@@ -3,8 +3,8 @@ import { siteIdOf } from '../context.js';
 import { connectWithClientCredentials } from '../connections/client-credentials.js';
 import type { ClientCredentialsParameter } from '../providers/types.js';
 import { ServiceEnum, ServiceInfoRef } from './services.js';
-import { ServiceSecretRef } from './secrets.js';
-import { catalogView } from '../connections/secrets-view.js';
+import { ServiceConnectionRef, ServiceSecretRef } from './secrets.js';
+import { catalogView, entryView } from '../connections/secrets-view.js';
 
 const ClientCredentialsParameterRef = builder.objectRef<ClientCredentialsParameter>('ClientCredentialsParameter').implement({
   description: 'A parameter a service needs in its client credentials request.',
@@ -59,6 +59,34 @@ builder.mutationField('connectClientCredentials', (t) =>
       const siteId = siteIdOf(context);
       const row = await connectWithClientCredentials(context.services, siteId, input);
       return catalogView(input.service, row);
+    },
+  }),
+);
+
+const ConnectServiceClientCredentialsInput = builder.inputType('ConnectServiceClientCredentialsInput', {
+  fields: (t) => ({
+    service: t.string({ required: true, description: 'Any service by its `service: String` form: a catalog key ("box") or "custom:<slug>".' }),
+    scopes: t.stringList({ required: false, description: "Default: none, so the provider grants the app's configured scopes." }),
+    parameters: t.field({
+      type: [ClientCredentialsParameterInput],
+      required: false,
+      description: 'Parameters the provider needs (see ServiceInfo.clientCredentialsParameters).',
+    }),
+  }),
+});
+
+builder.mutationField('connectServiceClientCredentials', (t) =>
+  t.field({
+    type: ServiceConnectionRef,
+    authScopes: { siteOwner: true },
+    description:
+      'connectClientCredentials for any service by its `service: String` form ("box" or "custom:<slug>"): connect the site as the OAuth app itself (client credentials grant, no user).',
+    args: { input: t.arg({ type: ConnectServiceClientCredentialsInput, required: true }) },
+    resolve: async (_root, { input }, context) => {
+      const siteId = siteIdOf(context);
+      const entry = await context.services.registry.resolve(siteId, input.service);
+      const row = await connectWithClientCredentials(context.services, siteId, { ...input, service: entry.key });
+      return entryView(entry, row);
     },
   }),
 );

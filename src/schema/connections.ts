@@ -4,9 +4,8 @@
 import { builder } from '../builder.js';
 import { ownerFor, siteCallerOf, type GraphQLContext } from '../context.js';
 import { badUserInput, forbidden, notFound } from '../errors.js';
-import { isCustomServiceKey } from '../providers/custom.js';
 import type { ScopeDefinition, ServiceKey } from '../providers/types.js';
-import { parseServiceKey } from '../registry/service-registry.js';
+import { parseServiceKey, publicKeyOf } from '../registry/service-registry.js';
 import { grantedScopesOf, type ConnectionCursor, type ConnectionRow, type ConnectionStatus } from '../connections/connection-store.js';
 import { endUserOf } from '../connections/owners.js';
 import { isUsable, RefreshFailedError } from '../connections/token-refresh.js';
@@ -16,14 +15,9 @@ import { BasicAuthRef, ConnectionStatusEnum, RevocationStatusEnum, revocationOf,
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 
-/** A `service: String` argument: a catalog key in lower case (`github`) or `custom:<slug>`. */
-export function parseServiceArg(value: string): ServiceKey {
-  return parseServiceKey(value);
-}
-
 /** How a service key is shown in `service: String` fields: `github`, `custom:<slug>`. */
 export function serviceArgOf(service: string): string {
-  return isCustomServiceKey(service) ? service : service.toLowerCase();
+  return publicKeyOf(service as ServiceKey);
 }
 
 export function encodeCursor(row: Pick<ConnectionRow, 'createdAt' | 'id'>): string {
@@ -177,7 +171,7 @@ builder.queryFields((t) => ({
       const owner = args.endUser !== null && args.endUser !== undefined ? ownerFor(context, args.endUser) : caller.endUser ? ownerFor(context, null) : undefined;
       let services = caller.services ?? undefined;
       if (args.service) {
-        const service = parseServiceArg(args.service);
+        const service = parseServiceKey(args.service);
         services = services && !services.includes(service) ? [] : [service];
       }
       if (services?.length === 0) return { nodes: [], pageInfo: { hasNextPage: false, endCursor: null } };

@@ -4,7 +4,7 @@ import { endUserOf, ownerKey } from '../connections/owners.js';
 import { forbidden } from '../errors.js';
 import { catalog } from '../providers/index.js';
 import { parseServiceKey } from '../registry/service-registry.js';
-import { isCustomServiceKey } from '../providers/custom.js';
+import { familyOf } from '../registry/service-keys.js';
 import type { ScopeDefinition, ServiceName } from '../providers/types.js';
 import { grantedScopesOf, type ConnectionRow } from '../connections/connection-store.js';
 import { assertScopes } from '../connections/scope-check.js';
@@ -127,7 +127,7 @@ function bearerToken(view: ServiceSecretView, context: GraphQLContext): string |
 /** What ServiceSecret (catalog services) and CustomServiceSecret (a site's own services) share. */
 export const ServiceConnectionRef = builder.interfaceRef<ServiceSecretView>('ServiceConnection').implement({
   description: "The caller's connection to one service: a catalog service (ServiceSecret) or one the site defined (CustomServiceSecret).",
-  resolveType: (view) => (isCustomServiceKey(view.service) ? 'CustomServiceSecret' : 'ServiceSecret'),
+  resolveType: (view) => (familyOf(view.service) === 'custom' ? 'CustomServiceSecret' : 'ServiceSecret'),
   fields: (t) => ({
     friendlyServiceName: t.exposeString('friendlyServiceName'),
     isLoggedIn: t.boolean({ resolve: isLoggedIn }),

@@ -3,9 +3,8 @@ import { siteCallerOf } from '../context.js';
 import { canConnectOf, customServicesOf, DEFAULT_FUNCTION_TOKEN_TTL_SECONDS, MAX_FUNCTION_TOKEN_TTL_SECONDS, servicesOf, type AccessTokenRow } from '../sites/sites.js';
 import { connectPageUrl, createConnectLink, DEFAULT_CONNECT_LINK_TTL_SECONDS, MAX_CONNECT_LINK_TTL_SECONDS } from '../sites/connect-links.js';
 import { badUserInput } from '../errors.js';
-import { isCustomServiceKey, slugOf } from '../providers/custom.js';
-import type { ServiceName } from '../providers/types.js';
-import { parseServiceArg } from './connections.js';
+import { splitServiceKeys } from '../registry/service-keys.js';
+import { parseServiceKey } from '../registry/service-registry.js';
 import { ServiceEnum } from './services.js';
 
 const AccessTokenKindEnum = builder.enumType('AccessTokenKind', {
@@ -177,11 +176,11 @@ builder.mutationField('createConnectSession', (t) =>
     description: "Mint a connect session for one end user, for the site's backend to hand to its frontend.",
     args: { input: t.arg({ type: CreateConnectSessionInput, required: true }) },
     resolve: async (_root, { input }, context) => {
-      const keys = input.services ? [...new Set(input.services.map((service) => parseServiceArg(service)))] : null;
+      const keys = input.services ? [...new Set(input.services.map((service) => parseServiceKey(service)))] : null;
       if (keys && keys.length === 0) throw badUserInput('services must name at least one service; omit it for every service.', 'services');
       const { token, accessToken } = await context.services.sites.createFunctionToken(siteCallerOf(context).siteId, {
-        services: keys ? keys.filter((key): key is ServiceName => !isCustomServiceKey(key)) : null,
-        customServices: keys ? keys.filter(isCustomServiceKey).map(slugOf) : null,
+        services: keys ? splitServiceKeys(keys).services : null,
+        customServices: keys ? splitServiceKeys(keys).customServices : null,
         ttlSeconds: input.ttlSeconds ?? DEFAULT_FUNCTION_TOKEN_TTL_SECONDS,
         label: 'connect session',
         canConnect: true,

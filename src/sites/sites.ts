@@ -9,7 +9,8 @@ import type { Logger } from '../logger.js';
 import { displayPrefix, generateId, generateOpaqueToken, hashOpaqueToken, SITE_TOKEN_PREFIX } from '../crypto/opaque-token.js';
 import { badUserInput, notFound, unauthenticated } from '../errors.js';
 import type { ServiceKey, ServiceName } from '../providers/types.js';
-import { customServiceKey, isCustomServiceKey, slugOf, slugProblem } from '../providers/custom.js';
+import { customServiceKey, slugProblem } from '../providers/custom.js';
+import { splitServiceKeys } from '../registry/service-keys.js';
 import { validEndUser } from '../connections/owners.js';
 
 /** Checks a page of the site the gateway sends browsers to: an absolute http(s) URL on one of its allowed origins. */
@@ -132,13 +133,13 @@ export function serviceKeysOf(row: AccessTokenRow): ServiceKey[] | null {
 /** The catalog services a function token may read; null means every service. */
 export function servicesOf(row: AccessTokenRow): ServiceName[] | null {
   const keys = serviceKeysOf(row);
-  return keys ? keys.filter((key): key is ServiceName => !isCustomServiceKey(key)) : null;
+  return keys ? splitServiceKeys(keys).services : null;
 }
 
 /** The custom services (slugs) a function token may read; null means every service. */
 export function customServicesOf(row: AccessTokenRow): string[] | null {
   const keys = serviceKeysOf(row);
-  return keys ? keys.filter(isCustomServiceKey).map(slugOf) : null;
+  return keys ? splitServiceKeys(keys).customServices : null;
 }
 
 function normalizeLabel(label: string | null | undefined): string | null {
