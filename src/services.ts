@@ -30,7 +30,7 @@ export function createServices(config: Config, db: Database, logger: Logger) {
   const apps = createProviderApps(config, db, keyring, customServices);
   const registry = createServiceRegistry({ customServices, env: config.env });
   const refresher = createTokenRefresher({ store, apps, audit, logger, config, metrics });
-  const connections = createConnectionCache(store, { ttlMs: config.connectionCacheMs });
+  const connections = createConnectionCache(store, { ttlMs: config.connectionCacheMs, maxBatch: config.connectionBatchSize });
   const passthrough = createPassthrough({ config, apps, store, refresher, logger, metrics });
   const flow = createAuthorizationFlow({ config, db, keyring, logger, audit, apps, store, customServices });
   const credentials = createCredentialConnector({ config, registry, store, audit, logger });

@@ -80,6 +80,37 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
     });
   }
 
+  /**
+   * Every connection of each of `owners`, in the order given: one query per site and owner type
+   * (`ownerId IN (…)` on the owner index), so the connection cache answers many concurrent misses
+   * with one round trip instead of one each.
+   */
+  async function listForOwners(owners: readonly Owner[]): Promise<ConnectionRow[][]> {
+    const groups = new Map<string, { siteId: string; ownerType: string; ownerIds: Set<string> }>();
+    for (const owner of owners) {
+      const key = `${owner.siteId}\u0000${owner.ownerType}`;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { siteId: owner.siteId, ownerType: owner.ownerType, ownerIds: new Set() }));
+      group.ownerIds.add(owner.ownerId);
+    }
+    const byOwner = new Map<string, ConnectionRow[]>();
+    await Promise.all(
+      [...groups.values()].map(async ({ siteId, ownerType, ownerIds }) => {
+        const rows = await db.connection.findMany({
+          where: { siteId, ownerType, ownerId: ownerIds.size === 1 ? [...ownerIds][0]! : { in: [...ownerIds] } },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        });
+        for (const row of rows) {
+          const key = ownerKey(row as Owner);
+          const list = byOwner.get(key);
+          if (list) list.push(row);
+          else byOwner.set(key, [row]);
+        }
+      }),
+    );
+    return owners.map((owner) => byOwner.get(ownerKey(owner)) ?? []);
+  }
+
   /** One account of the owner's service; without `account`, the default one (defaultAccountOf). */
   async function find(owner: Owner, service: ServiceKey, account?: string | null): Promise<ConnectionRow | null> {
     const { siteId, ownerType, ownerId } = owner;
@@ -362,7 +393,7 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
   const rowChange = (row: ConnectionRow) => ({ siteId: row.siteId, ownerKey: ownerKey(row as Owner) });
 
   return {
-    accessTokenOf, refreshTokenOf, listForOwner, find, findById, listPage,
+    accessTokenOf, refreshTokenOf, listForOwner, listForOwners, find, findById, listPage,
     saveAuthorized: notifying(saveAuthorized, (owner) => ({ siteId: owner.siteId, ownerKey: ownerKey(owner) })),
     saveRefreshed: notifying(saveRefreshed, rowChange),
     markRefreshFailed: notifying(markRefreshFailed, rowChange),
