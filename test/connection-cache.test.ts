@@ -203,7 +203,9 @@ describe('the connection cache under concurrent misses', () => {
     expect(batches).toEqual([owners.length]);
     expect(single()).toBe(0);
     const tokensOf = (rows: readonly Parameters<typeof store.accessTokenOf>[0][]) => rows.map((row) => store.accessTokenOf(row));
-    expect(tokensOf(results[0]!)).toEqual(['sp-batch-0', 'gh-batch-0-second', 'gh-batch-0']);
+    expect(tokensOf(results[0]!).sort()).toEqual(['gh-batch-0', 'gh-batch-0-second', 'sp-batch-0']);
+    // The same order as one owner's own query (createdAt, then id, descending).
+    expect(results[0]!.map((row) => row.id)).toEqual((await store.listForOwner(owners[0]!)).map((row) => row.id));
     for (const [index, name] of names.entries()) if (index > 0) expect(tokensOf(results[index]!)).toEqual([`gh-${name}`]);
     expect(tokensOf(results[names.length]!)).toEqual(['site-own']);
     expect(tokensOf(results[names.length + 1]!)).toEqual(['other-site']);

@@ -34,6 +34,11 @@ export function defaultAccountOf(rows: readonly ConnectionRow[]): ConnectionRow 
   return best;
 }
 
+/** The order of listForOwner: createdAt, then id, both descending. */
+function newestFirst(a: ConnectionRow, b: ConnectionRow): number {
+  return b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
 /** What connections(...) filters by; every field optional, all of them combine. */
 export interface ConnectionFilter {
   siteId: string;
@@ -96,10 +101,12 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
     const byOwner = new Map<string, ConnectionRow[]>();
     await Promise.all(
       [...groups.values()].map(async ({ siteId, ownerType, ownerIds }) => {
+        // No ORDER BY: with one, SQLite walks the (siteId, createdAt, id) index through every row of
+        // the site instead of seeking each owner; the few rows per owner are sorted here instead.
         const rows = await db.connection.findMany({
           where: { siteId, ownerType, ownerId: ownerIds.size === 1 ? [...ownerIds][0]! : { in: [...ownerIds] } },
-          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         });
+        rows.sort(newestFirst);
         for (const row of rows) {
           const key = ownerKey(row as Owner);
           const list = byOwner.get(key);
@@ -202,7 +209,8 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
    * got there first.
    */
   async function saveRefreshed(row: ConnectionRow, tokens: TokenSet): Promise<ConnectionRow | null> {
-    const { count } = await db.connection.updateMany({
+    // One statement that also returns the row (UPDATE … RETURNING): the sweeper's hot path.
+    return db.connection.update({
       where: { id: row.id, version: row.version },
       data: {
         status: 'ACTIVE',
@@ -222,8 +230,11 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
         refreshLockOwner: null,
         version: { increment: 1 },
       },
+    }).catch((error: unknown) => {
+      // P2025: no row with this id and version, so another writer got there first.
+      if ((error as { code?: string }).code === 'P2025') return null;
+      throw error;
     });
-    return count === 1 ? findById(row.id) : null;
   }
 
   /**
