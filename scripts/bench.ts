@@ -296,6 +296,9 @@ async function main(): Promise<void> {
       LATCHKEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       LATCHKEY_ADMIN_TOKEN: adminToken,
       LATCHKEY_LOG_LEVEL: 'warn',
+      // Cases (a) to (e) measure the read path, limiter included, not RATE_LIMITED answers.
+      LATCHKEY_RATE_LIMIT_TOKEN_PER_MINUTE: '10000000',
+      LATCHKEY_RATE_LIMIT_SITE_PER_MINUTE: '10000000',
       ...(upstream.ready.env as Record<string, string>),
       LATCHKEY_GITHUB_CLIENT_ID: String(upstream.ready.clientId),
       LATCHKEY_GITHUB_CLIENT_SECRET: String(upstream.ready.clientSecret),
