@@ -254,3 +254,17 @@ describe('the connection cache under concurrent misses', () => {
     expect((await cache.listForOwner(owner)).map((row) => store.accessTokenOf(row))).toEqual(['flaky']);
   });
 });
+
+describe('the connection cache over time', () => {
+  it('drops expired owners instead of holding them until the LRU is full', async () => {
+    const siteId = await newSite();
+    const time = clock();
+    const cache = createConnectionCache(store, { ttlMs: 1000, now: time.now });
+    for (let index = 0; index < 20; index += 1) await cache.listForOwner(endUserOwner(siteId, `once-${index}`));
+    expect(cache.size()).toBe(20);
+    // Several TTLs later, the next miss purges every expired entry and keeps only its own.
+    time.advance(5001);
+    await cache.listForOwner(endUserOwner(siteId, 'later'));
+    expect(cache.size()).toBe(1);
+  });
+});

@@ -52,8 +52,21 @@ export function createConnectionCache(store: Pick<ConnectionStore, 'listForOwner
 
   const batching = (options.maxBatch ?? MAX_BATCH) > 1;
 
+  // Expired entries are never served, only kept until the LRU evicts them: with many owners read
+  // once each (random end users), that is up to maxOwners rows held for nothing. Drop them every
+  // few TTLs (a scan of the LRU, at most once per interval, on the read path: no timer).
+  let lastPurge = now();
+  function purgeExpired(at: number): void {
+    if (at - lastPurge < Math.max(ttlMs * 5, 1000)) return;
+    lastPurge = at;
+    const expired: string[] = [];
+    for (const [key, entry] of owners.entries()) if (entry.expiresAt <= at) expired.push(key);
+    for (const key of expired) owners.delete(key);
+  }
+
   function load(owner: Owner): Promise<ConnectionRow[]> {
     const key = ownerKey(owner);
+    purgeExpired(now());
     const rows = batching ? misses.load(owner) : store.listForOwner(owner);
     const entry: Entry = { rows, expiresAt: now() + ttlMs };
     generations.set(entry, siteGenerations.get(owner.siteId) ?? 0);
