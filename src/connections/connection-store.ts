@@ -139,7 +139,9 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
         ...(filter.owner ? { ownerType: filter.owner.ownerType, ownerId: filter.owner.ownerId } : {}),
         ...(filter.services ? { service: { in: [...filter.services] } } : {}),
         ...(filter.status ? { status: filter.status } : {}),
-        ...(cursor ? { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] } : {}),
+        // `createdAt <= cursor` repeats what the OR implies so that PostgreSQL can start the index
+        // scan at the cursor (an index condition) instead of filtering every newer row out of it.
+        ...(cursor ? { createdAt: { lte: cursor.createdAt }, OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] } : {}),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take,

@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { migrateDatabase } from '../src/db/database.js';
+import { PrismaClient } from '../src/generated/sqlite/client.js';
+const file = `/tmp/plan-${randomBytes(3).toString('hex')}.db`;
+await migrateDatabase(`file:${file}`);
+const prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: file }), log: [{ emit: 'event', level: 'query' }] });
+const seen: string[] = [];
+prisma.$on('query', (e: { query: string }) => seen.push(e.query));
+await prisma.site.create({ data: { id: 's1', name: 's', allowedOrigins: [] } });
+for (let b = 0; b < 20; b++) await prisma.connection.createMany({ data: Array.from({ length: 1000 }, (_, i) => ({ id: `c${b}_${i}`, siteId: 's1', service: 'GITHUB', ownerType: 'END_USER', ownerId: `u${b * 1000 + i}`, grantedScopes: [] })) });
+const ids = Array.from({ length: 20 }, (_, i) => `u${i * 997}`);
+await prisma.connection.findMany({ where: { siteId: 's1', ownerType: 'END_USER', ownerId: { in: ids } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+const inQuery = seen.at(-1)!;
+await prisma.connection.findMany({ where: { siteId: 's1', ownerType: 'END_USER', ownerId: 'u5' }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+const single = seen.at(-1)!;
+const db = new Database(file);
+console.log(db.prepare(`EXPLAIN QUERY PLAN ${inQuery}`).all('s1', 'END_USER', ...ids, -1, 0).map((r: any) => r.detail));
+for (const [label, q, params] of [['in', inQuery, ['s1', 'END_USER', ...ids, -1, 0]], ['single', single, ['s1', 'END_USER', 'u5', -1, 0]]] as const) {
+  const st = db.prepare(q);
+  let t = performance.now();
+  for (let r = 0; r < 500; r++) st.all(...params);
+  console.log('raw', label, ((performance.now() - t) / 500).toFixed(3), 'ms');
+}
+let t = performance.now();
+for (let r = 0; r < 500; r++) await prisma.connection.findMany({ where: { siteId: 's1', ownerType: 'END_USER', ownerId: 'u5' }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+console.log('prisma single', ((performance.now() - t) / 500).toFixed(3), 'ms');
+t = performance.now();
+for (let r = 0; r < 100; r++) await prisma.connection.findMany({ where: { siteId: 's1', ownerType: 'END_USER', ownerId: { in: ids } } });
+console.log('prisma in unordered', ((performance.now() - t) / 100).toFixed(3), 'ms');
+await prisma.$disconnect();
