@@ -3,26 +3,28 @@
 // on time. The gateway runs with its default rate limits, as `npm start` does.
 //   well-behaved (this process, from 127.0.0.1):
 //     100 readers: `secrets { github { bearerToken } }` with their own function token, one request
-//                  every BENCH_READ_INTERVAL_MS (default 250) each; every answer must carry the token
+//                  every BENCH_READ_INTERVAL_MS (default 1000) each; every answer must carry the token
 //      20 long-pollers: authAttempt(id, waitSeconds: 5) on a pending attempt, again and again; every
 //                  answer must be PENDING after the wait
-//   abusive (a forked process, from 127.0.0.2, as fast as each connection goes):
-//      30 token guessers: random lks_ tokens
-//      25 startAuth flooders: a valid site token of their own site, startAuth as fast as possible
-//      25 huge-query senders: a 2 MB body, a query nested 200 deep, 2,000 aliases of one field
+//   abusive (a forked process, as fast as each connection goes):
+//      30 token guessers (from 127.0.0.2): random lks_ tokens
+//      25 startAuth flooders (127.0.0.3): a valid site token of their own site, startAuth again and again
+//      25 huge-query senders (127.0.0.4), the same site token: a 2 MB body, a 200 KB query, a query
+//         nested 200 deep, 2,000 aliases of one field
 // First the same readers' query runs alone from one client for BENCH_UNLOADED_SECONDS (default 10):
 // the unloaded p99. The target: readers' p99 under load within 3× the unloaded p99, nothing lost.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent, createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
 const UNLOADED_SECONDS = Number(process.env.BENCH_UNLOADED_SECONDS ?? 10);
-const READ_INTERVAL_MS = Number(process.env.BENCH_READ_INTERVAL_MS ?? 250);
+const READ_INTERVAL_MS = Number(process.env.BENCH_READ_INTERVAL_MS ?? 1000);
 const READERS = 100;
 const LONG_POLLERS = 20;
 const ABUSERS = { guess: 30, startAuth: 25, huge: 25 };
@@ -74,7 +76,13 @@ async function serveGateway(): Promise<void> {
 /** The abusers, from 127.0.0.2: runs until told to stop, then reports what each kind got back. */
 async function abuse(): Promise<void> {
   const { url, siteToken } = await new Promise<{ url: string; siteToken: string }>((resolve) => process.once('message', resolve));
-  const agent = new Agent({ keepAlive: true, localAddress: '127.0.0.2', maxSockets: 1000 });
+  // Each kind from its own address, so that one defence (the failed-authentication lockout of an
+  // address) does not hide the others; huge bodies on fresh connections (a refused body is not read).
+  const agents = {
+    guess: new Agent({ keepAlive: true, localAddress: '127.0.0.2', maxSockets: 1000 }),
+    startAuth: new Agent({ keepAlive: true, localAddress: '127.0.0.3', maxSockets: 1000 }),
+    huge: new Agent({ keepAlive: false, localAddress: '127.0.0.4', maxSockets: 1000 }),
+  };
   const outcomes: Record<string, Record<string, number>> = { guess: {}, startAuth: {}, huge: {} };
   const record = (kind: string, answer: Answer) => {
     const code = /"code":"([A-Z_]+)"/.exec(answer.body)?.[1];
@@ -86,30 +94,31 @@ async function abuse(): Promise<void> {
   const graphqlUrl = `${url}/graphql`;
   const huge = [
     JSON.stringify({ query: `{ secrets { github { bearerToken } } } # ${'x'.repeat(2 * 1024 * 1024)}` }),
+    JSON.stringify({ query: `{ secrets { github { isLoggedIn } } } # ${'x'.repeat(200 * 1024)}` }),
     JSON.stringify({ query: `{ ${'secrets { github { grantedScopes { scope } } } a: '.repeat(1)}${'{ __typename '.repeat(200)}${'}'.repeat(200)} }` }),
     JSON.stringify({ query: `{ ${Array.from({ length: 2000 }, (_, index) => `a${index}: secrets { github { isLoggedIn } }`).join(' ')} }` }),
   ];
   const loops: Array<Promise<void>> = [];
   for (let index = 0; index < ABUSERS.guess; index += 1) {
     loops.push((async () => {
-      while (running) record('guess', await post(agent, graphqlUrl, { authorization: `Bearer lks_${randomBytes(32).toString('base64url')}` }, '{"query":"{ secrets { github { bearerToken } } }"}'));
+      while (running) record('guess', await post(agents.guess, graphqlUrl, { authorization: `Bearer lks_${randomBytes(32).toString('base64url')}` }, '{"query":"{ secrets { github { bearerToken } } }"}'));
     })());
   }
   for (let index = 0; index < ABUSERS.startAuth; index += 1) {
     loops.push((async () => {
       while (running) {
-        record('startAuth', await post(agent, graphqlUrl, { authorization: `Bearer ${siteToken}` }, JSON.stringify({ query: 'mutation { startAuth(input: { service: GITHUB }) { attemptId } }' })));
+        record('startAuth', await post(agents.startAuth, graphqlUrl, { authorization: `Bearer ${siteToken}` }, JSON.stringify({ query: 'mutation { startAuth(input: { service: GITHUB }) { attemptId } }' })));
       }
     })());
   }
   for (let index = 0; index < ABUSERS.huge; index += 1) {
     loops.push((async () => {
-      for (let round = index; running; round += 1) record('huge', await post(agent, graphqlUrl, { authorization: `Bearer ${siteToken}` }, huge[round % huge.length]!));
+      for (let round = index; running; round += 1) record('huge', await post(agents.huge, graphqlUrl, { authorization: `Bearer ${siteToken}` }, huge[round % huge.length]!));
     })());
   }
   await Promise.all(loops);
   process.send!({ type: 'done', outcomes });
-  agent.destroy();
+  for (const agent of Object.values(agents)) agent.destroy();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,6 +180,14 @@ async function connectGitHub(url: string, siteToken: string): Promise<void> {
   if (back.searchParams.get('latchkey_status') !== 'success') throw new Error(`connecting GitHub failed: ${back.search}`);
 }
 
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 function percentile(values: number[], fraction: number): number {
   const sorted = Float64Array.from(values).sort();
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]! : Number.NaN;
@@ -184,10 +201,12 @@ async function main(): Promise<void> {
     const upstream = await start('--serve-upstream');
     children.push(upstream.child);
     const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`;
+    const port = await freePort();
     const gateway = await start('--serve-gateway', {
       DATABASE_URL: `file:${join(dir, 'load.db')}`,
-      PORT: '0',
+      PORT: String(port),
       HOST: '127.0.0.1',
+      LATCHKEY_PUBLIC_URL: `http://127.0.0.1:${port}`,
       LATCHKEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       LATCHKEY_ADMIN_TOKEN: adminToken,
       LATCHKEY_LOG_LEVEL: 'error',
