@@ -192,7 +192,7 @@ async function main(): Promise<void> {
   // BENCH_BASELINE="NAME=value …": a second gateway with these settings, measured in the same rounds.
   const variants = [
     { label: 'gateway', env: {} as Record<string, string> },
-    ...(process.env.BENCH_BASELINE ? [{ label: `baseline (${process.env.BENCH_BASELINE})`, env: Object.fromEntries(process.env.BENCH_BASELINE.split(/\s+/).filter(Boolean).map((pair) => pair.split('=', 2) as [string, string])) }] : []),
+    ...(process.env.BENCH_BASELINE ? [{ label: `baseline (${process.env.BENCH_BASELINE})`, env: Object.fromEntries(process.env.BENCH_BASELINE.split(/\s+/).filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)] as [string, string])) }] : []),
   ];
   const children = variants.map((variant) =>
     fork(fileURLToPath(import.meta.url), ['--serve-gateway'], {
