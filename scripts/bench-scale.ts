@@ -2,20 +2,31 @@
 // seeded directly into the database with tokens encrypted exactly as the connection store does.
 //   (a) secrets { github { bearerToken } }                  the site's own connection
 //   (b) secrets(endUser: <random>) { github { bearerToken } } a random end user's connection
-// side by side in one run against one gateway process (forked, so its RSS is its own), then the
-// gateway's RSS, then connections(first: 100) paged through every row: the first and the last
-// pages' latency. BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 50).
-import { fork } from 'node:child_process';
+// side by side against one gateway process (forked, so its RSS is its own): BENCH_ROUNDS (default 3)
+// interleaved rounds of (a) then (b), medians and the ratio of each round; then the gateway's RSS,
+// then connections(first: 100) paged through every row: the first and the last pages' latency.
+//   --postgres            a throwaway PostgreSQL 15 cluster instead of a SQLite file
+//   --explain             (with --postgres) EXPLAIN (ANALYZE, BUFFERS) of the statements Prisma sends
+//                         for the first and a deep connections(first: 100) page and one owner's read
+//   BENCH_BASELINE="LATCHKEY_X=… …"  a second gateway with these settings, measured in the same
+//                         interleaved rounds (e.g. LATCHKEY_CONNECTION_BATCH_SIZE=1: no batching)
+//   BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 50), BENCH_PROFILE_DIR (a V8 CPU profile
+//   of the gateway, written when it stops), BENCH_ONLY=explain (seed and explain, no load).
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const END_USERS = Number(process.env.BENCH_END_USERS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const ONLY = process.env.BENCH_ONLY?.split(',').map((key) => key.trim());
+const POSTGRES = process.argv.includes('--postgres');
+const EXPLAIN = process.argv.includes('--explain');
 const BATCH = 1000;
 
 async function serveGateway(): Promise<void> {
@@ -26,6 +37,12 @@ async function serveGateway(): Promise<void> {
   const gateway = await startGateway(config, createLogger('error'));
   process.on('message', (message: { type: string }) => {
     if (message.type === 'rss') process.send!({ type: 'rss', rss: process.memoryUsage().rss });
+    if (message.type === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send!({ type: 'cpu', micros: user + system });
+    }
+    // A normal exit, so --cpu-prof writes its profile.
+    if (message.type === 'stop') void gateway.close().finally(() => process.exit(0));
   });
   process.send!({ type: 'ready', url: gateway.url });
 }
@@ -39,8 +56,11 @@ async function seed(url: string, key: Buffer): Promise<string> {
   const db = openDatabase(url);
   const keyring = createKeyring(key);
   const { site, siteToken } = await createSites(db, async () => undefined, undefined).create('Scale');
-  const row = (ownerType: string, ownerId: string, account: string) => {
+  // Spread over the last day, as rows connected one after another would be.
+  const base = Date.now() - 86_400_000;
+  const row = (ownerType: string, ownerId: string, account: string, index: number) => {
     const id = generateId('conn');
+    const createdAt = new Date(base + index * 500);
     return {
       id,
       siteId: site.id,
@@ -52,13 +72,15 @@ async function seed(url: string, key: Buffer): Promise<string> {
       tokenType: 'bearer',
       grantedScopes: ['read:user'],
       foreignUserId: account,
+      createdAt,
+      connectedAt: createdAt,
     };
   };
-  await db.connection.create({ data: row('SITE', '', '1') });
+  await db.connection.create({ data: row('SITE', '', '1', END_USERS) });
   const started = Date.now();
   for (let offset = 0; offset < END_USERS; offset += BATCH) {
     const rows = [];
-    for (let index = offset; index < Math.min(END_USERS, offset + BATCH); index += 1) rows.push(row('END_USER', `user-${index}`, String(1000 + index)));
+    for (let index = offset; index < Math.min(END_USERS, offset + BATCH); index += 1) rows.push(row('END_USER', `user-${index}`, String(1000 + index), index));
     await db.connection.createMany({ data: rows });
   }
   console.log(`seeded ${END_USERS} end-user connections (+1 of the site) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -66,8 +88,70 @@ async function seed(url: string, key: Buffer): Promise<string> {
   return siteToken;
 }
 
-async function measure(url: string, token: string, label: string, body: () => string) {
-  type Result = { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number; mismatches?: number };
+/** EXPLAIN (ANALYZE, BUFFERS) of the SQL Prisma sends for the connection store's reads. */
+async function explain(url: string): Promise<void> {
+  const { PrismaPg } = await import('@prisma/adapter-pg');
+  const { PrismaClient } = await import('../src/generated/postgresql/client.js');
+  const { createConnectionStore } = await import('../src/connections/connection-store.js');
+  const { createKeyring } = await import('../src/crypto/token-cipher.js');
+  const pg = (await import('pg')).default;
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }), log: [{ emit: 'event', level: 'query' }] });
+  const seen: Array<{ query: string; params: string }> = [];
+  prisma.$on('query', (event: { query: string; params: string }) => seen.push({ query: event.query, params: event.params }));
+  const store = createConnectionStore(prisma as never, createKeyring(randomBytes(32)), 'postgresql');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('ANALYZE "Connection"');
+  const { rows: [site] } = await client.query<{ siteId: string }>('SELECT "siteId" FROM "Connection" LIMIT 1');
+  const siteId = site!.siteId;
+  const { rows: [middle] } = await client.query<{ createdAt: Date; id: string }>(
+    'SELECT "createdAt", "id" FROM "Connection" WHERE "siteId" = $1 ORDER BY "createdAt" DESC, "id" DESC OFFSET $2 LIMIT 1',
+    [siteId, Math.floor(END_USERS * 0.9)],
+  );
+  const cases: Array<[string, () => Promise<unknown>]> = [
+    ['connections(first: 100), the first page', () => store.listPage({ siteId }, 101)],
+    [`connections(first: 100, after: <row ${Math.floor(END_USERS * 0.9)}>), a deep page`, () => store.listPage({ siteId }, 101, middle!)],
+    ['secrets(endUser:), one owner\'s connections (a cache miss)', () => store.listForOwner({ siteId, ownerType: 'END_USER', ownerId: `user-${Math.floor(END_USERS / 3)}` })],
+    ['secrets(endUser:), 20 concurrent misses read in one batch', () => store.listForOwners(Array.from({ length: 20 }, (_, index) => ({ siteId, ownerType: 'END_USER' as const, ownerId: `user-${index * Math.floor(END_USERS / 20)}` })))],
+  ];
+  for (const [label, run] of cases) {
+    seen.length = 0;
+    await run();
+    const statement = seen.find((entry) => /^SELECT/i.test(entry.query.trim()));
+    if (!statement) throw new Error(`Prisma sent no SELECT for ${label}`);
+    const params = (JSON.parse(statement.params) as unknown[]).map((value) => (typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value) ? new Date(value) : value));
+    await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${statement.query}`, params); // warm
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${statement.query}`, params);
+    console.log(`\n#### ${label}\n\n\`\`\`sql\n${statement.query}\n\`\`\`\n\n\`\`\`\n${rows.map((row) => row['QUERY PLAN']).join('\n')}\n\`\`\``);
+  }
+  await client.end();
+  await prisma.$disconnect();
+}
+
+interface Measured {
+  requests: number;
+  /** The gateway's CPU time per answered request (µs): its cost with a core to itself. */
+  cpu: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function cpuOf(gateway: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const listener = (message: { type: string; micros: number }) => {
+      if (message.type !== 'cpu') return;
+      gateway.off('message', listener);
+      resolve(message.micros);
+    };
+    gateway.on('message', listener);
+    gateway.send({ type: 'cpu' });
+  });
+}
+
+async function measure(gateway: ChildProcess, url: string, token: string, label: string, body: () => string): Promise<Measured> {
+  const cpuBefore = await cpuOf(gateway);
+  type Result = { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number; timeouts: number; mismatches?: number };
   const autocannon = createRequire(import.meta.url)('autocannon') as (options: unknown) => Promise<Result>;
   const result = await autocannon({
     url: `${url}/graphql`,
@@ -78,36 +162,95 @@ async function measure(url: string, token: string, label: string, body: () => st
     requests: [{ setupRequest: (request: Record<string, unknown>) => ({ ...request, body: body() }) }],
     verifyBody: (text: string) => text.includes('"bearerToken":"gho_'),
   });
-  const errors = result.non2xx + result.errors + (result.mismatches ?? 0);
-  console.log(`${label.padEnd(48)} ${result.requests.average.toFixed(0).padStart(7)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  errors ${errors}`);
-  return result.requests.average;
+  const cpu = (await cpuOf(gateway)) - cpuBefore;
+  const errors = result.non2xx + result.errors + result.timeouts + (result.mismatches ?? 0);
+  const perRequest = cpu / Math.max(1, result.requests.total);
+  console.log(`${label.padEnd(60)} ${result.requests.average.toFixed(0).padStart(6)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  CPU ${perRequest.toFixed(0)} µs/req  errors ${errors}`);
+  return { requests: result.requests.average, cpu: perRequest, p50: result.latency.p50, p99: result.latency.p99, errors };
 }
 
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'latchkey-scale-'));
-  const url = `file:${join(dir, 'scale.db')}`;
+  let dir: string | undefined;
+  let postgres: { stop(): Promise<void>; createDatabase(name: string): Promise<string> } | undefined;
+  let url: string;
+  if (POSTGRES) {
+    const { startPostgres } = await import('../test/support/postgres.js');
+    postgres = await startPostgres();
+    url = await postgres.createDatabase(`bench_scale_${randomBytes(4).toString('hex')}`);
+  } else {
+    dir = await mkdtemp(join(tmpdir(), 'latchkey-scale-'));
+    url = `file:${join(dir, 'scale.db')}`;
+  }
   const key = randomBytes(32);
-  const child = fork(fileURLToPath(import.meta.url), ['--serve-gateway'], {
-    env: { ...process.env, DATABASE_URL: url, LATCHKEY_ENCRYPTION_KEY: key.toString('base64'), PORT: '0', LATCHKEY_LOG_LEVEL: 'error' },
-    execArgv: process.execArgv,
-    stdio: 'inherit',
-  });
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  // BENCH_BASELINE="NAME=value …": a second gateway with these settings, measured in the same rounds.
+  const variants = [
+    { label: 'gateway', env: {} as Record<string, string> },
+    ...(process.env.BENCH_BASELINE ? [{ label: `baseline (${process.env.BENCH_BASELINE})`, env: Object.fromEntries(process.env.BENCH_BASELINE.split(/\s+/).filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)] as [string, string])) }] : []),
+  ];
+  const children = variants.map((variant) =>
+    fork(fileURLToPath(import.meta.url), ['--serve-gateway'], {
+      // Rate limits high enough never to answer RATE_LIMITED: this measures the read, limiter included.
+      env: { ...process.env, LATCHKEY_RATE_LIMIT_TOKEN_PER_MINUTE: '10000000', LATCHKEY_RATE_LIMIT_SITE_PER_MINUTE: '10000000', ...variant.env, DATABASE_URL: url, LATCHKEY_ENCRYPTION_KEY: key.toString('base64'), PORT: '0', LATCHKEY_LOG_LEVEL: 'error' },
+      execArgv: [...process.execArgv, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+      stdio: 'inherit',
+    }),
+  );
+  let failed = false;
+  let served = false;
   try {
+    console.log(`${POSTGRES ? 'PostgreSQL' : 'SQLite'}, ${END_USERS} end users; load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
     const token = await seed(url, key);
-    child.send({ type: 'start' });
-    const ready = await new Promise<{ url: string }>((resolve) => child.once('message', (message: { url: string }) => resolve(message)));
+    if (EXPLAIN && POSTGRES) await explain(url);
+    if (ONLY?.includes('explain')) return;
+    served = true;
+    const urls = await Promise.all(
+      children.map((gateway) => {
+        const ready = new Promise<string>((resolve) => gateway.once('message', (message: { url: string }) => resolve(message.url)));
+        gateway.send({ type: 'start' });
+        return ready;
+      }),
+    );
     const own = JSON.stringify({ query: '{ secrets { github { bearerToken } } }' });
     const endUserQuery = 'query ($u: String) { secrets(endUser: $u) { github { bearerToken } } }';
     const random = () => JSON.stringify({ query: endUserQuery, variables: { u: `user-${Math.floor(Math.random() * END_USERS)}` } });
-    await measure(ready.url, token, 'warm-up', () => own);
-    const siteOwn = await measure(ready.url, token, '(a) site-own secrets { github { bearerToken } }', () => own);
-    const endUser = await measure(ready.url, token, '(b) secrets(endUser: random) { github { … } }', random);
-    console.log(`ratio (b)/(a): ${((endUser / siteOwn) * 100).toFixed(0)}% (target ≥ 80%)`);
-    const rss = await new Promise<number>((resolve) => {
-      child.once('message', (message: { rss: number }) => resolve(message.rss));
-      child.send({ type: 'rss' });
-    });
-    console.log(`gateway RSS after the runs: ${(rss / 1024 / 1024).toFixed(0)} MB (target < 300 MB)`);
+    for (const [index, gatewayUrl] of urls.entries()) {
+      await measure(children[index]!, gatewayUrl, token, 'warm-up (a)', () => own);
+      await measure(children[index]!, gatewayUrl, token, 'warm-up (b)', random);
+    }
+    const results = variants.map(() => ({ a: [] as Measured[], b: [] as Measured[] }));
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      for (const [index, variant] of variants.entries()) {
+        results[index]!.a.push(await measure(children[index]!, urls[index]!, token, `round ${round} ${variant.label} (a) site-own`, () => own));
+        results[index]!.b.push(await measure(children[index]!, urls[index]!, token, `round ${round} ${variant.label} (b) endUser: random`, random));
+      }
+    }
+    console.log(`\n| gateway | case | req/s (median) | p50 ms | p99 ms | CPU µs/req (median) | rounds req/s |\n| --- | --- | ---: | ---: | ---: | ---: | --- |`);
+    for (const [index, variant] of variants.entries()) {
+      for (const [label, list] of [['(a) site-own token read', results[index]!.a], ["(b) random end user's token read", results[index]!.b]] as const) {
+        console.log(`| ${variant.label} | ${label} | ${median(list.map((m) => m.requests)).toFixed(0)} | ${median(list.map((m) => m.p50))} | ${median(list.map((m) => m.p99))} | ${median(list.map((m) => m.cpu)).toFixed(0)} | ${list.map((m) => m.requests.toFixed(0)).join(', ')} |`);
+      }
+    }
+    for (const [index, variant] of variants.entries()) {
+      const ratios = results[index]!.a.map((a, round) => (results[index]!.b[round]!.requests / a.requests) * 100);
+      const byCpu = results[index]!.a.map((a, round) => (a.cpu / results[index]!.b[round]!.cpu) * 100);
+      console.log(`${variant.label}: (b)/(a) throughput per round ${ratios.map((ratio) => `${ratio.toFixed(0)}%`).join(', ')}, median ${median(ratios).toFixed(0)}%; by CPU per request ${byCpu.map((ratio) => `${ratio.toFixed(0)}%`).join(', ')}, median ${median(byCpu).toFixed(0)}% (target ≥ 80%)`);
+      failed ||= [...results[index]!.a, ...results[index]!.b].some((m) => m.errors > 0);
+    }
+    for (const [index, variant] of variants.entries()) {
+      const rss = await new Promise<number>((resolve) => {
+        children[index]!.once('message', (message: { rss: number }) => resolve(message.rss));
+        children[index]!.send({ type: 'rss' });
+      });
+      console.log(`${variant.label} RSS after the runs: ${(rss / 1024 / 1024).toFixed(0)} MB (target < 300 MB)`);
+    }
+    const ready = { url: urls[0]! };
 
     const page = 'query ($after: String) { connections(first: 100, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } }';
     const times: number[] = [];
@@ -127,10 +270,18 @@ async function main(): Promise<void> {
     } while (after);
     const mean = (list: number[]) => (list.reduce((sum, value) => sum + value, 0) / list.length).toFixed(2);
     console.log(`connections(first: 100): ${rows} rows in ${times.length} pages; first 10 pages ${mean(times.slice(0, 10))} ms each, last 10 ${mean(times.slice(-10))} ms each`);
+    console.log(`load average after: ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
   } finally {
-    child.kill();
-    await rm(dir, { recursive: true, force: true });
+    for (const gateway of children) {
+      if (served && gateway.connected) {
+        gateway.send({ type: 'stop' });
+        await new Promise((resolve) => gateway.once('exit', resolve));
+      } else gateway.kill();
+    }
+    if (dir) await rm(dir, { recursive: true, force: true });
+    await postgres?.stop();
   }
+  if (failed) process.exitCode = 1;
 }
 
 if (process.argv[2] === '--serve-gateway') {

@@ -45,6 +45,7 @@ const environmentSchema = z.object({
   LATCHKEY_TEST_CRASH_AFTER_REFRESH_RESPONSE: z.stringbool().default(false),
   LATCHKEY_TOKEN_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   LATCHKEY_CONNECTION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  LATCHKEY_CONNECTION_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
   LATCHKEY_RATE_LIMIT_MAX_WAIT_SECONDS: z.coerce.number().min(0).max(60).default(5),
   LATCHKEY_UPSTREAM_CACHE_MB: z.coerce.number().min(0).max(4096).default(32),
   LATCHKEY_CUSTOM_SERVICE_ALLOW_LOOPBACK: z.stringbool().optional(),
@@ -115,6 +116,8 @@ export interface Config {
   tokenCacheMs: number;
   /** How long a site's connection rows are reused in this process; writes here drop them at once, other instances' within it. 0 disables. */
   connectionCacheMs: number;
+  /** Most owners whose connection-cache misses are read in one query (1 reads each on its own). */
+  connectionBatchSize: number;
   /** Pass-through waits at most this long for a provider's rate limit to reset before answering RATE_LIMITED. */
   rateLimitMaxWaitSeconds: number;
   /** Memory for pass-through GET responses kept with their ETag for conditional requests; 0 disables. */
@@ -258,6 +261,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     testCrashAfterRefreshResponse: !production && values.LATCHKEY_TEST_CRASH_AFTER_REFRESH_RESPONSE,
     tokenCacheMs: values.LATCHKEY_TOKEN_CACHE_MS,
     connectionCacheMs: values.LATCHKEY_CONNECTION_CACHE_MS,
+    connectionBatchSize: values.LATCHKEY_CONNECTION_BATCH_SIZE,
     rateLimitMaxWaitSeconds: values.LATCHKEY_RATE_LIMIT_MAX_WAIT_SECONDS,
     upstreamCacheMb: values.LATCHKEY_UPSTREAM_CACHE_MB,
     metrics: { port: values.LATCHKEY_METRICS_PORT, host: values.LATCHKEY_METRICS_HOST },

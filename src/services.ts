@@ -33,7 +33,7 @@ export function createServices(config: Config, db: Database, logger: Logger) {
   const apps = createProviderApps(config, db, keyring, customServices);
   const registry = createServiceRegistry({ customServices, env: config.env });
   const refresher = createTokenRefresher({ store, apps, audit, logger, config, metrics });
-  const connections = createConnectionCache(store, { ttlMs: config.connectionCacheMs });
+  const connections = createConnectionCache(store, { ttlMs: config.connectionCacheMs, maxBatch: config.connectionBatchSize });
   const passthrough = createPassthrough({ config, registry, store, refresher, logger, metrics });
   const revocations = createRevocationQueue(
     { db, provider: databaseProviderFromUrl(config.databaseUrl), keyring, apps, audit, logger, metrics, instanceId: refresher.instanceId },

@@ -162,3 +162,109 @@ describe('the connection cache per owner', () => {
     expect(await cache.listForOwner(carol)).toEqual([]);
   });
 });
+
+describe('the connection cache under concurrent misses', () => {
+  /** The real store, counting the queries the cache makes. */
+  function countingStore() {
+    const batches: number[] = [];
+    let single = 0;
+    const counted: ConnectionStore = {
+      ...store,
+      listForOwners: (owners) => {
+        batches.push(owners.length);
+        return store.listForOwners(owners);
+      },
+      listForOwner: (owner) => {
+        single += 1;
+        return store.listForOwner(owner);
+      },
+    };
+    return { counted, batches, single: () => single };
+  }
+
+  it("reads many owners' misses in one query, each owner getting only its own rows, newest first", async () => {
+    const [siteId, otherSiteId] = [await newSite(), await newSite()];
+    const names = Array.from({ length: 30 }, (_, index) => `batch-${index}`);
+    for (const [index, name] of names.entries()) {
+      await store.saveAuthorized(endUserOwner(siteId, name), 'GITHUB', tokens(`gh-${name}`, new Date(Date.now() + 8 * HOUR)), { id: String(index), name: null });
+    }
+    // One owner with two accounts of one service and one of another: all three, newest first.
+    await store.saveAuthorized(endUserOwner(siteId, 'batch-0'), 'GITHUB', tokens('gh-batch-0-second', new Date(Date.now() + 8 * HOUR)), { id: 'second', name: null });
+    await store.saveAuthorized(endUserOwner(siteId, 'batch-0'), 'SPOTIFY', tokens('sp-batch-0', new Date(Date.now() + 8 * HOUR)), null);
+    await store.saveAuthorized(siteOwner(siteId), 'GITHUB', tokens('site-own', new Date(Date.now() + 8 * HOUR)), null);
+    // The same end-user name on another site is another owner.
+    await store.saveAuthorized(endUserOwner(otherSiteId, 'batch-1'), 'GITHUB', tokens('other-site', new Date(Date.now() + 8 * HOUR)), null);
+
+    const { counted, batches, single } = countingStore();
+    const cache = createConnectionCache(counted, { ttlMs: TTL });
+    const owners = [...names.map((name) => endUserOwner(siteId, name)), siteOwner(siteId), endUserOwner(otherSiteId, 'batch-1'), endUserOwner(siteId, 'nobody')];
+    const results = await Promise.all(owners.map((owner) => cache.listForOwner(owner)));
+
+    expect(batches).toEqual([owners.length]);
+    expect(single()).toBe(0);
+    const tokensOf = (rows: readonly Parameters<typeof store.accessTokenOf>[0][]) => rows.map((row) => store.accessTokenOf(row));
+    expect(tokensOf(results[0]!).sort()).toEqual(['gh-batch-0', 'gh-batch-0-second', 'sp-batch-0']);
+    // The same order as one owner's own query (createdAt, then id, descending).
+    expect(results[0]!.map((row) => row.id)).toEqual((await store.listForOwner(owners[0]!)).map((row) => row.id));
+    for (const [index, name] of names.entries()) if (index > 0) expect(tokensOf(results[index]!)).toEqual([`gh-${name}`]);
+    expect(tokensOf(results[names.length]!)).toEqual(['site-own']);
+    expect(tokensOf(results[names.length + 1]!)).toEqual(['other-site']);
+    expect(results[names.length + 2]).toEqual([]);
+
+    // All of them are cached now: no query at all.
+    await Promise.all(owners.map((owner) => cache.listForOwner(owner)));
+    expect(batches).toHaveLength(1);
+  });
+
+  it('splits a batch at maxBatch, and with maxBatch 1 reads each owner on its own', async () => {
+    const siteId = await newSite();
+    const owners = Array.from({ length: 7 }, (_, index) => endUserOwner(siteId, `split-${index}`));
+    for (const owner of owners) await store.saveAuthorized(owner, 'GITHUB', tokens(owner.ownerId, new Date(Date.now() + 8 * HOUR)), null);
+
+    const split = countingStore();
+    const results = await Promise.all(owners.map((owner) => createConnectionCache(split.counted, { ttlMs: TTL, maxBatch: 3 }).listForOwner(owner)));
+    expect(results.map((rows) => store.accessTokenOf(rows[0]!))).toEqual(owners.map((owner) => owner.ownerId));
+    // Seven caches, one owner each: seven batches of one. One cache with seven owners: 3 + 3 + 1.
+    expect(split.batches).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    const shared = countingStore();
+    const cache = createConnectionCache(shared.counted, { ttlMs: TTL, maxBatch: 3 });
+    await Promise.all(owners.map((owner) => cache.listForOwner(owner)));
+    expect(shared.batches).toEqual([3, 3, 1]);
+
+    const unbatched = countingStore();
+    const each = createConnectionCache(unbatched.counted, { ttlMs: TTL, maxBatch: 1 });
+    const direct = await Promise.all(owners.map((owner) => each.listForOwner(owner)));
+    expect(unbatched.batches).toEqual([]);
+    expect(unbatched.single()).toBe(owners.length);
+    expect(direct.map((rows) => store.accessTokenOf(rows[0]!))).toEqual(owners.map((owner) => owner.ownerId));
+  });
+
+  it('does not remember a failed batch: the next read asks again', async () => {
+    const siteId = await newSite();
+    const owner = endUserOwner(siteId, 'flaky');
+    await store.saveAuthorized(owner, 'GITHUB', tokens('flaky', new Date(Date.now() + 8 * HOUR)), null);
+    let fail = true;
+    const flaky: ConnectionStore = {
+      ...store,
+      listForOwners: (owners) => (fail ? Promise.reject(new Error('database unavailable')) : store.listForOwners(owners)),
+    };
+    const cache = createConnectionCache(flaky, { ttlMs: TTL });
+    await expect(Promise.all([cache.listForOwner(owner), cache.listForOwner(endUserOwner(siteId, 'other'))])).rejects.toThrow('database unavailable');
+    fail = false;
+    expect((await cache.listForOwner(owner)).map((row) => store.accessTokenOf(row))).toEqual(['flaky']);
+  });
+});
+
+describe('the connection cache over time', () => {
+  it('drops expired owners instead of holding them until the LRU is full', async () => {
+    const siteId = await newSite();
+    const time = clock();
+    const cache = createConnectionCache(store, { ttlMs: 1000, now: time.now });
+    for (let index = 0; index < 20; index += 1) await cache.listForOwner(endUserOwner(siteId, `once-${index}`));
+    expect(cache.size()).toBe(20);
+    // Several TTLs later, the next miss purges every expired entry and keeps only its own.
+    time.advance(5001);
+    await cache.listForOwner(endUserOwner(siteId, 'later'));
+    expect(cache.size()).toBe(1);
+  });
+});

@@ -1,7 +1,7 @@
 // The token refresh lifecycle against the GitHub and Spotify fakes and oidc-provider (standing in
 // for Salesforce), over real HTTP and a real database: the expiry buffer, back-off on transient
 // failures, NEEDS_REAUTH, kept and rotated refresh tokens, the lease, the sweeper and forceRefresh.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { startFakeSpotify, type FakeSpotify } from './support/fake-spotify.js';
 import { startAuthorizationServer, type AuthorizationServer } from './support/authorization-server.js';
@@ -295,6 +295,33 @@ describe('the sweeper', () => {
       expect(sweeping.logs.join('\n')).toContain('sweeper refreshed connections');
     } finally {
       await sweeping.close();
+    }
+  });
+});
+
+describe('a swept refresh', () => {
+  it("uses its claim's lease: it neither takes the lease again nor re-reads the row, and has nothing to release after storing the tokens", async () => {
+    const services = gateway.gateway.services;
+    const due = await connectedSite('GITHUB');
+    const before = await due.row();
+    await due.update({ expiresAt: inSeconds(360), tokenIssuedAt: inSeconds(-28_440) });
+    const acquire = vi.spyOn(services.store, 'acquireRefreshLease');
+    const findById = vi.spyOn(services.store, 'findById');
+    const release = vi.spyOn(services.store, 'releaseRefreshLease');
+    try {
+      const sweeper = createRefreshSweeper(services, { intervalSeconds: 0, lookAheadSeconds: 120, concurrency: 1 });
+      await sweeper.sweep();
+      const after = await due.row();
+      expect(after.version).toBe(before.version + 1);
+      expect(after).toMatchObject({ status: 'ACTIVE', refreshLockedUntil: null, refreshLockOwner: null });
+      expect(github.state.findByAccessToken(services.store.accessTokenOf(after)!)?.grant).toBe('refresh_token');
+      // Other tests' connections in this database may be due too: only this one's calls count.
+      const callsFor = (spy: { mock: { calls: unknown[][] } }) => spy.mock.calls.filter((call) => call[0] === before.id);
+      expect(callsFor(acquire)).toHaveLength(0);
+      expect(callsFor(findById)).toHaveLength(0);
+      expect(callsFor(release)).toHaveLength(0);
+    } finally {
+      vi.restoreAllMocks();
     }
   });
 });

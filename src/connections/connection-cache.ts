@@ -3,13 +3,16 @@
 // one end user), in one LRU bounded by `maxOwners`, so a site with many end users neither loads all
 // their rows to answer one of them nor grows the cache without bound. Every write through this
 // process's connection store drops that owner's entry at once; writes by other instances are seen
-// within `ttlMs`.
+// within `ttlMs`. Misses that arrive together (concurrent requests for different end users) are
+// read in one query: a DataLoader gathers the owners asked for in one turn of the event loop.
+import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
 import type { ConnectionRow, ConnectionStore } from './connection-store.js';
 import { ownerKey, type Owner } from './owners.js';
 import { expiresWithinBuffer, isUsable } from './token-refresh.js';
 
 const MAX_CACHED_OWNERS = 50_000;
+const MAX_BATCH = 200;
 
 interface Entry {
   rows: Promise<ConnectionRow[]>;
@@ -20,10 +23,12 @@ export interface ConnectionCacheOptions {
   ttlMs: number;
   /** How many owners' rows are kept at most (least recently used go first). */
   maxOwners?: number;
+  /** Most owners read in one query (bounds the statement's IN list); 1 reads each miss on its own. */
+  maxBatch?: number;
   now?: () => number;
 }
 
-export function createConnectionCache(store: Pick<ConnectionStore, 'listForOwner' | 'onWrite'>, options: ConnectionCacheOptions) {
+export function createConnectionCache(store: Pick<ConnectionStore, 'listForOwner' | 'listForOwners' | 'onWrite'>, options: ConnectionCacheOptions) {
   const { ttlMs } = options;
   const now = options.now ?? Date.now;
   const owners = new LRUCache<string, Entry>({ max: options.maxOwners ?? MAX_CACHED_OWNERS });
@@ -37,9 +42,32 @@ export function createConnectionCache(store: Pick<ConnectionStore, 'listForOwner
     else siteGenerations.set(change.siteId, (siteGenerations.get(change.siteId) ?? 0) + 1);
   });
 
+  // No memo of its own (the LRU above is the cache); setImmediate lets every request whose body
+  // arrived in this turn of the event loop join the batch, not only those of the same tick.
+  const misses = new DataLoader<Owner, ConnectionRow[], string>((batch) => store.listForOwners(batch), {
+    cache: false,
+    maxBatchSize: options.maxBatch ?? MAX_BATCH,
+    batchScheduleFn: (callback) => setImmediate(callback),
+  });
+
+  const batching = (options.maxBatch ?? MAX_BATCH) > 1;
+
+  // Expired entries are never served, only kept until the LRU evicts them: with many owners read
+  // once each (random end users), that is up to maxOwners rows held for nothing. Drop them every
+  // few TTLs (a scan of the LRU, at most once per interval, on the read path: no timer).
+  let lastPurge = now();
+  function purgeExpired(at: number): void {
+    if (at - lastPurge < Math.max(ttlMs * 5, 1000)) return;
+    lastPurge = at;
+    const expired: string[] = [];
+    for (const [key, entry] of owners.entries()) if (entry.expiresAt <= at) expired.push(key);
+    for (const key of expired) owners.delete(key);
+  }
+
   function load(owner: Owner): Promise<ConnectionRow[]> {
     const key = ownerKey(owner);
-    const rows = store.listForOwner(owner);
+    purgeExpired(now());
+    const rows = batching ? misses.load(owner) : store.listForOwner(owner);
     const entry: Entry = { rows, expiresAt: now() + ttlMs };
     generations.set(entry, siteGenerations.get(owner.siteId) ?? 0);
     owners.set(key, entry);

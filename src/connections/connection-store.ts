@@ -35,6 +35,11 @@ export function defaultAccountOf(rows: readonly ConnectionRow[]): ConnectionRow 
   return best;
 }
 
+/** The order of listForOwner: createdAt, then id, both descending. */
+function newestFirst(a: ConnectionRow, b: ConnectionRow): number {
+  return b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
 /** What connections(...) filters by; every field optional, all of them combine. */
 export interface ConnectionFilter {
   siteId: string;
@@ -81,6 +86,39 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
     });
   }
 
+  /**
+   * Every connection of each of `owners`, in the order given: one query per site and owner type
+   * (`ownerId IN (…)` on the owner index), so the connection cache answers many concurrent misses
+   * with one round trip instead of one each.
+   */
+  async function listForOwners(owners: readonly Owner[]): Promise<ConnectionRow[][]> {
+    const groups = new Map<string, { siteId: string; ownerType: string; ownerIds: Set<string> }>();
+    for (const owner of owners) {
+      const key = `${owner.siteId}\u0000${owner.ownerType}`;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { siteId: owner.siteId, ownerType: owner.ownerType, ownerIds: new Set() }));
+      group.ownerIds.add(owner.ownerId);
+    }
+    const byOwner = new Map<string, ConnectionRow[]>();
+    await Promise.all(
+      [...groups.values()].map(async ({ siteId, ownerType, ownerIds }) => {
+        // No ORDER BY: with one, SQLite walks the (siteId, createdAt, id) index through every row of
+        // the site instead of seeking each owner; the few rows per owner are sorted here instead.
+        const rows = await db.connection.findMany({
+          where: { siteId, ownerType, ownerId: ownerIds.size === 1 ? [...ownerIds][0]! : { in: [...ownerIds] } },
+        });
+        rows.sort(newestFirst);
+        for (const row of rows) {
+          const key = ownerKey(row as Owner);
+          const list = byOwner.get(key);
+          if (list) list.push(row);
+          else byOwner.set(key, [row]);
+        }
+      }),
+    );
+    return owners.map((owner) => byOwner.get(ownerKey(owner)) ?? []);
+  }
+
   /** One account of the owner's service; without `account`, the default one (defaultAccountOf). */
   async function find(owner: Owner, service: ServiceKey, account?: string | null): Promise<ConnectionRow | null> {
     const { siteId, ownerType, ownerId } = owner;
@@ -102,7 +140,9 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
         ...(filter.owner ? { ownerType: filter.owner.ownerType, ownerId: filter.owner.ownerId } : {}),
         ...(filter.services ? { service: { in: [...filter.services] } } : {}),
         ...(filter.status ? { status: filter.status } : {}),
-        ...(cursor ? { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] } : {}),
+        // `createdAt <= cursor` repeats what the OR implies so that PostgreSQL can start the index
+        // scan at the cursor (an index condition) instead of filtering every newer row out of it.
+        ...(cursor ? { createdAt: { lte: cursor.createdAt }, OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] } : {}),
       },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take,
@@ -172,7 +212,8 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
    * got there first.
    */
   async function saveRefreshed(row: ConnectionRow, tokens: TokenSet): Promise<ConnectionRow | null> {
-    const { count } = await db.connection.updateMany({
+    // One statement that also returns the row (UPDATE … RETURNING): the sweeper's hot path.
+    return db.connection.update({
       where: { id: row.id, version: row.version },
       data: {
         status: 'ACTIVE',
@@ -192,8 +233,11 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
         refreshLockOwner: null,
         version: { increment: 1 },
       },
+    }).catch((error: unknown) => {
+      // P2025: no row with this id and version, so another writer got there first.
+      if ((error as { code?: string }).code === 'P2025') return null;
+      throw error;
     });
-    return count === 1 ? findById(row.id) : null;
   }
 
   /**
@@ -363,7 +407,7 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
   const rowChange = (row: ConnectionRow) => ({ siteId: row.siteId, ownerKey: ownerKey(row as Owner) });
 
   return {
-    accessTokenOf, refreshTokenOf, listForOwner, find, findById, listPage,
+    accessTokenOf, refreshTokenOf, listForOwner, listForOwners, find, findById, listPage,
     saveAuthorized: notifying(saveAuthorized, (owner) => ({ siteId: owner.siteId, ownerKey: ownerKey(owner) })),
     saveRefreshed: notifying(saveRefreshed, rowChange),
     markRefreshFailed: notifying(markRefreshFailed, rowChange),

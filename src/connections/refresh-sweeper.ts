@@ -14,7 +14,7 @@ import { errorCauseFields } from '../error-cause.js';
 import { providerList } from '../providers/index.js';
 import type { ConnectionRow, ConnectionStore } from './connection-store.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { canRefresh, DEFAULT_REFRESH_BUFFER_MS, expiresWithinBuffer, refreshBufferMs, type TokenRefresher } from './token-refresh.js';
+import { canRefresh, DEFAULT_REFRESH_BUFFER_MS, expiresWithinBuffer, RefreshFailedError, refreshBufferMs, type TokenRefresher } from './token-refresh.js';
 
 /** Due connections read per window; the round-robin between sites works within one window. */
 const WINDOW_SIZE = 500;
@@ -86,10 +86,14 @@ export function createRefreshSweeper(
   }
 
   async function refreshClaimed(row: ConnectionRow): Promise<boolean> {
+    // Whether this instance may still hold the lease; a stored result (tokens or a failure) released it.
+    let holding = true;
     try {
-      const after = await deps.refresher.refresh(row);
+      const after = await deps.refresher.refresh(row, { leased: true });
+      holding = after.refreshLockOwner === owner;
       return after.version !== row.version && after.status === 'ACTIVE';
     } catch (error) {
+      if (error instanceof RefreshFailedError) holding = error.connection.refreshLockOwner === owner;
       // Already recorded on the connection (back-off, lastError); the sweep goes on.
       deps.logger.warn('sweeper could not refresh a connection', {
         connectionId: row.id,
@@ -99,7 +103,7 @@ export function createRefreshSweeper(
       return false;
     } finally {
       // A refresh that ended before the provider call (no OAuth app, say) leaves the claim: drop it.
-      await deps.store.releaseRefreshLease(row.id, owner).catch(() => {});
+      if (holding) await deps.store.releaseRefreshLease(row.id, owner).catch(() => {});
     }
   }
 

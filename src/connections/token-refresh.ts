@@ -257,10 +257,10 @@ export function createTokenRefresher(deps: {
     throw error;
   }
 
-  async function performRefresh(row: ConnectionRow): Promise<ConnectionRow> {
+  async function performRefresh(row: ConnectionRow, leased: boolean): Promise<ConnectionRow> {
     let latest = row;
     try {
-      return await refreshWithLease(row, (current) => {
+      return await refreshWithLease(row, leased, (current) => {
         latest = current;
       });
     } catch (error) {
@@ -269,7 +269,7 @@ export function createTokenRefresher(deps: {
     }
   }
 
-  async function refreshWithLease(row: ConnectionRow, leasedAs: (current: ConnectionRow) => void): Promise<ConnectionRow> {
+  async function refreshWithLease(row: ConnectionRow, leased: boolean, leasedAs: (current: ConnectionRow) => void): Promise<ConnectionRow> {
     const service = row.service as ServiceKey;
     if (!canRefresh(row)) return markNeedsReauth(row, 'the access token expired and there is no refresh token');
     const client = await deps.apps.clientFor(row.siteId, service);
@@ -277,7 +277,8 @@ export function createTokenRefresher(deps: {
       throw upstreamError(service, `${serviceLabel(service)}'s token expired and no OAuth app is configured to refresh it: restore the site's or the gateway's client credentials.`);
     }
     const provider = client.provider;
-    const taken = await acquireOrWait(row);
+    // A sweep's claim already holds the lease on exactly this version: no need to read and take it again.
+    const taken = leased ? { row, leased: true } : await acquireOrWait(row);
     if (!taken.leased) return taken.row;
     const current = taken.row;
     leasedAs(current);
@@ -323,12 +324,13 @@ export function createTokenRefresher(deps: {
    * Refreshes now, whatever the token's expiry, once per connection at a time (in this process
    * and, through the lease, across instances). Returns the row to use: refreshed, NEEDS_REAUTH, or
    * what another instance stored meanwhile. Throws UPSTREAM_ERROR / PROVIDER_ERROR after a failure
-   * that leaves the connection alive (recorded with a back-off).
+   * that leaves the connection alive (recorded with a back-off). `leased`: the caller holds this
+   * instance's refresh lease on `row` as read (claimForRefresh), so the lease is not taken again.
    */
-  function refresh(row: ConnectionRow): Promise<ConnectionRow> {
+  function refresh(row: ConnectionRow, options: { leased?: boolean } = {}): Promise<ConnectionRow> {
     const running = inflight.get(row.id);
     if (running) return running;
-    const started = performRefresh(row).finally(() => inflight.delete(row.id));
+    const started = performRefresh(row, options.leased === true).finally(() => inflight.delete(row.id));
     inflight.set(row.id, started);
     return started;
   }

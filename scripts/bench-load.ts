@@ -1,0 +1,329 @@
+// npm run bench:load: 200 concurrent clients against one gateway for BENCH_LOAD_SECONDS (default 30),
+// mixing well-behaved traffic with abuse, and whether the well-behaved clients still get every answer
+// on time. The gateway runs with its default rate limits, as `npm start` does.
+//   well-behaved (this process, from 127.0.0.1):
+//     100 readers: `secrets { github { bearerToken } }` with their own function token, one request
+//                  every BENCH_READ_INTERVAL_MS (default 1000) each; every answer must carry the token
+//      20 long-pollers: authAttempt(id, waitSeconds: 5) on a pending attempt, again and again; every
+//                  answer must be PENDING after the wait
+//   abusive (a forked process, as fast as each connection goes):
+//      30 token guessers (from 127.0.0.2): random lks_ tokens
+//      25 startAuth flooders (127.0.0.3): a valid site token of their own site, startAuth again and again
+//      25 huge-query senders (127.0.0.4), the same site token: a 2 MB body, a 200 KB query, a query
+//         nested 200 deep, 2,000 aliases of one field
+// First the same readers' query runs alone from one client for BENCH_UNLOADED_SECONDS (default 10),
+// one read every 5 ms at most: the unloaded p99. The target: readers' p99 under load within 3× the unloaded p99, nothing lost.
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
+const UNLOADED_SECONDS = Number(process.env.BENCH_UNLOADED_SECONDS ?? 10);
+const READ_INTERVAL_MS = Number(process.env.BENCH_READ_INTERVAL_MS ?? 1000);
+const READERS = 100;
+const LONG_POLLERS = 20;
+const ABUSERS = { guess: 30, startAuth: 25, huge: 25 };
+
+interface Answer {
+  status: number;
+  body: string;
+  ms: number;
+}
+
+/** One POST over a keep-alive agent; never rejects (a failed request is status 0). */
+function post(agent: Agent, url: string, headers: Record<string, string>, body: string): Promise<Answer> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const request = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
+      response.on('error', () => resolve({ status: 0, body: '', ms: performance.now() - started }));
+    });
+    request.on('error', (error) => resolve({ status: 0, body: String(error), ms: performance.now() - started }));
+    request.end(body);
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------
+// The server processes
+
+async function serveUpstream(): Promise<void> {
+  const { startFakeGitHub } = await import('../test/support/fake-github.js');
+  const fake = await startFakeGitHub();
+  process.send!({ type: 'ready', url: fake.url, env: fake.env, clientId: fake.clientId, clientSecret: fake.clientSecret });
+}
+
+async function serveGateway(): Promise<void> {
+  const { loadConfig } = await import('../src/config.js');
+  const { createLogger } = await import('../src/logger.js');
+  const { startGateway } = await import('../src/server.js');
+  const config = loadConfig(process.env);
+  const gateway = await startGateway(config, createLogger('error'));
+  process.on('message', (message: { type: string }) => {
+    if (message.type === 'rss') process.send!({ type: 'rss', rss: process.memoryUsage().rss });
+  });
+  process.send!({ type: 'ready', url: gateway.url });
+}
+
+/** The abusers, from 127.0.0.2: runs until told to stop, then reports what each kind got back. */
+async function abuse(): Promise<void> {
+  const { url, siteToken } = await new Promise<{ url: string; siteToken: string }>((resolve) => process.once('message', resolve));
+  // Each kind from its own address, so that one defence (the failed-authentication lockout of an
+  // address) does not hide the others; huge bodies on fresh connections (a refused body is not read).
+  const agents = {
+    guess: new Agent({ keepAlive: true, localAddress: '127.0.0.2', maxSockets: 1000 }),
+    startAuth: new Agent({ keepAlive: true, localAddress: '127.0.0.3', maxSockets: 1000 }),
+    huge: new Agent({ keepAlive: false, localAddress: '127.0.0.4', maxSockets: 1000 }),
+  };
+  const outcomes: Record<string, Record<string, number>> = { guess: {}, startAuth: {}, huge: {} };
+  const record = (kind: string, answer: Answer) => {
+    const code = /"code":"([A-Z_]+)"/.exec(answer.body)?.[1];
+    const key = `${answer.status}${code ? ` ${code}` : ''}`;
+    outcomes[kind]![key] = (outcomes[kind]![key] ?? 0) + 1;
+  };
+  let running = true;
+  process.once('message', () => (running = false));
+  const graphqlUrl = `${url}/graphql`;
+  const huge = [
+    JSON.stringify({ query: `{ secrets { github { bearerToken } } } # ${'x'.repeat(2 * 1024 * 1024)}` }),
+    JSON.stringify({ query: `{ secrets { github { isLoggedIn } } } # ${'x'.repeat(200 * 1024)}` }),
+    JSON.stringify({ query: `{ ${'secrets { github { grantedScopes { scope } } } a: '.repeat(1)}${'{ __typename '.repeat(200)}${'}'.repeat(200)} }` }),
+    JSON.stringify({ query: `{ ${Array.from({ length: 2000 }, (_, index) => `a${index}: secrets { github { isLoggedIn } }`).join(' ')} }` }),
+  ];
+  const loops: Array<Promise<void>> = [];
+  for (let index = 0; index < ABUSERS.guess; index += 1) {
+    loops.push((async () => {
+      while (running) record('guess', await post(agents.guess, graphqlUrl, { authorization: `Bearer lks_${randomBytes(32).toString('base64url')}` }, '{"query":"{ secrets { github { bearerToken } } }"}'));
+    })());
+  }
+  for (let index = 0; index < ABUSERS.startAuth; index += 1) {
+    loops.push((async () => {
+      while (running) {
+        record('startAuth', await post(agents.startAuth, graphqlUrl, { authorization: `Bearer ${siteToken}` }, JSON.stringify({ query: 'mutation { startAuth(input: { service: GITHUB }) { attemptId } }' })));
+      }
+    })());
+  }
+  for (let index = 0; index < ABUSERS.huge; index += 1) {
+    loops.push((async () => {
+      for (let round = index; running; round += 1) record('huge', await post(agents.huge, graphqlUrl, { authorization: `Bearer ${siteToken}` }, huge[round % huge.length]!));
+    })());
+  }
+  await Promise.all(loops);
+  process.send!({ type: 'done', outcomes });
+  for (const agent of Object.values(agents)) agent.destroy();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The driver
+
+function start(role: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
+  const child = fork(fileURLToPath(import.meta.url), [role], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${role} exited with ${code} before it was ready`)));
+    child.on('message', (message: { type: string }) => {
+      if (message.type === 'ready') resolve({ child, ready: message as Record<string, unknown> });
+    });
+  });
+}
+
+async function graphql(url: string, token: string, query: string, variables?: Record<string, unknown>) {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: any; errors?: Array<{ message: string }> };
+  if (body.errors) throw new Error(`GraphQL error: ${body.errors.map((error) => error.message).join('; ')}`);
+  return body.data;
+}
+
+async function createSite(url: string, adminToken: string, name: string): Promise<string> {
+  const data = await graphql(url, adminToken, 'mutation ($input: CreateSiteInput!) { createSite(input: $input) { siteToken } }', { input: { name, allowedOrigins: ['http://bench.test'] } });
+  return data.createSite.siteToken;
+}
+
+/** Connects the site's GitHub through the gateway's own callback, as a browser would. */
+async function connectGitHub(url: string, siteToken: string): Promise<void> {
+  const started = await graphql(url, siteToken, 'mutation { startAuth(input: { service: GITHUB, scopes: ["read:user"], returnTo: "http://bench.test/done" }) { authorizationUrl } }');
+  let next = new URL(started.startAuth.authorizationUrl as string);
+  // The attempt is bound to the browser that opened it by a cookie the gateway sets on the first
+  // hop: keep the gateway's cookies, as a browser would, and send them back with the callback.
+  const gatewayOrigin = new URL(started.startAuth.authorizationUrl as string).origin;
+  const cookies = new Map<string, string>();
+  const visit = async (target: URL) => {
+    const headers: Record<string, string> = {};
+    if (target.origin === gatewayOrigin && cookies.size) headers.cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const response = await fetch(target, { redirect: 'manual', headers });
+    if (target.origin === gatewayOrigin) {
+      for (const line of response.headers.getSetCookie()) {
+        const [pair = ''] = line.split(';');
+        const at = pair.indexOf('=');
+        if (at > 0) cookies.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
+      }
+    }
+    return response;
+  };
+  for (let hop = 0; hop < 5 && !next.pathname.startsWith('/oauth/callback/'); hop += 1) {
+    const response = await visit(next);
+    next = new URL(response.headers.get('location')!, next);
+  }
+  const callback = await visit(next);
+  const back = new URL(callback.headers.get('location') ?? 'http://invalid/');
+  if (back.searchParams.get('latchkey_status') !== 'success') throw new Error(`connecting GitHub failed: ${back.search}`);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function percentile(values: number[], fraction: number): number {
+  const sorted = Float64Array.from(values).sort();
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]! : Number.NaN;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'latchkey-load-'));
+  const children: ChildProcess[] = [];
+  let failed = false;
+  try {
+    const upstream = await start('--serve-upstream');
+    children.push(upstream.child);
+    const adminToken = `bench-admin-${randomBytes(16).toString('hex')}`;
+    const port = await freePort();
+    const gateway = await start('--serve-gateway', {
+      DATABASE_URL: `file:${join(dir, 'load.db')}`,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LATCHKEY_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      LATCHKEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      LATCHKEY_ADMIN_TOKEN: adminToken,
+      LATCHKEY_LOG_LEVEL: 'error',
+      ...(upstream.ready.env as Record<string, string>),
+      LATCHKEY_GITHUB_CLIENT_ID: String(upstream.ready.clientId),
+      LATCHKEY_GITHUB_CLIENT_SECRET: String(upstream.ready.clientSecret),
+    });
+    children.push(gateway.child);
+    const url = String(gateway.ready.url);
+
+    // Well-behaved: one site whose functions read its GitHub token, each with its own token.
+    const siteToken = await createSite(url, adminToken, 'well-behaved');
+    await connectGitHub(url, siteToken);
+    const bearer: string = (await graphql(url, siteToken, '{ secrets { github { bearerToken } } }')).secrets.github.bearerToken;
+    const readerTokens: string[] = [];
+    // The unloaded client's own tokens, taken in turn, so that reading back to back stays under the
+    // per-token limit (3,000 a minute by default) like every well-behaved client.
+    const UNLOADED_TOKENS = 20;
+    for (let index = 0; index < READERS + UNLOADED_TOKENS; index += 1) {
+      readerTokens.push((await graphql(url, siteToken, 'mutation { createFunctionToken(input: { services: [GITHUB], label: "reader" }) { token } }')).createFunctionToken.token);
+    }
+    // Long-pollers: each its own site (the CLI flow) and a pending attempt nobody completes.
+    const pollers: Array<{ token: string; attemptId: string }> = [];
+    for (let index = 0; index < LONG_POLLERS; index += 1) {
+      const token = await createSite(url, adminToken, `poller-${index}`);
+      const started = await graphql(url, token, 'mutation { startAuth(input: { service: GITHUB }) { attemptId } }');
+      pollers.push({ token, attemptId: started.startAuth.attemptId });
+    }
+    const abuserSite = await createSite(url, adminToken, 'abuser');
+
+    const agent = new Agent({ keepAlive: true, maxSockets: 1000 });
+    const graphqlUrl = `${url}/graphql`;
+    const readBody = '{"query":"{ secrets { github { bearerToken } } }"}';
+    const read = (token: string) => post(agent, graphqlUrl, { authorization: `Bearer ${token}` }, readBody);
+    const correct = (answer: Answer) => answer.status === 200 && answer.body.includes(`"bearerToken":"${bearer}"`);
+
+    console.log(`load test: node ${process.version}; load average before ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+    const unloadedTokens = readerTokens.splice(READERS);
+    // Unloaded: one client, one read every 5 ms at most (the tokens in turn).
+    for (let warm = 0; warm < 200; warm += 1) await read(unloadedTokens[warm % UNLOADED_TOKENS]!);
+    const unloaded: number[] = [];
+    let unloadedWrong = 0;
+    for (let turn = 0, until = performance.now() + UNLOADED_SECONDS * 1000; performance.now() < until; turn += 1) {
+      const began = performance.now();
+      const answer = await read(unloadedTokens[turn % UNLOADED_TOKENS]!);
+      await sleep(Math.max(0, 5 - (performance.now() - began)));
+      unloaded.push(answer.ms);
+      if (!correct(answer)) unloadedWrong += 1;
+    }
+
+    const abuser = fork(fileURLToPath(import.meta.url), ['--abuse'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.push(abuser);
+    abuser.send({ url, siteToken: abuserSite });
+    const until = performance.now() + SECONDS * 1000;
+    const loaded: number[] = [];
+    const wrong: string[] = [];
+    let sent = 0;
+    const readers = readerTokens.map(async (token, index) => {
+      await sleep((READ_INTERVAL_MS * index) / READERS);
+      while (performance.now() < until) {
+        const began = performance.now();
+        sent += 1;
+        const answer = await read(token);
+        loaded.push(answer.ms);
+        if (!correct(answer)) wrong.push(`${answer.status} ${answer.body.slice(0, 160)}`);
+        await sleep(Math.max(0, READ_INTERVAL_MS - (performance.now() - began)));
+      }
+    });
+    const polls = { sent: 0, pending: 0, other: [] as string[], ms: [] as number[] };
+    const pollersDone = pollers.map(async ({ token, attemptId }) => {
+      while (performance.now() < until) {
+        polls.sent += 1;
+        const answer = await post(agent, graphqlUrl, { authorization: `Bearer ${token}` }, JSON.stringify({ query: `{ authAttempt(id: "${attemptId}", waitSeconds: 5) { status } }` }));
+        polls.ms.push(answer.ms);
+        if (answer.status === 200 && answer.body.includes('"status":"PENDING"')) polls.pending += 1;
+        else polls.other.push(`${answer.status} ${answer.body.slice(0, 160)}`);
+      }
+    });
+    await Promise.all([...readers, ...pollersDone]);
+    const abused = new Promise<{ outcomes: Record<string, Record<string, number>> }>((resolve) => abuser.once('message', resolve));
+    abuser.send({ type: 'stop' });
+    const { outcomes } = await abused;
+    const rss = await new Promise<number>((resolve) => {
+      gateway.child.once('message', (message: { rss: number }) => resolve(message.rss));
+      gateway.child.send({ type: 'rss' });
+    });
+
+    const unloadedP99 = percentile(unloaded, 0.99);
+    const loadedP99 = percentile(loaded, 0.99);
+    console.log(`\nwell-behaved secrets reads, 1 client alone for ${UNLOADED_SECONDS} s: ${unloaded.length} requests, p50 ${percentile(unloaded, 0.5).toFixed(2)} ms, p99 ${unloadedP99.toFixed(2)} ms, wrong ${unloadedWrong}`);
+    console.log(`well-behaved secrets reads, ${READERS} readers among ${READERS + LONG_POLLERS + ABUSERS.guess + ABUSERS.startAuth + ABUSERS.huge} clients for ${SECONDS} s: ${sent} sent, ${loaded.length} answered, ${loaded.length - wrong.length} correct; p50 ${percentile(loaded, 0.5).toFixed(2)} ms, p99 ${loadedP99.toFixed(2)} ms`);
+    console.log(`  p99 under load / unloaded p99: ${(loadedP99 / unloadedP99).toFixed(2)}× (target ≤ 3×): ${loadedP99 <= 3 * unloadedP99 ? 'met' : 'MISSED'}`);
+    console.log(`long-polls (waitSeconds: 5): ${polls.sent} sent, ${polls.pending} answered PENDING, others ${polls.other.length}; p50 ${percentile(polls.ms, 0.5).toFixed(0)} ms, max ${Math.max(...polls.ms).toFixed(0)} ms`);
+    for (const [kind, counts] of Object.entries(outcomes)) {
+      const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+      console.log(`abuse ${kind.padEnd(9)} ${String(total).padStart(7)} requests (${(total / SECONDS).toFixed(0)}/s): ${Object.entries(counts).map(([key, count]) => `${key} × ${count}`).join(', ')}`);
+    }
+    console.log(`gateway RSS after the run: ${(rss / 1024 / 1024).toFixed(0)} MB; load average after ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+    const lost = sent - (loaded.length - wrong.length) + unloadedWrong + polls.other.length;
+    console.log(`lost or wrong well-behaved answers: ${lost}${lost ? `: ${[...wrong, ...polls.other].slice(0, 5).join(' | ')}` : ''}`);
+    failed = lost > 0;
+  } catch (error) {
+    failed = true;
+    console.error(error instanceof Error ? error.stack : error);
+  } finally {
+    for (const child of children) child.kill();
+    await rm(dir, { recursive: true, force: true });
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+const role = process.argv[2];
+if (role?.startsWith('--')) {
+  process.on('disconnect', () => process.exit(0));
+  process.on('SIGTERM', () => process.exit(0));
+}
+if (role === '--serve-upstream') await serveUpstream();
+else if (role === '--serve-gateway') await serveGateway();
+else if (role === '--abuse') await abuse();
+else await main();
