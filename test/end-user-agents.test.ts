@@ -90,6 +90,33 @@ describe('MCP with a token bound to an end user', () => {
   });
 });
 
+describe('list_connections', () => {
+  it('lists every account of a service the end user connected, each once, and nothing of another owner', async () => {
+    const agent = await agentWith(await boundToken('u-77'));
+    const original = github.state.user;
+    const accounts: string[] = [];
+    try {
+      for (const id of [7701, 7702]) {
+        github.state.user = { ...original, id, login: `account${id}` };
+        accounts.push(String(id));
+        const needed = await call(agent, 'connect_service', { service: 'github' });
+        expect(needed.isError, JSON.stringify(needed.content)).toBeFalsy();
+        await connectThroughSession((needed.structuredContent as { url: string }).url, 'GITHUB');
+      }
+    } finally {
+      github.state.user = original;
+    }
+    const listed = await call(agent, 'list_connections');
+    expect(listed.isError, JSON.stringify(listed.content)).toBeFalsy();
+    const connections = (listed.structuredContent as { connections: Array<{ service: string; account: string; accountName: string; status: string }> }).connections;
+    expect(connections.map((connection) => connection.account).sort()).toEqual(accounts);
+    expect(connections.every((connection) => connection.service === 'github' && connection.status === 'ACTIVE')).toBe(true);
+    expect(connections.map((connection) => connection.accountName).sort()).toEqual(['account7701', 'account7702']);
+    const stranger = await call(await agentWith(await boundToken('u-78')), 'list_connections');
+    expect(stranger.structuredContent).toEqual({ connections: [] });
+  });
+});
+
 describe('proxy for end users', () => {
   it('calls the API as the end user the site names, and refuses a bound token naming another', async () => {
     const query = 'query ($e: String, $a: String) { proxy(service: "github", endUser: $e, account: $a, path: "/user") { status json } }';

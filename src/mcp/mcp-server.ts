@@ -70,10 +70,13 @@ function toolError(text: string, extra: Record<string, unknown> = {}): CallToolR
   return { content: [{ type: 'text', text }], structuredContent: { error: extra }, isError: true };
 }
 
+/** An agent's context is small: beyond this many connections the list says it is truncated. */
+const LIST_CONNECTIONS_MAX_PAGES = 5;
+
 const handWritten: Tool[] = [
   {
     name: 'list_connections',
-    description: "The services this caller's owner has connected: service, account, status and granted scopes (never a token).",
+    description: "The connections of this caller's owner, every account of each service: service, account, status and granted scopes (never a token). Newest first; at most 500.",
     inputSchema: { type: 'object', properties: {}, additionalProperties: false },
     annotations: { title: 'List connections', readOnlyHint: true, openWorldHint: false },
   },
@@ -216,25 +219,28 @@ export function createMcpTools(deps: McpDeps) {
     }
   }
 
+  /** Every connection of the owner, every account of each service (the connections query, newest first). */
   async function listConnections(who: McpCaller, request: Request): Promise<CallToolResult> {
-    const fields = providerList.map((provider) => `${provider.graphQLField}: ${provider.graphQLField} { ...c }`).join(' ');
-    const document = `{ secrets { ${fields} customServices { serviceKey ...c } } } fragment c on ServiceConnection { status foreignUserId foreignUserName grantedScopes { scope } }`;
-    const result = await runGraphQL(document, {}, who, request);
-    const secrets = result.secrets as Record<string, unknown>;
+    const document =
+      'query ($endUser: String, $after: String) { connections(endUser: $endUser, first: 100, after: $after) { nodes { service account foreignUserName status grantedScopes { scope } } pageInfo { hasNextPage endCursor } } }';
     const connections: Array<Record<string, unknown>> = [];
-    const add = (service: string, view: Record<string, unknown>) => {
-      if (!view.status) return;
-      connections.push({
-        service,
-        account: (view.foreignUserId as string | null) ?? 'default',
-        accountName: view.foreignUserName ?? null,
-        status: view.status,
-        scopes: ((view.grantedScopes as Array<{ scope: string }> | null) ?? []).map((granted) => granted.scope),
-      });
-    };
-    for (const provider of providerList) add(provider.graphQLField, secrets[provider.graphQLField] as Record<string, unknown>);
-    for (const custom of secrets.customServices as Array<Record<string, unknown>>) add(String(custom.serviceKey), custom);
-    return ok({ connections });
+    let after: string | null = null;
+    for (let page = 0; page < LIST_CONNECTIONS_MAX_PAGES; page += 1) {
+      const result = await runGraphQL(document, { endUser: who.owner.endUser, after }, who, request);
+      const listed = result.connections as { nodes: Array<Record<string, unknown>>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+      for (const node of listed.nodes) {
+        connections.push({
+          service: node.service,
+          account: node.account,
+          accountName: node.foreignUserName ?? null,
+          status: node.status,
+          scopes: ((node.grantedScopes as Array<{ scope: string }> | null) ?? []).map((granted) => granted.scope),
+        });
+      }
+      if (!listed.pageInfo.hasNextPage) return ok({ connections });
+      after = listed.pageInfo.endCursor;
+    }
+    return ok({ connections, truncated: true });
   }
 
   async function runGraphQL(document: string, variables: Record<string, unknown>, who: McpCaller, request: Request): Promise<Record<string, unknown>> {
