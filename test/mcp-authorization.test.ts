@@ -493,6 +493,20 @@ describe('attacks and mistakes', () => {
     expect((await tokenRequest({ grant_type: 'refresh_token', refresh_token: other.tokens.refresh_token, client_id: other.clientId, scope: 'mcp:write' })).body.error).toBe('invalid_scope');
   });
 
+  it('a client refreshing twice at once gets two answers; a reuse after the grace period still revokes the sign-in', async () => {
+    const { clientId, tokens } = await signedIn('judy');
+    const refresh = (token: string) => tokenRequest({ grant_type: 'refresh_token', refresh_token: token, client_id: clientId, resource: `${gateway.publicUrl}/mcp` });
+    const [one, two] = await Promise.all([refresh(tokens.refresh_token), refresh(tokens.refresh_token)]);
+    expect([one.status, two.status]).toEqual([200, 200]);
+    expect((await mcpStatus(one.body.access_token)).status).toBe(200);
+    expect((await mcpStatus(two.body.access_token)).status).toBe(200);
+    // Moments later, but after the grace period: a copy in someone else's hands.
+    await gateway.gateway.db.mcpToken.updateMany({ where: { endUser: 'judy', kind: 'REFRESH', usedAt: { not: null } }, data: { usedAt: new Date(Date.now() - 11_000) } });
+    expect((await refresh(tokens.refresh_token)).body.error).toBe('invalid_grant');
+    expect((await mcpStatus(one.body.access_token)).status).toBe(401);
+    expect((await mcpStatus(two.body.access_token)).status).toBe(401);
+  });
+
   it('an expired access token gets 401 with WWW-Authenticate, and the SDK client refreshes by itself', async () => {
     const auth = new TestAgentAuth('ivan');
     const client = await agentSignedInAs(auth);

@@ -20,6 +20,8 @@ export const DEFAULT_MCP_SCOPES: McpScope[] = ['mcp:read'];
 
 export const MCP_ACCESS_TOKEN_PREFIX = 'lkm_';
 export const MCP_REFRESH_TOKEN_PREFIX = 'lkmr_';
+/** How long after its first use a refresh token may be presented again by a client refreshing twice at once. */
+const REFRESH_REUSE_GRACE_MS = 10_000;
 const CODE_PREFIX = 'lkmc_';
 const ASSERTION_PREFIX = 'lkma_';
 /** How long a person has to sign in at the site and consent. */
@@ -363,6 +365,19 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
     return issueTokens({ authorizationId: row.id, siteId: row.siteId, clientId: row.clientId, endUser: row.endUser!, scopes: row.scopes as McpScope[] });
   }
 
+  /**
+   * A client that refreshes twice at once (the MCP SDK can, when two requests meet the same 401)
+   * presents the same refresh token twice within moments. As Okta's grace period and Auth0's reuse
+   * interval do, that second use is served while the successor has not been used yet and the first
+   * use was under REFRESH_REUSE_GRACE_MS ago; any later reuse revokes the whole sign-in.
+   */
+  async function isConcurrentReuse(row: { authorizationId: string; usedAt: Date | null; revokedAt: Date | null } | null): Promise<boolean> {
+    if (!row?.usedAt || row.revokedAt) return false;
+    if (Date.now() - row.usedAt.getTime() > REFRESH_REUSE_GRACE_MS) return false;
+    const movedOn = await db.mcpToken.count({ where: { authorizationId: row.authorizationId, kind: 'REFRESH', usedAt: { gt: row.usedAt } } });
+    return movedOn === 0;
+  }
+
   async function refresh(params: URLSearchParams) {
     const token = params.get('refresh_token');
     const clientId = params.get('client_id');
@@ -370,7 +385,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
     const row = token.startsWith(MCP_REFRESH_TOKEN_PREFIX) && token.length < 200 ? await db.mcpToken.findUnique({ where: { tokenHash: hashOpaqueToken(token) } }) : null;
     if (!row || row.kind !== 'REFRESH' || row.clientId !== clientId) throw new OAuthProtocolError('invalid_grant', 'The refresh token is not valid: sign in again.');
     if (row.revokedAt) throw new OAuthProtocolError('invalid_grant', 'The refresh token was revoked: sign in again.');
-    if (row.usedAt) {
+    if (row.usedAt && !(await isConcurrentReuse(row))) {
       // A rotated refresh token presented again: someone holds a copy. Stop the whole family.
       await revokeFamily(row.authorizationId, 'refresh token reused');
       throw new OAuthProtocolError('invalid_grant', 'The refresh token was already used: every token of this sign-in is revoked. Sign in again.');
@@ -380,8 +395,8 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
     const granted = row.scopes as McpScope[];
     const scopes = parseScopes(params.get('scope'), granted);
     if (scopes.some((scope) => !granted.includes(scope))) throw new OAuthProtocolError('invalid_scope', `A refresh may only keep or narrow the granted scopes (${granted.join(' ')}).`);
-    const claimed = await db.mcpToken.updateMany({ where: { id: row.id, usedAt: null, revokedAt: null }, data: { usedAt: new Date() } });
-    if (claimed.count !== 1) {
+    const claimed = row.usedAt ? { count: 1 } : await db.mcpToken.updateMany({ where: { id: row.id, usedAt: null, revokedAt: null }, data: { usedAt: new Date() } });
+    if (claimed.count !== 1 && !(await isConcurrentReuse(await db.mcpToken.findUnique({ where: { id: row.id } })))) {
       await revokeFamily(row.authorizationId, 'refresh token reused');
       throw new OAuthProtocolError('invalid_grant', 'The refresh token was already used: every token of this sign-in is revoked. Sign in again.');
     }
