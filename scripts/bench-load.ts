@@ -21,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { completeInBrowser } from './bench-browser.js';
 
 const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
 const UNLOADED_SECONDS = Number(process.env.BENCH_UNLOADED_SECONDS ?? 10);
@@ -153,31 +154,7 @@ async function createSite(url: string, adminToken: string, name: string): Promis
 /** Connects the site's GitHub through the gateway's own callback, as a browser would. */
 async function connectGitHub(url: string, siteToken: string): Promise<void> {
   const started = await graphql(url, siteToken, 'mutation { startAuth(input: { service: GITHUB, scopes: ["read:user"], returnTo: "http://bench.test/done" }) { authorizationUrl } }');
-  let next = new URL(started.startAuth.authorizationUrl as string);
-  // The attempt is bound to the browser that opened it by a cookie the gateway sets on the first
-  // hop: keep the gateway's cookies, as a browser would, and send them back with the callback.
-  const gatewayOrigin = new URL(started.startAuth.authorizationUrl as string).origin;
-  const cookies = new Map<string, string>();
-  const visit = async (target: URL) => {
-    const headers: Record<string, string> = {};
-    if (target.origin === gatewayOrigin && cookies.size) headers.cookie = [...cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await fetch(target, { redirect: 'manual', headers });
-    if (target.origin === gatewayOrigin) {
-      for (const line of response.headers.getSetCookie()) {
-        const [pair = ''] = line.split(';');
-        const at = pair.indexOf('=');
-        if (at > 0) cookies.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
-      }
-    }
-    return response;
-  };
-  for (let hop = 0; hop < 5 && !next.pathname.startsWith('/oauth/callback/'); hop += 1) {
-    const response = await visit(next);
-    next = new URL(response.headers.get('location')!, next);
-  }
-  const callback = await visit(next);
-  const back = new URL(callback.headers.get('location') ?? 'http://invalid/');
-  if (back.searchParams.get('latchkey_status') !== 'success') throw new Error(`connecting GitHub failed: ${back.search}`);
+  await completeInBrowser(started.startAuth.authorizationUrl as string);
 }
 
 async function freePort(): Promise<number> {

@@ -145,106 +145,69 @@ async function revokeOnce(
   target: RevocationTarget,
   timeoutSeconds: number,
 ): Promise<RevocationOutcome | undefined> {
-  const signal = AbortSignal.timeout(timeoutSeconds * 1000);
+  const request = revocationRequestOf(provider, endpoints, app, target);
+  if (!request) return undefined;
+  if ('result' in request) return request;
+  const response = await fetch(request.url, {
+    method: request.method,
+    headers: { 'user-agent': USER_AGENT, ...request.headers },
+    body: request.body,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(timeoutSeconds * 1000),
+  });
+  await expectSuccess(provider, response);
+  return undefined;
+}
+
+interface RevocationRequest {
+  url: string | URL;
+  method: 'POST' | 'DELETE';
+  headers: Record<string, string>;
+  body?: string | URLSearchParams;
+}
+
+const noToken: RevocationOutcome = { result: 'not_supported', reason: 'no token to revoke' };
+const form = { 'content-type': 'application/x-www-form-urlencoded' };
+const json = { 'content-type': 'application/json', accept: 'application/json' };
+
+/** The request a provider's own revocation style asks for; an outcome when there is nothing to send; undefined for RFC 7009 (sent token by token). */
+function revocationRequestOf(provider: ProviderDefinition, endpoints: ProviderEndpoints, app: OAuthApp, target: RevocationTarget): RevocationRequest | RevocationOutcome | undefined {
+  const { accessToken, refreshToken } = target;
+  const endpoint = endpoints.revocation;
+  const apiHeaders = lowerCaseKeys(provider.apiHeaders ?? {});
   switch (provider.revocation) {
     case undefined:
       return { result: 'not_supported', reason: `${provider.friendlyServiceName} has no revocation endpoint` };
     case 'github-token': {
-      if (!target.accessToken) return { result: 'not_supported', reason: 'no token to revoke' };
+      if (!accessToken) return noToken;
       const clientId = encodeURIComponent(app.clientId);
-      const url = endpoints.revocation
-        ? new URL(endpoints.revocation.replace('{client_id}', clientId))
-        : new URL(`applications/${clientId}/token`, endpoints.api.endsWith('/') ? endpoints.api : `${endpoints.api}/`);
-      const response = await fetch(url, {
-        method: 'DELETE',
-        headers: {
-          ...lowerCaseKeys(provider.apiHeaders ?? {}),
-          'user-agent': USER_AGENT,
-          authorization: basicAuthorization(app),
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ access_token: target.accessToken }),
-        redirect: 'manual',
-        signal,
-      });
-      await expectSuccess(provider, response);
-      return undefined;
+      const url = endpoint ? new URL(endpoint.replace('{client_id}', clientId)) : new URL(`applications/${clientId}/token`, endpoints.api.endsWith('/') ? endpoints.api : `${endpoints.api}/`);
+      return { url, method: 'DELETE', headers: { ...apiHeaders, authorization: basicAuthorization(app), 'content-type': 'application/json' }, body: JSON.stringify({ access_token: accessToken }) };
     }
     case 'bearer-token':
-    case 'bearer-token-delete': {
-      if (!target.accessToken || !endpoints.revocation) return { result: 'not_supported', reason: 'no token to revoke' };
-      const response = await fetch(endpoints.revocation, {
-        method: provider.revocation === 'bearer-token' ? 'POST' : 'DELETE',
-        headers: { ...lowerCaseKeys(provider.apiHeaders ?? {}), 'user-agent': USER_AGENT, authorization: `Bearer ${target.accessToken}` },
-        redirect: 'manual',
-        signal,
-      });
-      await expectSuccess(provider, response);
-      return undefined;
-    }
-    case 'bearer-and-token-field': {
-      if (!target.accessToken || !endpoints.revocation) return { result: 'not_supported', reason: 'no token to revoke' };
-      const response = await fetch(endpoints.revocation, {
+    case 'bearer-token-delete':
+      if (!accessToken || !endpoint) return noToken;
+      return { url: endpoint, method: provider.revocation === 'bearer-token' ? 'POST' : 'DELETE', headers: { ...apiHeaders, authorization: `Bearer ${accessToken}` } };
+    case 'bearer-and-token-field':
+      if (!accessToken || !endpoint) return noToken;
+      return { url: endpoint, method: 'POST', headers: { authorization: `Bearer ${accessToken}`, ...form }, body: new URLSearchParams({ token: accessToken }) };
+    case 'client-secret-header-json':
+      if (!accessToken || !endpoint) return noToken;
+      return { url: endpoint, method: 'POST', headers: { authorization: `Client ${app.clientSecret ?? ''}`, ...json }, body: JSON.stringify({ client_id: app.clientId, access_token: accessToken }) };
+    case 'token-and-client-in-body':
+      if (!accessToken || !endpoint) return noToken;
+      return {
+        url: endpoint,
         method: 'POST',
-        headers: { 'user-agent': USER_AGENT, authorization: `Bearer ${target.accessToken}`, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ token: target.accessToken }),
-        redirect: 'manual',
-        signal,
-      });
-      await expectSuccess(provider, response);
-      return undefined;
-    }
-    case 'client-secret-header-json': {
-      if (!target.accessToken || !endpoints.revocation) return { result: 'not_supported', reason: 'no token to revoke' };
-      const response = await fetch(endpoints.revocation, {
-        method: 'POST',
-        headers: { 'user-agent': USER_AGENT, authorization: `Client ${app.clientSecret ?? ''}`, 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ client_id: app.clientId, access_token: target.accessToken }),
-        redirect: 'manual',
-        signal,
-      });
-      await expectSuccess(provider, response);
-      return undefined;
-    }
-    case 'token-and-client-in-body': {
-      if (!target.accessToken || !endpoints.revocation) return { result: 'not_supported', reason: 'no token to revoke' };
-      const response = await fetch(endpoints.revocation, {
-        method: 'POST',
-        headers: { 'user-agent': USER_AGENT, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: new URLSearchParams({ client_id: app.clientId, client_secret: app.clientSecret ?? '', access_token: target.accessToken }),
-        redirect: 'manual',
-        signal,
-      });
-      await expectSuccess(provider, response);
-      return undefined;
-    }
-    case 'refresh-token-in-path': {
-      if (!target.refreshToken || !endpoints.revocation?.includes('{refresh_token}')) return { result: 'not_supported', reason: 'no refresh token to revoke' };
-      const response = await fetch(endpoints.revocation.replace('{refresh_token}', encodeURIComponent(target.refreshToken)), {
-        method: 'DELETE',
-        headers: { 'user-agent': USER_AGENT },
-        redirect: 'manual',
-        signal,
-      });
-      await expectSuccess(provider, response);
-      return undefined;
-    }
-    case 'stripe-deauthorize': {
-      if (!target.foreignUserId || !endpoints.revocation) return { result: 'not_supported', reason: 'no Stripe account id to deauthorize' };
-      const response = await fetch(endpoints.revocation, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${app.clientSecret ?? ''}`,
-          'content-type': 'application/x-www-form-urlencoded',
-          'user-agent': USER_AGENT,
-        },
-        body: new URLSearchParams({ client_id: app.clientId, stripe_user_id: target.foreignUserId }),
-        redirect: 'manual',
-        signal,
-      });
-      await expectSuccess(provider, response);
-      return undefined;
-    }
+        headers: { ...form, accept: 'application/json' },
+        body: new URLSearchParams({ client_id: app.clientId, client_secret: app.clientSecret ?? '', access_token: accessToken }),
+      };
+    case 'refresh-token-in-path':
+      if (!refreshToken || !endpoint?.includes('{refresh_token}')) return { result: 'not_supported', reason: 'no refresh token to revoke' };
+      return { url: endpoint.replace('{refresh_token}', encodeURIComponent(refreshToken)), method: 'DELETE', headers: {} };
+    case 'stripe-deauthorize':
+      if (!target.foreignUserId || !endpoint) return { result: 'not_supported', reason: 'no Stripe account id to deauthorize' };
+      return { url: endpoint, method: 'POST', headers: { authorization: `Bearer ${app.clientSecret ?? ''}`, ...form }, body: new URLSearchParams({ client_id: app.clientId, stripe_user_id: target.foreignUserId }) };
     case 'rfc7009':
       return undefined; // revokeAtProvider sends these itself, one token at a time
   }
