@@ -6,7 +6,8 @@
 //   (1) throughput: BENCH_SWEEP_CONNECTIONS (default 2000) due connections, swept once by 1 or 2
 //       instances at concurrency 4, 8 or 16; BENCH_ROUNDS (default 3) interleaved rounds, median.
 //   (2) freshness: BENCH_FRESH_CONNECTIONS (default 20000) connections of 5-minute tokens whose
-//       remaining life is spread over the next BENCH_FRESH_SPREAD_SECONDS (default 240), 90 % of them
+//       remaining life is spread over BENCH_FRESH_SPREAD_SECONDS (default 240) starting
+//       BENCH_FRESH_LEAD_SECONDS (default 60) from the start of seeding, 90 % of them
 //       one site's end users and 10 % spread over nine small sites; BENCH_FRESH_INSTANCES (default 2)
 //       instances sweep every 5 s at concurrency BENCH_FRESH_CONCURRENCY (default 16) while a reader
 //       reads random connections through the refresher, as `secrets` does. Reports tokens handed out
@@ -30,6 +31,7 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const SWEEP_CONNECTIONS = Number(process.env.BENCH_SWEEP_CONNECTIONS ?? 2000);
 const FRESH_CONNECTIONS = Number(process.env.BENCH_FRESH_CONNECTIONS ?? 20_000);
 const FRESH_SPREAD_SECONDS = Number(process.env.BENCH_FRESH_SPREAD_SECONDS ?? 240);
+const FRESH_LEAD_SECONDS = Number(process.env.BENCH_FRESH_LEAD_SECONDS ?? 60);
 const FRESH_INSTANCES = Number(process.env.BENCH_FRESH_INSTANCES ?? 2);
 const FRESH_CONCURRENCY = Number(process.env.BENCH_FRESH_CONCURRENCY ?? 16);
 const PROVIDER_MS = Number(process.env.BENCH_PROVIDER_MS ?? 50);
@@ -178,9 +180,11 @@ async function throughput(seeder: Instance, url: string, env: Record<string, str
 async function freshness(seeder: Instance, url: string, env: Record<string, string>, key: string, spotify: FakeSpotify) {
   const lifetimeMs = 300_000;
   const refreshesBefore = spotify.state.refreshRequests;
-  // Remaining life spread evenly over the next FRESH_SPREAD_SECONDS; every token lived 5 minutes.
-  // 90 % of the rows are one big site's; every tenth row belongs to one of nine small sites.
-  const remaining = (index: number) => 20_000 + ((FRESH_SPREAD_SECONDS * 1000 - 20_000) * index) / FRESH_CONNECTIONS;
+  // Remaining life spread evenly over FRESH_SPREAD_SECONDS, starting FRESH_LEAD_SECONDS from now so
+  // that no token expires while the rows are still being seeded and the sweepers forked (about 20 s
+  // here): what is measured is the sweepers keeping up. Every token lived 5 minutes. 90 % of the
+  // rows are one big site's; every tenth row belongs to one of nine small sites.
+  const remaining = (index: number) => FRESH_LEAD_SECONDS * 1000 + (FRESH_SPREAD_SECONDS * 1000 * index) / FRESH_CONNECTIONS;
   const siteOf = (index: number) => (index % 10 === 9 ? 1 + (Math.floor(index / 10) % 9) : 0);
   const seededAt = Date.now();
   const { siteIds, ids } = await seed(
@@ -203,7 +207,7 @@ async function freshness(seeder: Instance, url: string, env: Record<string, stri
   let behind = 0;
   let handedExpired = 0;
   let readFailures = 0;
-  const until = seededAt + FRESH_SPREAD_SECONDS * 1000 + 10_000;
+  const until = seededAt + (FRESH_LEAD_SECONDS + FRESH_SPREAD_SECONDS) * 1000 + 10_000;
   while (Date.now() < until) {
     const id = ids[Math.floor(Math.random() * ids.length)]!;
     const row = await reader.db.connection.findUnique({ where: { id } });
@@ -289,7 +293,7 @@ async function main(): Promise<void> {
 
     if (!ONLY || ONLY.includes('freshness')) {
       const result = await freshness(seeder, url, env, key, spotify);
-      console.log(`\n(2) ${FRESH_CONNECTIONS} connections expiring over ${FRESH_SPREAD_SECONDS} s, ${FRESH_INSTANCES} instances, concurrency ${FRESH_CONCURRENCY}, sweep every 5 s`);
+      console.log(`\n(2) ${FRESH_CONNECTIONS} connections expiring over ${FRESH_SPREAD_SECONDS} s from ${FRESH_LEAD_SECONDS} s on, ${FRESH_INSTANCES} instances, concurrency ${FRESH_CONCURRENCY}, sweep every 5 s`);
       console.log(JSON.stringify(result));
     }
     console.log(`load average after: ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
