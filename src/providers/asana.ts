@@ -1,7 +1,11 @@
 import { defineProvider } from './provider-schema.js';
 
-// Asana OAuth. Access tokens last one hour; refresh answers leave out refresh_token and the
-// original keeps working. Revocation is a POST of client id, secret and token.
+// Asana OAuth: authorization code grant at /-/oauth_authorize, /-/oauth_token and /-/oauth_revoke
+// (the OAuth page's quick reference). Access tokens last one hour; refresh answers leave out
+// refresh_token and the original keeps working. Revocation is a POST of client id, secret and token.
+// A 429 carries Retry-After in seconds; limits are per token.
+// unverified: the section anchors of the OAuth page, the omitted refresh_token, the revoke body and
+// PKCE (only the page's opening was readable here).
 export default defineProvider({
   name: 'ASANA',
   key: 'asana',

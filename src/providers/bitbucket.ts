@@ -1,8 +1,10 @@
 import { defineProvider } from './provider-schema.js';
 
-// Bitbucket Cloud OAuth 2.0 consumers. Basic client authentication; access tokens last two hours
-// and the refresh token does not change. Scopes are set on the consumer; the scope parameter can
-// only narrow them.
+// Bitbucket Cloud OAuth 2.0 consumers. Basic client authentication; access tokens last two hours.
+// Since 4 May 2026 every refresh returns a new refresh token and the used one stops working; unused
+// refresh tokens expire after three months, and token answers carry `scope` (no longer `scopes`).
+// Scopes are set on the consumer; the scope parameter can only narrow them.
+// unverified: PKCE (the OAuth page names no code_challenge parameter, so none is sent).
 export default defineProvider({
   name: 'BITBUCKET',
   key: 'bitbucket',
@@ -13,7 +15,7 @@ export default defineProvider({
     authorization: 'https://developer.atlassian.com/cloud/bitbucket/oauth-2/',
     token: 'https://developer.atlassian.com/cloud/bitbucket/oauth-2/',
     scopes: 'https://developer.atlassian.com/cloud/bitbucket/rest/intro/#bitbucket-oauth-2-0-scopes',
-    refresh: 'https://developer.atlassian.com/cloud/bitbucket/oauth-2/',
+    refresh: 'https://community.developer.atlassian.com/t/oauth-2-0-and-api-authentication-changes-for-bitbucket-cloud/99003',
     identity: 'https://developer.atlassian.com/cloud/bitbucket/rest/api-group-users/#api-user-get',
     api: 'https://developer.atlassian.com/cloud/bitbucket/rest/intro/',
     rateLimits: 'https://support.atlassian.com/bitbucket-cloud/docs/api-request-limits/',
@@ -31,6 +33,7 @@ export default defineProvider({
     pkce: false,
     supportsRefresh: true,
     identity: { from: 'api', path: '/user', idPath: 'uuid', namePath: 'display_name' },
+    quirks: { refreshTokenRotates: true },
     scopes: [
       {
         scope: 'account',

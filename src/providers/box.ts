@@ -1,7 +1,8 @@
 import { defineProvider } from './provider-schema.js';
 
 // Box access tokens last 60 minutes; a refresh token lasts 60 days and works once: every refresh
-// answers with a new refresh token that replaces the old one.
+// answers with a new refresh token that replaces the old one. A rate limit answers 429 with
+// retry-after in seconds (Box's rate-limits guide).
 export default defineProvider({
   name: 'BOX',
   key: 'box',

@@ -1,8 +1,11 @@
 import { defineProvider } from './provider-schema.js';
 
-// Calendly OAuth 2.1 with PKCE. Access tokens last two hours and refresh tokens are single-use:
-// each refresh answer carries the replacement. Revocation is RFC 7009 with the client credentials
-// in the body.
+// Calendly OAuth 2.1 with PKCE. Access tokens last two hours; refresh tokens do not expire until
+// used and are single-use: each refresh answer carries the replacement and the used one is revoked
+// at once. Revocation is RFC 7009 with the client credentials in the body.
+// unverified: the revoke request's shape and client authentication in the body (the API reference
+// pages were not readable here; a preview copy of the token reference shows client_secret and
+// code_verifier in the form).
 export default defineProvider({
   name: 'CALENDLY',
   key: 'calendly',
@@ -13,7 +16,7 @@ export default defineProvider({
     authorization: 'https://developer.calendly.com/create-a-developer-account',
     token: 'https://developer.calendly.com/api-docs/be9b32ef4b44c-get-access-token',
     scopes: 'https://developer.calendly.com/getting-started',
-    refresh: 'https://developer.calendly.com/api-docs/be9b32ef4b44c-get-access-token',
+    refresh: 'https://developer.calendly.com/refresh-token-rotation-guide',
     revocation: 'https://developer.calendly.com/api-docs/5c3b9a5d1d0c8-revoke-access-refresh-token',
     identity: 'https://developer.calendly.com/api-docs/005832c83aeae-get-current-user',
     api: 'https://developer.calendly.com/api-docs',

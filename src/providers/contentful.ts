@@ -4,6 +4,10 @@ import { defineProvider } from './provider-schema.js';
 // serves the authorization-code grant at /oauth/token for confidential applications, which is what
 // a gateway needs. Its documentation is silent on refresh tokens (tokens last until revoked or the
 // application's expiry date), PKCE and a revocation endpoint, so none of them is relied on here.
+// Every CMA answer carries X-Contentful-RateLimit-Second-Limit/-Remaining and a 429 carries
+// X-Contentful-RateLimit-Reset, the seconds until the next request is accepted.
+// unverified: the authorization-code grant at /oauth/token (the OAuth page shows only
+// response_type=token; nothing else states it).
 export default defineProvider({
   name: 'CONTENTFUL',
   key: 'contentful',

@@ -7,6 +7,9 @@ import { defineProvider } from './provider-schema.js';
 // provider sends it (digitalocean/terraform-provider-digitalocean, RevokeOAuthToken).
 // unverified: the section anchors of the OAuth page, and whether confidential clients may add PKCE
 // (the page describes PKCE for public clients only).
+// Every answer carries RateLimit-Limit/-Remaining/-Reset (Unix time of the oldest request's
+// expiry) and a spent limit is 429 (the API introduction's Rate Limit section, from
+// digitalocean/openapi specification/description.md).
 export default defineProvider({
   name: 'DIGITALOCEAN',
   key: 'digitalocean',

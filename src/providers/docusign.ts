@@ -1,8 +1,14 @@
 import { defineProvider } from './provider-schema.js';
 
 // Docusign eSignature authorization code grant on the production account server (developer accounts
-// use account-d.docusign.com: set the endpoint variables). Basic client authentication; access
-// tokens last eight hours and refresh answers carry a new refresh token. The eSignature API base
+// use account-d.docusign.com: set the endpoint variables). Basic client authentication (token and
+// refresh requests); access tokens last eight hours, refresh tokens 30 days, and refresh answers
+// carry a new refresh token. Rate limits: 3,000 calls an hour per account plus a 30-second burst
+// limit, reported in x-ratelimit-* and x-burstlimit-* headers.
+// Refresh: https://www.docusign.com/blog/developers/authorization-code-grant-refresh-tokens
+// Headers: https://www.docusign.com/blog/developers/dsdev-from-the-trenches-api-rate-limits
+// unverified: the unit of x-ratelimit-reset (the blog says "the remaining window"; epoch seconds is
+// assumed) and that the refresh token changes on every refresh. The eSignature API base
 // differs per account (accounts[].base_uri from /oauth/userinfo); the built-in API URL is the
 // default North America one.
 // Per-account hosts: https://developers.docusign.com/platform/auth/authcode/authcode-get-token/#step-3-obtain-user-information-with-the-access-token

@@ -4,6 +4,8 @@ import { defineProvider } from './provider-schema.js';
 // last four hours and refresh answers leave out refresh_token. The token answer names the account
 // (account_id); revocation is POST /2/auth/token/revoke with the access token as bearer and no
 // arguments, and it also disables the refresh token behind it (Dropbox SDK reference, tokenRevoke).
+// A rate limit answers 429 (reason too_many_requests) and always carries Retry-After in seconds
+// (the performance guide linked as docs.rateLimits).
 export default defineProvider({
   name: 'DROPBOX',
   key: 'dropbox',

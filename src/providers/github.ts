@@ -3,7 +3,10 @@ import { defineProvider } from './provider-schema.js';
 // GitHub OAuth apps and GitHub Apps share these endpoints. OAuth-app tokens never expire; a GitHub
 // App with expiring user tokens answers with expires_in 28800 and a single-use refresh token. PKCE
 // (S256 only) is accepted by both since July 2025 and recommended, not required (GitHub changelog
-// 2025-07-14, "PKCE support for OAuth and GitHub App authentication").
+// 2025-07-14, "PKCE support for OAuth and GitHub App authentication"; older copies of the
+// authorizing-oauth-apps page still say PKCE is not supported). The token exchange takes client_id
+// and client_secret as parameters. Rate limits: 403 or 429 with the x-ratelimit-* headers below
+// (reset in UTC epoch seconds); a secondary limit may send Retry-After, else wait a minute.
 export default defineProvider({
   name: 'GITHUB',
   key: 'github',

@@ -1,8 +1,9 @@
 import { defineProvider } from './provider-schema.js';
 
 // GitLab.com as an OAuth 2.0 provider (Doorkeeper); point the endpoint variables at a self-managed
-// instance. Access tokens last two hours and each refresh issues a new refresh token. Revocation is
-// RFC 7009.
+// instance. Access tokens last two hours and each refresh invalidates the old access and refresh
+// tokens and issues new ones. Revocation posts client_id, client_secret and token as a form. 429
+// answers carry Retry-After; every answer carries RateLimit-* headers (RateLimit-Reset in Unix time).
 export default defineProvider({
   name: 'GITLAB',
   key: 'gitlab',
@@ -13,7 +14,7 @@ export default defineProvider({
     authorization: 'https://docs.gitlab.com/api/oauth2/#authorization-code-with-proof-key-for-code-exchange-pkce',
     token: 'https://docs.gitlab.com/api/oauth2/#authorization-code-with-proof-key-for-code-exchange-pkce',
     scopes: 'https://docs.gitlab.com/integration/oauth_provider/#view-all-authorized-applications',
-    refresh: 'https://docs.gitlab.com/api/oauth2/#access-token-expiration',
+    refresh: 'https://docs.gitlab.com/api/oauth2/#authorization-code-flow',
     revocation: 'https://docs.gitlab.com/api/oauth2/#revoke-a-token',
     identity: 'https://docs.gitlab.com/api/users/#get-the-current-user',
     api: 'https://docs.gitlab.com/api/rest/',

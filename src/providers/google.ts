@@ -2,7 +2,12 @@ import { defineProvider } from './provider-schema.js';
 
 // Google APIs (Gmail, Calendar, Drive, Sheets, YouTube) through one OAuth client.
 // access_type=offline and prompt=consent make Google return a refresh token on every consent;
-// refresh answers leave it out and the old one stays valid. Revocation takes the token alone.
+// refresh answers leave it out and the old one stays valid. Revocation takes the token alone (a
+// refresh token's revocation also ends its access tokens). Gmail answers a spent quota with 403 or
+// 429 and no Retry-After; Google asks for exponential backoff.
+// unverified: the section anchors of the web-server page and PKCE for web-server clients (the
+// stored copies of that page were readable only at their opening; Google's own .NET client documents
+// code_verifier for the code exchange).
 export default defineProvider({
   name: 'GOOGLE',
   key: 'google',

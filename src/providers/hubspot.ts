@@ -5,6 +5,9 @@ import { defineProvider } from './provider-schema.js';
 // migration guide). POST /oauth/2026-03/token takes every parameter in a form body, code_verifier
 // included; access tokens last 30 minutes and the refresh token does not change. Revocation is
 // POST /oauth/2026-03/token/revoke with client_id, client_secret, token and token_type_hint.
+// A spent limit answers 429 with errorType RATE_LIMIT and policyName DAILY or SECONDLY.
+// unverified: the X-HubSpot-RateLimit-Max/-Remaining headers for OAuth tokens (the HubSpot page read
+// here, from 2018, names X-HubSpot-RateLimit-Daily/-Secondly(-Remaining) for API keys only).
 export default defineProvider({
   name: 'HUBSPOT',
   key: 'hubspot',

@@ -1,7 +1,10 @@
 import { defineProvider } from './provider-schema.js';
 
-// Intercom OAuth. Permissions are set on the app, not per request; tokens do not expire and there
-// is no refresh token or revocation endpoint (the workspace uninstalls the app). EU and Australian
+// Intercom OAuth. Permissions are set on the app, not per request; the code is exchanged at
+// /auth/eagle/token with client_id and client_secret in the body. Tokens do not expire and there is
+// no refresh token or revocation endpoint (the workspace uninstalls the app); Intercom's engineering
+// support confirms it: https://community.intercom.com/apps-integrations-25/clarification-needed-on-intercom-oauth-access-token-and-refresh-token-for-multitenant-apps-11092
+// 429 answers carry X-RateLimit-Limit/-Remaining/-Reset (Unix time). EU and Australian
 // workspaces use app.eu/api.eu and app.au/api.au hosts: set the endpoint variables.
 // Regions: https://developers.intercom.com/docs/build-an-integration/learn-more/rest-apis/unified-api-hosting
 export default defineProvider({

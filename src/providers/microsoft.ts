@@ -2,8 +2,10 @@ import { defineProvider } from './provider-schema.js';
 
 // Microsoft identity platform (Entra ID) v2.0 endpoints for Microsoft Graph, on the multi-tenant
 // "common" authority; point the endpoint variables at /{tenant}/ for a single tenant. Refresh
-// answers carry a new refresh token that replaces the old one. There is no per-token revocation
-// endpoint.
+// answers carry a new refresh token that replaces the old one (the old one is not revoked, but is to
+// be discarded). The client secret goes in the form body, PKCE is recommended for confidential
+// clients too, and response_mode=query returns the code in the query string. Graph throttles with
+// 429 and Retry-After. There is no per-token revocation endpoint.
 export default defineProvider({
   name: 'MICROSOFT',
   key: 'microsoft',

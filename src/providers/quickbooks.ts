@@ -1,7 +1,11 @@
 import { defineProvider } from './provider-schema.js';
 
 // Intuit OAuth 2.0 for QuickBooks Online. Basic client authentication; access tokens last one hour,
-// refresh tokens about 100 days and a refresh may return a new one, which replaces the old. The
+// refresh tokens 100 days from their last use (capped at five years since Intuit's 2025 policy) and
+// a refresh may return a new one, which replaces the old.
+// Lifetimes: https://blogs.intuit.com/2024/06/03/oauth-token-management-done-the-right-way/
+// unverified: Basic client authentication and the revoke body (only the opening of Intuit's OAuth
+// page was readable here; both agree with Nango's list). The
 // company (realmId) arrives on the redirect, not in the token answer; API paths are
 // /v3/company/{realmId}/….
 // Per-account hosts: https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0#step-4-handle-the-authorization-response

@@ -4,6 +4,8 @@ import { defineProvider } from './provider-schema.js';
 // one). The check lists domains, which needs a full-access key: a sending-only key answers 401
 // restricted_api_key and is refused. An unknown key answers 400 validation_error ("API key is
 // invalid") on every endpoint but sending, 403 invalid_api_key in older versions of the errors page.
+// Every answer carries ratelimit-limit/-remaining/-reset (seconds until reset) and a 429 carries
+// retry-after in seconds (https://resend.com/changelog/api-rate-limit).
 export default defineProvider({
   name: 'RESEND',
   key: 'resend',

@@ -203,7 +203,9 @@ export default defineProvider({
     baseUrl: 'https://login.salesforce.com',
     defaultHeaders: { accept: 'application/json' },
     // Org-wide daily API request allocation; REQUEST_LIMIT_EXCEEDED comes back as 403. The
-    // Sforce-Limit-Info header reports "api-usage=used/limit".
+    // Sforce-Limit-Info header reports "api-usage=used/limit" on every REST answer (Salesforce's
+    // "Limit Info Header" reference), one combined value that no quota header field can name.
+    // unverified: 429 (kept for safety; the pages read here name only REQUEST_LIMIT_EXCEEDED).
     rateLimits: { statuses: [403, 429], retryAfter: false, defaultWaitSeconds: 60 },
     // An array: [{"message", "errorCode", "fields"}].
     errors: { messagePaths: ['0.message'], reasonPaths: ['0.errorCode'] },

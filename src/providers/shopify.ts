@@ -6,6 +6,9 @@ import { defineProvider } from './provider-schema.js';
 // expiring offline token (expiring=1): it lasts 60 minutes and comes with a refresh token that
 // each refresh replaces (Shopify's December 2025 changelog and offline access token guide);
 // public apps must use expiring tokens, and non-expiring ones are refused from January 1, 2027.
+// Refresh tokens last 90 days, and acquiring a new expiring token revokes the shop's earlier ones
+// (offline access token guide). unverified: token_type in the token answer and the Admin API's
+// rate-limit headers (no Shopify page read here states them).
 // The Admin API takes the token in X-Shopify-Access-Token, not Authorization.
 // Per-account hosts: https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
 export default defineProvider({

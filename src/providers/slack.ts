@@ -3,7 +3,9 @@ import { defineProvider } from './provider-schema.js';
 // Slack OAuth v2 (granular bot scopes). Scopes are comma-separated both ways; errors come back as
 // {"ok": false, "error": …} with HTTP 200. Tokens expire (12 hours) and refresh tokens rotate only
 // when the app turns on token rotation; otherwise tokens never expire. auth.revoke takes the token
-// itself as bearer.
+// itself as bearer. oauth.v2.access asks for the client id and secret by HTTP Basic rather than as
+// parameters; rate-limited calls answer 429 with Retry-After in seconds
+// (https://api.slack.com/docs/rate-limits).
 export default defineProvider({
   name: 'SLACK',
   key: 'slack',

@@ -44,7 +44,9 @@ export default defineProvider({
     },
     quirks: {
       // Access tokens last 3600 s. A refresh answer usually leaves out refresh_token (keep the old
-      // one); for PKCE clients it carries a new one that replaces the old.
+      // one); for PKCE clients it carries a new one that replaces the old. Refresh tokens of apps
+      // registered in the Developer Dashboard last six months from the user's consent, and
+      // refreshing does not extend that: the user must connect again (docs.refresh).
       refreshTokenMayBeOmitted: true,
       refreshTokenRotates: true,
     },

@@ -7,6 +7,9 @@ import { defineProvider } from './provider-schema.js';
 // names the seller (merchant_id). Sandbox uses connect.squareupsandbox.com: set the endpoint
 // variables. Revocation is POST /oauth2/revoke with `Authorization: Client <secret>` and
 // {client_id, access_token}; it ends every token of the seller's authorization for this app.
+// Errors come as {"errors": [{category, code, detail, field}]} with a 4xx/5xx status; a rate limit
+// is 429 with code RATE_LIMITED and category RATE_LIMIT_ERROR, to be retried with backoff
+// (Square's Handling Errors guide and ErrorCategory reference). unverified: the OAuth scopes list.
 export default defineProvider({
   name: 'SQUARE',
   key: 'square',

@@ -1,7 +1,9 @@
 import { defineProvider } from './provider-schema.js';
 
-// Stripe Connect OAuth (Standard accounts). Stripe's "client secret" is the platform's secret API
-// key (sk_live_… / sk_test_…); the client id is the platform's ca_… id.
+// Stripe Connect OAuth (Standard accounts only, per the OAuth reference). Stripe's "client secret"
+// is the platform's secret API key (sk_live_… / sk_test_…); the client id is the platform's ca_… id.
+// unverified: the section anchors of the OAuth reference and the rate-limit answer's headers (only
+// the reference's opening was readable here).
 export default defineProvider({
   name: 'STRIPE',
   key: 'stripe',

@@ -2,7 +2,9 @@ import { defineProvider } from './provider-schema.js';
 
 // X (Twitter) API v2 OAuth 2.0 authorization code with PKCE (required). Confidential clients
 // authenticate with Basic. Access tokens last two hours; offline.access asks for a refresh token,
-// and each refresh issues a new one. Revocation is RFC 7009.
+// and each refresh issues a new one. Revocation is RFC 7009. Every answer carries
+// x-rate-limit-limit/-remaining/-reset (Unix time); a spent limit is 429 (X's rate-limit page).
+// unverified: the revoke request's shape (no X page read here states it).
 export default defineProvider({
   name: 'TWITTER',
   key: 'twitter',

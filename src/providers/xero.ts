@@ -1,8 +1,11 @@
 import { defineProvider } from './provider-schema.js';
 
 // Xero OAuth 2.0. Basic client authentication; access tokens last 30 minutes and each refresh
-// issues a new refresh token (offline_access required). A token can reach several organisations:
-// GET /connections lists their tenant ids, sent as xero-tenant-id.
+// issues a new refresh token that replaces the old (offline_access required); the old one may be
+// retried for 30 minutes if the answer was lost, and an unused refresh token expires after 60 days.
+// PKCE is supported. A token can reach several organisations: GET /connections lists their tenant
+// ids, sent as xero-tenant-id. 429 answers carry Retry-After and X-*Limit-Remaining headers.
+// Refresh, PKCE and lifetimes: https://developer.xero.com/faq/oauth2
 export default defineProvider({
   name: 'XERO',
   key: 'xero',

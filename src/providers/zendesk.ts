@@ -75,6 +75,8 @@ export default defineProvider({
     rateLimits: {
       statuses: [429],
       retryAfter: true,
+      // Every answer carries X-Rate-Limit/-Remaining for the current minute; a 429 carries Retry-After
+      // (https://developer.zendesk.com/documentation/ticketing/using-the-zendesk-api/best-practices-for-avoiding-rate-limiting/).
       headers: { limit: 'X-Rate-Limit', remaining: 'X-Rate-Limit-Remaining' },
     },
     errors: { messagePaths: ['description', 'error.message', 'error'], reasonPaths: ['error.title', 'error'] },

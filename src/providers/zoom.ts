@@ -1,8 +1,12 @@
 import { defineProvider } from './provider-schema.js';
 
 // Zoom user-managed OAuth apps. Basic client authentication; access tokens last one hour and every
-// refresh issues a new refresh token, invalidating the old one. Revocation is POST /oauth/revoke
-// with the token.
+// refresh issues a new refresh token: only the latest one works ("Invalid Token!" for an older one).
+// Revocation is POST /oauth/revoke with Basic client authentication and the token in a form.
+// Rate-limited answers are 429 with X-RateLimit-Limit/-Remaining; for daily limits Retry-After holds
+// an ISO 8601 time rather than seconds (parsed as a date like an HTTP date).
+// unverified: PKCE for confidential apps (no Zoom page read states it; Zoom's own Postman
+// collection has a separate "OAuth 2.0 with PKCE" folder).
 export default defineProvider({
   name: 'ZOOM',
   key: 'zoom',
@@ -13,7 +17,7 @@ export default defineProvider({
     authorization: 'https://developers.zoom.us/docs/integrations/oauth/#step-1-request-user-authorization',
     token: 'https://developers.zoom.us/docs/integrations/oauth/#step-2-request-access-token',
     scopes: 'https://developers.zoom.us/docs/integrations/oauth-scopes-overview/',
-    refresh: 'https://developers.zoom.us/docs/integrations/oauth/#refreshing-an-access-token',
+    refresh: 'https://devsupport.zoom.us/hc/en-us/articles/360060332931-Extending-the-expiration-for-an-OAuth-access-token',
     revocation: 'https://developers.zoom.us/docs/integrations/oauth/#revoking-an-access-token',
     identity: 'https://developers.zoom.us/docs/api/users/#tag/users/GET/users/{userId}',
     api: 'https://developers.zoom.us/docs/api/',
@@ -84,7 +88,11 @@ export default defineProvider({
   },
   api: {
     baseUrl: 'https://api.zoom.us/v2',
-    rateLimits: { statuses: [429], retryAfter: true },
+    rateLimits: {
+      statuses: [429],
+      retryAfter: true,
+      headers: { limit: 'X-RateLimit-Limit', remaining: 'X-RateLimit-Remaining' },
+    },
     errors: { messagePaths: ['message'], reasonPaths: ['code'] },
   },
 });
