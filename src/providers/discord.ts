@@ -1,7 +1,11 @@
 import { defineProvider } from './provider-schema.js';
 
-// Discord OAuth2. Access tokens last seven days; each refresh issues a new refresh token.
-// Revocation is RFC 7009.
+// Discord OAuth2. Access tokens last seven days; each refresh issues a new refresh token. The
+// token and refresh requests authenticate with Basic (the docs' examples pass client id and secret
+// as HTTP auth). Revocation is RFC 7009, and revoking any valid access or refresh token
+// invalidates every token of the app for that user (the OAuth2 page's revocation warning), so one
+// revocation request is enough.
+// unverified: PKCE for confidential clients (no Discord page says it is accepted).
 export default defineProvider({
   name: 'DISCORD',
   key: 'discord',
@@ -33,7 +37,7 @@ export default defineProvider({
     supportsRefresh: true,
     revocation: 'rfc7009',
     identity: { from: 'api', path: '/users/@me', idPath: 'id', namePath: 'username' },
-    quirks: { refreshTokenRotates: true },
+    quirks: { refreshTokenRotates: true, refreshRevocationEndsAccessTokens: true },
     scopes: [
       {
         scope: 'identify',

@@ -2,7 +2,11 @@ import { defineProvider } from './provider-schema.js';
 
 // Sign in with Vercel (OAuth 2.0 / OpenID Connect). PKCE (S256) is required; access tokens last one
 // hour and refresh tokens (offline_access) rotate on use. Revocation is RFC 7009 with Basic client
-// authentication.
+// authentication. Verified against the authorization server API page and Vercel's discovery
+// document (vercel.com/.well-known/openid-configuration): the endpoints, S256 PKCE,
+// client_secret_basic for tokens and revocation, and the userinfo endpoint.
+// unverified: the refresh token's rotation and lifetime (no Vercel page read states them), and the
+// rate-limit reset unit (taken as Unix seconds).
 export default defineProvider({
   name: 'VERCEL',
   key: 'vercel',
