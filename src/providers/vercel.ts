@@ -5,8 +5,8 @@ import { defineProvider } from './provider-schema.js';
 // authentication. Verified against the authorization server API page and Vercel's discovery
 // document (vercel.com/.well-known/openid-configuration): the endpoints, S256 PKCE,
 // client_secret_basic for tokens and revocation, and the userinfo endpoint.
-// unverified: the refresh token's rotation and lifetime (no Vercel page read states them), and the
-// rate-limit reset unit (taken as Unix seconds).
+// The tokens page gives one-hour access tokens and 30-day refresh tokens exchanged for new ones.
+// unverified: the rate-limit reset unit (taken as Unix seconds).
 export default defineProvider({
   name: 'VERCEL',
   key: 'vercel',
@@ -17,7 +17,7 @@ export default defineProvider({
     authorization: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
     token: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
     scopes: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
-    refresh: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
+    refresh: 'https://vercel.com/docs/sign-in-with-vercel/tokens#refresh-token',
     revocation: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
     identity: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
     api: 'https://vercel.com/docs/rest-api',
