@@ -1,10 +1,10 @@
 import { defineProvider } from './provider-schema.js';
 
-// Discord OAuth2. Access tokens last seven days; each refresh issues a new refresh token. The
-// token and refresh requests authenticate with Basic (the docs' examples pass client id and secret
-// as HTTP auth). Revocation is RFC 7009, and revoking any valid access or refresh token
-// invalidates every token of the app for that user (the OAuth2 page's revocation warning), so one
-// revocation request is enough.
+// Discord OAuth2 (docs/topics/oauth2 of discord/discord-api-docs). Access tokens last seven days
+// (expires_in 604800); each refresh answer carries a refresh token. The OAuth2 endpoints take
+// Basic or form client authentication and only form bodies. Revocation is RFC 7009, and revoking
+// one token revokes every access and refresh token of that authorization whatever the token and
+// hint (the page's revocation warning), so one revocation request is enough.
 // unverified: PKCE for confidential clients (no Discord page says it is accepted).
 export default defineProvider({
   name: 'DISCORD',
