@@ -7,7 +7,8 @@ import { defineProvider } from './provider-schema.js';
 // Rate limits are a token bucket reported in Ratelimit-Limit, Ratelimit-Remaining and
 // Ratelimit-Reset (a Unix epoch time) (the API guide).
 // unverified: that the revoke endpoint takes a refresh token (its page names only the access
-// token; a refused refresh-token revoke leaves the access token to expire in about four hours),
+// token; it answers a token it does not take with 400 {"status","message"}, which the gateway
+// reports as a refused sign-out and leaves the access token to expire in about four hours),
 // and that it ignores the client_secret the gateway's RFC 7009 request adds.
 export default defineProvider({
   name: 'TWITCH',
