@@ -2,6 +2,10 @@ import { defineProvider } from './provider-schema.js';
 
 // Airtable OAuth: PKCE (S256) is required. Confidential clients use Basic authentication. Access
 // tokens last one hour; refresh tokens are single-use and each refresh answer carries the next one.
+// The OAuth reference lists code_challenge with method S256 among the authorization parameters and
+// the token creation and refresh requests' Authorization header for confidential clients.
+// Rate limit: 5 requests a second per base, then a 429 and a 30-second wait (support.airtable.com,
+// "Managing API call limits"), hence defaultWaitSeconds 30 and no headers.
 export default defineProvider({
   name: 'AIRTABLE',
   key: 'airtable',

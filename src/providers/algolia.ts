@@ -6,6 +6,10 @@ import { defineProvider } from './provider-schema.js';
 // proxied request (the built-in URL names the placeholder application "example"). No check request:
 // every Algolia request needs the application id.
 // Per-account hosts: https://www.algolia.com/doc/rest-api/search/#section/Base-URLs
+// unverified: rate-limit headers on the Search API. Algolia documents x-ratelimit-limit, -remaining
+// and -reset (Unix seconds) for its Analytics-family APIs (e.g. algolia.com/doc/rest-api/personalization);
+// the Search API's 429 (a key's maxQueriesPerIPPerHour) may come without them, and the gateway then
+// waits defaultWaitSeconds.
 export default defineProvider({
   name: 'ALGOLIA',
   key: 'algolia',

@@ -1,7 +1,11 @@
 import { defineProvider } from './provider-schema.js';
 
 // An API key sent in the x-api-key header, with the API version in anthropic-version. GET
-// /v1/models answers 200 for a valid key and 401 for an unknown one.
+// /v1/models answers 200 for a valid key and 401 for an unknown one. The API overview
+// (docs.claude.com/en/api/overview, where docs.anthropic.com now leads) requires x-api-key and JSON
+// bodies. Rate limits: anthropic-ratelimit-requests-limit and -remaining on every answer, a 429
+// rate_limit_error with retry-after (the rate-limits and errors pages). The -reset header is an RFC
+// 3339 time, which the reset units here do not include, so retry-after is what the gateway waits on.
 export default defineProvider({
   name: 'ANTHROPIC',
   key: 'anthropic',

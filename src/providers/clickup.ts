@@ -1,7 +1,12 @@
 import { defineProvider } from './provider-schema.js';
 
 // ClickUp OAuth. There are no scopes; the user picks workspaces while authorizing. Tokens do not
-// expire and there is no refresh token.
+// expire and there is no refresh token. Endpoints: the authentication guide's OAuth flow
+// (developer.clickup.com/docs/authentication).
+// Rate limits are per token (100 a minute on most plans); a 429 carries X-RateLimit-Limit,
+// -Remaining and -Reset, a Unix timestamp (the rate-limits page).
+// unverified: that the token endpoint reads client_id, client_secret and code from a form body (its
+// reference page shows them as query parameters).
 export default defineProvider({
   name: 'CLICKUP',
   key: 'clickup',

@@ -1,7 +1,11 @@
 import { defineProvider } from './provider-schema.js';
 
-// Discord OAuth2. Access tokens last seven days; each refresh issues a new refresh token.
-// Revocation is RFC 7009.
+// Discord OAuth2 (docs/topics/oauth2 of discord/discord-api-docs). Access tokens last seven days
+// (expires_in 604800); each refresh answer carries a refresh token. The OAuth2 endpoints take
+// Basic or form client authentication and only form bodies. Revocation is RFC 7009, and revoking
+// one token revokes every access and refresh token of that authorization whatever the token and
+// hint (the page's revocation warning), so one revocation request is enough.
+// unverified: PKCE for confidential clients (no Discord page says it is accepted).
 export default defineProvider({
   name: 'DISCORD',
   key: 'discord',
@@ -33,7 +37,7 @@ export default defineProvider({
     supportsRefresh: true,
     revocation: 'rfc7009',
     identity: { from: 'api', path: '/users/@me', idPath: 'id', namePath: 'username' },
-    quirks: { refreshTokenRotates: true },
+    quirks: { refreshTokenRotates: true, refreshRevocationEndsAccessTokens: true },
     scopes: [
       {
         scope: 'identify',

@@ -2,7 +2,11 @@ import { defineProvider } from './provider-schema.js';
 
 // Fitbit Web API authorization code grant with PKCE. Basic client authentication; access tokens
 // last eight hours and refresh tokens are single-use. The token answer names the user (user_id).
-// Revocation is RFC 7009.
+// Revocation is RFC 7009. Rate limits (150 requests an hour per user) are reported in
+// Fitbit-Rate-Limit-Limit, -Remaining and -Reset (seconds to the top of the hour).
+// Google retired the Fitbit Web API: support ended 2026-09-30 and the API was turned off on
+// 2026-10-30 in favour of the Google Health API (https://developers.google.com/health/rate-limits,
+// its migration notice). The entry stays for existing configurations; new connections will fail.
 export default defineProvider({
   name: 'FITBIT',
   key: 'fitbit',

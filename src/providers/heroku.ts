@@ -1,7 +1,12 @@
 import { defineProvider } from './provider-schema.js';
 
 // Heroku OAuth. Access tokens last eight hours; the refresh token does not expire or change. The
-// Platform API wants Accept: application/vnd.heroku+json; version=3.
+// Platform API wants Accept: application/vnd.heroku+json; version=3. The OAuth article names the
+// token and authorize endpoints (id.heroku.com/oauth/token, /oauth/authorize) and exchanges and
+// refreshes with client_secret in the form.
+// unverified: the eight-hour access token lifetime (the Platform API schema's example is 30 days),
+// and revocation (Heroku revokes by deleting the authorization, DELETE /oauth/authorizations/{id},
+// which the gateway does not know the id of, so none is declared).
 export default defineProvider({
   name: 'HEROKU',
   key: 'heroku',

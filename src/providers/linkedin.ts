@@ -1,7 +1,13 @@
 import { defineProvider } from './provider-schema.js';
 
 // LinkedIn 3-legged OAuth. Access tokens last 60 days; programmatic refresh tokens are issued only
-// to approved partners. Revocation takes client id, secret and token in the body.
+// to approved partners. Revocation takes client id, secret and token in the body. A refresh does
+// not restart the refresh token's 365-day lifetime, counted from the first authorization (the
+// programmatic refresh tokens page); the file declares no rotation.
+// unverified: the revoke endpoint and its body (no LinkedIn page found that documents
+// /oauth/v2/revoke, though public client code posts client_id, client_secret and token there as a
+// form; the docs.revocation link is the introspection page of the same OAuth server),
+// and rate-limit headers (the rate-limits page documents daily quotas and 429 only).
 export default defineProvider({
   name: 'LINKEDIN',
   key: 'linkedin',

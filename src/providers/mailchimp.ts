@@ -5,6 +5,10 @@ import { defineProvider } from './provider-schema.js';
 // api_endpoint), and API calls go to https://<dc>.api.mailchimp.com/3.0. The built-in API URL is
 // data center us1: set LATCHKEY_MAILCHIMP_API_URL to the account’s.
 // Per-account hosts: https://mailchimp.com/developer/marketing/docs/fundamentals/#api-structure
+// Throttling is by concurrency (10 simultaneous connections) and answers 429 without rate-limit
+// headers (fundamentals, API limits), hence no headers here.
+// unverified: client_secret_post (the guide's server example posts the secret in the form; no page
+// says whether Basic is also accepted).
 export default defineProvider({
   name: 'MAILCHIMP',
   key: 'mailchimp',

@@ -3,6 +3,11 @@ import { defineProvider } from './provider-schema.js';
 // HTTP Basic with the username "api" and the API key as password. EU accounts use
 // https://api.eu.mailgun.net: set LATCHKEY_MAILGUN_API_URL.
 // Regions: https://documentation.mailgun.com/docs/mailgun/api-reference/#base-url
+// Errors carry a "message" key; 429 answers are to be retried "as defined in the response"
+// (documentation.mailgun.com, quickstart-guide/responses).
+// unverified: the X-RateLimit-* headers and their reset unit (no Mailgun page found that names
+// them), and whether a wrong key answers 401 or 403 (the responses page says 403; both count as
+// refused).
 export default defineProvider({
   name: 'MAILGUN',
   key: 'mailgun',

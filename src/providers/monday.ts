@@ -1,7 +1,14 @@
 import { defineProvider } from './provider-schema.js';
 
-// monday.com OAuth. Tokens do not expire and there is no refresh token. The API is GraphQL only
+// monday.com OAuth 2.1: every new app uses it and cannot turn it off (developer.monday.com/apps/docs/oauth-2-1).
+// PKCE, a token endpoint at /oauth_ms/oauth/token, expiring access tokens and refresh tokens the
+// platform rotates ("token rotation is handled by the platform", the OAuth 2.1 announcement). Apps
+// made before it keep the legacy flow (/oauth2/token, tokens valid until the app is uninstalled, no
+// refresh) until migrated: set LATCHKEY_MONDAY_TOKEN_URL for one of those. The API is GraphQL only
 // (POST /v2), so identity is not looked up by GET.
+// unverified: the client authentication method of the OAuth 2.1 token endpoint (the secret is sent
+// in the form), the access token lifetime, and the revocation endpoint the migration guide mentions
+// (no page found with its URL and request shape, so none is declared).
 export default defineProvider({
   name: 'MONDAY',
   key: 'monday',
@@ -9,9 +16,10 @@ export default defineProvider({
   categories: ['Project management'],
   authModes: ['OAUTH2'],
   docs: {
-    authorization: 'https://developer.monday.com/apps/docs/oauth#authorization-request',
-    token: 'https://developer.monday.com/apps/docs/oauth#token-request',
-    scopes: 'https://developer.monday.com/apps/docs/oauth#scopes',
+    authorization: 'https://developer.monday.com/apps/docs/oauth-2-1',
+    token: 'https://developer.monday.com/apps/docs/oauth-2-1',
+    scopes: 'https://developer.monday.com/apps/docs/oauth',
+    refresh: 'https://developer.monday.com/apps/docs/migrating-to-the-new-oauth-flow',
     identity: 'https://developer.monday.com/apps/docs/oauth#token-request',
     api: 'https://developer.monday.com/api-reference/docs',
     rateLimits: 'https://developer.monday.com/api-reference/docs/rate-limits',
@@ -21,14 +29,15 @@ export default defineProvider({
     issuer: 'https://auth.monday.com',
     endpoints: {
       authorization: 'https://auth.monday.com/oauth2/authorize',
-      token: 'https://auth.monday.com/oauth2/token',
+      token: 'https://auth.monday.com/oauth_ms/oauth/token',
     },
     appRegistrationUrl: 'https://auth.monday.com/apps_ms/my-apps',
     scopeSeparator: ' ',
     clientAuthMethod: 'client_secret_post',
-    pkce: false,
-    supportsRefresh: false,
+    pkce: true,
+    supportsRefresh: true,
     identity: { from: 'none' },
+    quirks: { refreshTokenRotates: true },
     scopes: [
       {
         scope: 'me:read',

@@ -2,6 +2,8 @@ import { defineProvider } from './provider-schema.js';
 
 // An API key per project (or a legacy user key), sent as a Bearer token. GET /v1/models answers 200
 // for any valid key and 401 for an unknown or revoked one, which makes it the check request.
+// Rate-limit headers: x-ratelimit-limit-requests, -remaining-requests and -reset-requests, the last
+// a duration such as "12ms" or "6m0s" (the rate-limits guide, "rate limits in headers").
 export default defineProvider({
   name: 'OPENAI',
   key: 'openai',

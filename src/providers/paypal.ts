@@ -2,7 +2,9 @@ import { defineProvider } from './provider-schema.js';
 
 // Log in with PayPal (OpenID Connect). Basic client authentication; refresh answers leave out
 // refresh_token and the original keeps working. Sandbox apps use www.sandbox.paypal.com and
-// api-m.sandbox.paypal.com: set the endpoint variables.
+// api-m.sandbox.paypal.com: set the endpoint variables. The integration guide exchanges the code
+// at /v1/oauth2/token with the client id and secret as Basic credentials.
+// unverified: rate-limit headers (no PayPal page found that names any; 429 is the documented status).
 export default defineProvider({
   name: 'PAYPAL',
   key: 'paypal',

@@ -2,7 +2,11 @@ import { defineProvider } from './provider-schema.js';
 
 // Pinterest API v5 OAuth. Basic client authentication; scopes are comma-separated in the request.
 // Access tokens last 30 days and refresh tokens a year; continuous_refresh makes each refresh issue
-// a new refresh token.
+// a new refresh token. The v5 token endpoint takes Basic client authentication (Pinterest's
+// generated API clients and the authentication guide).
+// unverified: whether continuous refresh is now the default (Pinterest's API description says it
+// would become so; the gateway does not send continuous_refresh), so a refresh answer may repeat
+// the old refresh token instead of a new one.
 export default defineProvider({
   name: 'PINTEREST',
   key: 'pinterest',

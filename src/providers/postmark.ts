@@ -1,7 +1,9 @@
 import { defineProvider } from './provider-schema.js';
 
 // A server token sent in X-Postmark-Server-Token. GET /server answers 200 for a valid token and 401
-// otherwise.
+// otherwise. The API overview states the X-Postmark-Server-Token header, 401 for a wrong or missing
+// token, errors as {"ErrorCode", "Message"}, and ErrorCode 429 "Rate Limit Exceeded"; Postmark
+// publishes no rate-limit headers or numeric limit.
 export default defineProvider({
   name: 'POSTMARK',
   key: 'postmark',

@@ -2,7 +2,11 @@ import { defineProvider } from './provider-schema.js';
 
 // Reddit OAuth2 for web apps. duration=permanent asks for a refresh token; Basic client
 // authentication; access tokens last one hour and the refresh token does not change. Reddit
-// requires a descriptive User-Agent on API calls.
+// requires a descriptive User-Agent on API calls. OAuth clients may make 60 requests a minute,
+// reported in X-Ratelimit-Used, X-Ratelimit-Remaining and X-Ratelimit-Reset (seconds to the end of
+// the period) (Reddit's API wiki, github.com/reddit-archive/reddit/wiki/API).
+// unverified: the 2023 Data API terms' current limit (100 a minute per client id, reddithelp.com),
+// which only the support article states.
 export default defineProvider({
   name: 'REDDIT',
   key: 'reddit',
@@ -17,7 +21,7 @@ export default defineProvider({
     revocation: 'https://github.com/reddit-archive/reddit/wiki/OAuth2#manually-revoking-a-token',
     identity: 'https://www.reddit.com/dev/api/#GET_api_v1_me',
     api: 'https://www.reddit.com/dev/api/',
-    rateLimits: 'https://support.reddithelp.com/hc/en-us/articles/16160319875092-Reddit-Data-API-Wiki',
+    rateLimits: 'https://github.com/reddit-archive/reddit/wiki/API',
     errors: 'https://www.reddit.com/dev/api/',
   },
   oauth: {

@@ -1,7 +1,8 @@
 import { defineProvider } from './provider-schema.js';
 
 // An API key sent as a Bearer token. GET /v3/scopes lists what the key may do: 200 for any valid
-// key, 401 otherwise.
+// key, 401 otherwise. Every answer carries X-RateLimit-Limit, -Remaining and -Reset (a Unix time),
+// and errors are {"errors": [{"field", "message"}]} (the rate-limits and errors pages).
 export default defineProvider({
   name: 'SENDGRID',
   key: 'sendgrid',

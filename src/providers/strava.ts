@@ -4,6 +4,8 @@ import { defineProvider } from './provider-schema.js';
 // carries what the athlete accepted). Access tokens last six hours; a refresh may return a new
 // refresh token, which replaces the old. Deauthorization is POST /oauth/deauthorize with the access
 // token (as bearer).
+// unverified: that deauthorize accepts the token only as bearer (the authentication page lists an
+// access_token parameter; Strava's client libraries send the bearer header alone).
 export default defineProvider({
   name: 'STRAVA',
   key: 'strava',

@@ -3,7 +3,11 @@ import { defineProvider } from './provider-schema.js';
 // Trello’s only delegated flow is OAuth 1.0a, which the gateway does not speak; its REST API takes
 // the member’s token as token= and the app’s API key as key= query parameters. The connection
 // stores the member token; send key= with each proxied request. No check request: every Trello
-// request needs the app’s key.
+// request needs the app’s key. Limits: 300 requests per 10 seconds per API key and 100 per token,
+// answered with 429 and {"error": "API_TOKEN_LIMIT_EXCEEDED" | "API_KEY_LIMIT_EXCEEDED",
+// "message"} (the rate-limits guide).
+// unverified: the x-rate-limit-api-token-* headers (the current guide does not name them), so the
+// gateway may wait defaultWaitSeconds instead.
 export default defineProvider({
   name: 'TRELLO',
   key: 'trello',

@@ -2,6 +2,8 @@ import { defineProvider } from './provider-schema.js';
 
 // HTTP Basic: the Account SID (or an API key SID) as user name and the Auth Token (or the API key
 // secret) as password. Fetching the account itself answers 200 for valid credentials and 401 otherwise.
+// Too many concurrent requests answer 429 with error 20429, never processed and safe to retry
+// (twilio.com/docs/api/errors/20429); Twilio documents no rate-limit headers.
 export default defineProvider({
   name: 'TWILIO',
   key: 'twilio',
@@ -12,7 +14,7 @@ export default defineProvider({
     apiKey: 'https://www.twilio.com/docs/usage/requests-to-twilio#authentication',
     credentialCheck: 'https://www.twilio.com/docs/iam/api/account#fetch-an-account-resource',
     api: 'https://www.twilio.com/docs/usage/api',
-    rateLimits: 'https://www.twilio.com/docs/usage/rest-api-best-practices#handle-rate-limits',
+    rateLimits: 'https://www.twilio.com/docs/api/errors/20429',
     errors: 'https://www.twilio.com/docs/usage/twilios-response#response-formats-exceptions',
     pagination: 'https://www.twilio.com/docs/usage/twilios-response#response-formats-list-paging-information',
   },

@@ -4,6 +4,12 @@ import { defineProvider } from './provider-schema.js';
 // about four hours and the refresh answer may carry a new refresh token. Granted scopes come back
 // as a JSON array (the gateway reads arrays as well as strings); revocation takes client_id and the
 // token, without the secret. Helix API calls need a Client-Id header with the app’s client id.
+// Rate limits are a token bucket reported in Ratelimit-Limit, Ratelimit-Remaining and
+// Ratelimit-Reset (a Unix epoch time) (the API guide).
+// unverified: that the revoke endpoint takes a refresh token (its page names only the access
+// token; it answers a token it does not take with 400 {"status","message"}, which the gateway
+// reports as a refused sign-out and leaves the access token to expire in about four hours),
+// and that it ignores the client_secret the gateway's RFC 7009 request adds.
 export default defineProvider({
   name: 'TWITCH',
   key: 'twitch',

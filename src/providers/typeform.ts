@@ -1,7 +1,9 @@
 import { defineProvider } from './provider-schema.js';
 
 // Typeform OAuth. The offline scope asks for a refresh token; access tokens last one week and each
-// refresh issues a new refresh token.
+// refresh issues a new refresh token. Endpoints: the applications guide's urlAuthorize and
+// urlAccessToken. The access token lifetime is set per application (one week by default).
+// unverified: the rate limit and any rate-limit headers (no Typeform page found that states them).
 export default defineProvider({
   name: 'TYPEFORM',
   key: 'typeform',

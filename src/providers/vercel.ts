@@ -2,7 +2,11 @@ import { defineProvider } from './provider-schema.js';
 
 // Sign in with Vercel (OAuth 2.0 / OpenID Connect). PKCE (S256) is required; access tokens last one
 // hour and refresh tokens (offline_access) rotate on use. Revocation is RFC 7009 with Basic client
-// authentication.
+// authentication. Verified against the authorization server API page and Vercel's discovery
+// document (vercel.com/.well-known/openid-configuration): the endpoints, S256 PKCE,
+// client_secret_basic for tokens and revocation, and the userinfo endpoint.
+// The tokens page gives one-hour access tokens and 30-day refresh tokens exchanged for new ones.
+// unverified: the rate-limit reset unit (taken as Unix seconds).
 export default defineProvider({
   name: 'VERCEL',
   key: 'vercel',
@@ -13,7 +17,7 @@ export default defineProvider({
     authorization: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
     token: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
     scopes: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
-    refresh: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
+    refresh: 'https://vercel.com/docs/sign-in-with-vercel/tokens#refresh-token',
     revocation: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
     identity: 'https://vercel.com/docs/sign-in-with-vercel/authorization-server-api',
     api: 'https://vercel.com/docs/rest-api',
