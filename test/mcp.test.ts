@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { LATEST_PROTOCOL_VERSION, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { LATEST_PROTOCOL_VERSION, UrlElicitationRequiredError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { followRedirects, startTestGateway, type TestGateway } from './support/gateway.js';
 
@@ -224,5 +224,42 @@ describe('MCP tools', () => {
     expect(secrets.length).toBeGreaterThan(2);
     const seen = results.join('\n') + gateway.logs.join('\n');
     for (const secret of secrets) expect(seen).not.toContain(secret);
+  });
+});
+
+describe('URL elicitation', () => {
+  it('asks a client that declared URL elicitation through it, on any later request; others keep the tool error', async () => {
+    const site = await gateway.createSite('Eliciting agent', [ORIGIN]);
+    const client = new Client({ name: 'eliciting-agent', version: '1.0.0' }, { capabilities: { elicitation: { url: {} } } });
+    const transport = new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${site.token}` } } });
+    await client.connect(transport);
+    clients.push(client);
+    expect(transport.sessionId).toMatch(/^lkmcp-url-/);
+
+    const asked = await client.callTool({ name: 'github_viewer', arguments: {} }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(asked).toBeInstanceOf(UrlElicitationRequiredError);
+    const [elicitation] = (asked as UrlElicitationRequiredError).elicitations;
+    expect(elicitation).toMatchObject({ mode: 'url', message: expect.stringContaining('GitHub is not connected') });
+    expect(elicitation!.elicitationId).toEqual(expect.any(String));
+    expect(JSON.stringify(asked)).not.toMatch(/gh[ousr]_/);
+
+    await openConnectUrl(elicitation!.url);
+    const answered = (await client.callTool({ name: 'github_viewer', arguments: {} })) as CallToolResult;
+    expect(answered.isError).toBeFalsy();
+    expect(answered.structuredContent).toMatchObject({ viewer: { login: expect.any(String) } });
+
+    // A client that declared form elicitation only gets no session id and the tool error, as the contract says.
+    const other = await gateway.createSite('Form-only agent', [ORIGIN]);
+    const formOnly = new Client({ name: 'form-agent', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
+    const formTransport = new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${other.token}` } } });
+    await formOnly.connect(formTransport);
+    clients.push(formOnly);
+    expect(formTransport.sessionId).toBeUndefined();
+    const refused = (await formOnly.callTool({ name: 'github_viewer', arguments: {} })) as CallToolResult;
+    expect(refused.isError).toBe(true);
+    expect(refused.structuredContent).toMatchObject({ error: { code: 'NOT_LOGGED_IN', connectUrl: expect.any(String) } });
   });
 });

@@ -3,7 +3,8 @@
 // authorization, owner rules and errors apply. Tool results and errors never carry a credential:
 // they are built from GraphQL data that has none, and from contract errors whose messages never do.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, UrlElicitationRequiredError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { randomUUID } from 'node:crypto';
 import { execute, GraphQLError, parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
@@ -34,6 +35,8 @@ export interface McpCaller {
   owner: Owner;
   /** The OAuth scopes of an access token from the gateway's authorization server (absent for site and function tokens). */
   scopes?: readonly string[];
+  /** The client declared URL elicitation when it initialized: a missing connection is asked for through it. */
+  urlElicitation?: boolean;
 }
 
 function readOnlyReason(who: McpCaller, bearerHint: string): string {
@@ -184,17 +187,22 @@ export function createMcpTools(deps: McpDeps) {
     const why = missingScopes
       ? `The ${name} connection lacks the scope${missingScopes.length > 1 ? 's' : ''} ${missingScopes.join(', ')}`
       : `${name} is not connected${error.code === 'NEEDS_REAUTH' ? ' any more (the stored authorization was refused)' : ''}`;
+    let url: string;
     try {
-      const url = await connectUrl(who, service, missingScopes);
-      return toolError(`${why}. Ask the person to open this URL in a browser and approve, then call this tool again:\n${url}`, {
-        code: error.code,
-        service: serviceKeyText(service),
-        connectUrl: url,
-        ...(missingScopes ? { missingScopes } : {}),
-      });
+      url = await connectUrl(who, service, missingScopes);
     } catch (cause) {
       return failure(cause);
     }
+    if (who.urlElicitation) {
+      // MCP 2025-11-25 URL elicitation: the client shows the person the URL, then retries the call.
+      throw new UrlElicitationRequiredError([{ mode: 'url', elicitationId: randomUUID(), url, message: `${why}. Open this page to connect it, then try again.` }]);
+    }
+    return toolError(`${why}. Ask the person to open this URL in a browser and approve, then call this tool again:\n${url}`, {
+      code: error.code,
+      service: serviceKeyText(service),
+      connectUrl: url,
+      ...(missingScopes ? { missingScopes } : {}),
+    });
   }
 
   /** A contract error as a tool error; anything unexpected as a message that reveals nothing. */
@@ -304,6 +312,7 @@ export function createMcpTools(deps: McpDeps) {
         }
       }
     } catch (error) {
+      if (error instanceof UrlElicitationRequiredError) throw error;
       return failure(error);
     }
   }

@@ -7,6 +7,7 @@
 // Besides site and function tokens, /mcp accepts the access tokens of the gateway's own
 // authorization server (src/mcp/authorization-server.ts). `/mcp?site=<site id>` names the site an
 // MCP client signs in through: its 401 and resource metadata point at that site's issuer.
+import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import type { GraphQLSchema } from 'graphql';
 import type { Services } from '../services.js';
@@ -45,6 +46,28 @@ export function protectedResourceMetadata(publicUrl: string, siteId: string | nu
     resource_name: 'Latchkey MCP server',
     resource_documentation: `${publicUrl}/graphql`,
   };
+}
+
+/**
+ * The server is stateless, so what a client declared at initialize is not known to the requests
+ * after it. A client that declared URL elicitation gets a session id saying so, which it sends back
+ * with every request (any instance can read it); clients that did not get no session id, exactly as
+ * before. The id grants nothing: every request is still authorized by its own bearer token.
+ */
+const URL_ELICITATION_SESSION = 'lkmcp-url-';
+
+async function declaresUrlElicitation(request: Request): Promise<boolean> {
+  if (request.method !== 'POST' || request.headers.get('mcp-session-id')) return false;
+  try {
+    const body = (await request.clone().json()) as unknown;
+    const messages = Array.isArray(body) ? body : [body];
+    return messages.some((message) => {
+      const m = message as { method?: unknown; params?: { capabilities?: { elicitation?: { url?: unknown } } } };
+      return m?.method === 'initialize' && typeof m.params?.capabilities?.elicitation?.url === 'object' && m.params.capabilities.elicitation.url !== null;
+    });
+  } catch {
+    return false;
+  }
 }
 
 export function useMcp(options: UseMcpOptions): Plugin<GraphQLContext> {
@@ -113,7 +136,9 @@ export function useMcp(options: UseMcpOptions): Plugin<GraphQLContext> {
     const caller = await callerOf(request);
     if (caller instanceof Response) return caller;
     // A function token bound to an end user makes that end user the owner of every call.
-    const who: McpCaller = 'owner' in caller ? caller : { caller, owner: { endUser: caller.endUser ?? null, account: null } };
+    const base: McpCaller = 'owner' in caller ? caller : { caller, owner: { endUser: caller.endUser ?? null, account: null } };
+    const who: McpCaller = { ...base, urlElicitation: request.headers.get('mcp-session-id')?.startsWith(URL_ELICITATION_SESSION) === true };
+    const initializesWithUrlElicitation = await declaresUrlElicitation(request);
     const { tools, Transport } = await load();
     const server = tools.serverFor(who, request);
     const transport = new Transport({ sessionIdGenerator: undefined, enableJsonResponse: true });
@@ -121,6 +146,7 @@ export function useMcp(options: UseMcpOptions): Plugin<GraphQLContext> {
     try {
       const response = await transport.handleRequest(request);
       response.headers.set('cache-control', 'no-store');
+      if (initializesWithUrlElicitation && response.ok) response.headers.set('mcp-session-id', `${URL_ELICITATION_SESSION}${randomUUID()}`);
       return response;
     } finally {
       void server.close();
