@@ -92,8 +92,8 @@ async function expectSuccess(provider: ProviderDefinition, response: Response): 
 /** The tokens an RFC 7009 sign-out revokes, refresh token first (§2.1: that may end the access tokens too). */
 function rfc7009Steps(provider: ProviderDefinition, target: RevocationTarget): Array<'refresh_token' | 'access_token'> {
   const steps: Array<'refresh_token' | 'access_token'> = [];
-  if (target.refreshToken) steps.push('refresh_token');
-  if (target.accessToken && !(target.refreshToken && provider.quirks.refreshRevocationEndsAccessTokens)) steps.push('access_token');
+  if (target.refreshToken && !provider.quirks.revokesAccessTokensOnly) steps.push('refresh_token');
+  if (target.accessToken && !(steps.length > 0 && provider.quirks.refreshRevocationEndsAccessTokens)) steps.push('access_token');
   return steps;
 }
 

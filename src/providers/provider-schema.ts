@@ -116,6 +116,7 @@ const quirksSchema = z
     apiBaseUrlField: nonEmpty,
     apiBaseUrlHosts: z.array(nonEmpty),
     refreshRevocationEndsAccessTokens: z.boolean(),
+    revokesAccessTokensOnly: z.boolean(),
   })
   .partial()
   .strict();

@@ -6,10 +6,10 @@ import { defineProvider } from './provider-schema.js';
 // token, without the secret. Helix API calls need a Client-Id header with the app’s client id.
 // Rate limits are a token bucket reported in Ratelimit-Limit, Ratelimit-Remaining and
 // Ratelimit-Reset (a Unix epoch time) (the API guide).
-// unverified: that the revoke endpoint takes a refresh token (its page names only the access
-// token; it answers a token it does not take with 400 {"status","message"}, which the gateway
-// reports as a refused sign-out and leaves the access token to expire in about four hours),
-// and that it ignores the client_secret the gateway's RFC 7009 request adds.
+// The revoke page names only the access token, and a token it does not take answers 400
+// {"status","message"}: sign-out revokes the access token alone (revokesAccessTokensOnly).
+// unverified: that revoking the access token also ends its refresh token, and that the endpoint
+// ignores the client_secret the gateway's RFC 7009 request adds.
 export default defineProvider({
   name: 'TWITCH',
   key: 'twitch',
@@ -41,7 +41,7 @@ export default defineProvider({
     supportsRefresh: true,
     revocation: 'rfc7009',
     identity: { from: 'none' },
-    quirks: { refreshTokenRotates: true },
+    quirks: { refreshTokenRotates: true, revokesAccessTokensOnly: true },
     scopes: [
       {
         scope: 'user:read:email',

@@ -107,6 +107,8 @@ export interface TokenEndpointQuirks {
    * sign-out sends one request; without it the access token is revoked too, after the refresh token.
    */
   refreshRevocationEndsAccessTokens?: boolean;
+  /** The RFC 7009 endpoint takes access tokens only and refuses a refresh token: sign-out revokes the access token alone. */
+  revokesAccessTokensOnly?: boolean;
   /** Hosts an `apiBaseUrlField` value may name: exact host names, or suffixes written with a leading dot. */
   apiBaseUrlHosts?: string[];
 }

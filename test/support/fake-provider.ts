@@ -47,6 +47,8 @@ export interface FakeProviderSpec {
   tokenTypeMissing?: boolean;
   /** Token and RFC 7009 revocation requests must carry JSON bodies; a form is refused (Notion, Square). */
   jsonTokenRequests?: boolean;
+  /** RFC 7009 revocation takes access tokens only: a refresh token gets 400 {status, message} (Twitch). */
+  revokesAccessTokensOnly?: boolean;
   /** Parameters the code exchange must carry with these values (Shopify's expiring=1). */
   requiredTokenParams?: Record<string, string>;
   /** Refresh tokens are spent at /refresh only; the token endpoint refuses them (Figma). */
@@ -422,6 +424,12 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
               (body.client_id === spec.clientId && safeEqual(body.client_secret ?? '', spec.clientSecret ?? ''));
         if (!authenticated) return refuse(401, 'client authentication failed');
         revoked = body.token;
+        if (spec.revokesAccessTokensOnly && revoked && provider.findByRefreshToken(revoked)) {
+          provider.rejections.push('revoke: a refresh token');
+          provider.revocationLog.at(-1)!.answer = 400;
+          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 400, message: 'Invalid token' }));
+          return;
+        }
         break;
       }
       case 'github-token': {
@@ -604,6 +612,7 @@ export function specFromProvider(provider: ProviderDefinition, app: { clientId: 
     grantedScopes: quirks.scopeAbsentMeansRequested ? 'absent' : (quirks.grantedScopeSeparator ?? provider.scopeSeparator),
     tokenTypeMissing: quirks.tokenTypeMissing,
     jsonTokenRequests: quirks.jsonTokenRequests,
+    revokesAccessTokensOnly: quirks.revokesAccessTokensOnly,
     separateRefreshEndpoint: Boolean(provider.endpoints.refresh),
     requiredTokenParams: provider.tokenParams,
     deadRefreshError: quirks.reauthErrors?.[0],
