@@ -28,7 +28,11 @@ beforeAll(async () => {
         .catch(() => res.writeHead(500).end());
     },
   }));
-  clientServer = await startTinyServer(() => ({ '/callback': (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('back at the client') }));
+  clientServer = await startTinyServer(() => ({
+    '/callback': (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('back at the client'),
+    // Chromium asks a plain-text page's origin for its icon, at its own pace: a 404 there is no defect of the gateway's.
+    '/favicon.ico': (_req, res) => res.writeHead(204).end(),
+  }));
   site = await gateway.createSite('Casey Co', [siteServer.base]);
   await gateway.gql('mutation ($u: String) { updateSite(input: { mcpLoginUrl: $u }) { id } }', { u: `${siteServer.base}/mcp-login` }, site.token);
   browser = await launchBrowser();

@@ -356,9 +356,13 @@ describe('the queue and the keys', () => {
     // A gateway of its own: after the rotation its key is not the database's current one.
     const isolated = await startGateway();
     const site = await connectedSite('GOOGLE', isolated);
+    // The shared fake answers faults in order: let the other gateway's queued retries finish first,
+    // or one of them takes the 503 meant for this sign-out.
+    await expect.poll(() => gateway.gateway.db.pendingRevocation.count(), { timeout: 10_000 }).toBe(0);
     google.revocationFaults.push({ status: 503, retryAfter: '3600' });
     const answer = await signOut(site, 'GOOGLE', isolated);
     const [before] = await queued(answer.connectionId, isolated);
+    expect(before, 'the sign-out should have been queued').toBeDefined();
     const newKey = randomBytes(32);
     const keyring = createKeyring(newKey, [Buffer.from(ENCRYPTION_KEY, 'base64')]);
     const io = { out: () => {}, err: () => {} };
