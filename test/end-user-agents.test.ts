@@ -6,7 +6,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
-import { followRedirects, startTestGateway, type TestGateway } from './support/gateway.js';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+import { connectThroughSession } from './support/connect.js';
 
 const ORIGIN = 'http://app.test:3000';
 
@@ -31,21 +32,6 @@ async function boundToken(endUser: string): Promise<string> {
   return created.body.data.createFunctionToken.token;
 }
 
-/** What the connect page does with a connect-session URL: start the service with its token, and the person approves. */
-async function connectThroughSession(connectUrl: string, service: string): Promise<void> {
-  const token = new URL(connectUrl).hash.replace(/^#token=/, '');
-  expect(token).toMatch(/^lkc_/);
-  const started = await gateway.gql(
-    'mutation ($input: StartAuthInput!) { startAuth(input: $input) { authorizationUrl } }',
-    { input: { service, returnTo: `${ORIGIN}/done` } },
-    token,
-  );
-  expect(started.body.errors).toBeUndefined();
-  const { final, cookie } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
-  const back = await fetch(final, { redirect: 'manual', headers: { cookie } });
-  expect(new URL(back.headers.get('location')!).searchParams.get('latchkey_status')).toBe('success');
-}
-
 beforeAll(async () => {
   github = await startFakeGitHub();
   gateway = await startTestGateway({ ...github.appEnv });
@@ -66,7 +52,7 @@ describe('MCP with a token bound to an end user', () => {
     const connectUrl = (first.structuredContent as { error: { connectUrl: string } }).error.connectUrl;
     expect(connectUrl.startsWith(`${gateway.publicUrl}/connect#token=lkc_`)).toBe(true);
 
-    await connectThroughSession(connectUrl, 'GITHUB');
+    await connectThroughSession(gateway, connectUrl, 'GITHUB');
 
     const second = await call(agent, 'github_viewer');
     expect(second.isError, JSON.stringify(second.content)).toBeFalsy();
@@ -101,7 +87,7 @@ describe('list_connections', () => {
         accounts.push(String(id));
         const needed = await call(agent, 'connect_service', { service: 'github' });
         expect(needed.isError, JSON.stringify(needed.content)).toBeFalsy();
-        await connectThroughSession((needed.structuredContent as { url: string }).url, 'GITHUB');
+        await connectThroughSession(gateway, (needed.structuredContent as { url: string }).url, 'GITHUB');
       }
     } finally {
       github.state.user = original;

@@ -12,6 +12,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { CookieJar, followRedirects, startTestGateway, type TestGateway } from './support/gateway.js';
 import { json, startTinyServer } from './support/tiny-server.js';
+import { connectThroughSession } from './support/connect.js';
 
 const ORIGIN = 'http://app.test:3000';
 const LOGIN_URL = `${ORIGIN}/mcp-login`;
@@ -187,16 +188,6 @@ async function agentSignedInAs(auth: TestAgentAuth): Promise<Client> {
   return client;
 }
 
-/** What the connect page does with a connect-session URL: start the service with its token, and the person approves. */
-async function connectThroughSession(connectUrl: string): Promise<void> {
-  const token = new URL(connectUrl).hash.replace(/^#token=/, '');
-  const started = await gateway.gql('mutation ($input: StartAuthInput!) { startAuth(input: $input) { authorizationUrl } }', { input: { service: 'GITHUB', returnTo: `${ORIGIN}/done` } }, token);
-  expect(started.body.errors).toBeUndefined();
-  const { final, cookie } = await followRedirects(started.body.data.startAuth.authorizationUrl, (url) => url.pathname.startsWith('/oauth/callback/'));
-  const back = await fetch(final, { redirect: 'manual', headers: { cookie } });
-  expect(new URL(back.headers.get('location')!).searchParams.get('latchkey_status')).toBe('success');
-}
-
 beforeAll(async () => {
   github = await startFakeGitHub();
   gateway = await startTestGateway({ ...github.appEnv, LATCHKEY_MCP_CLIENT_METADATA_ALLOW_LOOPBACK: 'true' });
@@ -272,7 +263,7 @@ describe('signing in with the SDK client', () => {
     expect(first.isError).toBe(true);
     const connectUrl = (first.structuredContent as { error: { connectUrl: string } }).error.connectUrl;
     expect(connectUrl.startsWith(`${gateway.publicUrl}/connect#token=lkc_`)).toBe(true);
-    await connectThroughSession(connectUrl);
+    await connectThroughSession(gateway, connectUrl, 'GITHUB');
     const viewer = await call(alice, 'github_viewer');
     expect(viewer.isError, JSON.stringify(viewer.content)).toBeFalsy();
     expect((await call(alice, 'list_connections')).structuredContent).toMatchObject({ connections: [{ service: 'github', status: 'ACTIVE' }] });

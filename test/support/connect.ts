@@ -18,6 +18,13 @@ export async function connectViaCallback(gateway: TestGateway, token: string, se
   return started.body.data.startAuth.attemptId;
 }
 
+/** What the connect page does with a connect-session URL (…/connect#token=lkc_…): start the service with its token, and the person approves. */
+export function connectThroughSession(gateway: TestGateway, connectUrl: string, service: string, returnTo = `${APP_ORIGIN}/done`): Promise<string> {
+  const token = new URL(connectUrl).hash.replace(/^#token=/, '');
+  if (!token.startsWith('lkc_')) throw new Error(`not a connect-session URL: ${connectUrl.slice(0, 80)}`);
+  return connectViaCallback(gateway, token, service, returnTo);
+}
+
 export const APP_ORIGIN = 'http://app.test:3000';
 
 export const appRedirectUri = (service: string) => `${APP_ORIGIN}/oauth/${service.toLowerCase()}`;
