@@ -3,14 +3,13 @@
 // in to GitHub in a popup against the GitHub fake. Also denial, a closed popup, a timeout, a blocked
 // popup, a forged message, logout, and what the page may and may not see.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { getSecrets } from '../packages/latchkey-functions/index.js';
 import { LatchkeyAuth } from '../packages/latchkey-auth/latchkey-auth.js';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { launchBrowser, nonLoopback, recordTraffic, screenshot } from './support/browser.js';
+import { launchBrowser, listenOnLoopback, nonLoopback, pageResult, recordTraffic, screenshot } from './support/browser.js';
 import { defineForgeService } from './support/custom-services.js';
 
 let github: FakeGitHub;
@@ -81,15 +80,7 @@ ${auto ? `show(auth.login(${JSON.stringify(auto)}));` : ''}
 </html>`;
 }
 
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function result(): Promise<{ ok: boolean; code?: string; value?: any; message?: string }> {
-  await expect.poll(() => page.locator('#result').textContent(), { timeout: 15_000 }).not.toMatch(/^(pending|\(nothing yet\))$/);
-  return JSON.parse((await page.locator('#result').textContent())!);
-}
+const result = () => pageResult(page);
 
 async function openSite(query = ''): Promise<void> {
   page = await context.newPage();
@@ -100,7 +91,7 @@ async function openSite(query = ''): Promise<void> {
 beforeAll(async () => {
   github = await startFakeGitHub();
   slowProvider = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<h1>Spotify</h1><p>Waiting for you to decide…</p>'));
-  const slowUrl = await listen(slowProvider);
+  const slowUrl = await listenOnLoopback(slowProvider);
   siteServer = createServer((req, res) => {
     const url = new URL(req.url ?? '/', siteOrigin);
     if (url.pathname !== '/') return void res.writeHead(404).end();
@@ -109,7 +100,7 @@ beforeAll(async () => {
       () => res.writeHead(500).end(),
     );
   });
-  siteOrigin = await listen(siteServer);
+  siteOrigin = await listenOnLoopback(siteServer);
   gateway = await startTestGateway({
     ...github.appEnv,
     LATCHKEY_SPOTIFY_CLIENT_ID: 'spotify-client',

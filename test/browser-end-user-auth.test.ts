@@ -4,12 +4,11 @@
 // fake. The connection then belongs to that end user alone: secrets(endUser:) hands its token to the
 // backend, while the page's session never sees a token and the site's own secrets stay empty.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { launchBrowser, nonLoopback, recordTraffic, screenshot } from './support/browser.js';
+import { launchBrowser, listenOnLoopback, nonLoopback, pageResult, recordTraffic, screenshot } from './support/browser.js';
 
 let github: FakeGitHub;
 let gateway: TestGateway;
@@ -64,15 +63,7 @@ document.getElementById('status').addEventListener('click', () => show(auth.isLo
 </html>`;
 }
 
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function result(): Promise<{ ok: boolean; code?: string; value?: any; message?: string }> {
-  await expect.poll(() => page.locator('#result').textContent(), { timeout: 15_000 }).not.toMatch(/^(pending|\(nothing yet\))$/);
-  return JSON.parse((await page.locator('#result').textContent())!);
-}
+const result = () => pageResult(page);
 
 async function openSiteAs(endUser: string): Promise<void> {
   page = await context.newPage();
@@ -93,7 +84,7 @@ beforeAll(async () => {
       () => res.writeHead(500).end(),
     );
   });
-  siteOrigin = await listen(siteServer);
+  siteOrigin = await listenOnLoopback(siteServer);
   gateway = await startTestGateway({ ...github.appEnv });
   site = await gateway.createSite('End-user site', [siteOrigin]);
   browser = await launchBrowser({ popupBlocking: true });

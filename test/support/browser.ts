@@ -1,7 +1,10 @@
 // A real browser for tests: Debian's Chromium (installed by test/global-setup.ts) driven by
 // playwright-core. No browser is ever downloaded. Screenshots go to test-results/screenshots/.
 import { existsSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_PATH } from '../global-setup.js';
 
@@ -63,4 +66,16 @@ export function nonLoopback(urls: readonly string[]): string[] {
     if (parsed.protocol === 'data:' || parsed.protocol === 'blob:' || url === 'about:blank') return false;
     return !['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
   });
+}
+
+/** Listens on a free loopback port; the server's origin. */
+export async function listenOnLoopback(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** What a test page's #result shows once its pending call settled (the auth-helper test pages write JSON there). */
+export async function pageResult(page: Page): Promise<{ ok: boolean; code?: string; value?: any; message?: string }> {
+  await expect.poll(() => page.locator('#result').textContent(), { timeout: 15_000 }).not.toMatch(/^(pending|\(nothing yet\))$/);
+  return JSON.parse((await page.locator('#result').textContent())!);
 }
