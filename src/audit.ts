@@ -21,7 +21,10 @@ export type AuditEventType =
   | 'custom_service.removed'
   | 'webhook.secret_rotated'
   | 'webhook.endpoint_disabled'
-  | 'webhook.endpoint_enabled';
+  | 'webhook.endpoint_enabled'
+  | 'mcp.sign_in_approved'
+  | 'mcp.sign_in_denied'
+  | 'mcp.sign_in_revoked';
 
 export interface AuditEventInput {
   type: AuditEventType;

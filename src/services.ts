@@ -46,6 +46,7 @@ export function createServices(config: Config, db: Database, logger: Logger) {
   const mcpAuthorization = createAuthorizationServer({
     db,
     logger,
+    audit,
     clients: mcpClients,
     config: { publicUrl: config.publicUrl, accessTokenTtlSeconds: config.mcpAuth.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.mcpAuth.refreshTokenTtlSeconds },
   });

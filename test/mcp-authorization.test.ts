@@ -252,6 +252,51 @@ describe('metadata', () => {
 });
 
 describe('signing in with the SDK client', () => {
+  it('the redirect back names the site as issuer (RFC 9207), and the sign-in is audited', async () => {
+    const clientId = await registeredClient();
+    const { challenge } = pkce();
+    const back = await signInInBrowser(authorizeUrl(clientId, challenge), 'iris');
+    expect(back.searchParams.get('code')).toMatch(/^lkmc_/);
+    expect(back.searchParams.get('iss')).toBe(`${gateway.publicUrl}/sites/${site.siteId}`);
+    const siteMetadata = (await (await fetch(`${gateway.url}/.well-known/oauth-authorization-server/sites/${site.siteId}`)).json()) as Record<string, unknown>;
+    expect(siteMetadata.authorization_response_iss_parameter_supported).toBe(true);
+    // No sign-in completes through the gateway-wide issuer (it cannot name a site), so it promises no iss.
+    const gatewayMetadata = (await (await fetch(`${gateway.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    expect(gatewayMetadata.authorization_response_iss_parameter_supported).toBeUndefined();
+    const approved = await gateway.gateway.db.auditEvent.findMany({ where: { siteId: site.siteId, type: 'mcp.sign_in_approved' } });
+    expect(approved.map((event) => event.detail)).toContainEqual(expect.objectContaining({ endUser: 'iris', clientId, scopes: ['mcp:read'] }));
+  });
+
+  it('a browser-based MCP client may call /mcp from any origin, read the session id and the WWW-Authenticate challenge', async () => {
+    const inspector = 'http://inspector.test:6274';
+    const preflight = await fetch(`${gateway.url}/mcp`, {
+      method: 'OPTIONS',
+      headers: { origin: inspector, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, mcp-protocol-version, mcp-session-id' },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(inspector);
+    for (const header of ['mcp-protocol-version', 'mcp-session-id', 'authorization']) expect(preflight.headers.get('access-control-allow-headers')).toContain(header);
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('DELETE');
+    expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+    const challenge = await fetch(`${gateway.url}/mcp?site=${site.siteId}`, {
+      method: 'POST',
+      headers: { origin: inspector, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(challenge.status).toBe(401);
+    expect(challenge.headers.get('access-control-allow-origin')).toBe(inspector);
+    expect(challenge.headers.get('access-control-expose-headers')).toContain('www-authenticate');
+    const { tokens } = await signedIn('ivy');
+    const listed = await fetch(`${gateway.url}/mcp`, {
+      method: 'POST',
+      headers: { origin: inspector, 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${tokens.access_token}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(listed.status).toBe(200);
+    expect(listed.headers.get('access-control-allow-origin')).toBe(inspector);
+    expect(listed.headers.get('access-control-expose-headers')).toContain('mcp-session-id');
+  });
+
   it('registers, signs in through the site and consent, then lists tools and acts as that end user only', async () => {
     const alice = await agentSignedInAs(new TestAgentAuth('alice'));
     const names = (await alice.listTools()).tools.map((tool) => tool.name);
@@ -347,6 +392,8 @@ describe('attacks and mistakes', () => {
       expect(location.searchParams.get('error'), JSON.stringify(overrides)).toBe(error);
       expect(location.searchParams.get('state')).toBe(overrides.state === undefined ? 'state-123' : null);
       expect(location.searchParams.get('error_description')).toBeTruthy();
+      // RFC 9207: the site's issuer when the request named a well-formed site, else the gateway's.
+      expect(location.searchParams.get('iss'), JSON.stringify(overrides)).toBe(overrides.site === null ? gateway.publicUrl : `${gateway.publicUrl}/sites/${overrides.site ?? site.siteId}`);
     }
   });
 
@@ -441,7 +488,10 @@ describe('attacks and mistakes', () => {
     const location = new URL(denied.headers.get('location')!);
     expect(location.searchParams.get('error')).toBe('access_denied');
     expect(location.searchParams.get('state')).toBe('state-123');
+    expect(location.searchParams.get('iss')).toBe(`${gateway.publicUrl}/sites/${site.siteId}`);
     expect(location.searchParams.get('code')).toBeNull();
+    const audited = await gateway.gateway.db.auditEvent.findMany({ where: { siteId: site.siteId, type: 'mcp.sign_in_denied' } });
+    expect(audited.map((event) => event.detail)).toContainEqual(expect.objectContaining({ authorizationId: hidden(html, 'request'), endUser: 'frank', clientId }));
   });
 
   it('a code works once, with its verifier, client and redirect URI; a replay revokes the tokens issued from it', async () => {
@@ -461,6 +511,8 @@ describe('attacks and mistakes', () => {
     expect((await mcpStatus(first.body.access_token)).status).toBe(401);
     expect((await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token, client_id: clientId })).body.error).toBe('invalid_grant');
     expect((await tokenRequest({ grant_type: 'password', username: 'x', password: 'y' })).body.error).toBe('unsupported_grant_type');
+    const revoked = await gateway.gateway.db.auditEvent.findMany({ where: { siteId: site.siteId, type: 'mcp.sign_in_revoked' } });
+    expect(revoked.map((event) => event.detail)).toContainEqual(expect.objectContaining({ reason: 'authorization code replayed', tokens: 2 }));
   });
 
   it('refresh tokens rotate on every use; presenting an old one revokes the whole sign-in', async () => {
@@ -540,7 +592,7 @@ describe('attacks and mistakes', () => {
   it('no code, token, assertion or verifier reaches a log line', () => {
     const logs = gateway.logs.join('\n');
     expect(logs).not.toMatch(/lkm_|lkmr_|lkmc_|lkma_/);
-    expect(logs).toContain('mcp sign-in approved');
+    expect(logs).toContain('mcp.sign_in_approved');
   });
 });
 

@@ -13,10 +13,16 @@ export interface CorsDeps {
   isPublicPath?: (pathname: string) => boolean;
 }
 
+/**
+ * The MCP Streamable HTTP transport sends mcp-protocol-version and mcp-session-id (and last-event-id
+ * to resume), ends a session with DELETE, and a browser client must read the session id it is given
+ * and the WWW-Authenticate challenge that points it at the resource metadata.
+ */
 const PUBLIC_GRANT = {
   credentials: false,
-  methods: ['GET', 'POST'],
-  allowedHeaders: ['authorization', 'content-type', 'mcp-protocol-version'],
+  methods: ['GET', 'POST', 'DELETE'],
+  allowedHeaders: ['authorization', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id'],
+  exposedHeaders: ['mcp-session-id', 'www-authenticate'],
   maxAge: 600,
 } satisfies CORSOptions;
 

@@ -9,6 +9,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import type { AuditTrail } from '../audit.js';
 import { generateId, generateOpaqueToken, hashOpaqueToken } from '../crypto/opaque-token.js';
 import { authStateInvalid, badUserInput, notFound } from '../errors.js';
 import { validEndUser } from '../connections/owners.js';
@@ -68,6 +69,8 @@ export interface AuthorizationServerConfig {
 export interface AuthorizationServerDeps {
   db: Database;
   logger: Logger;
+  /** Sign-ins, denials and revocations are audit events (`latchkey audit`, the site's trail). */
+  audit: AuditTrail;
   clients: McpClients;
   config: AuthorizationServerConfig;
 }
@@ -106,6 +109,9 @@ export function authorizationServerMetadata(publicUrl: string, siteId: string | 
   if (siteId) authorize.searchParams.set('site', siteId);
   return {
     issuer: siteId ? siteIssuerOf(publicUrl, siteId) : publicUrl,
+    // RFC 9207: only a site's issuer completes sign-ins (the gateway-wide one cannot name a site),
+    // so only its metadata promises the iss the authorization response carries.
+    ...(siteId ? { authorization_response_iss_parameter_supported: true } : {}),
     authorization_endpoint: authorize.href,
     token_endpoint: `${publicUrl}${TOKEN_PATH}`,
     registration_endpoint: `${publicUrl}${REGISTER_PATH}`,
@@ -285,8 +291,12 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
     }
     const target = new URL(row.redirectUri);
     if (row.state !== null) target.searchParams.set('state', row.state);
+    // RFC 9207: tells the client which authorization server answered (a mix-up defence).
+    target.searchParams.set('iss', siteIssuerOf(config.publicUrl, row.siteId));
+    const signIn = { siteId: row.siteId, detail: { authorizationId: row.id, clientId: row.clientId.slice(0, 200), endUser: row.endUser } };
     if (!approve) {
       await db.mcpAuthorization.updateMany({ where: { id: row.id, status: 'CONSENT' }, data: { status: 'DENIED' } });
+      await deps.audit({ type: 'mcp.sign_in_denied', ...signIn });
       target.searchParams.set('error', 'access_denied');
       target.searchParams.set('error_description', 'The person declined the sign-in.');
       return target;
@@ -299,14 +309,14 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
       data: { status: 'APPROVED', scopes: granted.length > 0 ? granted : ['mcp:read'], codeHash: hashOpaqueToken(code), expiresAt: new Date(Date.now() + CODE_TTL_MS) },
     });
     if (approved.count !== 1) throw new UntrustedRedirectError('access_denied', 'This sign-in was already answered: start again from the MCP client.');
-    deps.logger.info('mcp sign-in approved', { authorizationId: row.id, siteId: row.siteId });
+    await deps.audit({ type: 'mcp.sign_in_approved', ...signIn, detail: { ...signIn.detail, scopes: granted.length > 0 ? granted : ['mcp:read'] } });
     target.searchParams.set('code', code);
     return target;
   }
 
-  async function revokeFamily(authorizationId: string, why: string): Promise<void> {
-    const revoked = await db.mcpToken.updateMany({ where: { authorizationId, revokedAt: null }, data: { revokedAt: new Date() } });
-    deps.logger.warn('mcp tokens revoked', { authorizationId, reason: why, count: revoked.count });
+  async function revokeFamily(family: { authorizationId: string; siteId: string }, why: string): Promise<void> {
+    const revoked = await db.mcpToken.updateMany({ where: { authorizationId: family.authorizationId, revokedAt: null }, data: { revokedAt: new Date() } });
+    await deps.audit({ type: 'mcp.sign_in_revoked', siteId: family.siteId, detail: { authorizationId: family.authorizationId, reason: why, tokens: revoked.count } });
   }
 
   async function issueTokens(grant: { authorizationId: string; siteId: string; clientId: string; endUser: string; scopes: McpScope[] }) {
@@ -346,7 +356,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
     const row = code.startsWith(CODE_PREFIX) && code.length < 200 ? await db.mcpAuthorization.findUnique({ where: { codeHash: hashOpaqueToken(code) } }) : null;
     if (!row) throw new OAuthProtocolError('invalid_grant', 'The authorization code is not valid: sign in again.');
     if (row.codeUsedAt) {
-      await revokeFamily(row.id, 'authorization code replayed');
+      await revokeFamily({ authorizationId: row.id, siteId: row.siteId }, 'authorization code replayed');
       throw new OAuthProtocolError('invalid_grant', 'The authorization code was already used: every token issued from it is revoked. Sign in again.');
     }
     if (row.clientId !== clientId) throw new OAuthProtocolError('invalid_grant', 'The authorization code was issued to another client.');
@@ -357,7 +367,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
     checkResource(params, row.resource);
     const claimed = await db.mcpAuthorization.updateMany({ where: { id: row.id, codeUsedAt: null }, data: { codeUsedAt: new Date() } });
     if (claimed.count !== 1) {
-      await revokeFamily(row.id, 'authorization code replayed');
+      await revokeFamily({ authorizationId: row.id, siteId: row.siteId }, 'authorization code replayed');
       throw new OAuthProtocolError('invalid_grant', 'The authorization code was already used: every token issued from it is revoked. Sign in again.');
     }
     // A registered client that signs in is kept (unused registrations are pruned).
@@ -387,7 +397,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
     if (row.revokedAt) throw new OAuthProtocolError('invalid_grant', 'The refresh token was revoked: sign in again.');
     if (row.usedAt && !(await isConcurrentReuse(row))) {
       // A rotated refresh token presented again: someone holds a copy. Stop the whole family.
-      await revokeFamily(row.authorizationId, 'refresh token reused');
+      await revokeFamily(row, 'refresh token reused');
       throw new OAuthProtocolError('invalid_grant', 'The refresh token was already used: every token of this sign-in is revoked. Sign in again.');
     }
     if (row.expiresAt.getTime() <= Date.now()) throw new OAuthProtocolError('invalid_grant', 'The refresh token has expired: sign in again.');
@@ -397,7 +407,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
     if (scopes.some((scope) => !granted.includes(scope))) throw new OAuthProtocolError('invalid_scope', `A refresh may only keep or narrow the granted scopes (${granted.join(' ')}).`);
     const claimed = row.usedAt ? { count: 1 } : await db.mcpToken.updateMany({ where: { id: row.id, usedAt: null, revokedAt: null }, data: { usedAt: new Date() } });
     if (claimed.count !== 1 && !(await isConcurrentReuse(await db.mcpToken.findUnique({ where: { id: row.id } })))) {
-      await revokeFamily(row.authorizationId, 'refresh token reused');
+      await revokeFamily(row, 'refresh token reused');
       throw new OAuthProtocolError('invalid_grant', 'The refresh token was already used: every token of this sign-in is revoked. Sign in again.');
     }
     return issueTokens({ authorizationId: row.authorizationId, siteId: row.siteId, clientId: row.clientId, endUser: row.endUser, scopes });
@@ -429,7 +439,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
     if (token.length > 200 || (!token.startsWith(MCP_ACCESS_TOKEN_PREFIX) && !token.startsWith(MCP_REFRESH_TOKEN_PREFIX))) return;
     const row = await db.mcpToken.findUnique({ where: { tokenHash: hashOpaqueToken(token) } });
     if (!row || row.clientId !== clientId) return;
-    await revokeFamily(row.authorizationId, 'revoked by the client');
+    await revokeFamily(row, 'revoked by the client');
   }
 
   /** The site ends every MCP sign-in of one end user (they logged out, left, or lost a device). */
@@ -437,7 +447,7 @@ export function createAuthorizationServer(deps: AuthorizationServerDeps) {
     const name = validEndUser(endUser);
     const families = await db.mcpToken.findMany({ where: { siteId, endUser: name, revokedAt: null }, select: { authorizationId: true }, distinct: ['authorizationId'] });
     await db.mcpToken.updateMany({ where: { siteId, endUser: name, revokedAt: null }, data: { revokedAt: new Date() } });
-    deps.logger.info('mcp sign-ins revoked by the site', { siteId, count: families.length });
+    await deps.audit({ type: 'mcp.sign_in_revoked', siteId, detail: { reason: 'revoked by the site', endUser: name, signIns: families.length } });
     return families.length;
   }
 

@@ -18,22 +18,26 @@ import {
   OAuthProtocolError,
   REGISTER_PATH,
   REVOKE_PATH,
+  siteIssuerOf,
   TOKEN_PATH,
   UntrustedRedirectError,
   type AuthorizationServer,
 } from './authorization-server.js';
 import { ClientMetadataError, type McpClients } from './mcp-clients.js';
 import { consentPage, signInErrorPage } from './consent-page.js';
+import { MCP_PATH } from './use-mcp.js';
 
 export const AUTHORIZATION_SERVER_METADATA_PATH = '/.well-known/oauth-authorization-server';
 const SITE_METADATA_PREFIX = `${AUTHORIZATION_SERVER_METADATA_PATH}/sites/`;
 const COOKIE_PATH = '/oauth/mcp';
 
-const PUBLIC_PATHS = new Set([TOKEN_PATH, REGISTER_PATH, REVOKE_PATH, AUTHORIZATION_SERVER_METADATA_PATH, '/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']);
+const PUBLIC_PATHS = new Set([MCP_PATH, TOKEN_PATH, REGISTER_PATH, REVOKE_PATH, AUTHORIZATION_SERVER_METADATA_PATH, '/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']);
 
 /**
- * Paths that browser-based MCP clients (the MCP Inspector) call cross-origin; they use no cookies, so
- * the gateway's CORS policy (src/http/use-cors.ts) grants them to any origin.
+ * Paths that browser-based MCP clients (the MCP Inspector) call cross-origin: /mcp itself and the OAuth
+ * endpoints. They use no cookies, only a bearer token the client holds (and /mcp refuses the
+ * browser-facing lkc_ tokens), so the gateway's CORS policy (src/http/use-cors.ts) grants them to any
+ * origin.
  */
 export function isPublicOAuthPath(pathname: string): boolean {
   return PUBLIC_PATHS.has(pathname) || pathname.startsWith(SITE_METADATA_PREFIX);
@@ -92,6 +96,9 @@ export function useMcpAuthorization(options: UseMcpAuthorizationOptions): Plugin
       const target = new URL(redirectUri!);
       target.searchParams.set('error', error.error);
       target.searchParams.set('error_description', error.description);
+      // RFC 9207: error responses name the issuer too (the site's, when the request named one).
+      const site = url.searchParams.get('site');
+      target.searchParams.set('iss', site && isSiteId(site) ? siteIssuerOf(options.publicUrl, site) : options.publicUrl);
       // An over-long state is not echoed: the refusal itself says why.
       if (state !== null && state.length <= MAX_STATE_LENGTH) target.searchParams.set('state', state);
       return redirect(target.href);
