@@ -11,6 +11,7 @@ const databaseAgnostic = [
   'test/authorization-server.test.ts',
   'test/cli.test.ts',
   'test/migrations.test.ts',
+  'test/shutdown.test.ts',
   // The browser tests exercise pages and popups; the database work under them is covered elsewhere.
   'test/browser-connect.test.ts',
   'test/browser-connect-custom.test.ts',

@@ -109,17 +109,43 @@ export async function startGateway(config: Config, logger: Logger = createLogger
     db,
     async close() {
       stopRetention();
-      await sweeper.stop();
-      await latchkey.services.revocations.stop();
-      await latchkey.services.webhooks.worker.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await new Promise<void>((resolve) => (metricsServer ? metricsServer.server.close(() => resolve()) : resolve()));
-      await latchkey.services.passthrough.close();
-      await latchkey.rateLimiters.close();
-      await db.$disconnect();
+      // Each step is bounded: a provider or database that never answers must not keep a stopping
+      // gateway (or a test run) alive; what was cut short is logged.
+      const step = (name: string, work: () => Promise<unknown>) => boundedStep(name, work, CLOSE_STEP_TIMEOUT_MS, logger);
+      await step('sweeper', () => sweeper.stop());
+      await step('revocation queue', () => latchkey.services.revocations.stop());
+      await step('webhook worker', () => latchkey.services.webhooks.worker.stop());
+      await step('http server', () => closeServer(server));
+      if (metricsServer) await step('metrics server', () => closeServer(metricsServer.server));
+      await step('pass-through pools', () => latchkey.services.passthrough.close());
+      await step('rate limiters', () => latchkey.rateLimiters.close());
+      await step('database', () => db.$disconnect());
     },
   };
+}
+
+const CLOSE_STEP_TIMEOUT_MS = 10_000;
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** Runs one shutdown step, giving up (with a log line) after `timeoutMs` instead of waiting forever. */
+export async function boundedStep(name: string, work: () => Promise<unknown>, timeoutMs: number, logger: Pick<Logger, 'warn'>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    timer.unref();
+  });
+  try {
+    const outcome = await Promise.race([work().then(() => 'done' as const), timedOut]);
+    if (outcome === 'timeout') logger.warn('shutdown step did not finish in time; going on without it', { step: name, timeoutMs });
+  } catch (error) {
+    logger.warn('shutdown step failed; going on', { step: name, reason: error instanceof Error ? error.message : 'unknown' });
+  } finally {
+    clearTimeout(timer);
+  }
 }
