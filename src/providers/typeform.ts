@@ -3,7 +3,12 @@ import { defineProvider } from './provider-schema.js';
 // Typeform OAuth. The offline scope asks for a refresh token; access tokens last one week and each
 // refresh issues a new refresh token. Endpoints: the applications guide's urlAuthorize and
 // urlAccessToken. The access token lifetime is set per application (one week by default).
-// unverified: the rate limit and any rate-limit headers (no Typeform page found that states them).
+// Rate limit: two requests per second per account on the Create and Responses APIs
+// (get-started#rate-limits, known here only as quoted with its line numbers by a third-party
+// study; the page itself is not in the stored copies searched).
+// unverified: any rate-limit or Retry-After header. Searched: docs and pages corpora for the
+// get-started page and "Typeform rate limit 429"; only third-party summaries came back, and they
+// disagree (one says honour Retry-After, another a leaky bucket without headers), so none is read.
 export default defineProvider({
   name: 'TYPEFORM',
   key: 'typeform',
