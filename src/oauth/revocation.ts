@@ -199,8 +199,8 @@ function revocationRequestOf(provider: ProviderDefinition, endpoints: ProviderEn
       return {
         url: endpoint,
         method: 'POST',
-        headers: { ...form, accept: 'application/json' },
-        body: new URLSearchParams({ client_id: app.clientId, client_secret: app.clientSecret ?? '', access_token: accessToken }),
+        headers: json,
+        body: JSON.stringify({ client_id: app.clientId, client_secret: app.clientSecret ?? '', access_token: accessToken }),
       };
     case 'refresh-token-in-path':
       if (!refreshToken || !endpoint?.includes('{refresh_token}')) return { result: 'not_supported', reason: 'no refresh token to revoke' };

@@ -6,9 +6,14 @@ import { defineProvider } from './provider-schema.js';
 // proxied request (the built-in URL names the placeholder application "example"). No check request:
 // every Algolia request needs the application id.
 // Per-account hosts: https://www.algolia.com/doc/rest-api/search/#section/Base-URLs
-// unverified: rate-limit headers on the Search API. Algolia documents x-ratelimit-limit, -remaining
-// and -reset (Unix seconds) for its Analytics-family APIs (e.g. algolia.com/doc/rest-api/personalization);
-// the Search API's 429 (a key's maxQueriesPerIPPerHour) may come without them, and the gateway then
+// Rate limits on the Search API are per API key: maxQueriesPerIPPerHour, answered with 429 (the
+// API key restrictions guide; Algolia's OpenAPI source, algolia/api-clients-automation
+// specs/search/paths/keys/common/schemas.yml). The Search API description has no rate-limit
+// section, so docs.rateLimits points at that guide.
+// unverified: rate-limit headers on the Search API. Algolia's OpenAPI source declares
+// x-ratelimit-limit, -remaining and -reset (Unix seconds; specs/common/responses/rateLimit.yml)
+// only on the abtesting, analytics, insights and personalization specs, never on search; the
+// names are kept because reading an absent header costs nothing, and without them the gateway
 // waits defaultWaitSeconds.
 export default defineProvider({
   name: 'ALGOLIA',
@@ -19,7 +24,7 @@ export default defineProvider({
   docs: {
     apiKey: 'https://www.algolia.com/doc/rest-api/search/#section/Authentication',
     api: 'https://www.algolia.com/doc/rest-api/search/',
-    rateLimits: 'https://www.algolia.com/doc/rest-api/search/#section/Rate-limiting',
+    rateLimits: 'https://www.algolia.com/doc/guides/security/api-keys/in-depth/api-key-restrictions#rate-limit',
     errors: 'https://www.algolia.com/doc/rest-api/search/#section/Errors',
   },
   credentials: {

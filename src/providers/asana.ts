@@ -4,8 +4,14 @@ import { defineProvider } from './provider-schema.js';
 // (the OAuth page's quick reference). Access tokens last one hour; refresh answers leave out
 // refresh_token and the original keeps working. Revocation is a POST of client id, secret and token.
 // A 429 carries Retry-After in seconds; limits are per token.
-// unverified: the section anchors of the OAuth page, the omitted refresh_token, the revoke body and
-// PKCE (only the page's opening was readable here).
+// PKCE: Asana's own example server (github.com/Asana/devrel-examples, javascript/pkce_oauth)
+// sends code_challenge with code_challenge_method=S256 and code_verifier at the token exchange.
+// The #user-authorization-endpoint and #token-exchange-endpoint anchors are the ones Asana's
+// javascript/node-oauth-demo cites.
+// unverified: the #token-deauthorization-endpoint anchor, the revoke body (client_id,
+// client_secret, token) and the refresh answer without refresh_token. Searched: the OAuth page
+// (only its quick reference is stored), find_string "token-deauthorization-endpoint" (no hit),
+// Asana/devrel-examples (no revoke call, no refresh call).
 export default defineProvider({
   name: 'ASANA',
   key: 'asana',

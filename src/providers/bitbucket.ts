@@ -4,7 +4,11 @@ import { defineProvider } from './provider-schema.js';
 // Since 4 May 2026 every refresh returns a new refresh token and the used one stops working; unused
 // refresh tokens expire after three months, and token answers carry `scope` (no longer `scopes`).
 // Scopes are set on the consumer; the scope parameter can only narrow them.
-// unverified: PKCE (the OAuth page names no code_challenge parameter, so none is sent).
+// No PKCE: Atlassian's own tracker, jira.atlassian.com/browse/BCLOUD-23469 (a suggestion, still
+// unresolved), says the Bitbucket Cloud API "does not currently offer" the PKCE flow, and the OAuth
+// page names no code_challenge parameter, so none is sent. (Bitbucket Data Center does support
+// PKCE; that is a different product.) Some Cloud clients send a challenge anyway (Git Credential
+// Manager, per avivsinai/bitbucket-cli#153), which shows the parameters are tolerated, not checked.
 export default defineProvider({
   name: 'BITBUCKET',
   key: 'bitbucket',

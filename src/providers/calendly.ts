@@ -3,9 +3,15 @@ import { defineProvider } from './provider-schema.js';
 // Calendly OAuth 2.1 with PKCE. Access tokens last two hours; refresh tokens do not expire until
 // used and are single-use: each refresh answer carries the replacement and the used one is revoked
 // at once. Revocation is RFC 7009 with the client credentials in the body.
-// unverified: the revoke request's shape and client authentication in the body (the API reference
-// pages were not readable here; a preview copy of the token reference shows client_secret and
-// code_verifier in the form).
+// The revoke reference (post-oauth-revoke) is a form POST to auth.calendly.com/oauth/revoke with
+// client_id, client_secret and token, all required, token being an access or a refresh token:
+// RFC 7009 with the secret in the body, as declared.
+// unverified: that the token endpoint takes the secret in the form. Its reference
+// (post-oauth-refresh-token, "Get Access Token") says web clients pass client_id and client_secret
+// in a Basic header; client_secret_post is kept because the revoke endpoint requires them in the
+// body and the gateway authenticates both the same way, and because a preview copy of the token
+// reference showed client_secret and code_verifier in the form. Calendly's discovery document
+// (calendly.com/.well-known/oauth-authorization-server) would settle it; no stored copy was found.
 export default defineProvider({
   name: 'CALENDLY',
   key: 'calendly',
@@ -14,10 +20,10 @@ export default defineProvider({
   authModes: ['OAUTH2'],
   docs: {
     authorization: 'https://developer.calendly.com/create-a-developer-account',
-    token: 'https://developer.calendly.com/api-docs/be9b32ef4b44c-get-access-token',
+    token: 'https://developer.calendly.com/api-docs/calendly-o-auth/o-auth/post-oauth-refresh-token',
     scopes: 'https://developer.calendly.com/getting-started',
     refresh: 'https://developer.calendly.com/refresh-token-rotation-guide',
-    revocation: 'https://developer.calendly.com/api-docs/5c3b9a5d1d0c8-revoke-access-refresh-token',
+    revocation: 'https://developer.calendly.com/api-docs/calendly-o-auth/o-auth/post-oauth-revoke',
     identity: 'https://developer.calendly.com/api-docs/005832c83aeae-get-current-user',
     api: 'https://developer.calendly.com/api-docs',
     rateLimits: 'https://developer.calendly.com/api-docs/edca8074633f8-upcoming-changes',

@@ -6,8 +6,14 @@ import { defineProvider } from './provider-schema.js';
 // application's expiry date), PKCE and a revocation endpoint, so none of them is relied on here.
 // Every CMA answer carries X-Contentful-RateLimit-Second-Limit/-Remaining and a 429 carries
 // X-Contentful-RateLimit-Reset, the seconds until the next request is accepted.
-// unverified: the authorization-code grant at /oauth/token (the OAuth page shows only
-// response_type=token; nothing else states it).
+// Contentful's changelog (contentful.com/developers/changelog/confidentiality-for-oauth-applications/)
+// says a confidential application must send its client ID and secret "when requesting a token",
+// a requirement that "does not apply to the implicit grant flow, which is the OAuth flow described
+// in Contentful's official documentation": so token requests other than the implicit grant exist
+// and are client-authenticated, which is what the file relies on.
+// unverified: that the grant is authorization_code and that it is served at /oauth/token (no
+// Contentful page names either; searched 2026-12-02: docs corpus, the OAuth page and its
+// llms.txt, find_string "be.contentful.com/oauth/token", which finds only third-party clients).
 export default defineProvider({
   name: 'CONTENTFUL',
   key: 'contentful',

@@ -7,6 +7,11 @@ import { defineProvider } from './provider-schema.js';
 // unverified: the eight-hour access token lifetime (the Platform API schema's example is 30 days),
 // and revocation (Heroku revokes by deleting the authorization, DELETE /oauth/authorizations/{id},
 // which the gateway does not know the id of, so none is declared).
+// Searched 2026-12-02: docs and pages corpora (the OAuth article's token-exchange section is not
+// in the stored copies), heroku/omniauth-heroku (its spec stubs expires_in 3600), heroku-client's
+// oauthToken docs (example 2592000). A copy of a Heroku-style token answer in a third-party note
+// (user_id, session_nonce, "expires_in":28799) agrees with eight hours; the file does not read a
+// lifetime anyway, it follows expires_in.
 export default defineProvider({
   name: 'HEROKU',
   key: 'heroku',

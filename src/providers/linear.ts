@@ -5,6 +5,10 @@ import { defineProvider } from './provider-schema.js';
 // refresh token; every OAuth app was migrated to refresh tokens on April 1, 2026. The API is
 // GraphQL only, so identity is not looked up by GET. unverified: the revoke request's client
 // authentication (the page names the endpoint; the gateway sends RFC 7009 with the client secret).
+// Searched 2026-12-02: docs and pages corpora (the stored copies of the OAuth page, under
+// linear.app/developers and linear.app/docs/api, end before its revoke section), find_string
+// "api.linear.app/oauth/revoke": client code disagrees (a bearer header alone, or a bare token
+// form field without client credentials), so it settles nothing.
 export default defineProvider({
   name: 'LINEAR',
   key: 'linear',

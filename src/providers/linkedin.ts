@@ -8,6 +8,10 @@ import { defineProvider } from './provider-schema.js';
 // /oauth/v2/revoke, though public client code posts client_id, client_secret and token there as a
 // form; the docs.revocation link is the introspection page of the same OAuth server),
 // and rate-limit headers (the rate-limits page documents daily quotas and 429 only).
+// Searched 2026-12-02: docs and pages corpora ("LinkedIn oauth v2 revoke"), find_string
+// "linkedin.com/oauth/v2/revoke" (client code only), and LinkedIn's own
+// linkedin-developers/linkedin-api-js-client lib/auth.ts, which wraps accessToken, refresh and
+// introspectToken but no revoke.
 export default defineProvider({
   name: 'LINKEDIN',
   key: 'linkedin',

@@ -5,9 +5,14 @@ import { defineProvider } from './provider-schema.js';
 // Regions: https://documentation.mailgun.com/docs/mailgun/api-reference/#base-url
 // Errors carry a "message" key; 429 answers are to be retried "as defined in the response"
 // (documentation.mailgun.com, quickstart-guide/responses).
-// unverified: the X-RateLimit-* headers and their reset unit (no Mailgun page found that names
-// them), and whether a wrong key answers 401 or 403 (the responses page says 403; both count as
-// refused).
+// Mailgun's own documentation source (github.com/mailgun/documentation, the earlier Sphinx docs,
+// last changed 2024-07-23) says 429 answers carry the reason and the time in the message ("request
+// limit exceeded, try again after <date>") and the Domains, Webhooks and Events APIs answer
+// {"retry-seconds": 60}; neither is a header the gateway reads, so it waits defaultWaitSeconds (60).
+// unverified: the X-RateLimit-* headers and their reset unit (no Mailgun page names them, and that
+// repository has no X-RateLimit or Retry-After anywhere), and whether a wrong key answers 401 or
+// 403 (that repository's status table says 401 "No valid API key provided", the current responses
+// page 403; both count as refused).
 export default defineProvider({
   name: 'MAILGUN',
   key: 'mailgun',

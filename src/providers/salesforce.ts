@@ -205,7 +205,11 @@ export default defineProvider({
     // Org-wide daily API request allocation; REQUEST_LIMIT_EXCEEDED comes back as 403. The
     // Sforce-Limit-Info header reports "api-usage=used/limit" on every REST answer (Salesforce's
     // "Limit Info Header" reference), one combined value that no quota header field can name.
-    // unverified: 429 (kept for safety; the pages read here name only REQUEST_LIMIT_EXCEEDED).
+    // unverified: 429 (kept for safety). The limits cheat sheet ("API Request Limits and
+    // Allocations") names only the REQUEST_LIMIT_EXCEEDED exception, and its Connect REST API
+    // page answers Chatter's per-user hourly limit with 503; no Salesforce Platform page found
+    // says 429 (searched 2026-12-02: docs corpus, "Salesforce REST API 429"; the 429 pages found
+    // are Marketing Cloud's, a different API).
     rateLimits: { statuses: [403, 429], retryAfter: false, defaultWaitSeconds: 60 },
     // An array: [{"message", "errorCode", "fields"}].
     errors: { messagePaths: ['0.message'], reasonPaths: ['0.errorCode'] },

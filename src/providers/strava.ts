@@ -5,7 +5,11 @@ import { defineProvider } from './provider-schema.js';
 // refresh token, which replaces the old. Deauthorization is POST /oauth/deauthorize with the access
 // token (as bearer).
 // unverified: that deauthorize accepts the token only as bearer (the authentication page lists an
-// access_token parameter; Strava's client libraries send the bearer header alone).
+// access_token parameter; Strava's client libraries send the bearer header alone: strava-ruby-client,
+// the Haskell strive package, which posts oauth/deauthorize with an empty query on an
+// authenticated client). Searched 2026-12-02: docs and pages corpora for the Deauthorization
+// section; the stored copies of developers.strava.com/docs/authentication end before it, and
+// Strava's old strava.github.io/api/v3/oauth page's excerpt does too.
 export default defineProvider({
   name: 'STRAVA',
   key: 'strava',

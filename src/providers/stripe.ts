@@ -2,8 +2,17 @@ import { defineProvider } from './provider-schema.js';
 
 // Stripe Connect OAuth (Standard accounts only, per the OAuth reference). Stripe's "client secret"
 // is the platform's secret API key (sk_live_… / sk_test_…); the client id is the platform's ca_… id.
-// unverified: the section anchors of the OAuth reference and the rate-limit answer's headers (only
-// the reference's opening was readable here).
+// The OAuth reference (a full copy read in the code index) links its own sections as
+// #get-authorize, #get-authorize-response, #get-authorize-error-codes, #post-token-error-codes
+// and #post-deauthorize-error-codes, and Stripe's SDKs cite #get-authorize (stripe-node's types)
+// and #post-token (stripe-go); the file's -request/-response anchors follow that pattern. The
+// token call takes the secret key "as a client_secret POST parameter" (client_secret_post);
+// deauthorize takes it "as an Authorization header" with client_id and stripe_user_id in the form.
+// Rate limits: 429, counted per second per account (100 live, 25 sandbox; 25 per endpoint), hence a
+// one-second default wait (docs.stripe.com/rate-limits).
+// unverified: any header on a 429 answer (the stored rate-limits page shows none in what was
+// readable), and the exact #get-authorize-request, #post-token-request, #post-token-response and
+// #post-deauthorize anchors, which no link seen uses verbatim.
 export default defineProvider({
   name: 'STRIPE',
   key: 'stripe',
@@ -40,7 +49,9 @@ export default defineProvider({
     quirks: {
       keepFields: ['stripe_user_id', 'stripe_publishable_key', 'livemode'],
     },
-    // Stripe accepts exactly one of these; read_only is its default.
+    // Stripe accepts exactly one of these; read_only is its default, but the OAuth reference says
+    // read_only "can only be specified for extensions": a platform that is not a Stripe extension
+    // has to ask for read_write.
     scopes: [
       {
         scope: 'read_only',

@@ -6,8 +6,12 @@ import { defineProvider } from './provider-schema.js';
 // request needs the app’s key. Limits: 300 requests per 10 seconds per API key and 100 per token,
 // answered with 429 and {"error": "API_TOKEN_LIMIT_EXCEEDED" | "API_KEY_LIMIT_EXCEEDED",
 // "message"} (the rate-limits guide).
-// unverified: the x-rate-limit-api-token-* headers (the current guide does not name them), so the
-// gateway may wait defaultWaitSeconds instead.
+// unverified: the x-rate-limit-api-token-* headers, so the gateway may wait defaultWaitSeconds
+// instead. The rate-limits guide (last updated 2026-01-26) names no header, nor does the
+// support page support.atlassian.com/trello/docs/api-rate-limits; a Trello answer captured in
+// public code (2022) exposes x-rate-limit-api-{key,token}-{interval-ms,max,remaining}, and client
+// code reads them, but no Atlassian page read here documents them (searched 2026-12-02: docs
+// corpus, find_string "x-rate-limit-api-token-remaining").
 export default defineProvider({
   name: 'TRELLO',
   key: 'trello',

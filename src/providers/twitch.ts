@@ -9,7 +9,11 @@ import { defineProvider } from './provider-schema.js';
 // The revoke page names only the access token, and a token it does not take answers 400
 // {"status","message"}: sign-out revokes the access token alone (revokesAccessTokensOnly).
 // unverified: that revoking the access token also ends its refresh token, and that the endpoint
-// ignores the client_secret the gateway's RFC 7009 request adds.
+// ignores the client_secret the gateway's RFC 7009 request adds. The revoke page's table lists
+// client_id and token only, both x-www-form-urlencoded, and answers 200, 400 {"status",
+// "message": "Invalid token"} or 404 "client does not exist"; the refresh-tokens, validate-tokens
+// and authentication pages (as stored, including their .md copies) say nothing of a revoked access
+// token's refresh token (searched 2026-12-02, docs corpus).
 export default defineProvider({
   name: 'TWITCH',
   key: 'twitch',

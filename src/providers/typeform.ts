@@ -3,7 +3,13 @@ import { defineProvider } from './provider-schema.js';
 // Typeform OAuth. The offline scope asks for a refresh token; access tokens last one week and each
 // refresh issues a new refresh token. Endpoints: the applications guide's urlAuthorize and
 // urlAccessToken. The access token lifetime is set per application (one week by default).
-// unverified: the rate limit and any rate-limit headers (no Typeform page found that states them).
+// Rate limit: two requests per second per account on the Create and Responses APIs
+// (get-started#rate-limits). Typeform's own client, github.com/Typeform/js-api-client
+// (src/utils.ts), cites that section as "two requests per second, per Typeform account" and
+// paces itself with a 500 ms wait instead of reading any header, so no quota header is declared.
+// unverified: whether a 429 carries Retry-After. Searched: docs and pages corpora for the
+// get-started page (not stored) and "Typeform rate limit 429"; only third-party summaries came back,
+// and they disagree (one says honour Retry-After, another a leaky bucket without headers).
 export default defineProvider({
   name: 'TYPEFORM',
   key: 'typeform',

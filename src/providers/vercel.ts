@@ -6,7 +6,10 @@ import { defineProvider } from './provider-schema.js';
 // document (vercel.com/.well-known/openid-configuration): the endpoints, S256 PKCE,
 // client_secret_basic for tokens and revocation, and the userinfo endpoint.
 // The tokens page gives one-hour access tokens and 30-day refresh tokens exchanged for new ones.
-// unverified: the rate-limit reset unit (taken as Unix seconds).
+// unverified: the rate-limit reset unit (taken as Unix seconds). Searched 2026-12-02: docs and
+// pages corpora (vercel.com/api and vercel.com/docs/limits as stored name no unit), vercel/sdk's
+// generated models (a 429 body carries limit {total, remaining, reset} and retryAfter {value,
+// str}, undescribed); only third-party write-ups show an epoch-seconds example.
 export default defineProvider({
   name: 'VERCEL',
   key: 'vercel',

@@ -5,9 +5,10 @@ import { defineProvider } from './provider-schema.js';
 // redirect_uri missing from the token request, or wrong client credentials answer invalid_grant.
 // The token request sends client_id, client_secret and code (client_secret_post); access tokens do
 // not expire and there is no refresh token. Revocation (POST webflow.com/oauth/revoke_authorization)
-// takes client_id, client_secret and access_token. Rate limits: 429 with Retry-After (typically 60
-// seconds), X-RateLimit-Limit and -Remaining per minute. Errors: {code, message, externalReference, details}.
-// unverified: the body encoding of the revocation request (the guide lists the fields only; they are sent as a form).
+// takes client_id, client_secret and access_token as a JSON object (the guide's example request
+// sends Content-Type: application/json) and answers {"did_revoke": true}. Rate limits: 429 with
+// Retry-After (typically 60 seconds), X-RateLimit-Limit and -Remaining per minute.
+// Errors: {code, message, externalReference, details}.
 export default defineProvider({
   name: 'WEBFLOW',
   key: 'webflow',

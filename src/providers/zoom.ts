@@ -5,8 +5,11 @@ import { defineProvider } from './provider-schema.js';
 // Revocation is POST /oauth/revoke with Basic client authentication and the token in a form.
 // Rate-limited answers are 429 with X-RateLimit-Limit/-Remaining; for daily limits Retry-After holds
 // an ISO 8601 time rather than seconds (parsed as a date like an HTTP date).
-// unverified: PKCE for confidential apps (no Zoom page read states it; Zoom's own Postman
-// collection has a separate "OAuth 2.0 with PKCE" folder).
+// PKCE with a confidential client: Zoom's own Zoom Apps sample (github.com/zoom/zoomapps-sample-js,
+// server/helpers/zoom-api.js) sends code_challenge with S256 to /oauth/authorize and
+// code_verifier to /oauth/token together with Basic client_id:client_secret; Zoom's PKCE page
+// (developers.zoom.us/docs/integrations/PKCE/) describes the public-client variant, whose
+// separate public client ID has no secret.
 export default defineProvider({
   name: 'ZOOM',
   key: 'zoom',

@@ -463,6 +463,7 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
       }
       case 'token-and-client-in-body': {
         if (req.method !== 'POST') return refuse(405, 'POST required');
+        if (!(req.headers['content-type'] ?? '').includes('json')) return refuse(400, 'the body must be JSON');
         if (body.client_id !== spec.clientId || !safeEqual(body.client_secret ?? '', spec.clientSecret ?? '')) return refuse(401, 'client_id and client_secret required in the body');
         revoked = body.access_token;
         break;
