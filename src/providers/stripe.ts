@@ -49,22 +49,22 @@ export default defineProvider({
     quirks: {
       keepFields: ['stripe_user_id', 'stripe_publishable_key', 'livemode'],
     },
-    // Stripe accepts exactly one of these; read_only is its default, but the OAuth reference says
-    // read_only "can only be specified for extensions": a platform that is not a Stripe extension
-    // has to ask for read_write.
+    // Stripe accepts exactly one of these. The OAuth reference says read_only "can only be specified
+    // for extensions", so the default is read_write: it is the one a Connect platform that is not a
+    // Stripe extension can be granted (an extension asks for read_only explicitly).
     scopes: [
       {
         scope: 'read_only',
         title: 'Read only',
-        description: 'Read the connected account’s data, such as charges, customers and payouts.',
+        description: 'Read the connected account’s data, such as charges, customers and payouts (Stripe extensions only).',
         category: 'Account',
-        isDefault: true,
       },
       {
         scope: 'read_write',
         title: 'Read and write',
         description: 'Read the connected account’s data and create charges, customers and other objects.',
         category: 'Account',
+        isDefault: true,
       },
     ],
   },
