@@ -7,8 +7,8 @@ import { defineProvider } from './provider-schema.js';
 // api.netlify.com/oauth/token, api.netlify.com/api/v1/user. Rate limits: X-RateLimit-Limit,
 // -Remaining and -Reset (a Unix time); no Retry-After is documented.
 // unverified: PKCE, revocation. Netlify documents neither: not in the blog post, the API guide,
-// the OAuth ticket forum thread (/work/shared/sources), netlify/open-api issues #96 and #355 or the
-// netlify-oauth-example issues; no public code calls api.netlify.com/oauth/revoke. A Netlify
+// the support-forum thread on the OAuth ticket flow, netlify/open-api issues #96 and #355 or the
+// netlify-oauth-example issues, and no public code calls api.netlify.com/oauth/revoke. A Netlify
 // engineer's forum answer names Doorkeeper's routes as the ones it uses (Doorkeeper has POST
 // /oauth/revoke and optional PKCE), but not whether Netlify turned either on.
 export default defineProvider({
