@@ -13,7 +13,10 @@ import { defineProvider } from './provider-schema.js';
 // token_type_hint}; the token answer has no expires_in (the access token is a JWT whose exp claim
 // says when it ends) and a space-separated scope. The gateway does not read the JWT, so it assumes
 // one hour, the expires_in the same guide shows for tokens from its migration endpoint.
-// unverified: that every access token lasts one hour (no sentence states the lifetime).
+// unverified: that every access token lasts one hour (no sentence states the lifetime), and how a
+// legacy app pointed at /oauth2/token through LATCHKEY_MONDAY_TOKEN_URL fares with JSON bodies and
+// a revocation at the OAuth 2.1 endpoint (legacy tokens stop working from API version 2027-04,
+// per the "OAuth 2.0 (legacy)" page).
 export default defineProvider({
   name: 'MONDAY',
   key: 'monday',
