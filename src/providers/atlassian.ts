@@ -4,7 +4,10 @@ import { defineProvider } from './provider-schema.js';
 // prompt=consent are required; refresh tokens need offline_access and rotate. API calls go to
 // https://api.atlassian.com/ex/jira/{cloudId}/… or /ex/confluence/{cloudId}/…, the cloud id coming
 // from GET /oauth/token/accessible-resources: one token can reach several sites.
-// Per-account hosts: https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/#3--make-calls-to-the-api-using-the-access-token
+// The token endpoint takes its parameters (client_id and client_secret included) as a JSON body:
+// the 3LO page's code exchange and refresh examples both send `Content-Type: application/json`.
+// Each refresh answers a new refresh token and disables the one used (its refresh-token FAQ).
+// Per-account hosts: https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/#apicall
 // Confluence scopes: https://developer.atlassian.com/cloud/confluence/scopes-for-oauth-2-3LO-and-forge-apps/
 export default defineProvider({
   name: 'ATLASSIAN',
@@ -14,10 +17,10 @@ export default defineProvider({
   authModes: ['OAUTH2'],
   docs: {
     authorization: 'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/#1--direct-the-user-to-the-authorization-url-to-get-an-authorization-code',
-    token: 'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/#2--exchange-authorization-code-for-access-token',
+    token: 'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/#accesstoken',
     scopes: 'https://developer.atlassian.com/cloud/jira/platform/scopes-for-oauth-2-3LO-and-forge-apps/',
-    refresh: 'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/#use-a-refresh-token-to-get-another-access-token-and-refresh-token-pair',
-    identity: 'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/#how-do-i-retrieve-the-public-profile-of-the-authenticated-user-',
+    refresh: 'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/#faq-use-refresh-token-to-get-access-token',
+    identity: 'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/#faq4',
     api: 'https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/',
     rateLimits: 'https://developer.atlassian.com/cloud/jira/platform/rate-limiting/',
     errors: 'https://developer.atlassian.com/cloud/jira/platform/rest/v3/intro/#status-codes',
@@ -35,7 +38,7 @@ export default defineProvider({
     supportsRefresh: true,
     authorizationParams: { audience: 'api.atlassian.com', prompt: 'consent' },
     identity: { from: 'api', path: '/me', idPath: 'account_id', namePath: 'name' },
-    quirks: { refreshTokenRotates: true },
+    quirks: { refreshTokenRotates: true, jsonTokenRequests: true },
     scopes: [
       {
         scope: 'offline_access',

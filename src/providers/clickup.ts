@@ -5,8 +5,10 @@ import { defineProvider } from './provider-schema.js';
 // (developer.clickup.com/docs/authentication).
 // Rate limits are per token (100 a minute on most plans); a 429 carries X-RateLimit-Limit,
 // -Remaining and -Reset, a Unix timestamp (the rate-limits page).
-// unverified: that the token endpoint reads client_id, client_secret and code from a form body (its
-// reference page shows them as query parameters).
+// unverified: that the token endpoint reads client_id, client_secret and code from a form body. The
+// reference page (getaccesstoken, its OpenAPI definition updated 2026-07-01) shows them as query
+// parameters; copies derived from ClickUp's OpenAPI disagree (one has query parameters, a later one
+// a request body), and Nango's list, which sends them in a form body, declares nothing special.
 export default defineProvider({
   name: 'CLICKUP',
   key: 'clickup',

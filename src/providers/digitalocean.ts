@@ -1,12 +1,17 @@
 import { defineProvider } from './provider-schema.js';
 
-// DigitalOcean OAuth (docs.digitalocean.com/reference/api/oauth: /authorize, /token, /refresh,
-// /revoke under cloud.digitalocean.com/v1/oauth). Access tokens last 30 days; refresh tokens are
-// single-use and each refresh answer carries the next one. Revocation is POST /v1/oauth/revoke
-// with the access token as Bearer and as the form field `token`, as DigitalOcean's own Terraform
-// provider sends it (digitalocean/terraform-provider-digitalocean, RevokeOAuthToken).
-// unverified: the section anchors of the OAuth page, and whether confidential clients may add PKCE
-// (the page describes PKCE for public clients only).
+// DigitalOcean OAuth (docs.digitalocean.com/documentation/oauth, "Last verified 28 Sep 2026"; the
+// older reference/api/oauth page listed a separate /refresh): /authorize, /token (refresh is
+// grant_type=refresh_token at /token) and /revoke under cloud.digitalocean.com/v1/oauth. Access
+// tokens last 30 days; refresh tokens are single-use and each refresh answer carries the next one.
+// Revocation is POST /v1/oauth/revoke with the access token as Bearer and as the form field
+// `token`, as DigitalOcean's own Terraform provider sends it (digitalocean/terraform-provider-
+// digitalocean, RevokeOAuthToken). The page names two kinds of client: confidential clients
+// (registered in the control panel, with a client secret: this gateway) and public clients, which
+// have no secret and use PKCE instead.
+// unverified: whether a confidential client may add PKCE too (the page describes it for public
+// clients only), and the OAuth page's section anchors (the stored copies of both pages are
+// readable only to the endpoint table, so the links name the page without an anchor).
 // Every answer carries RateLimit-Limit/-Remaining/-Reset (Unix time of the oldest request's
 // expiry) and a spent limit is 429 (the API introduction's Rate Limit section, from
 // digitalocean/openapi specification/description.md).
@@ -17,11 +22,11 @@ export default defineProvider({
   categories: ['Developer tools'],
   authModes: ['OAUTH2'],
   docs: {
-    authorization: 'https://docs.digitalocean.com/reference/api/oauth/',
-    token: 'https://docs.digitalocean.com/reference/api/oauth/',
+    authorization: 'https://docs.digitalocean.com/documentation/oauth/',
+    token: 'https://docs.digitalocean.com/documentation/oauth/',
     scopes: 'https://docs.digitalocean.com/reference/api/scopes/',
-    refresh: 'https://docs.digitalocean.com/reference/api/oauth/',
-    revocation: 'https://docs.digitalocean.com/reference/api/oauth/',
+    refresh: 'https://docs.digitalocean.com/documentation/oauth/',
+    revocation: 'https://docs.digitalocean.com/documentation/oauth/',
     identity: 'https://docs.digitalocean.com/reference/api/digitalocean/#tag/Account',
     api: 'https://docs.digitalocean.com/reference/api/',
     rateLimits: 'https://docs.digitalocean.com/reference/api/digitalocean/#section/Introduction/Rate-Limit',

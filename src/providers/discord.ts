@@ -5,7 +5,12 @@ import { defineProvider } from './provider-schema.js';
 // Basic or form client authentication and only form bodies. Revocation is RFC 7009, and revoking
 // one token revokes every access and refresh token of that authorization whatever the token and
 // hint (the page's revocation warning), so one revocation request is enough.
-// unverified: PKCE for confidential clients (no Discord page says it is accepted).
+// PKCE with a client secret: Discord's Social SDK guides have the authorization request carry a
+// code_challenge (the SDK opens the same OAuth2 page in a browser) and a confidential client's
+// server send code_verifier to /oauth2/token with Basic client authentication (discord/discord-api-
+// docs, developers/discord-social-sdk/development-guides/account-linking-with-discord.mdx, "Server-
+// to-Server Get Token Exchange", and account-linking-on-mobile.mdx, "Authentication Flow for
+// Confidential Clients"), so the gateway sends S256 PKCE too.
 export default defineProvider({
   name: 'DISCORD',
   key: 'discord',
@@ -33,7 +38,7 @@ export default defineProvider({
     appRegistrationUrl: 'https://discord.com/developers/applications',
     scopeSeparator: ' ',
     clientAuthMethod: 'client_secret_basic',
-    pkce: false,
+    pkce: true,
     supportsRefresh: true,
     revocation: 'rfc7009',
     identity: { from: 'api', path: '/users/@me', idPath: 'id', namePath: 'username' },

@@ -7,10 +7,11 @@ import { defineProvider } from './provider-schema.js';
 // limit, reported in x-ratelimit-* and x-burstlimit-* headers.
 // Refresh: https://www.docusign.com/blog/developers/authorization-code-grant-refresh-tokens
 // Headers: https://www.docusign.com/blog/developers/dsdev-from-the-trenches-api-rate-limits
-// unverified: the unit of x-ratelimit-reset (the blog says "the remaining window"; epoch seconds is
-// assumed) and that the refresh token changes on every refresh. The eSignature API base
-// differs per account (accounts[].base_uri from /oauth/userinfo); the built-in API URL is the
-// default North America one.
+// X-RateLimit-Reset is a Unix timestamp: the platform's resource limits page calls it "the timestamp
+// when the rate limit will reset" and Docusign's "Working with Headers in Docusign SDKs" blog prints
+// it as a Unix timestamp. Each refresh answers an access token and a new refresh token (the
+// obtain-access-token reference). The eSignature API base differs per account
+// (accounts[].base_uri from /oauth/userinfo); the built-in API URL is the default North America one.
 // Per-account hosts: https://developers.docusign.com/platform/auth/authcode/authcode-get-token/#step-3-obtain-user-information-with-the-access-token
 export default defineProvider({
   name: 'DOCUSIGN',
@@ -22,10 +23,10 @@ export default defineProvider({
     authorization: 'https://developers.docusign.com/platform/auth/authcode/authcode-get-token/#step-1-request-the-authorization-code',
     token: 'https://developers.docusign.com/platform/auth/authcode/authcode-get-token/#step-2-obtain-the-access-token',
     scopes: 'https://developers.docusign.com/platform/auth/reference/scopes/',
-    refresh: 'https://developers.docusign.com/platform/auth/authcode/authcode-get-token/#refreshing-the-access-token',
+    refresh: 'https://developers.docusign.com/platform/auth/reference/obtain-access-token/',
     identity: 'https://developers.docusign.com/platform/auth/authcode/authcode-get-token/#step-2-obtain-the-access-token',
     api: 'https://developers.docusign.com/docs/esign-rest-api/reference/',
-    rateLimits: 'https://developers.docusign.com/platform/account-limits/',
+    rateLimits: 'https://developers.docusign.com/platform/resource-limits/',
     errors: 'https://developers.docusign.com/docs/esign-rest-api/esign101/error-codes/',
   },
   oauth: {

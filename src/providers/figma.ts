@@ -4,7 +4,11 @@ import { defineProvider } from './provider-schema.js';
 // www.figma.com/api/oauth/token to api.figma.com/v1/oauth/token in February 2025 (the old one was
 // sunset). Refresh tokens are spent at a separate endpoint, POST api.figma.com/v1/oauth/refresh,
 // whose answer carries a new access token and no new refresh token (the old one keeps working).
-// unverified: PKCE support and the scope separator (no Figma page found that states either).
+// unverified: PKCE support and the scope separator. The stored copies of Figma's authentication
+// page are readable only at their opening; no Figma page, issue or Figma repository found states
+// either. Nango's provider list (NangoHQ/nango providers.yaml, changed in March 2025 when Figma
+// moved its token endpoint) says the opposite of this file on both: scope_separator ',' and
+// disable_pkce. Check the authentication page's authorization request before relying on either.
 export default defineProvider({
   name: 'FIGMA',
   key: 'figma',

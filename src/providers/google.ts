@@ -5,9 +5,13 @@ import { defineProvider } from './provider-schema.js';
 // refresh answers leave it out and the old one stays valid. Revocation takes the token alone (a
 // refresh token's revocation also ends its access tokens). Gmail answers a spent quota with 403 or
 // 429 and no Retry-After; Google asks for exponential backoff.
-// unverified: the section anchors of the web-server page and PKCE for web-server clients (the
-// stored copies of that page were readable only at their opening; Google's own .NET client documents
-// code_verifier for the code exchange).
+// PKCE: Google's discovery document (accounts.google.com/.well-known/openid-configuration) lists
+// code_challenge_methods_supported ["plain", "S256"] for the one authorization endpoint every client
+// type uses, and Google's own Python flow (googleapis/google-auth-library-python-oauthlib,
+// google_auth_oauthlib/flow.py) sends code_challenge for "web" clients and code_verifier together
+// with client_secret at the token endpoint; Google's .NET client documents code_verifier too.
+// unverified: the section anchors of the web-server page (its stored copies are readable only at
+// their opening).
 export default defineProvider({
   name: 'GOOGLE',
   key: 'google',

@@ -6,8 +6,13 @@ import { defineProvider } from './provider-schema.js';
 // included; access tokens last 30 minutes and the refresh token does not change. Revocation is
 // POST /oauth/2026-03/token/revoke with client_id, client_secret, token and token_type_hint.
 // A spent limit answers 429 with errorType RATE_LIMIT and policyName DAILY or SECONDLY.
-// unverified: the X-HubSpot-RateLimit-Max/-Remaining headers for OAuth tokens (the HubSpot page read
-// here, from 2018, names X-HubSpot-RateLimit-Daily/-Secondly(-Remaining) for API keys only).
+// Calls made with an OAuth token carry the X-HubSpot-RateLimit-* headers too, all but -Daily and
+// -Daily-Remaining since OAuth calls have no daily limit (HubSpot changelog, "Rate limit headers will
+// now appear for OAuth authenticated calls"); the burst limit they report is per app and account,
+// counted over X-HubSpot-RateLimit-Interval-Milliseconds (10 seconds).
+// unverified: the exact names -Max and -Remaining on the current usage guidelines page (its stored
+// copies are readable only to their opening; the names come from third-party clients, and the 2018
+// changelog named -Secondly/-Secondly-Remaining, since retired).
 export default defineProvider({
   name: 'HUBSPOT',
   key: 'hubspot',

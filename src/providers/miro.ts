@@ -3,9 +3,15 @@ import { defineProvider } from './provider-schema.js';
 // Miro OAuth 2.0. With expiring tokens turned on, access tokens last one hour and each refresh
 // issues a new refresh token; otherwise tokens do not expire (developers.miro.com, "Use access
 // token for REST API requests"). Authorization codes are single-use and expire after 10 minutes.
-// Revocation: the documented POST https://api.miro.com/v1/oauth/revoke takes the access token as a
-// query parameter, and the gateway never puts a token in a URL, so signing out only forgets the
-// tokens. unverified: a v2 revoke endpoint with a JSON body (no Miro page found).
+// Revocation: POST https://api.miro.com/v1/oauth/revoke takes the access token as a query
+// parameter and is deprecated for it; its replacement, POST https://api.miro.com/v2/oauth/revoke
+// ("Revoke token (v2)", developers.miro.com/reference/revoke-token-v2), takes a JSON body
+// {accessToken, clientId, clientSecret} (camelCase), answers 204 and ends the refresh token too
+// (Miro's OpenAPI description, github.com/miroapp/api-clients packages/generator/spec.json).
+// No revocation strategy sends that body yet, so none is declared and signing out only forgets
+// the tokens. Every API answer carries X-RateLimit-Limit/-Remaining (credits a minute) and
+// X-RateLimit-Reset (a Unix time), and a spent limit is 429 (the v1.0 reference's rate-limiting
+// page, developers.miro.com/v1.0/reference/ratelimiting; the current page was not read that far).
 export default defineProvider({
   name: 'MIRO',
   key: 'miro',

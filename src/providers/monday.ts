@@ -6,9 +6,17 @@ import { defineProvider } from './provider-schema.js';
 // made before it keep the legacy flow (/oauth2/token, tokens valid until the app is uninstalled, no
 // refresh) until migrated: set LATCHKEY_MONDAY_TOKEN_URL for one of those. The API is GraphQL only
 // (POST /v2), so identity is not looked up by GET.
-// unverified: the client authentication method of the OAuth 2.1 token endpoint (the secret is sent
-// in the form), the access token lifetime, and the revocation endpoint the migration guide mentions
-// (no page found with its URL and request shape, so none is declared).
+// The migration guide ("Migrating to the new OAuth 2.1 flow", updated 2026-09-23) gives the rest:
+// the token, refresh and revoke requests are JSON bodies carrying client_id and client_secret (its
+// discovery document lists token_endpoint_auth_methods_supported ["client_secret_post"] and S256
+// only); revocation is POST /oauth_ms/oauth/revoke with {token, client_id, client_secret,
+// token_type_hint}; the token answer has no expires_in (the access token is a JWT whose exp claim
+// says when it ends) and a space-separated scope. The gateway does not read the JWT, so it assumes
+// one hour, the expires_in the same guide shows for tokens from its migration endpoint.
+// unverified: that every access token lasts one hour (no sentence states the lifetime), and how a
+// legacy app pointed at /oauth2/token through LATCHKEY_MONDAY_TOKEN_URL fares with JSON bodies and
+// a revocation at the OAuth 2.1 endpoint (legacy tokens stop working from API version 2027-04,
+// per the "OAuth 2.0 (legacy)" page).
 export default defineProvider({
   name: 'MONDAY',
   key: 'monday',
@@ -20,6 +28,7 @@ export default defineProvider({
     token: 'https://developer.monday.com/apps/docs/oauth-2-1',
     scopes: 'https://developer.monday.com/apps/docs/oauth',
     refresh: 'https://developer.monday.com/apps/docs/migrating-to-the-new-oauth-flow',
+    revocation: 'https://developer.monday.com/apps/docs/migrating-to-the-new-oauth-flow',
     identity: 'https://developer.monday.com/apps/docs/oauth#token-request',
     api: 'https://developer.monday.com/api-reference/docs',
     rateLimits: 'https://developer.monday.com/api-reference/docs/rate-limits',
@@ -30,14 +39,16 @@ export default defineProvider({
     endpoints: {
       authorization: 'https://auth.monday.com/oauth2/authorize',
       token: 'https://auth.monday.com/oauth_ms/oauth/token',
+      revocation: 'https://auth.monday.com/oauth_ms/oauth/revoke',
     },
     appRegistrationUrl: 'https://auth.monday.com/apps_ms/my-apps',
     scopeSeparator: ' ',
     clientAuthMethod: 'client_secret_post',
     pkce: true,
     supportsRefresh: true,
+    revocation: 'rfc7009',
     identity: { from: 'none' },
-    quirks: { refreshTokenRotates: true },
+    quirks: { refreshTokenRotates: true, jsonTokenRequests: true, assumedLifetimeSeconds: 3600 },
     scopes: [
       {
         scope: 'me:read',

@@ -6,8 +6,11 @@ import { defineProvider } from './provider-schema.js';
 // (github.com/netlify-labs/oauth-example, functions/utils/auth.js): app.netlify.com/authorize,
 // api.netlify.com/oauth/token, api.netlify.com/api/v1/user. Rate limits: X-RateLimit-Limit,
 // -Remaining and -Reset (a Unix time); no Retry-After is documented.
-// unverified: PKCE, revocation (Netlify documents neither; its OAuth server is Doorkeeper, which
-// may offer /oauth/revoke, but no Netlify page says so).
+// unverified: PKCE, revocation. Netlify documents neither: not in the blog post, the API guide,
+// the support-forum thread on the OAuth ticket flow, netlify/open-api issues #96 and #355 or the
+// netlify-oauth-example issues, and no public code calls api.netlify.com/oauth/revoke. A Netlify
+// engineer's forum answer names Doorkeeper's routes as the ones it uses (Doorkeeper has POST
+// /oauth/revoke and optional PKCE), but not whether Netlify turned either on.
 export default defineProvider({
   name: 'NETLIFY',
   key: 'netlify',

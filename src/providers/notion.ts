@@ -5,8 +5,14 @@ import { defineProvider } from './provider-schema.js';
 // refresh and revoke requests take JSON bodies (each reference page documents `Body
 // application/json`); refresh answers carry a new access and refresh token. The API needs a
 // Notion-Version header (pinned to 2022-06-28: later versions change response shapes).
-// unverified: whether the OAuth endpoints refuse a request without Notion-Version (the revoke
-// reference lists it as required; the gateway sends it only to the API).
+// Notion's reference lists Notion-Version as a required header of the token and revoke endpoints
+// too (create-a-token, refresh-a-token and revoke-token pages; the OpenAPI description puts the
+// notionVersion parameter on /v1/oauth/revoke), and Notion's JS SDK sends it on every request, its
+// oauth.token and oauth.revoke included (makenotion/notion-sdk-js, Client.request). The gateway
+// sends defaultHeaders to the API only: a file has no field for headers of the OAuth endpoints.
+// unverified: whether Notion actually refuses a token or revoke request without the header (no
+// Notion page or issue read here says it does; third-party clients that omit it on /v1/oauth/token
+// report no refusal).
 export default defineProvider({
   name: 'NOTION',
   key: 'notion',

@@ -4,7 +4,9 @@ import { defineProvider } from './provider-schema.js';
 // refresh_token and the original keeps working. Sandbox apps use www.sandbox.paypal.com and
 // api-m.sandbox.paypal.com: set the endpoint variables. The integration guide exchanges the code
 // at /v1/oauth2/token with the client id and secret as Basic credentials.
-// unverified: rate-limit headers (no PayPal page found that names any; 429 is the documented status).
+// Rate limits: PayPal publishes no limits and names no quota headers; a limit answers 429 with
+// RATE_LIMIT_REACHED, and the rate-limiting page (updated June 2026) reads Retry-After when the
+// answer carries one, so the gateway does too and otherwise waits the default.
 export default defineProvider({
   name: 'PAYPAL',
   key: 'paypal',
@@ -18,7 +20,7 @@ export default defineProvider({
     refresh: 'https://developer.paypal.com/docs/log-in-with-paypal/integrate/#link-getaccesstoken',
     identity: 'https://developer.paypal.com/docs/api/identity/v1/#userinfo_get',
     api: 'https://developer.paypal.com/api/rest/',
-    rateLimits: 'https://developer.paypal.com/reference/guidelines/rate-limiting/',
+    rateLimits: 'https://developer.paypal.com/api/rate-limiting/',
     errors: 'https://developer.paypal.com/api/rest/responses/',
   },
   oauth: {
@@ -78,7 +80,7 @@ export default defineProvider({
   },
   api: {
     baseUrl: 'https://api-m.paypal.com',
-    rateLimits: { statuses: [429], retryAfter: false },
+    rateLimits: { statuses: [429], retryAfter: true },
     errors: { messagePaths: ['message', 'error_description'], reasonPaths: ['name', 'error'] },
   },
 });

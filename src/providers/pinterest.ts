@@ -1,12 +1,14 @@
 import { defineProvider } from './provider-schema.js';
 
 // Pinterest API v5 OAuth. Basic client authentication; scopes are comma-separated in the request.
-// Access tokens last 30 days and refresh tokens a year; continuous_refresh makes each refresh issue
-// a new refresh token. The v5 token endpoint takes Basic client authentication (Pinterest's
-// generated API clients and the authentication guide).
-// unverified: whether continuous refresh is now the default (Pinterest's API description says it
-// would become so; the gateway does not send continuous_refresh), so a refresh answer may repeat
-// the old refresh token instead of a new one.
+// Access tokens last 30 days. Refresh tokens are continuous: 60 days, and each refresh answers a
+// new one (refresh_token is required in the refresh answer), so a connection can be refreshed
+// indefinitely. Apps activated on or after September 25, 2025 get continuous refresh tokens by
+// default; older apps must send continuous_refresh=true with the code exchange, and Pinterest no
+// longer supports the legacy one-year refresh tokens (the oauth/token operation of Pinterest's
+// OpenAPI description, github.com/pinterest/api-description v5/openapi.yaml, release 5.20.0;
+// continuous_refresh was a field of the authorization_code request before it). The gateway sends
+// it on every code exchange, which new apps do not need and old apps must have.
 export default defineProvider({
   name: 'PINTEREST',
   key: 'pinterest',
@@ -17,7 +19,7 @@ export default defineProvider({
     authorization: 'https://developers.pinterest.com/docs/getting-started/set-up-authentication-and-authorization/#1-start-the-oauth-flow',
     token: 'https://developers.pinterest.com/docs/getting-started/set-up-authentication-and-authorization/#3-exchange-the-code-for-an-access-token',
     scopes: 'https://developers.pinterest.com/docs/getting-started/scopes/',
-    refresh: 'https://developers.pinterest.com/docs/getting-started/set-up-authentication-and-authorization/#refreshing-an-access-token',
+    refresh: 'https://developers.pinterest.com/docs/api/v5/oauth-token/',
     identity: 'https://developers.pinterest.com/docs/api/v5/user_account-get/',
     api: 'https://developers.pinterest.com/docs/api/v5/',
     rateLimits: 'https://developers.pinterest.com/docs/reference/ratelimits/',
@@ -35,6 +37,7 @@ export default defineProvider({
     pkce: false,
     supportsRefresh: true,
     identity: { from: 'api', path: '/user_account', idPath: 'id', namePath: 'username' },
+    tokenParams: { continuous_refresh: 'true' },
     quirks: { grantedScopeSeparator: ',', refreshTokenRotates: true },
     scopes: [
       {

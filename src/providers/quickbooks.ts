@@ -4,9 +4,14 @@ import { defineProvider } from './provider-schema.js';
 // refresh tokens 100 days from their last use (capped at five years since Intuit's 2025 policy) and
 // a refresh may return a new one, which replaces the old.
 // Lifetimes: https://blogs.intuit.com/2024/06/03/oauth-token-management-done-the-right-way/
-// unverified: Basic client authentication and the revoke body (only the opening of Intuit's OAuth
-// page was readable here; both agree with Nango's list). The
-// company (realmId) arrives on the redirect, not in the token answer; API paths are
+// Intuit's own Node client (intuit/oauth-jsclient, src/OAuthClient.js) sends the code exchange and
+// refreshes as forms with Basic client authentication, and revokes with POST
+// developer.api.intuit.com/v2/oauth2/tokens/revoke, Basic authentication and the JSON body
+// {"token": …} (the access token, or the refresh token once it has expired).
+// unverified: whether that revoke endpoint also takes the RFC 7009 form the gateway sends (only the
+// opening of Intuit's OAuth page was readable here; other clients send a form, Intuit's own sends
+// JSON, and no revocation style sends a JSON body with Basic authentication yet).
+// The company (realmId) arrives on the redirect, not in the token answer; API paths are
 // /v3/company/{realmId}/….
 // Per-account hosts: https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0#step-4-handle-the-authorization-response
 export default defineProvider({

@@ -5,8 +5,10 @@ import { defineProvider } from './provider-schema.js';
 // requires a descriptive User-Agent on API calls. OAuth clients may make 60 requests a minute,
 // reported in X-Ratelimit-Used, X-Ratelimit-Remaining and X-Ratelimit-Reset (seconds to the end of
 // the period) (Reddit's API wiki, github.com/reddit-archive/reddit/wiki/API).
-// unverified: the 2023 Data API terms' current limit (100 a minute per client id, reddithelp.com),
-// which only the support article states.
+// unverified: the 2023 Data API terms' current limit (100 a minute per OAuth client id, averaged
+// over ten minutes), which only Reddit's support article states; no stored copy of that article
+// was found (searched the docs and pages corpora; the API wiki copies, 2013-2015, say 60 a minute).
+// The file declares no number, only the headers, so the limit does not change its behaviour.
 export default defineProvider({
   name: 'REDDIT',
   key: 'reddit',

@@ -7,8 +7,13 @@ import { defineProvider } from './provider-schema.js';
 // each refresh replaces (Shopify's December 2025 changelog and offline access token guide);
 // public apps must use expiring tokens, and non-expiring ones are refused from January 1, 2027.
 // Refresh tokens last 90 days, and acquiring a new expiring token revokes the shop's earlier ones
-// (offline access token guide). unverified: token_type in the token answer and the Admin API's
-// rate-limit headers (no Shopify page read here states them).
+// (offline access token guide). The token answer has no token_type: Shopify's own Node library
+// types it as access_token and scope plus expires_in and, for online tokens, the user
+// (Shopify/shopify-app-js, packages/apps/shopify-api/lib/auth/oauth/types.ts).
+// unverified: the REST Admin API's rate-limit headers (X-Shopify-Shop-Api-Call-Limit as used/max,
+// and Retry-After on a 429, per third-party clients; the stored copies of shopify.dev's REST
+// rate-limits page are readable only to its key figures, 2/4/20 requests a second by plan). The
+// file declares 429 with Retry-After and no quota headers (the used/max pair fits no header field).
 // The Admin API takes the token in X-Shopify-Access-Token, not Authorization.
 // Per-account hosts: https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
 export default defineProvider({

@@ -9,7 +9,9 @@ import { defineProvider } from './provider-schema.js';
 // {client_id, access_token}; it ends every token of the seller's authorization for this app.
 // Errors come as {"errors": [{category, code, detail, field}]} with a 4xx/5xx status; a rate limit
 // is 429 with code RATE_LIMITED and category RATE_LIMIT_ERROR, to be retried with backoff
-// (Square's Handling Errors guide and ErrorCategory reference). unverified: the OAuth scopes list.
+// (Square's Handling Errors guide and ErrorCategory reference). The nine scopes below are
+// permissions of Square's OpenAPI description (square/connect-api-specification api.json,
+// components.securitySchemes.oauth2), with the meanings it gives them.
 export default defineProvider({
   name: 'SQUARE',
   key: 'square',

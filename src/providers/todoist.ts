@@ -1,12 +1,18 @@
 import { defineProvider } from './provider-schema.js';
 
 // Todoist OAuth (API v1 reference, Authorization): scopes are comma-separated, the token exchange
-// POSTs client_id, client_secret and code to api.todoist.com/oauth/access_token, and the answer
-// has no expiry and no refresh token. Todoist also documents an RFC 7009 revocation endpoint
-// (POST api.todoist.com/api/v1/revoke) that takes HTTP Basic client authentication only, while
-// the token endpoint takes the secret in the body; the gateway authenticates both alike, so the
-// file declares no revocation. unverified: the refresh tokens Todoist's own SDK describes for
-// newer apps (the API reference read here does not document them).
+// POSTs client_id, client_secret and code to api.todoist.com/oauth/access_token. Refresh tokens
+// are on by default for new apps (and cannot be turned off once on): the answer then carries
+// expires_in and a refresh_token, a refresh_token grant at the same endpoint with client_id and
+// client_secret gets a new access token, and each refresh answers a new refresh token to keep
+// instead of the old one. Older apps without them get a long-lived access token and no refresh
+// token, and simply never refresh (Todoist's own SDK, Doist/todoist-sdk-typescript
+// src/authentication.ts: AuthTokenResponse and refreshAuthToken, added in 10.5.0, June 2026).
+// Todoist also documents an RFC 7009 revocation endpoint (POST api.todoist.com/api/v1/revoke)
+// that takes HTTP Basic client authentication only, while the token endpoint takes the secret in
+// the body; the gateway authenticates both alike, so the file declares no revocation.
+// unverified: the separator of the granted `scope` in the token answer (the SDK's type comment
+// says space-separated; the file keeps ',' as for the request).
 export default defineProvider({
   name: 'TODOIST',
   key: 'todoist',
@@ -16,6 +22,7 @@ export default defineProvider({
   docs: {
     authorization: 'https://developer.todoist.com/guides/#step-1-authorization-request',
     token: 'https://developer.todoist.com/api/v1/#tag/Authorization',
+    refresh: 'https://doist.github.io/todoist-sdk-typescript/api/functions/refreshAuthToken',
     scopes: 'https://developer.todoist.com/guides/#step-1-authorization-request',
     identity: 'https://developer.todoist.com/api/v1/#tag/User',
     api: 'https://developer.todoist.com/api/v1/',
@@ -32,9 +39,9 @@ export default defineProvider({
     scopeSeparator: ',',
     clientAuthMethod: 'client_secret_post',
     pkce: false,
-    supportsRefresh: false,
+    supportsRefresh: true,
     identity: { from: 'api', path: '/api/v1/user', idPath: 'id', namePath: 'full_name' },
-    quirks: { grantedScopeSeparator: ',', scopeAbsentMeansRequested: true },
+    quirks: { grantedScopeSeparator: ',', scopeAbsentMeansRequested: true, refreshTokenRotates: true },
     scopes: [
       {
         scope: 'data:read',

@@ -4,7 +4,12 @@ import { defineProvider } from './provider-schema.js';
 // authenticate with Basic. Access tokens last two hours; offline.access asks for a refresh token,
 // and each refresh issues a new one. Revocation is RFC 7009. Every answer carries
 // x-rate-limit-limit/-remaining/-reset (Unix time); a spent limit is 429 (X's rate-limit page).
-// unverified: the revoke request's shape (no X page read here states it).
+// The revoke request is RFC 7009: X's own TypeScript SDK (xdevplatform/twitter-api-typescript-sdk,
+// src/OAuth2User.ts, revokeAccessToken) POSTs a form with token, token_type_hint and client_id to
+// /2/oauth2/revoke, with Basic client authentication for a confidential client.
+// unverified: whether X needs client_id in that form when Basic authentication already names the
+// client (the gateway sends it in the header only), and whether revoking the refresh token also
+// ends the access token.
 export default defineProvider({
   name: 'TWITTER',
   key: 'twitter',
