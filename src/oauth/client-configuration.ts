@@ -129,6 +129,9 @@ export function createClientConfiguration(
     headers.set('user-agent', USER_AGENT);
     if (provider.quirks.formEncodedUnlessJsonAccepted) headers.set('accept', 'application/json');
     const href = new URL(url).href;
+    if (href === tokenEndpoint || href === revocationEndpoint) {
+      for (const [name, value] of Object.entries(provider.endpointHeaders ?? {})) headers.set(name, value);
+    }
     const form = init.body instanceof URLSearchParams ? init.body : undefined;
     const target = href === tokenEndpoint && refreshEndpoint && form?.get('grant_type') === 'refresh_token' ? refreshEndpoint : url;
     let body = init.body;

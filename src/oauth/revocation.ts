@@ -150,7 +150,7 @@ async function revokeOnce(
   if ('result' in request) return request;
   const response = await fetch(request.url, {
     method: request.method,
-    headers: { 'user-agent': USER_AGENT, ...request.headers },
+    headers: { 'user-agent': USER_AGENT, ...provider.endpointHeaders, ...request.headers },
     body: request.body,
     redirect: 'manual',
     signal: AbortSignal.timeout(timeoutSeconds * 1000),

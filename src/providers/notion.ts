@@ -8,11 +8,9 @@ import { defineProvider } from './provider-schema.js';
 // Notion's reference lists Notion-Version as a required header of the token and revoke endpoints
 // too (create-a-token, refresh-a-token and revoke-token pages; the OpenAPI description puts the
 // notionVersion parameter on /v1/oauth/revoke), and Notion's JS SDK sends it on every request, its
-// oauth.token and oauth.revoke included (makenotion/notion-sdk-js, Client.request). The gateway
-// sends defaultHeaders to the API only: a file has no field for headers of the OAuth endpoints.
-// unverified: whether Notion actually refuses a token or revoke request without the header (no
-// Notion page or issue read here says it does; third-party clients that omit it on /v1/oauth/token
-// report no refusal).
+// oauth.token and oauth.revoke included (makenotion/notion-sdk-js, Client.request), so the OAuth
+// requests carry it too (`endpointHeaders`). Whether Notion refuses a request without it is not
+// documented; sending what the reference marks required is safe either way.
 export default defineProvider({
   name: 'NOTION',
   key: 'notion',
@@ -44,6 +42,7 @@ export default defineProvider({
     supportsRefresh: true,
     revocation: 'rfc7009',
     authorizationParams: { owner: 'user' },
+    endpointHeaders: { 'Notion-Version': '2022-06-28' },
     identity: { from: 'token-response', idField: 'bot_id', nameField: 'workspace_name' },
     quirks: {
       scopeAbsentMeansRequested: true,

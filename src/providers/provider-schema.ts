@@ -100,6 +100,8 @@ export const revocationStyles = [
   'client-secret-header-json',
 ] as const;
 
+const headerName = z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name');
+
 const quirksSchema = z
   .object({
     formEncodedUnlessJsonAccepted: z.boolean(),
@@ -176,6 +178,8 @@ export const oauthSchema = z
     authorizationParams: z.record(z.string(), z.string()).optional(),
     /** Extra fixed parameters of the authorization code exchange at the token endpoint. */
     tokenParams: z.record(z.string(), z.string()).optional(),
+    /** Fixed headers of every request to the token, refresh and revocation endpoints (Notion-Version). */
+    endpointHeaders: z.record(headerName, z.string()).optional(),
     identity: identitySchema,
     /** Documented token-endpoint behaviours (see src/providers/types.ts for each). */
     quirks: quirksSchema.default({}),
@@ -183,8 +187,6 @@ export const oauthSchema = z
     refreshBufferSeconds: z.int().positive().optional(),
   })
   .strict();
-
-const headerName = z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name');
 
 /** How an API key or Basic credential is sent, and how the gateway checks it before storing it. */
 export const credentialsSchema = z

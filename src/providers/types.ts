@@ -158,6 +158,8 @@ export interface ProviderDefinition<Key extends ServiceKey = ServiceKey> {
   authorizationParams?: Record<string, string>;
   /** Extra fixed parameters of the authorization code exchange (Shopify's expiring=1). */
   tokenParams?: Record<string, string>;
+  /** Fixed headers of every request to the token, refresh and revocation endpoints (Notion-Version). */
+  endpointHeaders?: Record<string, string>;
   identity: IdentitySource;
   quirks: TokenEndpointQuirks;
   /** Refresh this many seconds before expiry (default 300). */

@@ -51,6 +51,8 @@ export interface FakeProviderSpec {
   revokesAccessTokensOnly?: boolean;
   /** Parameters the code exchange must carry with these values (Shopify's expiring=1). */
   requiredTokenParams?: Record<string, string>;
+  /** Headers the token, refresh and revocation endpoints refuse a request without (Notion-Version). */
+  requiredEndpointHeaders?: Record<string, string>;
   /** Refresh tokens are spent at /refresh only; the token endpoint refuses them (Figma). */
   separateRefreshEndpoint?: boolean;
   /** The `error` answered for a dead refresh token (default invalid_grant). */
@@ -307,6 +309,8 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
       return;
     }
     if (fault?.kind === 'error') return fail(fault.error, 'fault queued by the test');
+    const missingHeader = missingRequiredHeader(spec, req);
+    if (missingHeader) return fail('invalid_request', `the ${missingHeader} header is required`);
     if (spec.jsonTokenRequests && !json) return fail('invalid_request', 'the body must be JSON');
     if (!spec.jsonTokenRequests && json) return fail('invalid_request', 'the body must be form-encoded');
     const expected = spec.separateRefreshEndpoint && body.grant_type === 'refresh_token' ? 'refresh' : 'token';
@@ -411,6 +415,8 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
         .end(fault.body ? JSON.stringify(fault.body) : '<html><body>Service unavailable</body></html>');
       return;
     }
+    const missingHeader = missingRequiredHeader(spec, req);
+    if (missingHeader) return refuse(400, `the ${missingHeader} header is required`);
     let revoked: string | undefined;
     switch (spec.revocation) {
       case 'rfc7009': {
@@ -616,10 +622,16 @@ export function specFromProvider(provider: ProviderDefinition, app: { clientId: 
     revokesAccessTokensOnly: quirks.revokesAccessTokensOnly,
     separateRefreshEndpoint: Boolean(provider.endpoints.refresh),
     requiredTokenParams: provider.tokenParams,
+    requiredEndpointHeaders: provider.endpointHeaders,
     deadRefreshError: quirks.reauthErrors?.[0],
     tokenFields,
     revocation: provider.revocation,
     identityPath,
     identityBody,
   };
+}
+
+/** The first header the spec requires on OAuth endpoints that the request lacks or gets wrong. */
+function missingRequiredHeader(spec: FakeProviderSpec, req: IncomingMessage): string | undefined {
+  return Object.entries(spec.requiredEndpointHeaders ?? {}).find(([name, value]) => req.headers[name.toLowerCase()] !== value)?.[0];
 }
