@@ -138,7 +138,8 @@ export function createClientConfiguration(
     if (href === tokenEndpoint && form?.get('grant_type') === 'authorization_code' && provider.tokenParams) {
       for (const [name, value] of Object.entries(provider.tokenParams)) if (!form.has(name)) form.set(name, value);
     }
-    if (provider.quirks.jsonTokenRequests && form && (href === tokenEndpoint || href === revocationEndpoint)) {
+    const json = provider.quirks.jsonTokenRequests ? href === tokenEndpoint || href === revocationEndpoint : Boolean(provider.quirks.jsonRevocationRequests) && href === revocationEndpoint;
+    if (json && form) {
       body = JSON.stringify(Object.fromEntries(form));
       headers.set('content-type', 'application/json');
     }

@@ -114,6 +114,7 @@ const quirksSchema = z
     assumedLifetimeSeconds: z.int().positive(),
     tokenTypeMissing: z.boolean(),
     jsonTokenRequests: z.boolean(),
+    jsonRevocationRequests: z.boolean(),
     reauthErrors: z.array(nonEmpty),
     apiBaseUrlField: nonEmpty,
     apiBaseUrlHosts: z.array(nonEmpty),

@@ -8,9 +8,10 @@ import { defineProvider } from './provider-schema.js';
 // refreshes as forms with Basic client authentication, and revokes with POST
 // developer.api.intuit.com/v2/oauth2/tokens/revoke, Basic authentication and the JSON body
 // {"token": …} (the access token, or the refresh token once it has expired).
-// unverified: whether that revoke endpoint also takes the RFC 7009 form the gateway sends (only the
-// opening of Intuit's OAuth page was readable here; other clients send a form, Intuit's own sends
-// JSON, and no revocation style sends a JSON body with Basic authentication yet).
+// The gateway revokes as Intuit's own client does: JSON body, Basic authentication
+// (`jsonRevocationRequests`); the token requests stay forms.
+// unverified: whether the revoke endpoint would also take a form (only the opening of Intuit's OAuth
+// page was readable here).
 // The company (realmId) arrives on the redirect, not in the token answer; API paths are
 // /v3/company/{realmId}/….
 // Per-account hosts: https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0#step-4-handle-the-authorization-response
@@ -45,7 +46,7 @@ export default defineProvider({
     supportsRefresh: true,
     revocation: 'rfc7009',
     identity: { from: 'none' },
-    quirks: { refreshTokenRotates: true, scopeAbsentMeansRequested: true },
+    quirks: { refreshTokenRotates: true, scopeAbsentMeansRequested: true, jsonRevocationRequests: true },
     scopes: [
       {
         scope: 'com.intuit.quickbooks.accounting',

@@ -11,8 +11,8 @@ import { defineProvider } from './provider-schema.js';
 // Todoist also documents an RFC 7009 revocation endpoint (POST api.todoist.com/api/v1/revoke)
 // that takes HTTP Basic client authentication only, while the token endpoint takes the secret in
 // the body; the gateway authenticates both alike, so the file declares no revocation.
-// unverified: the separator of the granted `scope` in the token answer (the SDK's type comment
-// says space-separated; the file keeps ',' as for the request).
+// The SDK's type comment says the granted `scope` in the token answer is space-separated, while
+// requests use commas: the gateway reads granted scopes split on either, so both spellings work.
 export default defineProvider({
   name: 'TODOIST',
   key: 'todoist',

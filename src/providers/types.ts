@@ -94,6 +94,8 @@ export interface TokenEndpointQuirks {
    * parameters as a JSON object instead of a form (Notion, Square).
    */
   jsonTokenRequests?: boolean;
+  /** The RFC 7009 revocation request alone takes a JSON body; token requests stay forms (QuickBooks). */
+  jsonRevocationRequests?: boolean;
   /** Error codes besides invalid_grant with which the provider refuses a dead refresh token (GitHub: bad_refresh_token). */
   reauthErrors?: string[];
   /**

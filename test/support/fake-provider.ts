@@ -47,6 +47,8 @@ export interface FakeProviderSpec {
   tokenTypeMissing?: boolean;
   /** Token and RFC 7009 revocation requests must carry JSON bodies; a form is refused (Notion, Square). */
   jsonTokenRequests?: boolean;
+  /** RFC 7009 revocation alone takes a JSON body; a form is refused there (QuickBooks). */
+  jsonRevocationRequests?: boolean;
   /** RFC 7009 revocation takes access tokens only: a refresh token gets 400 {status, message} (Twitch). */
   revokesAccessTokensOnly?: boolean;
   /** Parameters the code exchange must carry with these values (Shopify's expiring=1). */
@@ -421,7 +423,8 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
     switch (spec.revocation) {
       case 'rfc7009': {
         if (req.method !== 'POST') return refuse(405, 'POST required');
-        if (Boolean(spec.jsonTokenRequests) !== (req.headers['content-type'] ?? '').includes('json')) return refuse(400, spec.jsonTokenRequests ? 'the body must be JSON' : 'the body must be form-encoded');
+        const jsonBody = Boolean(spec.jsonTokenRequests || spec.jsonRevocationRequests);
+        if (jsonBody !== (req.headers['content-type'] ?? '').includes('json')) return refuse(400, jsonBody ? 'the body must be JSON' : 'the body must be form-encoded');
         const basic = decodeBasic(req.headers.authorization);
         const authenticated =
           spec.clientAuthMethod === 'none'
@@ -619,6 +622,7 @@ export function specFromProvider(provider: ProviderDefinition, app: { clientId: 
     grantedScopes: quirks.scopeAbsentMeansRequested ? 'absent' : (quirks.grantedScopeSeparator ?? provider.scopeSeparator),
     tokenTypeMissing: quirks.tokenTypeMissing,
     jsonTokenRequests: quirks.jsonTokenRequests,
+    jsonRevocationRequests: quirks.jsonRevocationRequests,
     revokesAccessTokensOnly: quirks.revokesAccessTokensOnly,
     separateRefreshEndpoint: Boolean(provider.endpoints.refresh),
     requiredTokenParams: provider.tokenParams,
