@@ -201,15 +201,37 @@ describe('a provider that fails transiently at sign-out', () => {
       google.revocationFaults.push({ status: 503, retryAfter: '1' });
       ids.push((await signOut(site, 'GOOGLE', index(sites, site) % 2 ? other : gateway)).connectionId);
     }
-    // Both instances' background loops run; drain them by hand at once as well.
+    try {
+      // Both instances' background loops run; drain them by hand at once as well.
+      await gateway.gateway.db.pendingRevocation.updateMany({ where: { connectionId: { in: ids } }, data: { nextAttemptAt: new Date() } });
+      await Promise.all([gateway.gateway.services.revocations.drain(), other.gateway.services.revocations.drain()]);
+      await vi.waitFor(async () => expect(await gateway.gateway.db.pendingRevocation.count({ where: { connectionId: { in: ids } } })).toBe(0), { timeout: 15_000, interval: 50 });
+      for (const site of sites) {
+        const succeeded = requestsFor(google, site.accessToken, site.refreshToken).filter((entry) => entry.answer === 200);
+        expect(succeeded.map((entry) => entry.hint)).toEqual(['refresh_token', 'access_token']);
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('is revoked once when one instance drains twice at once (its loop and keys rotate, say)', async () => {
+    const google = hosted.get('GOOGLE')!;
+    const sites = [];
+    for (let index = 0; index < 4; index += 1) sites.push(await connectedSite('GOOGLE'));
+    const ids: string[] = [];
+    for (const site of sites) {
+      google.revocationFaults.push({ status: 503, retryAfter: '1' });
+      ids.push((await signOut(site, 'GOOGLE')).connectionId);
+    }
     await gateway.gateway.db.pendingRevocation.updateMany({ where: { connectionId: { in: ids } }, data: { nextAttemptAt: new Date() } });
-    await Promise.all([gateway.gateway.services.revocations.drain(), other.gateway.services.revocations.drain()]);
+    const { revocations } = gateway.gateway.services;
+    await Promise.all([revocations.drain(), revocations.drain(), revocations.drain()]);
     await vi.waitFor(async () => expect(await gateway.gateway.db.pendingRevocation.count({ where: { connectionId: { in: ids } } })).toBe(0), { timeout: 15_000, interval: 50 });
     for (const site of sites) {
       const succeeded = requestsFor(google, site.accessToken, site.refreshToken).filter((entry) => entry.answer === 200);
       expect(succeeded.map((entry) => entry.hint)).toEqual(['refresh_token', 'access_token']);
     }
-    await other.close();
   });
 });
 

@@ -131,10 +131,15 @@ export function createRevocationQueue(
 
   const unleased = (now: Date) => ({ OR: [{ lockedUntil: null }, { lockedUntil: { lte: now } }] });
 
-  /** Leases up to BATCH_SIZE due rows for this instance; a row another instance holds (or is claiming) is skipped. */
+  /**
+   * Leases up to BATCH_SIZE due rows for this claim; a row another instance holds (or is claiming) is
+   * skipped. Each claim has its own owner id, so two drains of the same instance (the background loop
+   * and `keys rotate` or a test) cannot both take a row the other just leased.
+   */
   async function claimDue(): Promise<PendingRevocationRow[]> {
     const now = new Date();
-    const lease = { lockedUntil: new Date(now.getTime() + leaseMs), lockedBy: deps.instanceId };
+    const claimedBy = `${deps.instanceId}/${generateId('claim')}`;
+    const lease = { lockedUntil: new Date(now.getTime() + leaseMs), lockedBy: claimedBy };
     const due = await db.pendingRevocation.findMany({
       where: { nextAttemptAt: { lte: now }, ...unleased(now) },
       orderBy: { nextAttemptAt: 'asc' },
@@ -146,7 +151,7 @@ export function createRevocationQueue(
     const claim = async (client: Pick<Database, 'pendingRevocation'>, ids: string[]) => {
       if (ids.length === 0) return [];
       await client.pendingRevocation.updateMany({ where: { id: { in: ids }, ...unleased(now) }, data: lease });
-      return client.pendingRevocation.findMany({ where: { id: { in: ids }, lockedBy: deps.instanceId } });
+      return client.pendingRevocation.findMany({ where: { id: { in: ids }, lockedBy: claimedBy } });
     };
     const ids = due.map((row) => row.id);
     if (deps.provider !== 'postgresql') return claim(db, ids);
@@ -157,8 +162,8 @@ export function createRevocationQueue(
     });
   }
 
-  /** Where this instance still holds the row's lease. */
-  const mine = (row: PendingRevocationRow) => ({ id: row.id, lockedBy: deps.instanceId });
+  /** Where this claim still holds the row's lease. */
+  const mine = (row: PendingRevocationRow) => ({ id: row.id, lockedBy: row.lockedBy });
 
   async function retryClaimed(row: PendingRevocationRow): Promise<void> {
     const event = { siteId: row.siteId, service: row.service, connectionId: row.connectionId };
