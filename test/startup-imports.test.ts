@@ -53,6 +53,17 @@ describe('what the latchkey command loads', () => {
     }
   });
 
+  it('migrating a current database does not load the schema engine (its WebAssembly loads only when a migration is missing)', async () => {
+    const env = { DATABASE_URL: `file:${join(folder, 'current.db')}` };
+    const first = start(['migrate'], 'migrate-new', env);
+    expect(await first.exited, first.output()).toBe(0);
+    expect(first.modules().filter((url) => url.includes('/@prisma/schema-engine-wasm/')).length).toBeGreaterThan(0);
+    const again = start(['migrate'], 'migrate-current', env);
+    expect(await again.exited, again.output()).toBe(0);
+    expect(again.output()).toContain('The database is up to date.');
+    expect(again.modules().filter((url) => url.includes('/@prisma/schema-engine-wasm/'))).toEqual([]);
+  });
+
   it('a gateway on SQLite loads the SQLite driver and never the PostgreSQL one, migrating and serving', async () => {
     const port = await freePort();
     const run = start(['serve'], 'serve-sqlite', { PORT: String(port), DATABASE_URL: `file:${join(folder, 'gateway.db')}` });
