@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Runs the compiled JavaScript in dist/ (built by `npm install` / `npm run build`). When there is
+// Runs the compiled JavaScript in dist/ (built by `npm install` / `npm run build`): the esbuild bundle
+// in dist/bundle/ when the build made one, else tsc's output. When there is
 // none, or a file in src/ changed after it was built (a developer at work), it runs the TypeScript
 // sources through tsx instead, so the command never runs stale code. LATCHKEY_FROM_SOURCE=1 forces that.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 
 const root = new URL('../', import.meta.url);
 
@@ -25,7 +26,7 @@ function compiledIsCurrent() {
 }
 
 if (compiledIsCurrent()) {
-  await import('../dist/cli.js');
+  await import(existsSync(new URL('dist/bundle/cli.js', root)) ? '../dist/bundle/cli.js' : '../dist/cli.js');
 } else {
   const { register } = await import('tsx/esm/api');
   register();

@@ -4,6 +4,8 @@
 //   - `latchkey --help`: wall time, CPU and peak RSS
 //   - `latchkey serve` on SQLite (a database migrated beforehand, as on every start but the first):
 //     wall time until /readyz answers 200, RSS then and after 5 s idle, CPU and peak RSS of the run
+// BENCH_BASELINE=/path/to/other/bin/latchkey.js measures that checkout too, its rounds interleaved
+// with this one's, and prints both (e.g. a copy of main's bin/, dist/ and src/ from before a change).
 // Plain JavaScript, so measuring does not load tsx into this process.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const bin = fileURLToPath(new URL('../bin/latchkey.js', import.meta.url));
+const thisBin = fileURLToPath(new URL('../bin/latchkey.js', import.meta.url));
+const variants = [{ name: 'this checkout', bin: thisBin }, ...(process.env.BENCH_BASELINE ? [{ name: 'baseline', bin: process.env.BENCH_BASELINE }] : [])];
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const IDLE_MS = 5000;
 
@@ -23,7 +26,7 @@ function parseTime(stderr) {
   return { cpu: field('User time \\(seconds\\)') + field('System time \\(seconds\\)'), maxRssMb: field('Maximum resident set size \\(kbytes\\)') / 1024 };
 }
 
-function run(args, env, cwd, onStart) {
+function run(bin, args, env, cwd, onStart) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn('/usr/bin/time', ['-v', process.execPath, bin, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -50,12 +53,12 @@ function rssMbOfChildOf(timePid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
 }
 
-async function serveOnce(cwd, env) {
+async function serveOnce(bin, cwd, env) {
   const port = await freePort();
   let readyS = NaN;
   let readyRss = NaN;
   let idleRss = NaN;
-  const result = await run(['serve'], { ...env, PORT: String(port) }, cwd, (child, started) => {
+  const result = await run(bin, ['serve'], { ...env, PORT: String(port) }, cwd, (child, started) => {
     (async () => {
       for (;;) {
         try {
@@ -88,7 +91,7 @@ const env = {
 };
 try {
   const floor = [];
-  const help = [];
+  const results = variants.map(() => ({ help: [], serve: [] }));
   for (let round = 0; round < rounds; round += 1) {
     floor.push(await new Promise((resolve) => {
       const started = performance.now();
@@ -97,24 +100,34 @@ try {
       child.stderr.on('data', (chunk) => (stderr += chunk));
       child.on('exit', () => resolve({ wallS: (performance.now() - started) / 1000, ...parseTime(stderr) }));
     }));
-    const result = await run(['--help'], env, folder);
-    if (result.code !== 0) throw new Error(`latchkey --help exited ${result.code}`);
-    help.push(result);
+    for (const [index, variant] of variants.entries()) {
+      const result = await run(variant.bin, ['--help'], env, folder);
+      if (result.code !== 0) throw new Error(`${variant.name}: latchkey --help exited ${result.code}`);
+      results[index].help.push(result);
+    }
   }
-  const migrated = await run(['migrate'], env, folder);
+  // Migrated once, by this checkout, so every start measured finds the database current.
+  const migrated = await run(thisBin, ['migrate'], env, folder);
   if (migrated.code !== 0) throw new Error(`latchkey migrate exited ${migrated.code}: ${migrated.stderr}`);
-  const serve = [];
-  for (let round = 0; round < rounds; round += 1) serve.push(await serveOnce(folder, env));
+  const loadBefore = (await import('node:os')).loadavg();
+  for (let round = 0; round < rounds; round += 1) {
+    for (const [index, variant] of variants.entries()) results[index].serve.push(await serveOnce(variant.bin, folder, env));
+  }
 
   const fmt = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '—');
   const pick = (rows, key) => median(rows.map((row) => row[key]));
-  console.log(`medians of ${rounds} runs, Node ${process.version}, load average ${(await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ')}`);
+  const load = (values) => values.map((v) => v.toFixed(1)).join(' ');
+  console.log(`medians of ${rounds} runs, Node ${process.version}, load average ${load(loadBefore)} before serving, ${load((await import('node:os')).loadavg())} after`);
   console.log('| process | wall | user + sys CPU | RSS | max RSS |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
   console.log(`| \`node -e 0\` (floor) | ${fmt(pick(floor, 'wallS'))} s | ${fmt(pick(floor, 'cpu'))} s | | ${fmt(pick(floor, 'maxRssMb'), 0)} MB |`);
-  console.log(`| \`latchkey --help\` | ${fmt(pick(help, 'wallS'))} s | ${fmt(pick(help, 'cpu'))} s | | ${fmt(pick(help, 'maxRssMb'), 0)} MB |`);
-  console.log(`| \`latchkey serve\` until \`/readyz\` answers | ${fmt(pick(serve, 'readyS'))} s | ${fmt(pick(serve, 'cpu'))} s (whole run) | ${fmt(pick(serve, 'readyRss'), 0)} MB | ${fmt(pick(serve, 'maxRssMb'), 0)} MB |`);
-  console.log(`| \`latchkey serve\`, idle ${IDLE_MS / 1000} s after ready | | | ${fmt(pick(serve, 'idleRss'), 0)} MB | |`);
+  for (const [index, variant] of variants.entries()) {
+    const { help, serve } = results[index];
+    const label = variants.length > 1 ? ` (${variant.name})` : '';
+    console.log(`| \`latchkey --help\`${label} | ${fmt(pick(help, 'wallS'))} s | ${fmt(pick(help, 'cpu'))} s | | ${fmt(pick(help, 'maxRssMb'), 0)} MB |`);
+    console.log(`| \`latchkey serve\` until \`/readyz\` answers${label} | ${fmt(pick(serve, 'readyS'))} s | ${fmt(pick(serve, 'cpu'))} s (whole run) | ${fmt(pick(serve, 'readyRss'), 0)} MB | ${fmt(pick(serve, 'maxRssMb'), 0)} MB |`);
+    console.log(`| \`latchkey serve\`, idle ${IDLE_MS / 1000} s after ready${label} | | | ${fmt(pick(serve, 'idleRss'), 0)} MB | |`);
+  }
 } finally {
   rmSync(folder, { recursive: true, force: true });
 }

@@ -61,6 +61,8 @@ async function serveUpstream(): Promise<void> {
 }
 
 async function serveGateway(): Promise<void> {
+  // The same V8 settings as `latchkey serve` (LATCHKEY_WASM_TIER_UP=1 measures V8's defaults).
+  (await import('../src/runtime-flags.js')).applyGatewayV8Flags(process.env);
   const { loadConfig } = await import('../src/config.js');
   const { createLogger } = await import('../src/logger.js');
   const { startGateway } = await import('../src/server.js');

@@ -26,6 +26,9 @@ generator client {
   output                 = "../../src/generated/${provider}"
   moduleFormat           = "esm"
   importFileExtension    = "js"
+  // The query compiler's size-optimised WebAssembly: half the bytes to load and compile at start
+  // and ~16 MB less memory, at no per-query cost measurable in docs/benchmark.md.
+  compilerBuild          = "small"
 }
 ${pothos}
 datasource db {

@@ -1,6 +1,6 @@
 // `latchkey <command>`: each command imports only what it needs, so `--help` and the admin
 // commands start fast; errors are one line that says what to do, never a stack trace.
-import { createRequire } from 'node:module';
+import { applyGatewayV8Flags } from './runtime-flags.js';
 import type { Config } from './config.js';
 
 const usage = `Usage: latchkey <command> [options]   (latchkey <command> --help for details)
@@ -63,11 +63,10 @@ async function serve(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
   warnAboutDevelopmentKey(config, (message) => logger.warn(message));
   const database = databaseProviderFromUrl(config.databaseUrl) === 'sqlite' ? sqliteFilePath(config.databaseUrl) : redactDatabaseUrl(config.databaseUrl);
-  const { tracingEnabled, startTracing } = await import('./telemetry/tracing.js');
+  const { tracingEnabled, startTracing, latchkeyVersion } = await import('./telemetry/tracing.js');
   let tracing: Awaited<ReturnType<typeof startTracing>> | undefined;
   if (tracingEnabled(process.env)) {
-    const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
-    tracing = await startTracing({ serviceName: 'latchkey', serviceVersion: version });
+    tracing = await startTracing({ serviceName: 'latchkey', serviceVersion: latchkeyVersion() });
     logger.info('OpenTelemetry tracing is on: spans go to the OTLP/HTTP endpoint of OTEL_EXPORTER_OTLP_ENDPOINT (default http://localhost:4318)');
   }
   const gateway = await startGateway(config, logger);
@@ -138,6 +137,8 @@ async function main(argv: string[]): Promise<number> {
     if (wantsHelp(rest)) return console.log(connectUsage), 0;
     return connectCommand(rest, process.env, io);
   }
+  // Every command from here on opens the database, whose query compiler is WebAssembly.
+  applyGatewayV8Flags(process.env);
   if (command === 'serve' || command === undefined || command === 'migrate') {
     if (wantsHelp(rest)) return console.log(commandUsage[command ?? 'serve']), 0;
     const config = await loadConfigOrExit();

@@ -22,7 +22,8 @@ const baseEnv = {
 
 const POSTGRESQL_DRIVER = /\/node_modules\/(pg|pg-pool|pg-protocol|@prisma\/adapter-pg)\//;
 const SQLITE_DRIVER = /\/node_modules\/(better-sqlite3|@prisma\/adapter-better-sqlite3)\//;
-const GATEWAY = /\/node_modules\/(graphql-yoga|@pothos\/core|@prisma\/client|openid-client)\/|\/(src|dist)\/(app|server|services)\.(ts|js)$/;
+// dist/bundle/ (esbuild, split at each dynamic import) names a lazily imported part after its module: server-<hash>.js.
+const GATEWAY = /\/node_modules\/(graphql-yoga|@pothos\/core|@prisma\/client|openid-client)\/|\/(src|dist)\/(app|server|services)\.(ts|js)$|\/dist\/bundle\/(app|server|services)-\w+\.js$/;
 
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
@@ -50,6 +51,17 @@ describe('what the latchkey command loads', () => {
       expect(loaded.some((url) => url.includes('/cli.'))).toBe(true); // the recorder saw the CLI itself
       expect(loaded.filter((url) => GATEWAY.test(url) || POSTGRESQL_DRIVER.test(url) || SQLITE_DRIVER.test(url))).toEqual([]);
     }
+  });
+
+  it('migrating a current database does not load the schema engine (its WebAssembly loads only when a migration is missing)', async () => {
+    const env = { DATABASE_URL: `file:${join(folder, 'current.db')}` };
+    const first = start(['migrate'], 'migrate-new', env);
+    expect(await first.exited, first.output()).toBe(0);
+    expect(first.modules().filter((url) => url.includes('/@prisma/schema-engine-wasm/')).length).toBeGreaterThan(0);
+    const again = start(['migrate'], 'migrate-current', env);
+    expect(await again.exited, again.output()).toBe(0);
+    expect(again.output()).toContain('The database is up to date.');
+    expect(again.modules().filter((url) => url.includes('/@prisma/schema-engine-wasm/'))).toEqual([]);
   });
 
   it('a gateway on SQLite loads the SQLite driver and never the PostgreSQL one, migrating and serving', async () => {

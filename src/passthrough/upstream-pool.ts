@@ -1,6 +1,7 @@
 // HTTP to the providers' APIs. One keep-alive undici Pool per API origin: a pool is bound to its
 // origin, so a request made through it (and the token in it) cannot reach any other host.
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { loadUndici } from '../net/undici.js';
 import { guardedLookup, type OutboundUrlPolicy } from '../net/outbound-url-policy.js';
 
 export type UpstreamMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
@@ -83,12 +84,15 @@ export function createUpstreamPools(options: UpstreamPoolsOptions) {
   const pools = new Map<string, Pool>();
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
-  function poolFor(origin: string, guard: OutboundUrlPolicy | undefined): Pool {
+  async function poolFor(origin: string, guard: OutboundUrlPolicy | undefined): Promise<Pool> {
     // A guarded pool checks the address each new connection resolves to (DNS rebinding).
     const key = guard ? `${origin} guarded ${guard.allowLoopback} ${guard.allowPrivateNetworks}` : origin;
-    let pool = pools.get(key);
+    const existing = pools.get(key);
+    if (existing) return existing;
+    const undici = await loadUndici();
+    let pool = pools.get(key); // another call may have made it while undici loaded
     if (!pool) {
-      pool = new Pool(origin, {
+      pool = new undici.Pool(origin, {
         connections: options.connections ?? DEFAULT_CONNECTIONS,
         keepAliveTimeout: 30_000,
         keepAliveMaxTimeout: 120_000,
@@ -110,7 +114,7 @@ export function createUpstreamPools(options: UpstreamPoolsOptions) {
     const signal = request.signal;
     if (signal?.aborted) throw new UpstreamCancelledError('the GraphQL request was cancelled');
     try {
-      const response = await poolFor(origin, request.guard).request({
+      const response = await (await poolFor(origin, request.guard)).request({
         method: request.method,
         path: request.path,
         headers: request.headers,

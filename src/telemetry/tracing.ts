@@ -7,6 +7,8 @@
 // HTTP methods, hosts and status codes. No document, variables, SQL text, URL path or query, header
 // or body is recorded, so no token, secret or authorization code can reach a trace.
 
+import { createRequire } from 'node:module';
+
 export type SpanAttributes = Record<string, string | number | boolean>;
 
 export interface ActiveSpan {
@@ -46,6 +48,11 @@ export function tracingEnabled(env: NodeJS.ProcessEnv): boolean {
   if (env.LATCHKEY_OTEL_ENABLED === 'true') return true;
   if (env.OTEL_TRACES_EXPORTER) return env.OTEL_TRACES_EXPORTER.split(',').some((name) => name.trim() === 'otlp');
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+}
+
+/** The package's version, reported as the service version (from dist/bundle/, dist/<folder>/ or src/<folder>/ alike). */
+export function latchkeyVersion(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 }
 
 /** Loads the OpenTelemetry SDK and makes it the active tracer; the exporter reads the standard OTEL_* variables. */
