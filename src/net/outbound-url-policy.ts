@@ -6,8 +6,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import type * as Undici from 'undici';
-import { loadUndici } from './undici.js';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { LatchkeyError } from '../errors.js';
 
 export interface OutboundUrlPolicy {
@@ -167,21 +166,19 @@ async function readCapped(body: AsyncIterable<Uint8Array> | null): Promise<Uint8
  * Response, so libraries that check `instanceof Response` (openid-client) accept it.
  */
 export function createGuardedFetch(policy: OutboundUrlPolicy, role: UrlRole, timeoutMs: number): typeof fetch {
-  let agent: Undici.Agent | undefined;
+  const agent = new Agent({ connect: { lookup: guardedLookup(policy), timeout: timeoutMs } });
   return async (input, init) => {
     const href = input instanceof URL ? input.href : typeof input === 'string' ? input : input.url;
     checkOutboundUrl(href, policy, role);
-    const undici = await loadUndici();
-    agent ??= new undici.Agent({ connect: { lookup: guardedLookup(policy), timeout: timeoutMs } });
     let response;
     try {
-      response = await undici.fetch(href, {
+      response = await undiciFetch(href, {
         ...(init as Record<string, unknown>),
         redirect: 'manual',
         dispatcher: agent,
         // A deadline of its own, whatever the caller passed: a server that trickles its answer is cut off.
         signal: init?.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs),
-      } as Parameters<typeof Undici.fetch>[1]);
+      } as Parameters<typeof undiciFetch>[1]);
     } catch (error) {
       for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 4; cause = cause.cause, depth += 1) {
         if (cause instanceof BlockedAddressError) {

@@ -1,7 +1,6 @@
 // HTTP to the providers' APIs. One keep-alive undici Pool per API origin: a pool is bound to its
 // origin, so a request made through it (and the token in it) cannot reach any other host.
-import type { Pool } from 'undici';
-import { loadUndici } from '../net/undici.js';
+import { Pool } from 'undici';
 import { guardedLookup, type OutboundUrlPolicy } from '../net/outbound-url-policy.js';
 
 export type UpstreamMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
@@ -84,15 +83,12 @@ export function createUpstreamPools(options: UpstreamPoolsOptions) {
   const pools = new Map<string, Pool>();
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
-  async function poolFor(origin: string, guard: OutboundUrlPolicy | undefined): Promise<Pool> {
+  function poolFor(origin: string, guard: OutboundUrlPolicy | undefined): Pool {
     // A guarded pool checks the address each new connection resolves to (DNS rebinding).
     const key = guard ? `${origin} guarded ${guard.allowLoopback} ${guard.allowPrivateNetworks}` : origin;
-    const existing = pools.get(key);
-    if (existing) return existing;
-    const undici = await loadUndici();
-    let pool = pools.get(key); // another call may have made it while undici loaded
+    let pool = pools.get(key);
     if (!pool) {
-      pool = new undici.Pool(origin, {
+      pool = new Pool(origin, {
         connections: options.connections ?? DEFAULT_CONNECTIONS,
         keepAliveTimeout: 30_000,
         keepAliveMaxTimeout: 120_000,
@@ -114,7 +110,7 @@ export function createUpstreamPools(options: UpstreamPoolsOptions) {
     const signal = request.signal;
     if (signal?.aborted) throw new UpstreamCancelledError('the GraphQL request was cancelled');
     try {
-      const response = await (await poolFor(origin, request.guard)).request({
+      const response = await poolFor(origin, request.guard).request({
         method: request.method,
         path: request.path,
         headers: request.headers,

@@ -1,8 +1,7 @@
 // Sends enqueued webhook deliveries. One worker runs per gateway instance; a delivery is claimed
 // with a lease (a conditional update of `lockedUntil`), so two instances never send the same
 // delivery at once, and a lease left by a crashed instance simply runs out.
-import type { Agent } from 'undici';
-import { loadUndici } from '../net/undici.js';
+import { Agent, fetch } from 'undici';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { decryptSecret, secretContext, type Keyring } from '../crypto/token-cipher.js';
@@ -120,8 +119,8 @@ export async function claimDeliveries(db: Database, due: readonly DeliveryRow[],
 export function createDeliveryWorker(options: DeliveryWorkerOptions) {
   const { db, keyring, logger, policy } = options;
   const timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS;
-  // Made on the first delivery (undici loads then), and again after stop() closed it.
-  let agent: Agent | undefined;
+  const newAgent = () => new Agent({ connect: { lookup: guardedLookup(policy), timeout: timeoutMs } });
+  let agent = newAgent();
   let running = false;
   let timer: NodeJS.Timeout | undefined;
   let cycle: Promise<void> | undefined;
@@ -212,9 +211,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
     const timestamp = Math.floor(Date.now() / 1000);
     const timeout = AbortSignal.timeout(timeoutMs);
     try {
-      const undici = await loadUndici();
-      agent ??= new undici.Agent({ connect: { lookup: guardedLookup(policy), timeout: timeoutMs } });
-      const response = await undici.fetch(url, {
+      const response = await fetch(url, {
         method: 'POST',
         body: delivery.payload,
         redirect: 'manual',
@@ -318,7 +315,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
       if (running) return;
       running = true;
       stopping = new AbortController();
-      if (agent?.closed || agent?.destroyed) agent = undefined;
+      if (agent.closed || agent.destroyed) agent = newAgent();
       schedule(0);
     },
     /** Looks for due deliveries now (after an enqueue in this instance). */
@@ -331,7 +328,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions) {
       clearTimeout(timer);
       stopping.abort();
       await cycle;
-      await agent?.close().catch(() => {});
+      await agent.close().catch(() => {});
     },
   };
 }
