@@ -5,7 +5,6 @@ import { GraphQLError } from 'graphql';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { LRUCache } from 'lru-cache';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createLogger, type Logger } from './logger.js';
@@ -33,6 +32,7 @@ import { useBrowserTokens } from './http/use-browser-tokens.js';
 import { createRateLimiters, type RateLimiters } from './http/rate-limiters.js';
 import { createKeyHealth, type KeyHealth } from './crypto/key-health.js';
 import { keyProblem } from './crypto/key-check.js';
+import { createDocumentCaches, type DocumentCaches } from './http/document-caches.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 const MCP_SERVER_VERSION = '0.1.0';
@@ -135,6 +135,8 @@ export interface Latchkey {
   services: Services;
   logger: Logger;
   rateLimiters: RateLimiters;
+  /** Parsed documents, parse errors and compiled queries kept for reuse, bounded in bytes. */
+  documentCaches: DocumentCaches;
 }
 
 export function createLatchkey(config: Config, db: Database, logger: Logger = createLogger(config.logLevel)): Latchkey {
@@ -142,10 +144,12 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
   const origins = createOriginPolicy({ db, publicUrl: config.publicUrl, cacheMs: config.tokenCacheMs });
   const keyHealth = createKeyHealth(logger);
   const rateLimiters = createRateLimiters(config.rateLimits, { databaseUrl: config.databaseUrl, logger });
+  const documentCaches = createDocumentCaches({ maxMb: config.documentCacheMb });
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
+    parserAndValidationCache: documentCaches.parserAndValidationCache,
     logging: {
       debug: (...args) => logger.debug(String(args[0])),
       info: (...args) => logger.info(String(args[0])),
@@ -200,12 +204,12 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       maxDepthPlugin({ n: INTROSPECTION_MAX_DEPTH, ignoreIntrospection: false }),
       // Compiles each validated document once into a plain function: the hot `secrets` query then
       // costs little more than a bare graphql-yoga answer.
-      useGraphQlJit({}, { cache: new LRUCache({ max: 1000 }) }),
+      useGraphQlJit({}, { cache: documentCaches.jitCache }),
       useTracing(),
       useContractErrorCodes(),
       useNoSuggestions(),
       useUpstreamUsage(),
     ],
   });
-  return { yoga, services, logger, rateLimiters };
+  return { yoga, services, logger, rateLimiters, documentCaches };
 }

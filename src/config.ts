@@ -48,6 +48,7 @@ const environmentSchema = z.object({
   LATCHKEY_CONNECTION_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
   LATCHKEY_RATE_LIMIT_MAX_WAIT_SECONDS: z.coerce.number().min(0).max(60).default(5),
   LATCHKEY_UPSTREAM_CACHE_MB: z.coerce.number().min(0).max(4096).default(32),
+  LATCHKEY_DOCUMENT_CACHE_MB: z.coerce.number().min(0).max(1024).default(16),
   LATCHKEY_CUSTOM_SERVICE_ALLOW_LOOPBACK: z.stringbool().optional(),
   LATCHKEY_CUSTOM_SERVICE_ALLOW_PRIVATE_NETWORKS: z.stringbool().default(false),
   LATCHKEY_WEBHOOK_ALLOW_HTTP: z.stringbool().default(false),
@@ -122,6 +123,8 @@ export interface Config {
   rateLimitMaxWaitSeconds: number;
   /** Memory for pass-through GET responses kept with their ETag for conditional requests; 0 disables. */
   upstreamCacheMb: number;
+  /** Estimated memory for parsed GraphQL documents, parse errors and compiled queries kept for reuse (src/http/document-caches.ts); 0 keeps none. */
+  documentCacheMb: number;
   /** Where a site's custom OAuth services may point (discovery and endpoints); plain http:// only for loopback hosts. */
   customServices: {
     allowHttp: false;
@@ -264,6 +267,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     connectionBatchSize: values.LATCHKEY_CONNECTION_BATCH_SIZE,
     rateLimitMaxWaitSeconds: values.LATCHKEY_RATE_LIMIT_MAX_WAIT_SECONDS,
     upstreamCacheMb: values.LATCHKEY_UPSTREAM_CACHE_MB,
+    documentCacheMb: values.LATCHKEY_DOCUMENT_CACHE_MB,
     metrics: { port: values.LATCHKEY_METRICS_PORT, host: values.LATCHKEY_METRICS_HOST },
     customServices: {
       allowHttp: false,
