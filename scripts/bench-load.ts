@@ -68,8 +68,28 @@ async function serveGateway(): Promise<void> {
   const { startGateway } = await import('../src/server.js');
   const config = loadConfig(process.env);
   const gateway = await startGateway(config, createLogger('error'));
-  process.on('message', (message: { type: string }) => {
+  // BENCH_LOAD_CPU_PROF=<dir>: a CPU profile of the gateway over the loaded phase only.
+  const { Session } = await import('node:inspector/promises');
+  const session = process.env.BENCH_LOAD_CPU_PROF ? new Session() : undefined;
+  session?.connect();
+  process.on('message', async (message: { type: string }) => {
     if (message.type === 'rss') process.send!({ type: 'rss', rss: process.memoryUsage().rss });
+    if (message.type === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send!({ type: 'cpu', micros: user + system });
+    }
+    if (message.type === 'profile-start' && session) {
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
+    if (message.type === 'profile-stop' && session) {
+      const { profile } = await session.post('Profiler.stop');
+      const { writeFile, mkdir } = await import('node:fs/promises');
+      await mkdir(process.env.BENCH_LOAD_CPU_PROF!, { recursive: true });
+      const file = join(process.env.BENCH_LOAD_CPU_PROF!, `gateway-${Date.now()}.cpuprofile`);
+      await writeFile(file, JSON.stringify(profile));
+      process.send!({ type: 'profile', file });
+    }
   });
   process.send!({ type: 'ready', url: gateway.url });
 }
@@ -165,6 +185,19 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Asks a child for one reply of the given type. */
+function ask<T>(child: ChildProcess, type: string, reply = type): Promise<T> {
+  return new Promise((resolve) => {
+    const listener = (message: { type: string }) => {
+      if (message.type !== reply) return;
+      child.off('message', listener);
+      resolve(message as T);
+    };
+    child.on('message', listener);
+    child.send({ type });
+  });
+}
+
 function percentile(values: number[], fraction: number): number {
   const sorted = Float64Array.from(values).sort();
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]! : Number.NaN;
@@ -224,6 +257,7 @@ async function main(): Promise<void> {
     const unloadedTokens = readerTokens.splice(READERS);
     // Unloaded: one client, one read every 5 ms at most (the tokens in turn).
     for (let warm = 0; warm < 200; warm += 1) await read(unloadedTokens[warm % UNLOADED_TOKENS]!);
+    const cpuBeforeUnloaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
     const unloaded: number[] = [];
     let unloadedWrong = 0;
     for (let turn = 0, until = performance.now() + UNLOADED_SECONDS * 1000; performance.now() < until; turn += 1) {
@@ -234,6 +268,8 @@ async function main(): Promise<void> {
       if (!correct(answer)) unloadedWrong += 1;
     }
 
+    const cpuAfterUnloaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
+    if (process.env.BENCH_LOAD_CPU_PROF) gateway.child.send({ type: 'profile-start' });
     const abuser = fork(fileURLToPath(import.meta.url), ['--abuse'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(abuser);
     abuser.send({ url, siteToken: abuserSite });
@@ -263,13 +299,12 @@ async function main(): Promise<void> {
       }
     });
     await Promise.all([...readers, ...pollersDone]);
+    const cpuAfterLoaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
+    const profile = process.env.BENCH_LOAD_CPU_PROF ? (await ask<{ file: string }>(gateway.child, 'profile-stop', 'profile')).file : undefined;
     const abused = new Promise<{ outcomes: Record<string, Record<string, number>> }>((resolve) => abuser.once('message', resolve));
     abuser.send({ type: 'stop' });
     const { outcomes } = await abused;
-    const rss = await new Promise<number>((resolve) => {
-      gateway.child.once('message', (message: { rss: number }) => resolve(message.rss));
-      gateway.child.send({ type: 'rss' });
-    });
+    const { rss } = await ask<{ rss: number }>(gateway.child, 'rss');
 
     const unloadedP99 = percentile(unloaded, 0.99);
     const loadedP99 = percentile(loaded, 0.99);
@@ -281,6 +316,13 @@ async function main(): Promise<void> {
       const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
       console.log(`abuse ${kind.padEnd(9)} ${String(total).padStart(7)} requests (${(total / SECONDS).toFixed(0)}/s): ${Object.entries(counts).map(([key, count]) => `${key} × ${count}`).join(', ')}`);
     }
+    // The gateway's CPU per refused request, estimated: its CPU over the loaded phase less what the
+    // well-behaved requests cost at the unloaded rate, over the abusive requests (every one refused).
+    const perRead = (cpuAfterUnloaded - cpuBeforeUnloaded) / unloaded.length;
+    const abusive = Object.values(outcomes).flatMap((counts) => Object.entries(counts)).reduce((sum, [, count]) => sum + count, 0);
+    const loadedCpu = cpuAfterLoaded - cpuAfterUnloaded;
+    console.log(`gateway CPU: ${perRead.toFixed(0)} µs per unloaded read; ${(loadedCpu / 1e6).toFixed(1)} s over the loaded phase (${((loadedCpu / 1e6 / SECONDS) * 100).toFixed(0)}% of a core), about ${((loadedCpu - perRead * (loaded.length + polls.sent)) / Math.max(1, abusive)).toFixed(0)} µs per abusive request`);
+    if (profile) console.log(`gateway CPU profile of the loaded phase: ${profile}`);
     console.log(`gateway RSS after the run: ${(rss / 1024 / 1024).toFixed(0)} MB; load average after ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
     const lost = sent - (loaded.length - wrong.length) + unloadedWrong + polls.other.length;
     console.log(`lost or wrong well-behaved answers: ${lost}${lost ? `: ${[...wrong, ...polls.other].slice(0, 5).join(' | ')}` : ''}`);
