@@ -1,0 +1,169 @@
+// Refusals answered in the node HTTP handler, before graphql-yoga sees the request: a client address
+// locked out after failed authentications, an address over its limit on routes without a token, and
+// a credential over its token or site limit. The limiters stay the authority: this only remembers each
+// refusal they made until their window ends, so a client that keeps sending after its 429 costs a map
+// lookup instead of a pass through the request pipeline (a Request object, plugins, JSON, an error).
+// Such repeats are answered after a short delay (a tarpit, LATCHKEY_RATE_LIMIT_TARPIT_MS) so that a
+// client looping without pause slows itself down; the held answers are bounded, and beyond the bound
+// the refusal is sent at once. The 429 is the one the GraphQL path sends: RATE_LIMITED,
+// retryAfterSeconds, Retry-After, no-store, x-request-id, and CORS only for an origin the site allows.
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestIdFrom } from '../request-context.js';
+import { REQUEST_ID_HEADER } from './use-request-id.js';
+import type { LimitName, RateLimited } from './rate-limiters.js';
+
+export interface EdgeRefusalSettings {
+  /** How long a refusal to a client that was already refused is held before it is sent; 0 = at once. */
+  tarpitMs: number;
+  /** At most this many refusals held at a time; beyond it they are sent at once. */
+  maxHeld: number;
+  /** Honour X-Forwarded-For (LATCHKEY_TRUST_PROXY). */
+  trustProxy: boolean;
+  /** Path prefixes whose requests count per client address (the `address` limit). */
+  addressLimitedPaths: string[];
+  /** Bodies larger than this are not read to keep the connection: it is closed after the 429. */
+  maxBodyBytes: number;
+  /** The GraphQL endpoint, where the token and site limits apply. */
+  graphqlPath: string;
+  /** The message of a refusal, as the GraphQL path words it. */
+  message(limit: LimitName, retryAfterSeconds: number): string;
+  /** Whether CORS grants `origin` for a refusal: true/false when known without waiting, else undefined. */
+  corsGrant(origin: string, siteId: string | undefined): boolean | undefined;
+  /** Counts a refusal answered here. */
+  counted?(limit: LimitName): void;
+}
+
+/** Who a refusal applies to: the client address (failedAuth, address) or the credential (token, site). */
+export interface RefusedCaller {
+  address: string;
+  authorization: string | null;
+  /** The credential's site, for the CORS decision. */
+  siteId?: string;
+}
+
+export interface EdgeRefusals {
+  /** Remembers a refusal the limiters made, until its window ends. */
+  remember(error: RateLimited, caller: RefusedCaller): void;
+  /** Answers the request with a 429 when a remembered refusal applies to it; true when it did. */
+  handle(request: IncomingMessage, response: ServerResponse): boolean;
+  /** Refusals being held by the tarpit now. */
+  held(): number;
+}
+
+interface Block {
+  until: number;
+  limit: LimitName;
+  siteId?: string;
+}
+
+/** More blocked keys than this and the oldest are forgotten (the limiter still refuses them). */
+const MAX_BLOCKS = 50_000;
+
+/** The client's address: the socket's peer, or the last X-Forwarded-For hop when a trusted proxy set it. */
+export function clientAddress(forwardedFor: string | null | undefined, remoteAddress: string | undefined, trustProxy: boolean): string {
+  if (trustProxy && forwardedFor) {
+    const hops = forwardedFor.split(',').map((part) => part.trim()).filter(Boolean);
+    if (hops.length) return hops[hops.length - 1]!;
+  }
+  return remoteAddress ?? 'unknown';
+}
+
+// Credentials are remembered by digest: the map never holds a token.
+const credentialKey = (authorization: string) => `c:${createHash('sha256').update(authorization).digest('base64url')}`;
+
+export function createEdgeRefusals(settings: EdgeRefusalSettings): EdgeRefusals {
+  const blocks = new Map<string, Block>();
+  let held = 0;
+
+  const keyOf = (limit: LimitName, caller: RefusedCaller): string | undefined => {
+    if (limit === 'failedAuth') return `f:${caller.address}`;
+    if (limit === 'address') return `a:${caller.address}`;
+    if ((limit === 'token' || limit === 'site') && caller.authorization) return credentialKey(caller.authorization);
+    return undefined; // startAuth depends on the operation, longPolls on what is running: the limiters decide.
+  };
+
+  const active = (key: string, now: number): Block | undefined => {
+    const block = blocks.get(key);
+    if (!block) return undefined;
+    if (block.until > now) return block;
+    blocks.delete(key);
+    return undefined;
+  };
+
+  const send = (request: IncomingMessage, response: ServerResponse, block: Block, origin: string | undefined) => {
+    if (response.destroyed || response.headersSent) return;
+    const retryAfterSeconds = Math.max(1, Math.ceil((block.until - Date.now()) / 1000));
+    const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER] as string | undefined);
+    const body = JSON.stringify({ errors: [{ message: settings.message(block.limit, retryAfterSeconds), extensions: { code: 'RATE_LIMITED', retryAfterSeconds, limit: block.limit, requestId } }] });
+    const headers: Record<string, string> = {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      'retry-after': String(retryAfterSeconds),
+      'cache-control': 'no-store',
+      [REQUEST_ID_HEADER]: requestId,
+    };
+    if (origin) {
+      headers['access-control-allow-origin'] = origin;
+      headers.vary = 'Origin';
+    }
+    const length = Number(request.headers['content-length'] ?? 0);
+    if (!(length <= settings.maxBodyBytes)) headers.connection = 'close';
+    response.writeHead(429, headers).end(body);
+  };
+
+  return {
+    remember(error, caller) {
+      const key = keyOf(error.limit, caller);
+      if (!key) return;
+      if (blocks.size >= MAX_BLOCKS && !blocks.has(key)) blocks.delete(blocks.keys().next().value!);
+      blocks.set(key, { until: Date.now() + error.msBeforeNext, limit: error.limit, siteId: caller.siteId });
+    },
+
+    handle(request, response) {
+      if (blocks.size === 0 || request.method === 'OPTIONS') return false;
+      const now = Date.now();
+      const address = clientAddress(request.headers['x-forwarded-for'] as string | undefined, request.socket.remoteAddress, settings.trustProxy);
+      const authorization = request.headers.authorization;
+      const path = (request.url ?? '/').split('?')[0]!;
+      let block: Block | undefined;
+      if (authorization !== undefined) block = active(`f:${address}`, now);
+      if (!block && settings.addressLimitedPaths.some((prefix) => path.startsWith(prefix))) block = active(`a:${address}`, now);
+      if (!block && authorization && path === settings.graphqlPath) block = active(credentialKey(authorization), now);
+      if (!block) return false;
+
+      // A browser reads the 429 only with the CORS grant the GraphQL path would give; when that is
+      // not known without a lookup, the GraphQL path answers (and the limiter refuses it there).
+      const origin = request.headers.origin;
+      let granted: string | undefined;
+      if (origin) {
+        const grant = settings.corsGrant(origin, block.siteId);
+        if (grant === undefined) return false;
+        if (grant) granted = origin;
+      }
+      settings.counted?.(block.limit);
+      request.resume();
+      if (settings.tarpitMs <= 0 || held >= settings.maxHeld) {
+        send(request, response, block, granted);
+        return true;
+      }
+      held += 1;
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        held -= 1;
+        clearTimeout(timer);
+      };
+      const timer = setTimeout(() => {
+        release();
+        send(request, response, block, granted);
+      }, Math.min(settings.tarpitMs, Math.max(0, block.until - now)));
+      timer.unref();
+      response.once('close', release);
+      return true;
+    },
+
+    held: () => held,
+  };
+}
