@@ -201,7 +201,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
         trustProxy: config.trustProxy,
         onRefused(error, caller) {
           services.metrics.rateLimitRejected(error.limit);
-          edge.remember(error, caller);
+          return edge.remember(error, caller);
         },
       }),
       useMetrics({

@@ -19,7 +19,14 @@ beforeAll(async () => {
   // Refusals sent at once, a token limit of 5 a minute.
   quick = await startTestGateway({ ...APP, LATCHKEY_RATE_LIMIT_TOKEN_PER_MINUTE: '5', LATCHKEY_RATE_LIMIT_TARPIT_MS: '0', LATCHKEY_TOKEN_CACHE_MS: '60000' });
   // The tarpit on, holding at most 2; an address is locked out after 3 failed authentications.
-  tarpit = await startTestGateway({ ...APP, LATCHKEY_RATE_LIMIT_FAILED_AUTH_PER_MINUTE: '3', LATCHKEY_RATE_LIMIT_TARPIT_MS: String(TARPIT_MS), LATCHKEY_RATE_LIMIT_TARPIT_MAX_HELD: '2' });
+  tarpit = await startTestGateway({
+    ...APP,
+    LATCHKEY_RATE_LIMIT_FAILED_AUTH_PER_MINUTE: '3',
+    LATCHKEY_RATE_LIMIT_START_AUTH_PER_MINUTE: '2',
+    LATCHKEY_MAX_LONG_POLLS_PER_TOKEN: '1',
+    LATCHKEY_RATE_LIMIT_TARPIT_MS: String(TARPIT_MS),
+    LATCHKEY_RATE_LIMIT_TARPIT_MAX_HELD: '2',
+  });
 });
 
 afterAll(async () => {
@@ -146,5 +153,42 @@ describe('an address locked out after failed authentications', () => {
     const held = answers.filter((answer) => answer.ms >= TARPIT_MS - 50);
     expect(held).toHaveLength(2);
     expect(answers.filter((answer) => answer.ms < TARPIT_MS / 2)).toHaveLength(3);
+  });
+});
+
+describe('limits only GraphQL can tell', () => {
+  const START = 'mutation { startAuth(input: { service: GITHUB, returnTo: "http://app.test:3000/back" }) { attemptId } }';
+
+  it('a repeated startAuth refusal waits the tarpit delay; the first is sent at once, and the token still reads', async () => {
+    const site = await tarpit.createSite('Edge startAuth', [ORIGIN]);
+    const from = { 'x-forwarded-for': '203.0.113.70' };
+    for (let index = 0; index < 2; index += 1) expect((await post(tarpit, site.token, from, START)).body.data.startAuth.attemptId).toMatch(/^att_/);
+    const first = await post(tarpit, site.token, from, START);
+    const second = await post(tarpit, site.token, from, START);
+    for (const answer of [first, second]) {
+      expect(answer.status).toBe(429);
+      expect(answer.body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'startAuth' });
+      expect(Number(answer.headers.get('retry-after'))).toBe(answer.body.errors[0].extensions.retryAfterSeconds);
+    }
+    expect(first.ms).toBeLessThan(TARPIT_MS / 2);
+    expect(second.ms).toBeGreaterThanOrEqual(TARPIT_MS - 50);
+    const read = await post(tarpit, site.token, from);
+    expect(read.status).toBe(200);
+    expect(read.ms).toBeLessThan(TARPIT_MS / 2);
+  });
+
+  it('a long-poll beyond the cap is refused at once, however often', async () => {
+    const site = await tarpit.createSite('Edge long-poll', [ORIGIN]);
+    const from = { 'x-forwarded-for': '203.0.113.71' };
+    const id = (await tarpit.gql('mutation { startAuth(input: { service: GITHUB, returnTo: "http://app.test:3000/back" }) { attemptId } }', undefined, site.token)).body.data.startAuth.attemptId;
+    const poll = `{ authAttempt(id: "${id}", waitSeconds: 4) { status } }`;
+    const running = post(tarpit, site.token, from, poll);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const refusals = [await post(tarpit, site.token, from, poll), await post(tarpit, site.token, from, poll), await post(tarpit, site.token, from, poll)];
+    for (const refusal of refusals) {
+      expect(refusal.body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'longPolls' });
+      expect(refusal.ms).toBeLessThan(TARPIT_MS / 2);
+    }
+    expect((await running).body.data.authAttempt.status).toBe('PENDING');
   });
 });

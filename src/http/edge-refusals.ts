@@ -4,8 +4,8 @@
 // refusal they made until their window ends, so a client that keeps sending after its 429 costs a map
 // lookup instead of a pass through the request pipeline (a Request object, plugins, JSON, an error).
 // Such repeats are answered after a short delay (a tarpit, LATCHKEY_RATE_LIMIT_TARPIT_MS) so that a
-// client looping without pause slows itself down; the held answers are bounded, and beyond the bound
-// the refusal is sent at once. The 429 is the one the GraphQL path sends: RATE_LIMITED,
+// client looping without pause slows itself down, and so is a repeated startAuth refusal (which only
+// GraphQL can tell); the held answers are bounded, and beyond the bound the refusal is sent at once. The 429 is the one the GraphQL path sends: RATE_LIMITED,
 // retryAfterSeconds, Retry-After, no-store, x-request-id, and CORS only for an origin the site allows.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -43,8 +43,11 @@ export interface RefusedCaller {
 }
 
 export interface EdgeRefusals {
-  /** Remembers a refusal the limiters made, until its window ends. */
-  remember(error: RateLimited, caller: RefusedCaller): void;
+  /**
+   * Remembers a refusal the limiters made, until its window ends. Resolves when the refusal may be
+   * sent: at once the first time, after the tarpit delay when the caller was already refused.
+   */
+  remember(error: RateLimited, caller: RefusedCaller): Promise<void>;
   /** Answers the request with a 429 when a remembered refusal applies to it; true when it did. */
   handle(request: IncomingMessage, response: ServerResponse): boolean;
   /** Refusals being held by the tarpit now. */
@@ -80,7 +83,29 @@ export function createEdgeRefusals(settings: EdgeRefusalSettings): EdgeRefusals 
     if (limit === 'failedAuth') return `f:${caller.address}`;
     if (limit === 'address') return `a:${caller.address}`;
     if ((limit === 'token' || limit === 'site') && caller.authorization) return credentialKey(caller.authorization);
-    return undefined; // startAuth depends on the operation, longPolls on what is running: the limiters decide.
+    // Only the operation tells a startAuth, so its refusals are not answered here, only delayed
+    // when repeated; the long-poll cap is never delayed (the contract refuses at once).
+    if (limit === 'startAuth' && caller.authorization) return `s${credentialKey(caller.authorization)}`;
+    return undefined;
+  };
+
+  /** Resolves after the tarpit delay, or at once when the tarpit is off or full. */
+  const tarpit = (ms: number, onHeld?: (release: () => void) => void): Promise<void> | undefined => {
+    if (settings.tarpitMs <= 0 || held >= settings.maxHeld) return undefined;
+    held += 1;
+    return new Promise((resolve) => {
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        held -= 1;
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(release, Math.min(settings.tarpitMs, ms));
+      timer.unref();
+      onHeld?.(release);
+    });
   };
 
   const active = (key: string, now: number): Block | undefined => {
@@ -113,11 +138,14 @@ export function createEdgeRefusals(settings: EdgeRefusalSettings): EdgeRefusals 
   };
 
   return {
-    remember(error, caller) {
+    async remember(error, caller) {
       const key = keyOf(error.limit, caller);
       if (!key) return;
+      const now = Date.now();
+      const repeated = active(key, now) !== undefined;
       if (blocks.size >= MAX_BLOCKS && !blocks.has(key)) blocks.delete(blocks.keys().next().value!);
-      blocks.set(key, { until: Date.now() + error.msBeforeNext, limit: error.limit, siteId: caller.siteId });
+      blocks.set(key, { until: now + error.msBeforeNext, limit: error.limit, siteId: caller.siteId });
+      if (repeated) await tarpit(error.msBeforeNext);
     },
 
     handle(request, response) {
@@ -143,24 +171,9 @@ export function createEdgeRefusals(settings: EdgeRefusalSettings): EdgeRefusals 
       }
       settings.counted?.(block.limit);
       request.resume();
-      if (settings.tarpitMs <= 0 || held >= settings.maxHeld) {
-        send(request, response, block, granted);
-        return true;
-      }
-      held += 1;
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        held -= 1;
-        clearTimeout(timer);
-      };
-      const timer = setTimeout(() => {
-        release();
-        send(request, response, block, granted);
-      }, Math.min(settings.tarpitMs, Math.max(0, block.until - now)));
-      timer.unref();
-      response.once('close', release);
+      const waiting = tarpit(block.until - now, (release) => response.once('close', release));
+      if (waiting) void waiting.then(() => send(request, response, block, granted));
+      else send(request, response, block, granted);
       return true;
     },
 

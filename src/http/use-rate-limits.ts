@@ -16,8 +16,11 @@ export interface RateLimitOptions {
   trustProxy: boolean;
   /** Path prefixes reachable without a token that count per client address. */
   addressLimitedPaths?: string[];
-  /** Told of every refusal, with whom it applies to (the edge refusals remember them; metrics count them). */
-  onRefused?: (error: RateLimited, caller: RefusedCaller) => void;
+  /**
+   * Told of every refusal, with whom it applies to (the edge refusals remember them; metrics count
+   * them); the refusal is sent once what it returns resolves (the tarpit for a repeated refusal).
+   */
+  onRefused?: (error: RateLimited, caller: RefusedCaller) => Promise<void> | void;
 }
 
 export const ADDRESS_LIMITED_PATHS = ['/oauth/', '/connect'];
@@ -97,7 +100,7 @@ export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext>
         }
       } catch (error) {
         if (error instanceof RateLimited) {
-          refused(error, { address, authorization: request.headers.get('authorization') });
+          await refused(error, { address, authorization: request.headers.get('authorization') });
           return endResponse(tooMany(error));
         }
         throw error;
@@ -117,7 +120,7 @@ export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext>
         for (let index = 0; index < held; index += 1) await limiters.release('longPolls', caller.tokenId).catch(() => undefined);
         if (error instanceof RateLimited) {
           const request = args.contextValue.request;
-          refused(error, { address: addresses.get(request) ?? 'unknown', authorization: request.headers.get('authorization'), siteId: caller.siteId });
+          await refused(error, { address: addresses.get(request) ?? 'unknown', authorization: request.headers.get('authorization'), siteId: caller.siteId });
           return setResultAndStopExecution({ errors: [rateLimitedError(error)] });
         }
         throw error;
@@ -134,7 +137,7 @@ export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext>
       const address = addresses.get(request);
       if (!address) return;
       await limiters.consume('failedAuth', address).catch((error: unknown) => {
-        if (error instanceof RateLimited) refused(error, { address, authorization: request.headers.get('authorization') });
+        if (error instanceof RateLimited) void refused(error, { address, authorization: request.headers.get('authorization') });
       });
     },
   };
