@@ -26,6 +26,7 @@ import { completeInBrowser } from './bench-browser.js';
 const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
 const UNLOADED_SECONDS = Number(process.env.BENCH_UNLOADED_SECONDS ?? 10);
 const READ_INTERVAL_MS = Number(process.env.BENCH_READ_INTERVAL_MS ?? 1000);
+const COST_SECONDS = Number(process.env.BENCH_COST_SECONDS ?? 5);
 const READERS = 100;
 const LONG_POLLERS = 20;
 const ABUSERS = { guess: 30, startAuth: 25, huge: 25 };
@@ -68,6 +69,8 @@ async function serveGateway(): Promise<void> {
   const { startGateway } = await import('../src/server.js');
   const config = loadConfig(process.env);
   const gateway = await startGateway(config, createLogger('error'));
+  // BENCH_LOAD_NO_EDGE=1: every refusal through yoga, as before the edge refusals (the baseline).
+  if (process.env.BENCH_LOAD_NO_EDGE === '1') gateway.edge.handle = () => false;
   // BENCH_LOAD_CPU_PROF=<dir>: a CPU profile of the gateway over the loaded phase only.
   const { Session } = await import('node:inspector/promises');
   const session = process.env.BENCH_LOAD_CPU_PROF ? new Session() : undefined;
@@ -96,13 +99,13 @@ async function serveGateway(): Promise<void> {
 
 /** The abusers, from 127.0.0.2: runs until told to stop, then reports what each kind got back. */
 async function abuse(): Promise<void> {
-  const { url, siteToken } = await new Promise<{ url: string; siteToken: string }>((resolve) => process.once('message', resolve));
+  const { url, siteToken, counts = ABUSERS, addressOffset = 0 } = await new Promise<{ url: string; siteToken: string; counts?: typeof ABUSERS; addressOffset?: number }>((resolve) => process.once('message', resolve));
   // Each kind from its own address, so that one defence (the failed-authentication lockout of an
   // address) does not hide the others; huge bodies on fresh connections (a refused body is not read).
   const agents = {
-    guess: new Agent({ keepAlive: true, localAddress: '127.0.0.2', maxSockets: 1000 }),
-    startAuth: new Agent({ keepAlive: true, localAddress: '127.0.0.3', maxSockets: 1000 }),
-    huge: new Agent({ keepAlive: false, localAddress: '127.0.0.4', maxSockets: 1000 }),
+    guess: new Agent({ keepAlive: true, localAddress: `127.0.0.${2 + addressOffset}`, maxSockets: 1000 }),
+    startAuth: new Agent({ keepAlive: true, localAddress: `127.0.0.${3 + addressOffset}`, maxSockets: 1000 }),
+    huge: new Agent({ keepAlive: false, localAddress: `127.0.0.${4 + addressOffset}`, maxSockets: 1000 }),
   };
   const outcomes: Record<string, Record<string, number>> = { guess: {}, startAuth: {}, huge: {} };
   const record = (kind: string, answer: Answer) => {
@@ -120,19 +123,19 @@ async function abuse(): Promise<void> {
     JSON.stringify({ query: `{ ${Array.from({ length: 2000 }, (_, index) => `a${index}: secrets { github { isLoggedIn } }`).join(' ')} }` }),
   ];
   const loops: Array<Promise<void>> = [];
-  for (let index = 0; index < ABUSERS.guess; index += 1) {
+  for (let index = 0; index < counts.guess; index += 1) {
     loops.push((async () => {
       while (running) record('guess', await post(agents.guess, graphqlUrl, { authorization: `Bearer lks_${randomBytes(32).toString('base64url')}` }, '{"query":"{ secrets { github { bearerToken } } }"}'));
     })());
   }
-  for (let index = 0; index < ABUSERS.startAuth; index += 1) {
+  for (let index = 0; index < counts.startAuth; index += 1) {
     loops.push((async () => {
       while (running) {
         record('startAuth', await post(agents.startAuth, graphqlUrl, { authorization: `Bearer ${siteToken}` }, JSON.stringify({ query: 'mutation { startAuth(input: { service: GITHUB }) { attemptId } }' })));
       }
     })());
   }
-  for (let index = 0; index < ABUSERS.huge; index += 1) {
+  for (let index = 0; index < counts.huge; index += 1) {
     loops.push((async () => {
       for (let round = index; running; round += 1) record('huge', await post(agents.huge, graphqlUrl, { authorization: `Bearer ${siteToken}` }, huge[round % huge.length]!));
     })());
@@ -198,6 +201,21 @@ function ask<T>(child: ChildProcess, type: string, reply = type): Promise<T> {
   });
 }
 
+/** Runs one kind of abuser alone for `seconds`; the gateway's CPU per request it sent. */
+async function refusalCost(gateway: ChildProcess, url: string, siteToken: string, kind: keyof typeof ABUSERS, addressOffset: number, seconds: number) {
+  const abuser = fork(fileURLToPath(import.meta.url), ['--abuse'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const before = (await ask<{ micros: number }>(gateway, 'cpu')).micros;
+  abuser.send({ url, siteToken, counts: { guess: 0, startAuth: 0, huge: 0, [kind]: ABUSERS[kind] }, addressOffset });
+  await sleep(seconds * 1000);
+  const done = new Promise<{ outcomes: Record<string, Record<string, number>> }>((resolve) => abuser.once('message', resolve));
+  abuser.send({ type: 'stop' });
+  const { outcomes } = await done;
+  const after = (await ask<{ micros: number }>(gateway, 'cpu')).micros;
+  const counts = outcomes[kind]!;
+  const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  return { kind, total, counts, microsPerRequest: (after - before) / Math.max(1, total) };
+}
+
 function percentile(values: number[], fraction: number): number {
   const sorted = Float64Array.from(values).sort();
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]! : Number.NaN;
@@ -253,7 +271,8 @@ async function main(): Promise<void> {
     const read = (token: string) => post(agent, graphqlUrl, { authorization: `Bearer ${token}` }, readBody);
     const correct = (answer: Answer) => answer.status === 200 && answer.body.includes(`"bearerToken":"${bearer}"`);
 
-    console.log(`load test: node ${process.version}; load average before ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+    const variant = ['BENCH_LOAD_NO_EDGE', 'LATCHKEY_RATE_LIMIT_TARPIT_MS', 'LATCHKEY_MAX_QUERY_BYTES'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`).join(' ');
+    console.log(`load test: node ${process.version}${variant ? `; ${variant}` : ''}; load average before ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
     const unloadedTokens = readerTokens.splice(READERS);
     // Unloaded: one client, one read every 5 ms at most (the tokens in turn).
     for (let warm = 0; warm < 200; warm += 1) await read(unloadedTokens[warm % UNLOADED_TOKENS]!);
@@ -268,6 +287,11 @@ async function main(): Promise<void> {
       if (!correct(answer)) unloadedWrong += 1;
     }
 
+    // What one refusal costs the gateway: each abuse kind alone for BENCH_COST_SECONDS, from its own
+    // addresses and (startAuth) its own site, so that the loaded phase starts from fresh limits.
+    const costs = [];
+    const costSite = await createSite(url, adminToken, 'cost');
+    for (const kind of ['guess', 'startAuth'] as const) costs.push(await refusalCost(gateway.child, url, costSite, kind, 10, COST_SECONDS));
     const cpuAfterUnloaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
     if (process.env.BENCH_LOAD_CPU_PROF) gateway.child.send({ type: 'profile-start' });
     const abuser = fork(fileURLToPath(import.meta.url), ['--abuse'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -321,6 +345,9 @@ async function main(): Promise<void> {
     const perRead = (cpuAfterUnloaded - cpuBeforeUnloaded) / unloaded.length;
     const abusive = Object.values(outcomes).flatMap((counts) => Object.entries(counts)).reduce((sum, [, count]) => sum + count, 0);
     const loadedCpu = cpuAfterLoaded - cpuAfterUnloaded;
+    for (const cost of costs) {
+      console.log(`refusal cost, ${ABUSERS[cost.kind]} ${cost.kind} abusers alone for ${COST_SECONDS} s: ${cost.total} requests (${(cost.total / COST_SECONDS).toFixed(0)}/s: ${Object.entries(cost.counts).map(([key, count]) => `${key} × ${count}`).join(', ')}), gateway CPU ${cost.microsPerRequest.toFixed(0)} µs per request`);
+    }
     console.log(`gateway CPU: ${perRead.toFixed(0)} µs per unloaded read; ${(loadedCpu / 1e6).toFixed(1)} s over the loaded phase (${((loadedCpu / 1e6 / SECONDS) * 100).toFixed(0)}% of a core), about ${((loadedCpu - perRead * (loaded.length + polls.sent)) / Math.max(1, abusive)).toFixed(0)} µs per abusive request`);
     if (profile) console.log(`gateway CPU profile of the loaded phase: ${profile}`);
     console.log(`gateway RSS after the run: ${(rss / 1024 / 1024).toFixed(0)} MB; load average after ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
