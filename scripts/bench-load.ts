@@ -99,7 +99,7 @@ async function serveGateway(): Promise<void> {
 
 /** The abusers, from 127.0.0.2: runs until told to stop, then reports what each kind got back. */
 async function abuse(): Promise<void> {
-  const { url, siteToken, counts = ABUSERS, addressOffset = 0 } = await new Promise<{ url: string; siteToken: string; counts?: typeof ABUSERS; addressOffset?: number }>((resolve) => process.once('message', resolve));
+  const { url, siteToken, counts = ABUSERS, addressOffset = 0, warmUntilRefused = false } = await new Promise<{ url: string; siteToken: string; counts?: typeof ABUSERS; addressOffset?: number; warmUntilRefused?: boolean }>((resolve) => process.once('message', resolve));
   // Each kind from its own address, so that one defence (the failed-authentication lockout of an
   // address) does not hide the others; huge bodies on fresh connections (a refused body is not read).
   const agents = {
@@ -107,8 +107,17 @@ async function abuse(): Promise<void> {
     startAuth: new Agent({ keepAlive: true, localAddress: `127.0.0.${3 + addressOffset}`, maxSockets: 1000 }),
     huge: new Agent({ keepAlive: false, localAddress: `127.0.0.${4 + addressOffset}`, maxSockets: 1000 }),
   };
-  const outcomes: Record<string, Record<string, number>> = { guess: {}, startAuth: {}, huge: {} };
+  let outcomes: Record<string, Record<string, number>> = { guess: {}, startAuth: {}, huge: {} };
+  // warmUntilRefused: the counting starts at the first 429 (the driver is told), so that only refusals count.
+  let warming = warmUntilRefused;
   const record = (kind: string, answer: Answer) => {
+    if (warming) {
+      if (answer.status !== 429) return;
+      warming = false;
+      outcomes = { guess: {}, startAuth: {}, huge: {} };
+      process.send!({ type: 'warm' });
+      return;
+    }
     const code = /"code":"([A-Z_]+)"/.exec(answer.body)?.[1];
     const key = `${answer.status}${code ? ` ${code}` : ''}`;
     outcomes[kind]![key] = (outcomes[kind]![key] ?? 0) + 1;
@@ -201,11 +210,13 @@ function ask<T>(child: ChildProcess, type: string, reply = type): Promise<T> {
   });
 }
 
-/** Runs one kind of abuser alone for `seconds`; the gateway's CPU per request it sent. */
+/** Runs one kind of abuser alone until it is refused, then for `seconds`: the gateway's CPU per refusal. */
 async function refusalCost(gateway: ChildProcess, url: string, siteToken: string, kind: keyof typeof ABUSERS, addressOffset: number, seconds: number) {
   const abuser = fork(fileURLToPath(import.meta.url), ['--abuse'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const warm = new Promise((resolve) => abuser.once('message', resolve));
+  abuser.send({ url, siteToken, counts: { guess: 0, startAuth: 0, huge: 0, [kind]: ABUSERS[kind] }, addressOffset, warmUntilRefused: true });
+  await warm;
   const before = (await ask<{ micros: number }>(gateway, 'cpu')).micros;
-  abuser.send({ url, siteToken, counts: { guess: 0, startAuth: 0, huge: 0, [kind]: ABUSERS[kind] }, addressOffset });
   await sleep(seconds * 1000);
   const done = new Promise<{ outcomes: Record<string, Record<string, number>> }>((resolve) => abuser.once('message', resolve));
   abuser.send({ type: 'stop' });
@@ -340,15 +351,9 @@ async function main(): Promise<void> {
       const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
       console.log(`abuse ${kind.padEnd(9)} ${String(total).padStart(7)} requests (${(total / SECONDS).toFixed(0)}/s): ${Object.entries(counts).map(([key, count]) => `${key} × ${count}`).join(', ')}`);
     }
-    // The gateway's CPU per refused request, estimated: its CPU over the loaded phase less what the
-    // well-behaved requests cost at the unloaded rate, over the abusive requests (every one refused).
     const perRead = (cpuAfterUnloaded - cpuBeforeUnloaded) / unloaded.length;
-    const abusive = Object.values(outcomes).flatMap((counts) => Object.entries(counts)).reduce((sum, [, count]) => sum + count, 0);
     const loadedCpu = cpuAfterLoaded - cpuAfterUnloaded;
-    for (const cost of costs) {
-      console.log(`refusal cost, ${ABUSERS[cost.kind]} ${cost.kind} abusers alone for ${COST_SECONDS} s: ${cost.total} requests (${(cost.total / COST_SECONDS).toFixed(0)}/s: ${Object.entries(cost.counts).map(([key, count]) => `${key} × ${count}`).join(', ')}), gateway CPU ${cost.microsPerRequest.toFixed(0)} µs per request`);
-    }
-    console.log(`gateway CPU: ${perRead.toFixed(0)} µs per unloaded read; ${(loadedCpu / 1e6).toFixed(1)} s over the loaded phase (${((loadedCpu / 1e6 / SECONDS) * 100).toFixed(0)}% of a core), about ${((loadedCpu - perRead * (loaded.length + polls.sent)) / Math.max(1, abusive)).toFixed(0)} µs per abusive request`);
+    console.log(`gateway CPU: ${perRead.toFixed(0)} µs per unloaded read; ${(loadedCpu / 1e6).toFixed(1)} s over the loaded phase (${((loadedCpu / 1e6 / SECONDS) * 100).toFixed(0)}% of a core)`);
     if (profile) console.log(`gateway CPU profile of the loaded phase: ${profile}`);
     console.log(`gateway RSS after the run: ${(rss / 1024 / 1024).toFixed(0)} MB; load average after ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
     const lost = sent - (loaded.length - wrong.length) + unloadedWrong + polls.other.length;
