@@ -351,6 +351,9 @@ async function main(): Promise<void> {
       const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
       console.log(`abuse ${kind.padEnd(9)} ${String(total).padStart(7)} requests (${(total / SECONDS).toFixed(0)}/s): ${Object.entries(counts).map(([key, count]) => `${key} × ${count}`).join(', ')}`);
     }
+    for (const cost of costs) {
+      console.log(`refusal cost, ${ABUSERS[cost.kind]} ${cost.kind} abusers alone for ${COST_SECONDS} s once refused: ${cost.total} requests (${(cost.total / COST_SECONDS).toFixed(0)}/s: ${Object.entries(cost.counts).map(([key, count]) => `${key} × ${count}`).join(', ')}), gateway CPU ${cost.microsPerRequest.toFixed(0)} µs per request`);
+    }
     const perRead = (cpuAfterUnloaded - cpuBeforeUnloaded) / unloaded.length;
     const loadedCpu = cpuAfterLoaded - cpuAfterUnloaded;
     console.log(`gateway CPU: ${perRead.toFixed(0)} µs per unloaded read; ${(loadedCpu / 1e6).toFixed(1)} s over the loaded phase (${((loadedCpu / 1e6 / SECONDS) * 100).toFixed(0)}% of a core)`);
