@@ -155,7 +155,8 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     maxBodyBytes: MAX_BODY_BYTES,
     message: rateLimitedMessage,
     // A refusal carries nothing a foreign page could use, but it is readable only where the GraphQL
-    // path would grant CORS; what is not yet known here is looked up for the next refusal.
+    // path would grant CORS; what this process does not hold yet is looked up for the next refusal
+    // (waiting for it would let a flood through by sending a new Origin each time).
     corsGrant(origin, siteId) {
       const known = origins.cachedAllows(siteId, origin);
       if (known === undefined) void (siteId === undefined ? origins.allowsForSomeSite(origin) : origins.allowsForSite(siteId, origin)).catch(() => undefined);

@@ -28,8 +28,8 @@ export interface EdgeRefusalSettings {
   graphqlPath: string;
   /** The message of a refusal, as the GraphQL path words it. */
   message(limit: LimitName, retryAfterSeconds: number): string;
-  /** Whether CORS grants `origin` for a refusal: true/false when known without waiting, else undefined. */
-  corsGrant(origin: string, siteId: string | undefined): boolean | undefined;
+  /** Whether CORS grants `origin` on a refusal (to the credential's site, if any), without waiting. */
+  corsGrant(origin: string, siteId: string | undefined): boolean;
   /** Counts a refusal answered here. */
   counted?(limit: LimitName): void;
 }
@@ -160,15 +160,9 @@ export function createEdgeRefusals(settings: EdgeRefusalSettings): EdgeRefusals 
       if (!block && authorization && path === settings.graphqlPath) block = active(credentialKey(authorization), now);
       if (!block) return false;
 
-      // A browser reads the 429 only with the CORS grant the GraphQL path would give; when that is
-      // not known without a lookup, the GraphQL path answers (and the limiter refuses it there).
+      // A browser reads the 429 only with the CORS grant the GraphQL path would give.
       const origin = request.headers.origin;
-      let granted: string | undefined;
-      if (origin) {
-        const grant = settings.corsGrant(origin, block.siteId);
-        if (grant === undefined) return false;
-        if (grant) granted = origin;
-      }
+      const granted = origin && settings.corsGrant(origin, block.siteId) ? origin : undefined;
       settings.counted?.(block.limit);
       request.resume();
       const waiting = tarpit(block.until - now, (release) => response.once('close', release));
