@@ -13,6 +13,11 @@
 //         nested 200 deep, 2,000 aliases of one field
 // First the same readers' query runs alone from one client for BENCH_UNLOADED_SECONDS (default 10),
 // one read every 5 ms at most: the unloaded p99. The target: readers' p99 under load within 3× the unloaded p99, nothing lost.
+// Between the two, what one refusal costs: the token guessers, then the startAuth flooders, each kind
+// alone (other addresses, another site) for BENCH_COST_SECONDS (default 5) once refused, and the
+// gateway's CPU time over the requests they sent. BENCH_LOAD_NO_EDGE=1 turns the refusals before yoga
+// off (the baseline); LATCHKEY_RATE_LIMIT_TARPIT_MS=0 the tarpit; BENCH_LOAD_CPU_PROF=<dir> writes a
+// CPU profile of the gateway over the loaded phase.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -300,10 +305,11 @@ async function main(): Promise<void> {
 
     // What one refusal costs the gateway: each abuse kind alone for BENCH_COST_SECONDS, from its own
     // addresses and (startAuth) its own site, so that the loaded phase starts from fresh limits.
+    const cpuAfterUnloaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
     const costs = [];
     const costSite = await createSite(url, adminToken, 'cost');
     for (const kind of ['guess', 'startAuth'] as const) costs.push(await refusalCost(gateway.child, url, costSite, kind, 10, COST_SECONDS));
-    const cpuAfterUnloaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
+    const cpuBeforeLoaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
     if (process.env.BENCH_LOAD_CPU_PROF) gateway.child.send({ type: 'profile-start' });
     const abuser = fork(fileURLToPath(import.meta.url), ['--abuse'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(abuser);
@@ -355,7 +361,7 @@ async function main(): Promise<void> {
       console.log(`refusal cost, ${ABUSERS[cost.kind]} ${cost.kind} abusers alone for ${COST_SECONDS} s once refused: ${cost.total} requests (${(cost.total / COST_SECONDS).toFixed(0)}/s: ${Object.entries(cost.counts).map(([key, count]) => `${key} × ${count}`).join(', ')}), gateway CPU ${cost.microsPerRequest.toFixed(0)} µs per request`);
     }
     const perRead = (cpuAfterUnloaded - cpuBeforeUnloaded) / unloaded.length;
-    const loadedCpu = cpuAfterLoaded - cpuAfterUnloaded;
+    const loadedCpu = cpuAfterLoaded - cpuBeforeLoaded;
     console.log(`gateway CPU: ${perRead.toFixed(0)} µs per unloaded read; ${(loadedCpu / 1e6).toFixed(1)} s over the loaded phase (${((loadedCpu / 1e6 / SECONDS) * 100).toFixed(0)}% of a core)`);
     if (profile) console.log(`gateway CPU profile of the loaded phase: ${profile}`);
     console.log(`gateway RSS after the run: ${(rss / 1024 / 1024).toFixed(0)} MB; load average after ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
