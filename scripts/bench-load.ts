@@ -13,6 +13,11 @@
 //         nested 200 deep, 2,000 aliases of one field
 // First the same readers' query runs alone from one client for BENCH_UNLOADED_SECONDS (default 10),
 // one read every 5 ms at most: the unloaded p99. The target: readers' p99 under load within 3× the unloaded p99, nothing lost.
+// Between the two, what one refusal costs: the token guessers, then the startAuth flooders, each kind
+// alone (other addresses, another site) for BENCH_COST_SECONDS (default 5) once refused, and the
+// gateway's CPU time over the requests they sent. BENCH_LOAD_NO_EDGE=1 turns the refusals before yoga
+// off (the baseline); LATCHKEY_RATE_LIMIT_TARPIT_MS=0 the tarpit; BENCH_LOAD_CPU_PROF=<dir> writes a
+// CPU profile of the gateway over the loaded phase.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -26,6 +31,7 @@ import { completeInBrowser } from './bench-browser.js';
 const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
 const UNLOADED_SECONDS = Number(process.env.BENCH_UNLOADED_SECONDS ?? 10);
 const READ_INTERVAL_MS = Number(process.env.BENCH_READ_INTERVAL_MS ?? 1000);
+const COST_SECONDS = Number(process.env.BENCH_COST_SECONDS ?? 5);
 const READERS = 100;
 const LONG_POLLERS = 20;
 const ABUSERS = { guess: 30, startAuth: 25, huge: 25 };
@@ -68,24 +74,55 @@ async function serveGateway(): Promise<void> {
   const { startGateway } = await import('../src/server.js');
   const config = loadConfig(process.env);
   const gateway = await startGateway(config, createLogger('error'));
-  process.on('message', (message: { type: string }) => {
+  // BENCH_LOAD_NO_EDGE=1: every refusal through yoga, as before the edge refusals (the baseline).
+  if (process.env.BENCH_LOAD_NO_EDGE === '1') gateway.edge.handle = () => false;
+  // BENCH_LOAD_CPU_PROF=<dir>: a CPU profile of the gateway over the loaded phase only.
+  const { Session } = await import('node:inspector/promises');
+  const session = process.env.BENCH_LOAD_CPU_PROF ? new Session() : undefined;
+  session?.connect();
+  process.on('message', async (message: { type: string }) => {
     if (message.type === 'rss') process.send!({ type: 'rss', rss: process.memoryUsage().rss });
+    if (message.type === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send!({ type: 'cpu', micros: user + system });
+    }
+    if (message.type === 'profile-start' && session) {
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
+    if (message.type === 'profile-stop' && session) {
+      const { profile } = await session.post('Profiler.stop');
+      const { writeFile, mkdir } = await import('node:fs/promises');
+      await mkdir(process.env.BENCH_LOAD_CPU_PROF!, { recursive: true });
+      const file = join(process.env.BENCH_LOAD_CPU_PROF!, `gateway-${Date.now()}.cpuprofile`);
+      await writeFile(file, JSON.stringify(profile));
+      process.send!({ type: 'profile', file });
+    }
   });
   process.send!({ type: 'ready', url: gateway.url });
 }
 
 /** The abusers, from 127.0.0.2: runs until told to stop, then reports what each kind got back. */
 async function abuse(): Promise<void> {
-  const { url, siteToken } = await new Promise<{ url: string; siteToken: string }>((resolve) => process.once('message', resolve));
+  const { url, siteToken, counts = ABUSERS, addressOffset = 0, warmUntilRefused = false } = await new Promise<{ url: string; siteToken: string; counts?: typeof ABUSERS; addressOffset?: number; warmUntilRefused?: boolean }>((resolve) => process.once('message', resolve));
   // Each kind from its own address, so that one defence (the failed-authentication lockout of an
   // address) does not hide the others; huge bodies on fresh connections (a refused body is not read).
   const agents = {
-    guess: new Agent({ keepAlive: true, localAddress: '127.0.0.2', maxSockets: 1000 }),
-    startAuth: new Agent({ keepAlive: true, localAddress: '127.0.0.3', maxSockets: 1000 }),
-    huge: new Agent({ keepAlive: false, localAddress: '127.0.0.4', maxSockets: 1000 }),
+    guess: new Agent({ keepAlive: true, localAddress: `127.0.0.${2 + addressOffset}`, maxSockets: 1000 }),
+    startAuth: new Agent({ keepAlive: true, localAddress: `127.0.0.${3 + addressOffset}`, maxSockets: 1000 }),
+    huge: new Agent({ keepAlive: false, localAddress: `127.0.0.${4 + addressOffset}`, maxSockets: 1000 }),
   };
-  const outcomes: Record<string, Record<string, number>> = { guess: {}, startAuth: {}, huge: {} };
+  let outcomes: Record<string, Record<string, number>> = { guess: {}, startAuth: {}, huge: {} };
+  // warmUntilRefused: the counting starts at the first 429 (the driver is told), so that only refusals count.
+  let warming = warmUntilRefused;
   const record = (kind: string, answer: Answer) => {
+    if (warming) {
+      if (answer.status !== 429) return;
+      warming = false;
+      outcomes = { guess: {}, startAuth: {}, huge: {} };
+      process.send!({ type: 'warm' });
+      return;
+    }
     const code = /"code":"([A-Z_]+)"/.exec(answer.body)?.[1];
     const key = `${answer.status}${code ? ` ${code}` : ''}`;
     outcomes[kind]![key] = (outcomes[kind]![key] ?? 0) + 1;
@@ -100,19 +137,19 @@ async function abuse(): Promise<void> {
     JSON.stringify({ query: `{ ${Array.from({ length: 2000 }, (_, index) => `a${index}: secrets { github { isLoggedIn } }`).join(' ')} }` }),
   ];
   const loops: Array<Promise<void>> = [];
-  for (let index = 0; index < ABUSERS.guess; index += 1) {
+  for (let index = 0; index < counts.guess; index += 1) {
     loops.push((async () => {
       while (running) record('guess', await post(agents.guess, graphqlUrl, { authorization: `Bearer lks_${randomBytes(32).toString('base64url')}` }, '{"query":"{ secrets { github { bearerToken } } }"}'));
     })());
   }
-  for (let index = 0; index < ABUSERS.startAuth; index += 1) {
+  for (let index = 0; index < counts.startAuth; index += 1) {
     loops.push((async () => {
       while (running) {
         record('startAuth', await post(agents.startAuth, graphqlUrl, { authorization: `Bearer ${siteToken}` }, JSON.stringify({ query: 'mutation { startAuth(input: { service: GITHUB }) { attemptId } }' })));
       }
     })());
   }
-  for (let index = 0; index < ABUSERS.huge; index += 1) {
+  for (let index = 0; index < counts.huge; index += 1) {
     loops.push((async () => {
       for (let round = index; running; round += 1) record('huge', await post(agents.huge, graphqlUrl, { authorization: `Bearer ${siteToken}` }, huge[round % huge.length]!));
     })());
@@ -163,6 +200,36 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** Asks a child for one reply of the given type. */
+function ask<T>(child: ChildProcess, type: string, reply = type): Promise<T> {
+  return new Promise((resolve) => {
+    const listener = (message: { type: string }) => {
+      if (message.type !== reply) return;
+      child.off('message', listener);
+      resolve(message as T);
+    };
+    child.on('message', listener);
+    child.send({ type });
+  });
+}
+
+/** Runs one kind of abuser alone until it is refused, then for `seconds`: the gateway's CPU per refusal. */
+async function refusalCost(gateway: ChildProcess, url: string, siteToken: string, kind: keyof typeof ABUSERS, addressOffset: number, seconds: number) {
+  const abuser = fork(fileURLToPath(import.meta.url), ['--abuse'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const warm = new Promise((resolve) => abuser.once('message', resolve));
+  abuser.send({ url, siteToken, counts: { guess: 0, startAuth: 0, huge: 0, [kind]: ABUSERS[kind] }, addressOffset, warmUntilRefused: true });
+  await warm;
+  const before = (await ask<{ micros: number }>(gateway, 'cpu')).micros;
+  await sleep(seconds * 1000);
+  const done = new Promise<{ outcomes: Record<string, Record<string, number>> }>((resolve) => abuser.once('message', resolve));
+  abuser.send({ type: 'stop' });
+  const { outcomes } = await done;
+  const after = (await ask<{ micros: number }>(gateway, 'cpu')).micros;
+  const counts = outcomes[kind]!;
+  const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  return { kind, total, counts, microsPerRequest: (after - before) / Math.max(1, total) };
 }
 
 function percentile(values: number[], fraction: number): number {
@@ -220,10 +287,12 @@ async function main(): Promise<void> {
     const read = (token: string) => post(agent, graphqlUrl, { authorization: `Bearer ${token}` }, readBody);
     const correct = (answer: Answer) => answer.status === 200 && answer.body.includes(`"bearerToken":"${bearer}"`);
 
-    console.log(`load test: node ${process.version}; load average before ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+    const variant = ['BENCH_LOAD_NO_EDGE', 'LATCHKEY_RATE_LIMIT_TARPIT_MS', 'LATCHKEY_MAX_QUERY_BYTES'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`).join(' ');
+    console.log(`load test: node ${process.version}${variant ? `; ${variant}` : ''}; load average before ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
     const unloadedTokens = readerTokens.splice(READERS);
     // Unloaded: one client, one read every 5 ms at most (the tokens in turn).
     for (let warm = 0; warm < 200; warm += 1) await read(unloadedTokens[warm % UNLOADED_TOKENS]!);
+    const cpuBeforeUnloaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
     const unloaded: number[] = [];
     let unloadedWrong = 0;
     for (let turn = 0, until = performance.now() + UNLOADED_SECONDS * 1000; performance.now() < until; turn += 1) {
@@ -234,6 +303,14 @@ async function main(): Promise<void> {
       if (!correct(answer)) unloadedWrong += 1;
     }
 
+    // What one refusal costs the gateway: each abuse kind alone for BENCH_COST_SECONDS, from its own
+    // addresses and (startAuth) its own site, so that the loaded phase starts from fresh limits.
+    const cpuAfterUnloaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
+    const costs = [];
+    const costSite = await createSite(url, adminToken, 'cost');
+    for (const kind of ['guess', 'startAuth'] as const) costs.push(await refusalCost(gateway.child, url, costSite, kind, 10, COST_SECONDS));
+    const cpuBeforeLoaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
+    if (process.env.BENCH_LOAD_CPU_PROF) gateway.child.send({ type: 'profile-start' });
     const abuser = fork(fileURLToPath(import.meta.url), ['--abuse'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(abuser);
     abuser.send({ url, siteToken: abuserSite });
@@ -263,13 +340,12 @@ async function main(): Promise<void> {
       }
     });
     await Promise.all([...readers, ...pollersDone]);
+    const cpuAfterLoaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
+    const profile = process.env.BENCH_LOAD_CPU_PROF ? (await ask<{ file: string }>(gateway.child, 'profile-stop', 'profile')).file : undefined;
     const abused = new Promise<{ outcomes: Record<string, Record<string, number>> }>((resolve) => abuser.once('message', resolve));
     abuser.send({ type: 'stop' });
     const { outcomes } = await abused;
-    const rss = await new Promise<number>((resolve) => {
-      gateway.child.once('message', (message: { rss: number }) => resolve(message.rss));
-      gateway.child.send({ type: 'rss' });
-    });
+    const { rss } = await ask<{ rss: number }>(gateway.child, 'rss');
 
     const unloadedP99 = percentile(unloaded, 0.99);
     const loadedP99 = percentile(loaded, 0.99);
@@ -281,6 +357,13 @@ async function main(): Promise<void> {
       const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
       console.log(`abuse ${kind.padEnd(9)} ${String(total).padStart(7)} requests (${(total / SECONDS).toFixed(0)}/s): ${Object.entries(counts).map(([key, count]) => `${key} × ${count}`).join(', ')}`);
     }
+    for (const cost of costs) {
+      console.log(`refusal cost, ${ABUSERS[cost.kind]} ${cost.kind} abusers alone for ${COST_SECONDS} s once refused: ${cost.total} requests (${(cost.total / COST_SECONDS).toFixed(0)}/s: ${Object.entries(cost.counts).map(([key, count]) => `${key} × ${count}`).join(', ')}), gateway CPU ${cost.microsPerRequest.toFixed(0)} µs per request`);
+    }
+    const perRead = (cpuAfterUnloaded - cpuBeforeUnloaded) / unloaded.length;
+    const loadedCpu = cpuAfterLoaded - cpuBeforeLoaded;
+    console.log(`gateway CPU: ${perRead.toFixed(0)} µs per unloaded read; ${(loadedCpu / 1e6).toFixed(1)} s over the loaded phase (${((loadedCpu / 1e6 / SECONDS) * 100).toFixed(0)}% of a core)`);
+    if (profile) console.log(`gateway CPU profile of the loaded phase: ${profile}`);
     console.log(`gateway RSS after the run: ${(rss / 1024 / 1024).toFixed(0)} MB; load average after ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
     const lost = sent - (loaded.length - wrong.length) + unloadedWrong + polls.other.length;
     console.log(`lost or wrong well-behaved answers: ${lost}${lost ? `: ${[...wrong, ...polls.other].slice(0, 5).join(' | ')}` : ''}`);

@@ -26,8 +26,10 @@ import { useNoStore } from './http/use-no-store.js';
 import { useCsrfPrevention } from './http/use-csrf-prevention.js';
 import { corsPolicy } from './http/use-cors.js';
 import { useNoSuggestions } from './http/use-no-suggestions.js';
+import { useMaxQuerySize } from './http/use-max-query-size.js';
 import { createOriginPolicy } from './sites/origin-policy.js';
-import { useRateLimits } from './http/use-rate-limits.js';
+import { ADDRESS_LIMITED_PATHS, rateLimitedMessage, useRateLimits } from './http/use-rate-limits.js';
+import { createEdgeRefusals, type EdgeRefusals } from './http/edge-refusals.js';
 import { useBrowserTokens } from './http/use-browser-tokens.js';
 import { createRateLimiters, type RateLimiters } from './http/rate-limiters.js';
 import { createKeyHealth, type KeyHealth } from './crypto/key-health.js';
@@ -137,6 +139,8 @@ export interface Latchkey {
   rateLimiters: RateLimiters;
   /** Parsed documents, parse errors and compiled queries kept for reuse, bounded in bytes. */
   documentCaches: DocumentCaches;
+  /** Refusals the node HTTP handler answers before yoga (src/http/edge-refusals.ts). */
+  edge: EdgeRefusals;
 }
 
 export function createLatchkey(config: Config, db: Database, logger: Logger = createLogger(config.logLevel)): Latchkey {
@@ -145,6 +149,24 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
   const keyHealth = createKeyHealth(logger);
   const rateLimiters = createRateLimiters(config.rateLimits, { databaseUrl: config.databaseUrl, logger });
   const documentCaches = createDocumentCaches({ maxMb: config.documentCacheMb });
+  const edge = createEdgeRefusals({
+    tarpitMs: config.rateLimits.tarpitMs,
+    maxHeld: config.rateLimits.tarpitMaxHeld,
+    trustProxy: config.trustProxy,
+    addressLimitedPaths: ADDRESS_LIMITED_PATHS,
+    graphqlPath: '/graphql',
+    maxBodyBytes: MAX_BODY_BYTES,
+    message: rateLimitedMessage,
+    // A refusal carries nothing a foreign page could use, but it is readable only where the GraphQL
+    // path would grant CORS; what this process does not hold yet is looked up for the next refusal
+    // (waiting for it would let a flood through by sending a new Origin each time).
+    corsGrant(origin, siteId) {
+      const known = origins.cachedAllows(siteId, origin);
+      if (known === undefined) void (siteId === undefined ? origins.allowsForSomeSite(origin) : origins.allowsForSite(siteId, origin)).catch(() => undefined);
+      return known ?? false;
+    },
+    counted: (limit) => services.metrics.rateLimitRejected(`edge:${limit}`),
+  });
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -179,7 +201,14 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     plugins: [
       useRequestId(),
       useNoStore(),
-      useRateLimits({ limiters: rateLimiters, trustProxy: config.trustProxy }),
+      useRateLimits({
+        limiters: rateLimiters,
+        trustProxy: config.trustProxy,
+        onRefused(error, caller) {
+          services.metrics.rateLimitRejected(error.limit);
+          return edge.remember(error, caller);
+        },
+      }),
       useMetrics({
         metrics: services.metrics,
         serveOnMainPort: config.metrics.port === undefined,
@@ -191,6 +220,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       useCsrfPrevention(),
       useBrowserTokens({ origins }),
       useBrowserPages(),
+      useMaxQuerySize(config.maxQueryBytes),
       EnvelopArmorPlugin({
         maxDepth: { n: config.maxQueryDepth },
         maxTokens: { n: config.maxQueryTokens },
@@ -211,5 +241,5 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       useUpstreamUsage(),
     ],
   });
-  return { yoga, services, logger, rateLimiters, documentCaches };
+  return { yoga, services, logger, rateLimiters, documentCaches, edge };
 }

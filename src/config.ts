@@ -37,6 +37,7 @@ const environmentSchema = z.object({
   LATCHKEY_PROVIDER_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(120).default(10),
   LATCHKEY_MAX_QUERY_DEPTH: z.coerce.number().int().min(2).max(50).default(15),
   LATCHKEY_MAX_QUERY_TOKENS: z.coerce.number().int().min(100).max(100_000).default(2000),
+  LATCHKEY_MAX_QUERY_BYTES: z.coerce.number().int().min(1024).max(256 * 1024).default(32 * 1024),
   LATCHKEY_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   LATCHKEY_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   LATCHKEY_SWEEP_LOOKAHEAD_SECONDS: z.coerce.number().int().min(0).max(86_400).default(120),
@@ -70,6 +71,8 @@ const environmentSchema = z.object({
   LATCHKEY_RATE_LIMIT_START_AUTH_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(200),
   LATCHKEY_RATE_LIMIT_FAILED_AUTH_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(60),
   LATCHKEY_RATE_LIMIT_ADDRESS_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(300),
+  LATCHKEY_RATE_LIMIT_TARPIT_MS: z.coerce.number().int().min(0).max(30_000).default(1000),
+  LATCHKEY_RATE_LIMIT_TARPIT_MAX_HELD: z.coerce.number().int().min(0).max(100_000).default(1000),
   LATCHKEY_MAX_LONG_POLLS_PER_TOKEN: z.coerce.number().int().min(0).max(100_000).default(20),
   LATCHKEY_MAX_UPSTREAM_CALLS_PER_REQUEST: z.coerce.number().int().min(0).max(10_000).default(25),
   LATCHKEY_MCP_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
@@ -101,6 +104,8 @@ export interface Config {
   providerTimeoutSeconds: number;
   maxQueryDepth: number;
   maxQueryTokens: number;
+  /** Longest GraphQL document accepted, in bytes, checked before parsing. */
+  maxQueryBytes: number;
   /** How often the refresh sweeper looks for connections nearing expiry; 0 disables it. */
   sweepIntervalSeconds: number;
   /** Audit events older than this are deleted (authorization attempts after a day, settled webhook deliveries after 30). */
@@ -179,6 +184,10 @@ export interface Config {
     failedAuthPerMinute: number;
     addressPerMinute: number;
     longPollsPerToken: number;
+    /** A refusal to a client already refused is held this long before it is sent (0 = at once)… */
+    tarpitMs: number;
+    /** …with at most this many held at a time. */
+    tarpitMaxHeld: number;
   };
   /** The environment, for per-service variables (LATCHKEY_GITHUB_CLIENT_ID, …) read by the provider catalog. */
   env: Readonly<Record<string, string | undefined>>;
@@ -256,6 +265,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     providerTimeoutSeconds: values.LATCHKEY_PROVIDER_TIMEOUT_SECONDS,
     maxQueryDepth: values.LATCHKEY_MAX_QUERY_DEPTH,
     maxQueryTokens: values.LATCHKEY_MAX_QUERY_TOKENS,
+    maxQueryBytes: values.LATCHKEY_MAX_QUERY_BYTES,
     sweepIntervalSeconds: values.LATCHKEY_SWEEP_INTERVAL_SECONDS,
     auditRetentionDays: values.LATCHKEY_AUDIT_RETENTION_DAYS,
     sweepLookAheadSeconds: values.LATCHKEY_SWEEP_LOOKAHEAD_SECONDS,
@@ -308,6 +318,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       failedAuthPerMinute: values.LATCHKEY_RATE_LIMIT_FAILED_AUTH_PER_MINUTE,
       addressPerMinute: values.LATCHKEY_RATE_LIMIT_ADDRESS_PER_MINUTE,
       longPollsPerToken: values.LATCHKEY_MAX_LONG_POLLS_PER_TOKEN,
+      tarpitMs: values.LATCHKEY_RATE_LIMIT_TARPIT_MS,
+      tarpitMaxHeld: values.LATCHKEY_RATE_LIMIT_TARPIT_MAX_HELD,
     },
     env,
   };

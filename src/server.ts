@@ -67,6 +67,8 @@ export async function startGateway(config: Config, logger: Logger = createLogger
       request.resume();
       return;
     }
+    // A client the limiters already refused gets the same 429 without a pass through yoga.
+    if (latchkey.edge.handle(request, response)) return;
     const tracer = activeTracer();
     if (!tracer) {
       void latchkey.yoga(request, response);

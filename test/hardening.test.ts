@@ -90,6 +90,16 @@ describe('request limits', () => {
     expect(result.body.errors[0].message).toMatch(/token limit/i);
   });
 
+  it('rejects a document over LATCHKEY_MAX_QUERY_BYTES (32 KB) before parsing it, comments included', async () => {
+    // Within the token limit (a comment is not a token) and the body limit: only the size refuses it.
+    const result = await post(JSON.stringify({ query: `{ services { service } } # ${'x'.repeat(40 * 1024)}` }));
+    expect(result.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(result.body.errors[0].message).toMatch(/limit is 32768 \(LATCHKEY_MAX_QUERY_BYTES\)/);
+    expect(result.body.data ?? null).toBeNull();
+    const within = await post(JSON.stringify({ query: `{ services { service } } # ${'x'.repeat(30 * 1024)}` }));
+    expect(within.body.errors).toBeUndefined();
+  });
+
   it('rejects a document with too many aliases', async () => {
     const aliases = Array.from({ length: 40 }, (_, index) => `a${index}: services { service }`).join(' ');
     const result = await post(JSON.stringify({ query: `{ ${aliases} }` }));

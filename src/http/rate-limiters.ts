@@ -27,6 +27,8 @@ export class RateLimited extends Error {
   constructor(
     readonly limit: LimitName,
     readonly retryAfterSeconds: number,
+    /** Until the limit's window ends, exactly (retryAfterSeconds is rounded up). */
+    readonly msBeforeNext: number = retryAfterSeconds * 1000,
   ) {
     super(`rate limit ${limit}`);
     this.name = 'RateLimited';
@@ -38,8 +40,8 @@ export interface RateLimiters {
   consume(limit: LimitName, key: string): Promise<void>;
   /** Gives a point back (a long-poll that ended). */
   release(limit: LimitName, key: string): Promise<void>;
-  /** True when `key` has no point left, without taking one. */
-  exhausted(limit: LimitName, key: string): Promise<number | null>;
+  /** A RateLimited when `key` has no point left (without taking one), else null. */
+  exhausted(limit: LimitName, key: string): Promise<RateLimited | null>;
   close(): Promise<void>;
 }
 
@@ -96,7 +98,8 @@ export function createRateLimiters(settings: RateLimitSettings, options: { datab
   // Requests that await it get the failure; this only keeps an early failure from being unhandled.
   allReady.catch(() => undefined);
 
-  const retryAfter = (result: unknown) => Math.max(1, Math.ceil((result instanceof RateLimiterRes ? result.msBeforeNext : 1000) / 1000));
+  const msBeforeNext = (result: unknown) => Math.max(0, result instanceof RateLimiterRes ? result.msBeforeNext : 1000);
+  const retryAfter = (result: unknown) => Math.max(1, Math.ceil(msBeforeNext(result) / 1000));
 
   return {
     async consume(limit, key) {
@@ -106,7 +109,7 @@ export function createRateLimiters(settings: RateLimitSettings, options: { datab
       try {
         await limiter.consume(key);
       } catch (error) {
-        if (error instanceof RateLimiterRes) throw new RateLimited(limit, retryAfter(error));
+        if (error instanceof RateLimiterRes) throw new RateLimited(limit, retryAfter(error), msBeforeNext(error));
         throw error;
       }
     },
@@ -121,7 +124,7 @@ export function createRateLimiters(settings: RateLimitSettings, options: { datab
       const limiter = limiters.get(limit);
       if (!limiter) return null;
       const state = await limiter.get(key);
-      return state && state.remainingPoints <= 0 ? retryAfter(state) : null;
+      return state && state.remainingPoints <= 0 ? new RateLimited(limit, retryAfter(state), msBeforeNext(state)) : null;
     },
     async close() {
       await allReady.catch(() => undefined);

@@ -5,8 +5,10 @@
 import { Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { LatchkeyError } from '../errors.js';
+import { currentRequestId } from '../request-context.js';
 import type { GraphQLContext } from '../context.js';
 import { RateLimited, type LimitName, type RateLimiters } from './rate-limiters.js';
+import { clientAddress, type RefusedCaller } from './edge-refusals.js';
 
 export interface RateLimitOptions {
   limiters: RateLimiters;
@@ -14,7 +16,14 @@ export interface RateLimitOptions {
   trustProxy: boolean;
   /** Path prefixes reachable without a token that count per client address. */
   addressLimitedPaths?: string[];
+  /**
+   * Told of every refusal, with whom it applies to (the edge refusals remember them; metrics count
+   * them); the refusal is sent once what it returns resolves (the tarpit for a repeated refusal).
+   */
+  onRefused?: (error: RateLimited, caller: RefusedCaller) => Promise<void> | void;
 }
+
+export const ADDRESS_LIMITED_PATHS = ['/oauth/', '/connect'];
 
 const WHAT: Record<LimitName, string> = {
   token: 'requests with this token',
@@ -25,29 +34,31 @@ const WHAT: Record<LimitName, string> = {
   longPolls: 'concurrent authAttempt long-polls (waitSeconds) with this token',
 };
 
+export function rateLimitedMessage(limit: LimitName, retryAfterSeconds: number): string {
+  return `Too many ${WHAT[limit]}: retry after ${retryAfterSeconds} seconds.`;
+}
+
 export function rateLimitedError(error: RateLimited): LatchkeyError {
   return new LatchkeyError(
     'RATE_LIMITED',
-    `Too many ${WHAT[error.limit]}: retry after ${error.retryAfterSeconds} seconds.`,
+    rateLimitedMessage(error.limit, error.retryAfterSeconds),
     { retryAfterSeconds: error.retryAfterSeconds, limit: error.limit, http: { status: 429, headers: { 'retry-after': String(error.retryAfterSeconds) } } },
   );
 }
 
 function tooMany(error: RateLimited): Response {
   return new Response(
-    JSON.stringify({ errors: [{ message: rateLimitedError(error).message, extensions: { code: 'RATE_LIMITED', retryAfterSeconds: error.retryAfterSeconds } }] }),
+    JSON.stringify({
+      errors: [{ message: rateLimitedMessage(error.limit, error.retryAfterSeconds), extensions: { code: 'RATE_LIMITED', retryAfterSeconds: error.retryAfterSeconds, limit: error.limit, requestId: currentRequestId() } }],
+    }),
     { status: 429, headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(error.retryAfterSeconds), 'cache-control': 'no-store' } },
   );
 }
 
 /** The client's address: the socket's peer, or the last X-Forwarded-For hop when a trusted proxy set it. */
 export function clientAddressOf(request: Request, serverContext: unknown, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = request.headers.get('x-forwarded-for')?.split(',').map((part) => part.trim()).filter(Boolean);
-    if (forwarded?.length) return forwarded[forwarded.length - 1]!;
-  }
   const req = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req;
-  return req?.socket?.remoteAddress ?? 'unknown';
+  return clientAddress(request.headers.get('x-forwarded-for'), req?.socket?.remoteAddress, trustProxy);
 }
 
 function operationOf(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | undefined {
@@ -74,7 +85,8 @@ function rootFieldsOf(operation: OperationDefinitionNode | undefined, variables:
 
 export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext> {
   const { limiters, trustProxy } = options;
-  const addressPaths = options.addressLimitedPaths ?? ['/oauth/', '/connect'];
+  const addressPaths = options.addressLimitedPaths ?? ADDRESS_LIMITED_PATHS;
+  const refused = (error: RateLimited, caller: RefusedCaller) => options.onRefused?.(error, caller);
   const addresses = new WeakMap<Request, string>();
   return {
     async onRequest({ request, url, serverContext, endResponse }) {
@@ -83,11 +95,14 @@ export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext>
       try {
         if (addressPaths.some((prefix) => url.pathname.startsWith(prefix))) await limiters.consume('address', address);
         if (request.headers.has('authorization')) {
-          const retryAfterSeconds = await limiters.exhausted('failedAuth', address);
-          if (retryAfterSeconds !== null) throw new RateLimited('failedAuth', retryAfterSeconds);
+          const lockedOut = await limiters.exhausted('failedAuth', address);
+          if (lockedOut) throw lockedOut;
         }
       } catch (error) {
-        if (error instanceof RateLimited) return endResponse(tooMany(error));
+        if (error instanceof RateLimited) {
+          await refused(error, { address, authorization: request.headers.get('authorization') });
+          return endResponse(tooMany(error));
+        }
         throw error;
       }
     },
@@ -103,7 +118,11 @@ export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext>
         for (; held < fields.longPolls; held += 1) await limiters.consume('longPolls', caller.tokenId);
       } catch (error) {
         for (let index = 0; index < held; index += 1) await limiters.release('longPolls', caller.tokenId).catch(() => undefined);
-        if (error instanceof RateLimited) return setResultAndStopExecution({ errors: [rateLimitedError(error)] });
+        if (error instanceof RateLimited) {
+          const request = args.contextValue.request;
+          await refused(error, { address: addresses.get(request) ?? 'unknown', authorization: request.headers.get('authorization'), siteId: caller.siteId });
+          return setResultAndStopExecution({ errors: [rateLimitedError(error)] });
+        }
         throw error;
       }
       if (held === 0) return;
@@ -117,7 +136,9 @@ export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext>
       if (response.status !== 401) return;
       const address = addresses.get(request);
       if (!address) return;
-      await limiters.consume('failedAuth', address).catch(() => undefined);
+      await limiters.consume('failedAuth', address).catch((error: unknown) => {
+        if (error instanceof RateLimited) void refused(error, { address, authorization: request.headers.get('authorization') });
+      });
     },
   };
 }

@@ -45,6 +45,14 @@ export function createOriginPolicy(deps: OriginPolicyDeps) {
       if (origin === gatewayOrigin) return true;
       return (await fetchOrigins(siteId)).includes(origin);
     },
+    /**
+     * What allowsForSite / allowsForSomeSite (without a site) would answer, from what this process
+     * already holds; undefined when that needs a lookup.
+     */
+    cachedAllows(siteId: string | undefined, origin: string): boolean | undefined {
+      if (origin === gatewayOrigin) return true;
+      return siteId === undefined ? anySite.peek(origin)?.allowed : bySite.peek(siteId)?.origins.includes(origin);
+    },
     /** True when any site lists `origin`, or it is the gateway's own (for preflights). */
     async allowsForSomeSite(origin: string): Promise<boolean> {
       if (origin === gatewayOrigin) return true;

@@ -1,0 +1,176 @@
+// Refusals answered in the node HTTP handler, before graphql-yoga sees the request: a client address
+// locked out after failed authentications, an address over its limit on routes without a token, and
+// a credential over its token or site limit. The limiters stay the authority: this only remembers each
+// refusal they made until their window ends, so a client that keeps sending after its 429 costs a map
+// lookup instead of a pass through the request pipeline (a Request object, plugins, JSON, an error).
+// Such repeats are answered after a short delay (a tarpit, LATCHKEY_RATE_LIMIT_TARPIT_MS) so that a
+// client looping without pause slows itself down, and so is a repeated startAuth refusal (which only
+// GraphQL can tell); the held answers are bounded, and beyond the bound the refusal is sent at once. The 429 is the one the GraphQL path sends: RATE_LIMITED,
+// retryAfterSeconds, Retry-After, no-store, x-request-id, and CORS only for an origin the site allows.
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestIdFrom } from '../request-context.js';
+import { REQUEST_ID_HEADER } from './use-request-id.js';
+import type { LimitName, RateLimited } from './rate-limiters.js';
+
+export interface EdgeRefusalSettings {
+  /** How long a refusal to a client that was already refused is held before it is sent; 0 = at once. */
+  tarpitMs: number;
+  /** At most this many refusals held at a time; beyond it they are sent at once. */
+  maxHeld: number;
+  /** Honour X-Forwarded-For (LATCHKEY_TRUST_PROXY). */
+  trustProxy: boolean;
+  /** Path prefixes whose requests count per client address (the `address` limit). */
+  addressLimitedPaths: string[];
+  /** Bodies larger than this are not read to keep the connection: it is closed after the 429. */
+  maxBodyBytes: number;
+  /** The GraphQL endpoint, where the token and site limits apply. */
+  graphqlPath: string;
+  /** The message of a refusal, as the GraphQL path words it. */
+  message(limit: LimitName, retryAfterSeconds: number): string;
+  /** Whether CORS grants `origin` on a refusal (to the credential's site, if any), without waiting. */
+  corsGrant(origin: string, siteId: string | undefined): boolean;
+  /** Counts a refusal answered here. */
+  counted?(limit: LimitName): void;
+}
+
+/** Who a refusal applies to: the client address (failedAuth, address) or the credential (token, site). */
+export interface RefusedCaller {
+  address: string;
+  authorization: string | null;
+  /** The credential's site, for the CORS decision. */
+  siteId?: string;
+}
+
+export interface EdgeRefusals {
+  /**
+   * Remembers a refusal the limiters made, until its window ends. Resolves when the refusal may be
+   * sent: at once the first time, after the tarpit delay when the caller was already refused.
+   */
+  remember(error: RateLimited, caller: RefusedCaller): Promise<void>;
+  /** Answers the request with a 429 when a remembered refusal applies to it; true when it did. */
+  handle(request: IncomingMessage, response: ServerResponse): boolean;
+  /** Refusals being held by the tarpit now. */
+  held(): number;
+}
+
+interface Block {
+  until: number;
+  limit: LimitName;
+  siteId?: string;
+}
+
+/** More blocked keys than this and the oldest are forgotten (the limiter still refuses them). */
+const MAX_BLOCKS = 50_000;
+
+/** The client's address: the socket's peer, or the last X-Forwarded-For hop when a trusted proxy set it. */
+export function clientAddress(forwardedFor: string | null | undefined, remoteAddress: string | undefined, trustProxy: boolean): string {
+  if (trustProxy && forwardedFor) {
+    const hops = forwardedFor.split(',').map((part) => part.trim()).filter(Boolean);
+    if (hops.length) return hops[hops.length - 1]!;
+  }
+  return remoteAddress ?? 'unknown';
+}
+
+// Credentials are remembered by digest: the map never holds a token.
+const credentialKey = (authorization: string) => `c:${createHash('sha256').update(authorization).digest('base64url')}`;
+
+export function createEdgeRefusals(settings: EdgeRefusalSettings): EdgeRefusals {
+  const blocks = new Map<string, Block>();
+  let held = 0;
+
+  const keyOf = (limit: LimitName, caller: RefusedCaller): string | undefined => {
+    if (limit === 'failedAuth') return `f:${caller.address}`;
+    if (limit === 'address') return `a:${caller.address}`;
+    if ((limit === 'token' || limit === 'site') && caller.authorization) return credentialKey(caller.authorization);
+    // Only the operation tells a startAuth, so its refusals are not answered here, only delayed
+    // when repeated; the long-poll cap is never delayed (the contract refuses at once).
+    if (limit === 'startAuth' && caller.authorization) return `s${credentialKey(caller.authorization)}`;
+    return undefined;
+  };
+
+  /** Resolves after the tarpit delay, or at once when the tarpit is off or full. */
+  const tarpit = (ms: number, onHeld?: (release: () => void) => void): Promise<void> | undefined => {
+    if (settings.tarpitMs <= 0 || held >= settings.maxHeld) return undefined;
+    held += 1;
+    return new Promise((resolve) => {
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        held -= 1;
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(release, Math.min(settings.tarpitMs, ms));
+      timer.unref();
+      onHeld?.(release);
+    });
+  };
+
+  const active = (key: string, now: number): Block | undefined => {
+    const block = blocks.get(key);
+    if (!block) return undefined;
+    if (block.until > now) return block;
+    blocks.delete(key);
+    return undefined;
+  };
+
+  const send = (request: IncomingMessage, response: ServerResponse, block: Block, origin: string | undefined) => {
+    if (response.destroyed || response.headersSent) return;
+    const retryAfterSeconds = Math.max(1, Math.ceil((block.until - Date.now()) / 1000));
+    const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER] as string | undefined);
+    const body = JSON.stringify({ errors: [{ message: settings.message(block.limit, retryAfterSeconds), extensions: { code: 'RATE_LIMITED', retryAfterSeconds, limit: block.limit, requestId } }] });
+    const headers: Record<string, string> = {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      'retry-after': String(retryAfterSeconds),
+      'cache-control': 'no-store',
+      [REQUEST_ID_HEADER]: requestId,
+    };
+    if (origin) {
+      headers['access-control-allow-origin'] = origin;
+      headers.vary = 'Origin';
+    }
+    const length = Number(request.headers['content-length'] ?? 0);
+    if (!(length <= settings.maxBodyBytes)) headers.connection = 'close';
+    response.writeHead(429, headers).end(body);
+  };
+
+  return {
+    async remember(error, caller) {
+      const key = keyOf(error.limit, caller);
+      if (!key) return;
+      const now = Date.now();
+      const repeated = active(key, now) !== undefined;
+      if (blocks.size >= MAX_BLOCKS && !blocks.has(key)) blocks.delete(blocks.keys().next().value!);
+      blocks.set(key, { until: now + error.msBeforeNext, limit: error.limit, siteId: caller.siteId });
+      if (repeated) await tarpit(error.msBeforeNext);
+    },
+
+    handle(request, response) {
+      if (blocks.size === 0 || request.method === 'OPTIONS') return false;
+      const now = Date.now();
+      const address = clientAddress(request.headers['x-forwarded-for'] as string | undefined, request.socket.remoteAddress, settings.trustProxy);
+      const authorization = request.headers.authorization;
+      const path = (request.url ?? '/').split('?')[0]!;
+      let block: Block | undefined;
+      if (authorization !== undefined) block = active(`f:${address}`, now);
+      if (!block && settings.addressLimitedPaths.some((prefix) => path.startsWith(prefix))) block = active(`a:${address}`, now);
+      if (!block && authorization && path === settings.graphqlPath) block = active(credentialKey(authorization), now);
+      if (!block) return false;
+
+      // A browser reads the 429 only with the CORS grant the GraphQL path would give.
+      const origin = request.headers.origin;
+      const granted = origin && settings.corsGrant(origin, block.siteId) ? origin : undefined;
+      settings.counted?.(block.limit);
+      request.resume();
+      const waiting = tarpit(block.until - now, (release) => response.once('close', release));
+      if (waiting) void waiting.then(() => send(request, response, block, granted));
+      else send(request, response, block, granted);
+      return true;
+    },
+
+    held: () => held,
+  };
+}

@@ -1,0 +1,194 @@
+// Refusals answered before GraphQL runs (src/http/edge-refusals.ts), over real HTTP: once a limiter
+// has refused a client, its next requests get the very same 429 (RATE_LIMITED, retryAfterSeconds,
+// Retry-After, no-store, x-request-id, CORS for the site's origins) from the HTTP handler; repeats
+// are held by the tarpit, at most LATCHKEY_RATE_LIMIT_TARPIT_MAX_HELD at a time; everybody else is
+// served as before. Which path answered is read from the gateway's own metrics.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from './support/gateway.js';
+
+const ORIGIN = 'http://app.test:3000';
+const READ = '{ secrets { github { isLoggedIn } } }';
+const APP = { LATCHKEY_GITHUB_CLIENT_ID: 'edge-client', LATCHKEY_GITHUB_CLIENT_SECRET: 'edge-secret', LATCHKEY_TRUST_PROXY: 'true' };
+const TARPIT_MS = 3000;
+
+let quick: TestGateway;
+let tarpit: TestGateway;
+
+beforeAll(async () => {
+  // Refusals sent at once, a token limit of 5 a minute.
+  quick = await startTestGateway({ ...APP, LATCHKEY_RATE_LIMIT_TOKEN_PER_MINUTE: '5', LATCHKEY_RATE_LIMIT_TARPIT_MS: '0', LATCHKEY_TOKEN_CACHE_MS: '60000' });
+  // The tarpit on, holding at most 2; an address is locked out after 3 failed authentications.
+  tarpit = await startTestGateway({
+    ...APP,
+    LATCHKEY_RATE_LIMIT_FAILED_AUTH_PER_MINUTE: '3',
+    LATCHKEY_RATE_LIMIT_START_AUTH_PER_MINUTE: '2',
+    LATCHKEY_MAX_LONG_POLLS_PER_TOKEN: '1',
+    LATCHKEY_RATE_LIMIT_TARPIT_MS: String(TARPIT_MS),
+    LATCHKEY_RATE_LIMIT_TARPIT_MAX_HELD: '2',
+  });
+});
+
+afterAll(async () => {
+  await quick?.close();
+  await tarpit?.close();
+});
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: any;
+  ms: number;
+}
+
+async function post(on: TestGateway, token: string, headers: Record<string, string>, query = READ): Promise<Answer> {
+  const started = performance.now();
+  const response = await fetch(on.graphqlUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+    body: JSON.stringify({ query }),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json(), ms: performance.now() - started };
+}
+
+async function rejections(on: TestGateway, scope: string): Promise<number> {
+  const response = await fetch(`${on.url}/metrics`, { headers: { authorization: `Bearer ${on.adminToken}` } });
+  const line = (await response.text()).split('\n').find((entry) => entry.startsWith(`latchkey_rate_limit_rejections_total{scope="${scope}"}`));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/** What a client relies on in a 429: status, code, retryAfterSeconds, the headers; the message names the limit. */
+function contractOf(answer: Answer) {
+  const error = answer.body.errors?.[0];
+  return {
+    status: answer.status,
+    code: error?.extensions?.code,
+    extensions: Object.keys(error?.extensions ?? {}).sort(),
+    retryAfterSecondsPositive: error?.extensions?.retryAfterSeconds > 0,
+    retryAfterHeaderMatches: Number(answer.headers.get('retry-after')) === error?.extensions?.retryAfterSeconds || Number(answer.headers.get('retry-after')) > 0,
+    contentType: answer.headers.get('content-type'),
+    cacheControl: answer.headers.get('cache-control'),
+    requestId: Boolean(answer.headers.get('x-request-id')) && answer.headers.get('x-request-id') === error?.extensions?.requestId,
+    message: String(error?.message).replace(/\d+ seconds/, 'N seconds'),
+    allowOrigin: answer.headers.get('access-control-allow-origin'),
+  };
+}
+
+describe('a token over its limit', () => {
+  it('is refused before GraphQL with the same 429 the GraphQL path sends; its other tokens and other clients are served', async () => {
+    const site = await quick.createSite('Edge token', [ORIGIN]);
+    const other = await quick.createSite('Edge other', [ORIGIN]);
+    const from = { 'x-forwarded-for': '198.51.100.60' };
+    for (let index = 0; index < 5; index += 1) expect((await post(quick, site.token, from)).status).toBe(200);
+
+    const byGraphQL = await post(quick, site.token, from);
+    expect(byGraphQL.status).toBe(429);
+    expect(await rejections(quick, 'token')).toBe(1);
+    expect(await rejections(quick, 'edge:token')).toBe(0);
+
+    const atEdge = await post(quick, site.token, from);
+    expect(await rejections(quick, 'edge:token')).toBe(1);
+    expect(await rejections(quick, 'token')).toBe(1);
+    expect(contractOf(atEdge)).toEqual(contractOf(byGraphQL));
+    expect(contractOf(atEdge)).toMatchObject({ status: 429, code: 'RATE_LIMITED', retryAfterSecondsPositive: true, retryAfterHeaderMatches: true, cacheControl: 'no-store', requestId: true });
+    expect(atEdge.body.errors[0].message).toMatch(/^Too many requests with this token: retry after \d+ seconds\.$/);
+    expect(Number(atEdge.headers.get('retry-after'))).toBe(atEdge.body.errors[0].extensions.retryAfterSeconds);
+    expect(atEdge.body.data).toBeUndefined();
+
+    // Even a document GraphQL would refuse for itself is not parsed: the refusal comes first.
+    const unparsed = await post(quick, site.token, from, '{ secrets {');
+    expect(unparsed.status).toBe(429);
+    expect(await rejections(quick, 'edge:token')).toBe(2);
+
+    // Another site's token from the same address, and the gateway's other routes, are unaffected.
+    const served = await post(quick, other.token, from);
+    expect(served.status).toBe(200);
+    expect(served.body.data.secrets.github.isLoggedIn).toBe(false);
+    expect((await fetch(`${quick.url}/healthz`, { headers: { authorization: `Bearer ${site.token}` } })).status).toBe(200);
+  });
+
+  it('grants CORS on the refusal to the site\'s allowed origin only, as the GraphQL path does', async () => {
+    const site = await quick.createSite('Edge browser', [ORIGIN]);
+    const from = { 'x-forwarded-for': '198.51.100.61', origin: ORIGIN };
+    for (let index = 0; index < 5; index += 1) expect((await post(quick, site.token, from)).status).toBe(200);
+    const byGraphQL = await post(quick, site.token, from);
+    const before = await rejections(quick, 'edge:token');
+    const atEdge = await post(quick, site.token, from);
+    expect(await rejections(quick, 'edge:token')).toBe(before + 1);
+    expect(byGraphQL.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(contractOf(atEdge)).toEqual(contractOf(byGraphQL));
+
+    const foreign = await post(quick, site.token, { ...from, origin: 'http://elsewhere.test' });
+    expect(foreign.status).toBe(429);
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('an address locked out after failed authentications', () => {
+  const guess = () => `lks_${randomBytes(32).toString('base64url')}`;
+
+  it('keeps getting the same 429, each after the tarpit delay, while other addresses are served at once', async () => {
+    const site = await tarpit.createSite('Edge tarpit', [ORIGIN]);
+    const from = { 'x-forwarded-for': '203.0.113.60' };
+    for (let index = 0; index < 3; index += 1) expect((await post(tarpit, guess(), from)).status).toBe(401);
+    const byGraphQL = await post(tarpit, guess(), from);
+    expect(byGraphQL.status).toBe(429);
+    expect(byGraphQL.ms).toBeLessThan(TARPIT_MS);
+
+    // A valid token from the locked-out address waits like the guesses; elsewhere it is served.
+    const [atEdge, elsewhere] = await Promise.all([post(tarpit, site.token, from), post(tarpit, site.token, { 'x-forwarded-for': '203.0.113.61' })]);
+    expect(contractOf(atEdge)).toEqual(contractOf(byGraphQL));
+    expect(atEdge.body.errors[0].message).toMatch(/failed authentications from this address/);
+    expect(atEdge.ms).toBeGreaterThanOrEqual(TARPIT_MS - 50);
+    expect(elsewhere.status).toBe(200);
+    expect(elsewhere.ms).toBeLessThan(TARPIT_MS);
+    expect(await rejections(tarpit, 'edge:failedAuth')).toBe(1);
+  });
+
+  it('holds at most LATCHKEY_RATE_LIMIT_TARPIT_MAX_HELD refusals at a time and sends the rest at once', async () => {
+    const from = { 'x-forwarded-for': '203.0.113.62' };
+    for (let index = 0; index < 4; index += 1) await post(tarpit, guess(), from);
+    const answers = await Promise.all(Array.from({ length: 5 }, () => post(tarpit, guess(), from)));
+    expect(answers.every((answer) => answer.status === 429 && answer.body.errors[0].extensions.code === 'RATE_LIMITED')).toBe(true);
+    const held = answers.filter((answer) => answer.ms >= TARPIT_MS - 50);
+    expect(held).toHaveLength(2);
+    expect(answers.filter((answer) => answer.ms < TARPIT_MS / 2)).toHaveLength(3);
+  });
+});
+
+describe('limits only GraphQL can tell', () => {
+  const START = 'mutation { startAuth(input: { service: GITHUB, returnTo: "http://app.test:3000/back" }) { attemptId } }';
+
+  it('a repeated startAuth refusal waits the tarpit delay; the first is sent at once, and the token still reads', async () => {
+    const site = await tarpit.createSite('Edge startAuth', [ORIGIN]);
+    const from = { 'x-forwarded-for': '203.0.113.70' };
+    for (let index = 0; index < 2; index += 1) expect((await post(tarpit, site.token, from, START)).body.data.startAuth.attemptId).toMatch(/^att_/);
+    const first = await post(tarpit, site.token, from, START);
+    const second = await post(tarpit, site.token, from, START);
+    for (const answer of [first, second]) {
+      expect(answer.status).toBe(429);
+      expect(answer.body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'startAuth' });
+      expect(Number(answer.headers.get('retry-after'))).toBe(answer.body.errors[0].extensions.retryAfterSeconds);
+    }
+    expect(first.ms).toBeLessThan(TARPIT_MS / 2);
+    expect(second.ms).toBeGreaterThanOrEqual(TARPIT_MS - 50);
+    const read = await post(tarpit, site.token, from);
+    expect(read.status).toBe(200);
+    expect(read.ms).toBeLessThan(TARPIT_MS / 2);
+  });
+
+  it('a long-poll beyond the cap is refused at once, however often', async () => {
+    const site = await tarpit.createSite('Edge long-poll', [ORIGIN]);
+    const from = { 'x-forwarded-for': '203.0.113.71' };
+    const id = (await tarpit.gql('mutation { startAuth(input: { service: GITHUB, returnTo: "http://app.test:3000/back" }) { attemptId } }', undefined, site.token)).body.data.startAuth.attemptId;
+    const poll = `{ authAttempt(id: "${id}", waitSeconds: 4) { status } }`;
+    const running = post(tarpit, site.token, from, poll);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const refusals = [await post(tarpit, site.token, from, poll), await post(tarpit, site.token, from, poll), await post(tarpit, site.token, from, poll)];
+    for (const refusal of refusals) {
+      expect(refusal.body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'longPolls' });
+      expect(refusal.ms).toBeLessThan(TARPIT_MS / 2);
+    }
+    expect((await running).body.data.authAttempt.status).toBe('PENDING');
+  });
+});
