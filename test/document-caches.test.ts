@@ -37,7 +37,9 @@ describe('document caches of a running gateway', () => {
 
   beforeAll(async () => {
     // 0.25 MB: 100 KB for parsed documents and for compiled queries each, 50 KB for parse errors.
-    gateway = await startTestGateway({ LATCHKEY_DOCUMENT_CACHE_MB: '0.25' });
+    // Documents up to the body limit are let through here (the default refuses over 32 KB unparsed),
+    // so one bigger than a cache can be sent.
+    gateway = await startTestGateway({ LATCHKEY_DOCUMENT_CACHE_MB: '0.25', LATCHKEY_MAX_QUERY_BYTES: '262144' });
     ({ token } = await gateway.createSite('Caches'));
   });
 
