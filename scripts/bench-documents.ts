@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { ask, freePort } from './bench-probe-client.js';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,29 +24,6 @@ const KINDS: Record<string, (index: number) => string> = {
     `query Q${index} { ${Array.from({ length: 25 }, (_, alias) => `a${alias}: secrets { loggedInServices { service isLoggedIn expiresAt grantedScopes { scope } } }`).join(' ')} }`,
   broken: (index) => `{ secrets ${index} ${'x'.repeat(240_000)}`,
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function ask<T>(child: ChildProcess, type: string, body: Record<string, unknown> = {}): Promise<T> {
-  return new Promise((resolve) => {
-    const listener = (message: { type: string } & T) => {
-      if (message.type !== type) return;
-      child.off('message', listener);
-      resolve(message);
-    };
-    child.on('message', listener);
-    child.send({ type, ...body });
-  });
-}
 
 async function startGateway(dir: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const root = fileURLToPath(new URL('../', import.meta.url));

@@ -25,7 +25,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { ask, freePort } from './bench-probe-client.js';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,19 +132,6 @@ interface Measured {
   errors: number;
 }
 
-/** One question to a gateway's probe (scripts/bench-probe.mjs) and its answer. */
-function ask<T>(gateway: ChildProcess, type: string, body: Record<string, unknown> = {}): Promise<T> {
-  return new Promise((resolve) => {
-    const listener = (message: { type: string } & T) => {
-      if (message.type !== type) return;
-      gateway.off('message', listener);
-      resolve(message);
-    };
-    gateway.on('message', listener);
-    gateway.send({ type, ...body });
-  });
-}
-
 type GcTimes = { minor: number; major: number; incremental: number; weak: number };
 const cpuOf = (gateway: ChildProcess) => ask<{ micros: number; gcMs: GcTimes }>(gateway, 'probe:cpu');
 const gcTotal = (times: GcTimes) => times.minor + times.major + times.incremental + times.weak;
@@ -218,17 +205,6 @@ function assertDistCurrent(): void {
     built = statSync(join(root, 'dist/.built')).mtimeMs;
   } catch {}
   if (built < newest(join(root, 'src'))) throw new Error('dist/ is older than src/: run `npm run build` (npm run bench:scale does) or BENCH_GATEWAY=tsx');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** `node bin/latchkey.js serve`, as `npm start` runs it, with the probe loaded; resolves with its URL once /readyz answers. */
