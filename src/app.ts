@@ -28,7 +28,7 @@ import { corsPolicy } from './http/use-cors.js';
 import { useNoSuggestions } from './http/use-no-suggestions.js';
 import { useMaxQuerySize } from './http/use-max-query-size.js';
 import { createOriginPolicy } from './sites/origin-policy.js';
-import { ADDRESS_LIMITED_PATHS, rateLimitedMessage, useRateLimits } from './http/use-rate-limits.js';
+import { ADDRESS_LIMITED_PATHS, useRateLimits } from './http/use-rate-limits.js';
 import { createEdgeRefusals, type EdgeRefusals } from './http/edge-refusals.js';
 import { useBrowserTokens } from './http/use-browser-tokens.js';
 import { createRateLimiters, type RateLimiters } from './http/rate-limiters.js';
@@ -156,7 +156,6 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     addressLimitedPaths: ADDRESS_LIMITED_PATHS,
     graphqlPath: '/graphql',
     maxBodyBytes: MAX_BODY_BYTES,
-    message: rateLimitedMessage,
     // A refusal carries nothing a foreign page could use, but it is readable only where the GraphQL
     // path would grant CORS; what this process does not hold yet is looked up for the next refusal
     // (waiting for it would let a flood through by sending a new Origin each time).

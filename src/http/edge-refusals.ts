@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestIdFrom } from '../request-context.js';
 import { REQUEST_ID_HEADER } from './use-request-id.js';
-import type { LimitName, RateLimited } from './rate-limiters.js';
+import { rateLimitedAnswer, type LimitName, type RateLimited } from './rate-limiters.js';
 
 export interface EdgeRefusalSettings {
   /** How long a refusal to a client that was already refused is held before it is sent; 0 = at once. */
@@ -26,8 +26,6 @@ export interface EdgeRefusalSettings {
   maxBodyBytes: number;
   /** The GraphQL endpoint, where the token and site limits apply. */
   graphqlPath: string;
-  /** The message of a refusal, as the GraphQL path words it. */
-  message(limit: LimitName, retryAfterSeconds: number): string;
   /** Whether CORS grants `origin` on a refusal (to the credential's site, if any), without waiting. */
   corsGrant(origin: string, siteId: string | undefined): boolean;
   /** Counts a refusal answered here. */
@@ -120,14 +118,8 @@ export function createEdgeRefusals(settings: EdgeRefusalSettings): EdgeRefusals 
     if (response.destroyed || response.headersSent) return;
     const retryAfterSeconds = Math.max(1, Math.ceil((block.until - Date.now()) / 1000));
     const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER] as string | undefined);
-    const body = JSON.stringify({ errors: [{ message: settings.message(block.limit, retryAfterSeconds), extensions: { code: 'RATE_LIMITED', retryAfterSeconds, limit: block.limit, requestId } }] });
-    const headers: Record<string, string> = {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': String(Buffer.byteLength(body)),
-      'retry-after': String(retryAfterSeconds),
-      'cache-control': 'no-store',
-      [REQUEST_ID_HEADER]: requestId,
-    };
+    const { body, headers: common } = rateLimitedAnswer(block.limit, retryAfterSeconds, requestId);
+    const headers: Record<string, string> = { ...common, 'content-length': String(Buffer.byteLength(body)), [REQUEST_ID_HEADER]: requestId };
     if (origin) {
       headers['access-control-allow-origin'] = origin;
       headers.vary = 'Origin';

@@ -23,6 +23,30 @@ export interface RateLimitSettings {
 
 export type LimitName = 'token' | 'site' | 'startAuth' | 'failedAuth' | 'address' | 'longPolls';
 
+const WHAT: Record<LimitName, string> = {
+  token: 'requests with this token',
+  site: "requests for this site's tokens",
+  startAuth: 'startAuth calls with this token',
+  failedAuth: 'failed authentications from this address',
+  address: 'requests from this address',
+  longPolls: 'concurrent authAttempt long-polls (waitSeconds) with this token',
+};
+
+export function rateLimitedMessage(limit: LimitName, retryAfterSeconds: number): string {
+  return `Too many ${WHAT[limit]}: retry after ${retryAfterSeconds} seconds.`;
+}
+
+/**
+ * The 429 RATE_LIMITED answered outside GraphQL execution (before yoga, and by the plugin's
+ * onRequest): its JSON body and the headers every such answer carries.
+ */
+export function rateLimitedAnswer(limit: LimitName, retryAfterSeconds: number, requestId: string | undefined): { body: string; headers: Record<string, string> } {
+  return {
+    body: JSON.stringify({ errors: [{ message: rateLimitedMessage(limit, retryAfterSeconds), extensions: { code: 'RATE_LIMITED', retryAfterSeconds, limit, requestId } }] }),
+    headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(retryAfterSeconds), 'cache-control': 'no-store' },
+  };
+}
+
 export class RateLimited extends Error {
   constructor(
     readonly limit: LimitName,

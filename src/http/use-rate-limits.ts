@@ -7,7 +7,7 @@ import type { Plugin } from 'graphql-yoga';
 import { LatchkeyError } from '../errors.js';
 import { currentRequestId } from '../request-context.js';
 import type { GraphQLContext } from '../context.js';
-import { RateLimited, type LimitName, type RateLimiters } from './rate-limiters.js';
+import { RateLimited, rateLimitedAnswer, rateLimitedMessage, type RateLimiters } from './rate-limiters.js';
 import { clientAddress, type RefusedCaller } from './edge-refusals.js';
 
 export interface RateLimitOptions {
@@ -25,19 +25,6 @@ export interface RateLimitOptions {
 
 export const ADDRESS_LIMITED_PATHS = ['/oauth/', '/connect'];
 
-const WHAT: Record<LimitName, string> = {
-  token: 'requests with this token',
-  site: "requests for this site's tokens",
-  startAuth: 'startAuth calls with this token',
-  failedAuth: 'failed authentications from this address',
-  address: 'requests from this address',
-  longPolls: 'concurrent authAttempt long-polls (waitSeconds) with this token',
-};
-
-export function rateLimitedMessage(limit: LimitName, retryAfterSeconds: number): string {
-  return `Too many ${WHAT[limit]}: retry after ${retryAfterSeconds} seconds.`;
-}
-
 export function rateLimitedError(error: RateLimited): LatchkeyError {
   return new LatchkeyError(
     'RATE_LIMITED',
@@ -47,12 +34,8 @@ export function rateLimitedError(error: RateLimited): LatchkeyError {
 }
 
 function tooMany(error: RateLimited): Response {
-  return new Response(
-    JSON.stringify({
-      errors: [{ message: rateLimitedMessage(error.limit, error.retryAfterSeconds), extensions: { code: 'RATE_LIMITED', retryAfterSeconds: error.retryAfterSeconds, limit: error.limit, requestId: currentRequestId() } }],
-    }),
-    { status: 429, headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(error.retryAfterSeconds), 'cache-control': 'no-store' } },
-  );
+  const answer = rateLimitedAnswer(error.limit, error.retryAfterSeconds, currentRequestId());
+  return new Response(answer.body, { status: 429, headers: answer.headers });
 }
 
 /** The client's address: the socket's peer, or the last X-Forwarded-For hop when a trusted proxy set it. */
