@@ -129,7 +129,8 @@ export function createClientConfiguration(
     headers.set('user-agent', USER_AGENT);
     if (provider.quirks.formEncodedUnlessJsonAccepted) headers.set('accept', 'application/json');
     const href = new URL(url).href;
-    if (href === tokenEndpoint || href === revocationEndpoint) {
+    const toOAuthEndpoint = href === tokenEndpoint || href === revocationEndpoint;
+    if (toOAuthEndpoint) {
       for (const [name, value] of Object.entries(provider.endpointHeaders ?? {})) headers.set(name, value);
     }
     const form = init.body instanceof URLSearchParams ? init.body : undefined;
@@ -138,7 +139,7 @@ export function createClientConfiguration(
     if (href === tokenEndpoint && form?.get('grant_type') === 'authorization_code' && provider.tokenParams) {
       for (const [name, value] of Object.entries(provider.tokenParams)) if (!form.has(name)) form.set(name, value);
     }
-    const json = provider.quirks.jsonTokenRequests ? href === tokenEndpoint || href === revocationEndpoint : Boolean(provider.quirks.jsonRevocationRequests) && href === revocationEndpoint;
+    const json = provider.quirks.jsonTokenRequests ? toOAuthEndpoint : Boolean(provider.quirks.jsonRevocationRequests) && href === revocationEndpoint;
     if (json && form) {
       body = JSON.stringify(Object.fromEntries(form));
       headers.set('content-type', 'application/json');
