@@ -21,12 +21,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent, request as httpRequest } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { completeInBrowser } from './bench-browser.js';
+import { ask, freePort } from './bench-child.js';
 
 const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
 const UNLOADED_SECONDS = Number(process.env.BENCH_UNLOADED_SECONDS ?? 10);
@@ -194,27 +194,6 @@ async function connectGitHub(url: string, siteToken: string): Promise<void> {
   await completeInBrowser(started.startAuth.authorizationUrl as string);
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** Asks a child for one reply of the given type. */
-function ask<T>(child: ChildProcess, type: string, reply = type): Promise<T> {
-  return new Promise((resolve) => {
-    const listener = (message: { type: string }) => {
-      if (message.type !== reply) return;
-      child.off('message', listener);
-      resolve(message as T);
-    };
-    child.on('message', listener);
-    child.send({ type });
-  });
-}
-
 /** Runs one kind of abuser alone until it is refused, then for `seconds`: the gateway's CPU per refusal. */
 async function refusalCost(gateway: ChildProcess, url: string, siteToken: string, kind: keyof typeof ABUSERS, addressOffset: number, seconds: number) {
   const abuser = fork(fileURLToPath(import.meta.url), ['--abuse'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -341,7 +320,7 @@ async function main(): Promise<void> {
     });
     await Promise.all([...readers, ...pollersDone]);
     const cpuAfterLoaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
-    const profile = process.env.BENCH_LOAD_CPU_PROF ? (await ask<{ file: string }>(gateway.child, 'profile-stop', 'profile')).file : undefined;
+    const profile = process.env.BENCH_LOAD_CPU_PROF ? (await ask<{ file: string }>(gateway.child, 'profile-stop', {}, 'profile')).file : undefined;
     const abused = new Promise<{ outcomes: Record<string, Record<string, number>> }>((resolve) => abuser.once('message', resolve));
     abuser.send({ type: 'stop' });
     const { outcomes } = await abused;

@@ -18,6 +18,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { ask } from './bench-child.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { migrateDatabase, openDatabase, type Database } from '../src/db/database.js';
@@ -90,26 +91,14 @@ async function serveInstance(): Promise<void> {
   });
 }
 
-function ask<T>(child: ChildProcess, command: Command, answer: string): Promise<T> {
-  return new Promise((resolve) => {
-    const listener = (message: { type: string }) => {
-      if (message.type !== answer) return;
-      child.off('message', listener);
-      resolve(message as T);
-    };
-    child.on('message', listener);
-    child.send(command);
-  });
-}
-
 async function forkInstances(count: number, url: string, env: Record<string, string>, key: string): Promise<ChildProcess[]> {
   const children = Array.from({ length: count }, () => fork(fileURLToPath(import.meta.url), ['--instance'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  await Promise.all(children.map((child) => ask(child, { type: 'init', url, env, key }, 'ready')));
+  await Promise.all(children.map((child) => ask(child, 'init', { url, env, key }, 'ready')));
   return children;
 }
 
 async function stopInstances(children: ChildProcess[]): Promise<void> {
-  await Promise.all(children.map((child) => ask(child, { type: 'stop' }, 'stopped')));
+  await Promise.all(children.map((child) => ask(child, 'stop', {}, 'stopped')));
   for (const child of children) child.kill();
 }
 
@@ -166,7 +155,7 @@ async function throughput(seeder: Instance, url: string, env: Record<string, str
     // Due now: a 5-minute token with 100 to 160 s left (inside a fifth of its life plus the look-ahead).
     const { siteIds } = await seed(seeder, spotify, SWEEP_CONNECTIONS, 1, () => 0, (index) => new Date(Date.now() + 100_000 + (index % 60) * 1000), () => new Date(Date.now() - 200_000));
     const begin = performance.now();
-    const results = await Promise.all(children.map((child) => ask<{ count: number }>(child, { type: 'sweep', concurrency }, 'swept')));
+    const results = await Promise.all(children.map((child) => ask<{ count: number }>(child, 'sweep', { concurrency }, 'swept')));
     const seconds = (performance.now() - begin) / 1000;
     const total = results.reduce((sum, result) => sum + result.count, 0);
     if (total !== SWEEP_CONNECTIONS) console.warn(`  refreshed ${total} of ${SWEEP_CONNECTIONS}`);
@@ -197,7 +186,7 @@ async function freshness(seeder: Instance, url: string, env: Record<string, stri
     (index) => new Date(seededAt + remaining(index) - lifetimeMs),
   );
   const children = await forkInstances(FRESH_INSTANCES, url, env, key);
-  await Promise.all(children.map((child) => ask(child, { type: 'start', concurrency: FRESH_CONCURRENCY, intervalSeconds: 5 }, 'started')));
+  await Promise.all(children.map((child) => ask(child, 'start', { concurrency: FRESH_CONCURRENCY, intervalSeconds: 5 }, 'started')));
   const begin = Date.now();
   // A reader: random connections through the refresher, as a function reading its end user's token
   // does. A row found expired or inside its refresh buffer is one the sweeper had not reached yet.
