@@ -580,6 +580,9 @@ describe('attacks and mistakes', () => {
     const fn = await gateway.gql('mutation { createFunctionToken(input: {}) { token } }', undefined, site.token);
     expect((await gateway.gql('mutation { revokeMcpSignIns(endUser: "lee") }', undefined, fn.body.data.createFunctionToken.token)).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await gateway.gql('mutation { revokeMcpSignIns(endUser: "lee") }', undefined, site.token)).body.data).toEqual({ revokeMcpSignIns: 2 });
+    const bySite = await gateway.gateway.db.auditEvent.findMany({ where: { siteId: site.siteId, type: 'mcp.sign_in_revoked' } });
+    expect(bySite.map((event) => event.detail)).toContainEqual({ reason: 'revoked by the site', endUser: 'lee', signIns: 2 });
+    expect(bySite.map((event) => event.detail)).toContainEqual(expect.objectContaining({ reason: 'revoked by the client' }));
     expect((await mcpStatus(one.tokens.access_token)).status).toBe(401);
     expect((await mcpStatus(two.tokens.access_token)).status).toBe(401);
     expect((await mcpStatus(other.tokens.access_token)).status).toBe(200);
