@@ -203,6 +203,8 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       useRateLimits({
         limiters: rateLimiters,
         trustProxy: config.trustProxy,
+        graphqlPath: '/graphql',
+        siteCallerOf: (authorization) => services.sites.authenticate(authorization).then((caller) => (caller?.kind === 'site' ? caller : null)),
         onRefused(error, caller) {
           services.metrics.rateLimitRejected(error.limit);
           return edge.remember(error, caller);

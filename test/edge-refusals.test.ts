@@ -124,6 +124,59 @@ describe('a token over its limit', () => {
   });
 });
 
+describe('documents refused before execution', () => {
+  // Each is refused without running (body too large, document too large, too deep, a parse error,
+  // too many aliases); each still counts against its token's limit, so a token that sends only these
+  // meets its limit like any other and is then refused before GraphQL.
+  const refusedDocuments = [
+    JSON.stringify({ query: READ, padding: 'x'.repeat(300_000) }),
+    JSON.stringify({ query: `${READ} # ${'x'.repeat(40 * 1024)}` }),
+    JSON.stringify({ query: `{ ${'secrets { '.repeat(20)}isLoggedIn${' }'.repeat(20)} }` }),
+    JSON.stringify({ query: '{ secrets {' }),
+    JSON.stringify({ query: `{ ${Array.from({ length: 40 }, (_, index) => `a${index}: services { service }`).join(' ')} }` }),
+  ];
+
+  async function send(token: string, from: Record<string, string>, body: string): Promise<Answer> {
+    const started = performance.now();
+    const response = await fetch(quick.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...from }, body });
+    return { status: response.status, headers: response.headers, body: await response.json(), ms: performance.now() - started };
+  }
+
+  it('count against the token\'s limit: beyond it the token is refused with RATE_LIMITED, then before GraphQL', async () => {
+    const site = await quick.createSite('Edge refused documents', [ORIGIN]);
+    const other = await quick.createSite('Edge refused other', [ORIGIN]);
+    const from = { 'x-forwarded-for': '198.51.100.70', origin: ORIGIN };
+    const statuses: number[] = [];
+    for (const body of refusedDocuments) {
+      const answer = await send(site.token, from, body);
+      statuses.push(answer.status);
+      expect(answer.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    }
+    expect(statuses).toContain(413);
+
+    const edgeBefore = await rejections(quick, 'edge:token');
+    const overLimit = await send(site.token, from, JSON.stringify({ query: '{ secrets {' }));
+    expect(overLimit.status).toBe(429);
+    expect(overLimit.body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'token' });
+    expect(overLimit.body.errors[0].extensions.retryAfterSeconds).toBeGreaterThan(0);
+    expect(Number(overLimit.headers.get('retry-after'))).toBe(overLimit.body.errors[0].extensions.retryAfterSeconds);
+    expect(overLimit.headers.get('cache-control')).toBe('no-store');
+    expect(overLimit.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(overLimit.body.errors[0].extensions.requestId).toBe(overLimit.headers.get('x-request-id'));
+
+    // The token's next requests, refused documents and reads alike, are answered before GraphQL.
+    const huge = await send(site.token, from, refusedDocuments[0]!);
+    const read = await post(quick, site.token, from);
+    for (const answer of [huge, read]) expect(contractOf(answer)).toEqual(contractOf(overLimit));
+    expect(await rejections(quick, 'edge:token')).toBe(edgeBefore + 2);
+
+    // Another site's token is served as before.
+    const served = await post(quick, other.token, from);
+    expect(served.status).toBe(200);
+    expect(served.body.data.secrets.github.isLoggedIn).toBe(false);
+  });
+});
+
 describe('an address locked out after failed authentications', () => {
   const guess = () => `lks_${randomBytes(32).toString('base64url')}`;
 

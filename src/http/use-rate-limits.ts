@@ -9,6 +9,7 @@ import { currentRequestId } from '../request-context.js';
 import type { GraphQLContext } from '../context.js';
 import { RateLimited, rateLimitedAnswer, rateLimitedMessage, type RateLimiters } from './rate-limiters.js';
 import { clientAddress, type RefusedCaller } from './edge-refusals.js';
+import { REQUEST_ID_HEADER } from './use-request-id.js';
 
 export interface RateLimitOptions {
   limiters: RateLimiters;
@@ -16,6 +17,13 @@ export interface RateLimitOptions {
   trustProxy: boolean;
   /** Path prefixes reachable without a token that count per client address. */
   addressLimitedPaths?: string[];
+  /**
+   * Resolves a request's credential to its site caller (null for none, an admin, or an invalid one),
+   * for requests refused before execution, which count against the token and site limits too.
+   */
+  siteCallerOf?: (authorization: string) => Promise<{ siteId: string; tokenId: string } | null>;
+  /** The GraphQL endpoint's path, where the token and site limits apply. */
+  graphqlPath?: string;
   /**
    * Told of every refusal, with whom it applies to (the edge refusals remember them; metrics count
    * them); the refusal is sent once what it returns resolves (the tarpit for a repeated refusal).
@@ -71,6 +79,29 @@ export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext>
   const addressPaths = options.addressLimitedPaths ?? ADDRESS_LIMITED_PATHS;
   const refused = (error: RateLimited, caller: RefusedCaller) => options.onRefused?.(error, caller);
   const addresses = new WeakMap<Request, string>();
+  // Requests whose token and site points were taken in onExecute; every other /graphql request with
+  // a site's credential (a document refused before execution: too large, too deep, a parse error…)
+  // takes them in onResponse, so that a token sending only refused documents meets its limit too.
+  const counted = new WeakSet<Request>();
+  const graphqlPath = options.graphqlPath ?? '/graphql';
+
+  /** Takes the token and site points of a request that never reached execution; a RateLimited when none is left. */
+  const countUnexecuted = async (request: Request, status: number): Promise<{ error: RateLimited; siteId: string } | null> => {
+    if (!options.siteCallerOf || counted.has(request) || status === 401 || status === 429 || request.method === 'OPTIONS') return null;
+    const authorization = request.headers.get('authorization');
+    if (!authorization || new URL(request.url).pathname !== graphqlPath) return null;
+    const caller = await options.siteCallerOf(authorization).catch(() => null);
+    if (!caller) return null;
+    try {
+      await limiters.consume('token', caller.tokenId);
+      await limiters.consume('site', caller.siteId);
+      return null;
+    } catch (error) {
+      if (error instanceof RateLimited) return { error, siteId: caller.siteId };
+      throw error;
+    }
+  };
+
   return {
     async onRequest({ request, url, serverContext, endResponse }) {
       const address = clientAddressOf(request, serverContext, trustProxy);
@@ -91,6 +122,7 @@ export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext>
     },
     async onExecute({ args, setResultAndStopExecution }) {
       const caller = args.contextValue.caller;
+      counted.add(args.contextValue.request);
       if (caller?.kind !== 'site') return;
       const fields = rootFieldsOf(operationOf(args.document, args.operationName), (args.variableValues ?? {}) as Record<string, unknown>);
       let held = 0;
@@ -115,7 +147,17 @@ export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext>
         },
       };
     },
-    async onResponse({ request, response }) {
+    async onResponse({ request, response, setResponse }) {
+      const unexecuted = await countUnexecuted(request, response.status);
+      if (unexecuted) {
+        await refused(unexecuted.error, { address: addresses.get(request) ?? 'unknown', authorization: request.headers.get('authorization'), siteId: unexecuted.siteId });
+        // The refusal replaces an answer the earlier plugins already finished: keep its request id and CORS.
+        const replacement = tooMany(unexecuted.error);
+        for (const [name, value] of response.headers) {
+          if (name === REQUEST_ID_HEADER || name === 'vary' || name.startsWith('access-control-')) replacement.headers.set(name, value);
+        }
+        return setResponse(replacement);
+      }
       if (response.status !== 401) return;
       const address = addresses.get(request);
       if (!address) return;
