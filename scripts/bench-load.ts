@@ -60,6 +60,35 @@ function post(agent: Agent, url: string, headers: Record<string, string>, body: 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------
+// Probes: what held an event loop over a phase
+
+interface LoopFigures {
+  loopP50: number;
+  loopP99: number;
+  loopMax: number;
+}
+
+function loopFigures(histogram: import('node:perf_hooks').IntervalHistogram): LoopFigures {
+  // Nanoseconds, of the delay beyond the 5 ms resolution timer.
+  return { loopP50: histogram.percentile(50) / 1e6, loopP99: histogram.percentile(99) / 1e6, loopMax: histogram.max / 1e6 };
+}
+
+function gcFigures(pauses: number[]) {
+  const sorted = Float64Array.from(pauses).sort();
+  return {
+    count: sorted.length,
+    totalMs: sorted.reduce((sum, value) => sum + value, 0),
+    maxMs: sorted.length ? sorted[sorted.length - 1]! : 0,
+    over10: sorted.filter((value) => value > 10).length,
+  };
+}
+
+type Probe = LoopFigures & { gc: ReturnType<typeof gcFigures> & { majors: number; majorMaxMs: number }; inside: { p50: number; p99: number; max: number } };
+
+const describeProbe = (probe: Probe) =>
+  `reads inside the gateway p50 ${probe.inside.p50.toFixed(1)} / p99 ${probe.inside.p99.toFixed(1)} / max ${probe.inside.max.toFixed(0)} ms; event-loop delay p50 ${probe.loopP50.toFixed(1)} / p99 ${probe.loopP99.toFixed(1)} / max ${probe.loopMax.toFixed(0)} ms; GC ${probe.gc.count} pauses, ${probe.gc.totalMs.toFixed(0)} ms in all, longest ${probe.gc.maxMs.toFixed(1)} ms, ${probe.gc.over10} over 10 ms, ${probe.gc.majors} of them full (mark-compact, longest ${probe.gc.majorMaxMs.toFixed(1)} ms)`;
+
+// ---------------------------------------------------------------------------------------------
 // The server processes
 
 async function serveUpstream(): Promise<void> {
@@ -69,6 +98,8 @@ async function serveUpstream(): Promise<void> {
 }
 
 async function serveGateway(): Promise<void> {
+  // The same V8 settings as `latchkey serve` (LATCHKEY_WASM_TIER_UP=1 measures V8's defaults).
+  (await import('../src/runtime-flags.js')).applyGatewayV8Flags(process.env);
   const { loadConfig } = await import('../src/config.js');
   const { createLogger } = await import('../src/logger.js');
   const { startGateway } = await import('../src/server.js');
@@ -80,7 +111,41 @@ async function serveGateway(): Promise<void> {
   const { Session } = await import('node:inspector/promises');
   const session = process.env.BENCH_LOAD_CPU_PROF ? new Session() : undefined;
   session?.connect();
+  // What holds the event loop over a phase: its delay (monitorEventLoopDelay) and the GC pauses.
+  const { monitorEventLoopDelay, PerformanceObserver } = await import('node:perf_hooks');
+  let loop = monitorEventLoopDelay({ resolution: 5 });
+  let pauses: number[] = [];
+  let majors: number[] = [];
+  // The readers' requests (function tokens) from the moment the HTTP server hands them over to the
+  // moment their answer is written: the time spent inside the gateway, as against the clients' view.
+  let inside: number[] = [];
+  gateway.server.prependListener('request', (request, response) => {
+    if (!request.headers.authorization?.startsWith('Bearer lkf_')) return;
+    const began = performance.now();
+    response.once('finish', () => inside.push(performance.now() - began));
+  });
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      pauses.push(entry.duration);
+      // NODE_PERFORMANCE_GC_MAJOR (mark-compact) is 4; minor (scavenge) 1, incremental marking 8.
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === 4) majors.push(entry.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.on('message', async (message: { type: string }) => {
+    if (message.type === 'probe-start') {
+      loop.disable();
+      loop = monitorEventLoopDelay({ resolution: 5 });
+      loop.enable();
+      pauses = [];
+      majors = [];
+      inside = [];
+    }
+    if (message.type === 'probe-stop') {
+      loop.disable();
+      const sorted = Float64Array.from(inside).sort();
+      const at = (fraction: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]! : Number.NaN);
+      process.send!({ type: 'probe-stop', ...loopFigures(loop), gc: { ...gcFigures(pauses), majors: majors.length, majorMaxMs: Math.max(0, ...majors) }, inside: { p50: at(0.5), p99: at(0.99), max: at(1) } });
+    }
     if (message.type === 'rss') process.send!({ type: 'rss', rss: process.memoryUsage().rss });
     if (message.type === 'cpu') {
       const { user, system } = process.cpuUsage();
@@ -272,6 +337,10 @@ async function main(): Promise<void> {
     // Unloaded: one client, one read every 5 ms at most (the tokens in turn).
     for (let warm = 0; warm < 200; warm += 1) await read(unloadedTokens[warm % UNLOADED_TOKENS]!);
     const cpuBeforeUnloaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
+    gateway.child.send({ type: 'probe-start' });
+    const { monitorEventLoopDelay } = await import('node:perf_hooks');
+    let driverLoop = monitorEventLoopDelay({ resolution: 5 });
+    driverLoop.enable();
     const unloaded: number[] = [];
     let unloadedWrong = 0;
     for (let turn = 0, until = performance.now() + UNLOADED_SECONDS * 1000; performance.now() < until; turn += 1) {
@@ -282,30 +351,51 @@ async function main(): Promise<void> {
       if (!correct(answer)) unloadedWrong += 1;
     }
 
+    const unloadedProbe = await ask<Probe>(gateway.child, 'probe-stop');
+    driverLoop.disable();
+    const unloadedDriver = loopFigures(driverLoop);
     // What one refusal costs the gateway: each abuse kind alone for BENCH_COST_SECONDS, from its own
     // addresses and (startAuth) its own site, so that the loaded phase starts from fresh limits.
     const cpuAfterUnloaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
     const costs = [];
     const costSite = await createSite(url, adminToken, 'cost');
+    // The gateway's own CPU with no request at all (timers, the sweeper, the workers, GC), per second:
+    // the refusal costs below are given with it subtracted too.
+    const idleBefore = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
+    await sleep(COST_SECONDS * 1000);
+    const idleMicrosPerSecond = ((await ask<{ micros: number }>(gateway.child, 'cpu')).micros - idleBefore) / COST_SECONDS;
     for (const kind of ['guess', 'startAuth'] as const) costs.push(await refusalCost(gateway.child, url, costSite, kind, 10, COST_SECONDS));
     const cpuBeforeLoaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
     if (process.env.BENCH_LOAD_CPU_PROF) gateway.child.send({ type: 'profile-start' });
+    gateway.child.send({ type: 'probe-start' });
+    driverLoop = monitorEventLoopDelay({ resolution: 5 });
+    driverLoop.enable();
+    const started = performance.now();
     const abuser = fork(fileURLToPath(import.meta.url), ['--abuse'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(abuser);
     abuser.send({ url, siteToken: abuserSite });
-    const until = performance.now() + SECONDS * 1000;
+    const until = started + SECONDS * 1000;
     const loaded: number[] = [];
+    const sentAt: number[] = [];
+    // When each read was sent, in 100 ms slots of the second: whether the readers stay spread out.
+    const slots = new Array<number>(Math.max(1, Math.round(READ_INTERVAL_MS / 100))).fill(0);
     const wrong: string[] = [];
     let sent = 0;
+    // Each reader keeps its own slot of the second (index / READERS of it): after a slow answer it
+    // waits for its next slot rather than sending at once, so that one stall does not bunch them up.
     const readers = readerTokens.map(async (token, index) => {
-      await sleep((READ_INTERVAL_MS * index) / READERS);
+      const offset = (READ_INTERVAL_MS * index) / READERS;
+      await sleep(offset);
       while (performance.now() < until) {
         const began = performance.now();
         sent += 1;
+        slots[Math.floor(((began - started) % READ_INTERVAL_MS) / 100) % slots.length]! += 1;
         const answer = await read(token);
         loaded.push(answer.ms);
+        sentAt.push(began - started);
         if (!correct(answer)) wrong.push(`${answer.status} ${answer.body.slice(0, 160)}`);
-        await sleep(Math.max(0, READ_INTERVAL_MS - (performance.now() - began)));
+        const elapsed = performance.now() - started - offset;
+        await sleep(READ_INTERVAL_MS - (elapsed % READ_INTERVAL_MS));
       }
     });
     const polls = { sent: 0, pending: 0, other: [] as string[], ms: [] as number[] };
@@ -319,6 +409,9 @@ async function main(): Promise<void> {
       }
     });
     await Promise.all([...readers, ...pollersDone]);
+    const loadedProbe = await ask<Probe>(gateway.child, 'probe-stop');
+    driverLoop.disable();
+    const loadedDriver = loopFigures(driverLoop);
     const cpuAfterLoaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
     const profile = process.env.BENCH_LOAD_CPU_PROF ? (await ask<{ file: string }>(gateway.child, 'profile-stop', {}, 'profile')).file : undefined;
     const abused = new Promise<{ outcomes: Record<string, Record<string, number>> }>((resolve) => abuser.once('message', resolve));
@@ -337,11 +430,24 @@ async function main(): Promise<void> {
       console.log(`abuse ${kind.padEnd(9)} ${String(total).padStart(7)} requests (${(total / SECONDS).toFixed(0)}/s): ${Object.entries(counts).map(([key, count]) => `${key} × ${count}`).join(', ')}`);
     }
     for (const cost of costs) {
-      console.log(`refusal cost, ${ABUSERS[cost.kind]} ${cost.kind} abusers alone for ${COST_SECONDS} s once refused: ${cost.total} requests (${(cost.total / COST_SECONDS).toFixed(0)}/s: ${Object.entries(cost.counts).map(([key, count]) => `${key} × ${count}`).join(', ')}), gateway CPU ${cost.microsPerRequest.toFixed(0)} µs per request`);
+      console.log(`refusal cost, ${ABUSERS[cost.kind]} ${cost.kind} abusers alone for ${COST_SECONDS} s once refused: ${cost.total} requests (${(cost.total / COST_SECONDS).toFixed(0)}/s: ${Object.entries(cost.counts).map(([key, count]) => `${key} × ${count}`).join(', ')}), gateway CPU ${cost.microsPerRequest.toFixed(0)} µs per request, ${(cost.microsPerRequest - (idleMicrosPerSecond * COST_SECONDS) / Math.max(1, cost.total)).toFixed(0)} µs less the idle gateway's`);
     }
+    console.log(`gateway CPU when idle: ${(idleMicrosPerSecond / 1000).toFixed(1)} ms a second`);
     const perRead = (cpuAfterUnloaded - cpuBeforeUnloaded) / unloaded.length;
     const loadedCpu = cpuAfterLoaded - cpuBeforeLoaded;
     console.log(`gateway CPU: ${perRead.toFixed(0)} µs per unloaded read; ${(loadedCpu / 1e6).toFixed(1)} s over the loaded phase (${((loadedCpu / 1e6 / SECONDS) * 100).toFixed(0)}% of a core)`);
+    console.log(`gateway, unloaded: ${describeProbe(unloadedProbe)}`);
+    console.log(`gateway, under load: ${describeProbe(loadedProbe)}`);
+    console.log(`this process (the clients), event-loop delay p99 unloaded ${unloadedDriver.loopP99.toFixed(1)} ms, under load ${loadedDriver.loopP99.toFixed(1)} ms (max ${loadedDriver.loopMax.toFixed(0)} ms)`);
+    console.log(`reads sent per 100 ms slot of each second (readers spread): min ${Math.min(...slots)}, max ${Math.max(...slots)}`);
+    const slowest = [...loaded].sort((a, b) => b - a).slice(0, 5).map((ms) => ms.toFixed(0));
+    console.log(`slowest reads under load: ${slowest.join(', ')} ms; unloaded: ${[...unloaded].sort((a, b) => b - a).slice(0, 5).map((ms) => ms.toFixed(1)).join(', ')} ms`);
+    // Which seconds of the loaded phase the slow reads (over 3× the unloaded p99) were sent in.
+    const slowBySecond = new Map<number, number>();
+    loaded.forEach((ms, index) => {
+      if (ms > 3 * unloadedP99) slowBySecond.set(Math.floor(sentAt[index]! / 1000), (slowBySecond.get(Math.floor(sentAt[index]! / 1000)) ?? 0) + 1);
+    });
+    console.log(`reads over 3× the unloaded p99, by second of the loaded phase: ${[...slowBySecond].map(([second, count]) => `${second}s:${count}`).join(' ') || 'none'}`);
     if (profile) console.log(`gateway CPU profile of the loaded phase: ${profile}`);
     console.log(`gateway RSS after the run: ${(rss / 1024 / 1024).toFixed(0)} MB; load average after ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
     const lost = sent - (loaded.length - wrong.length) + unloadedWrong + polls.other.length;
