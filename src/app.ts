@@ -28,7 +28,7 @@ import { corsPolicy } from './http/use-cors.js';
 import { useNoSuggestions } from './http/use-no-suggestions.js';
 import { useMaxQuerySize } from './http/use-max-query-size.js';
 import { createOriginPolicy } from './sites/origin-policy.js';
-import { ADDRESS_LIMITED_PATHS, useRateLimits } from './http/use-rate-limits.js';
+import { ADDRESS_LIMITED_PATHS, callsStartAuth, useRateLimits } from './http/use-rate-limits.js';
 import { createEdgeRefusals, type EdgeRefusals } from './http/edge-refusals.js';
 import { useBrowserTokens } from './http/use-browser-tokens.js';
 import { createRateLimiters, type RateLimiters } from './http/rate-limiters.js';
@@ -165,6 +165,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       return known ?? false;
     },
     counted: (limit) => services.metrics.rateLimitRejected(`edge:${limit}`),
+    callsStartAuth: (body) => callsStartAuth(body, config.maxQueryTokens),
   });
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
@@ -68,7 +68,9 @@ export async function startGateway(config: Config, logger: Logger = createLogger
       return;
     }
     // A client the limiters already refused gets the same 429 without a pass through yoga.
-    if (latchkey.edge.handle(request, response)) return;
+    if (!latchkey.edge.handle(request, response, () => serve(request, response))) serve(request, response);
+  });
+  const serve = (request: IncomingMessage, response: ServerResponse) => {
     const tracer = activeTracer();
     if (!tracer) {
       void latchkey.yoga(request, response);
@@ -87,7 +89,7 @@ export async function startGateway(config: Config, logger: Logger = createLogger
         void latchkey.yoga(request, response);
       }),
     );
-  });
+  };
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 60_000;

@@ -230,6 +230,41 @@ describe('limits only GraphQL can tell', () => {
     expect(read.ms).toBeLessThan(TARPIT_MS / 2);
   });
 
+  it('once a token is over its startAuth limit, its startAuth is refused before GraphQL; its other operations are served', async () => {
+    const site = await tarpit.createSite('Edge startAuth body', [ORIGIN]);
+    const from = { 'x-forwarded-for': '203.0.113.72' };
+    for (let index = 0; index < 2; index += 1) expect((await post(tarpit, site.token, from, START)).status).toBe(200);
+    const byGraphQL = await post(tarpit, site.token, from, START);
+    expect(byGraphQL.body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'startAuth' });
+    const before = await rejections(tarpit, 'edge:startAuth');
+
+    const twoOperations = `query Read ${READ} ${START.replace('mutation', 'mutation Start')}`;
+    const send = async (body: unknown) => {
+      const response = await fetch(tarpit.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${site.token}`, ...from }, body: JSON.stringify(body) });
+      return { status: response.status, headers: response.headers, body: await response.json() };
+    };
+    // The startAuth of a two-operation document, chosen by operationName, is refused here.
+    const atEdge = await send({ query: twoOperations, operationName: 'Start' });
+    expect(await rejections(tarpit, 'edge:startAuth')).toBe(before + 1);
+    expect(atEdge.status).toBe(429);
+    expect(atEdge.body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'startAuth' });
+    expect(Number(atEdge.headers.get('retry-after'))).toBe(atEdge.body.errors[0].extensions.retryAfterSeconds);
+    expect(atEdge.body.errors[0].message).toBe(byGraphQL.body.errors[0].message.replace(/\d+ seconds/, `${atEdge.body.errors[0].extensions.retryAfterSeconds} seconds`));
+
+    // The same token's other operations reach GraphQL with their body intact: the other operation
+    // of that document, and a mutation with variables.
+    const read = await send({ query: twoOperations, operationName: 'Read' });
+    expect(read.status).toBe(200);
+    expect(read.body.data.secrets.github.isLoggedIn).toBe(false);
+    const minted = await send({ query: 'mutation ($label: String) { createFunctionToken(input: { services: [GITHUB], label: $label }) { token accessToken { label } } }', variables: { label: 'after the limit' } });
+    expect(minted.body.data.createFunctionToken.accessToken.label).toBe('after the limit');
+    expect(minted.body.data.createFunctionToken.token).toMatch(/^lkf_/);
+    // A document GraphQL cannot parse is GraphQL's to refuse, as before.
+    const broken = await send({ query: 'mutation { startAuth(' });
+    expect(broken.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(await rejections(tarpit, 'edge:startAuth')).toBe(before + 1);
+  }, 30_000);
+
   it('a long-poll beyond the cap is refused at once, however often', async () => {
     const site = await tarpit.createSite('Edge long-poll', [ORIGIN]);
     const from = { 'x-forwarded-for': '203.0.113.71' };

@@ -4,8 +4,10 @@
 // refusal they made until their window ends, so a client that keeps sending after its 429 costs a map
 // lookup instead of a pass through the request pipeline (a Request object, plugins, JSON, an error).
 // Such repeats are answered after a short delay (a tarpit, LATCHKEY_RATE_LIMIT_TARPIT_MS) so that a
-// client looping without pause slows itself down, and so is a repeated startAuth refusal (which only
-// GraphQL can tell); the held answers are bounded, and beyond the bound the refusal is sent at once. The 429 is the one the GraphQL path sends: RATE_LIMITED,
+// client looping without pause slows itself down. A token over its startAuth limit is refused here
+// too, but only once its body shows a startAuth (the limit depends on the operation): its requests
+// are read and their document parsed, and anything else goes on to yoga with the body kept on the
+// request. The held answers are bounded, and beyond the bound the refusal is sent at once. The 429 is the one the GraphQL path sends: RATE_LIMITED,
 // retryAfterSeconds, Retry-After, no-store, x-request-id, and CORS only for an origin the site allows.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -30,6 +32,11 @@ export interface EdgeRefusalSettings {
   corsGrant(origin: string, siteId: string | undefined): boolean;
   /** Counts a refusal answered here. */
   counted?(limit: LimitName): void;
+  /**
+   * Whether a GraphQL request body calls startAuth (so that a token over its startAuth limit is
+   * refused here); false when it cannot tell, and GraphQL decides.
+   */
+  callsStartAuth?(body: Buffer): boolean;
 }
 
 /** Who a refusal applies to: the client address (failedAuth, address) or the credential (token, site). */
@@ -46,8 +53,12 @@ export interface EdgeRefusals {
    * sent: at once the first time, after the tarpit delay when the caller was already refused.
    */
   remember(error: RateLimited, caller: RefusedCaller): Promise<void>;
-  /** Answers the request with a 429 when a remembered refusal applies to it; true when it did. */
-  handle(request: IncomingMessage, response: ServerResponse): boolean;
+  /**
+   * Answers the request with a 429 when a remembered refusal applies to it; true when it took the
+   * request. A request from a token over its startAuth limit is read first: a startAuth is refused,
+   * anything else goes on to `next` with its body kept on the request (`request.body`).
+   */
+  handle(request: IncomingMessage, response: ServerResponse, next?: () => void): boolean;
   /** Refusals being held by the tarpit now. */
   held(): number;
 }
@@ -129,6 +140,18 @@ export function createEdgeRefusals(settings: EdgeRefusalSettings): EdgeRefusals 
     response.writeHead(429, headers).end(body);
   };
 
+  /** Answers with the block's 429, after the tarpit delay when there is room in it. */
+  const refuse = (request: IncomingMessage, response: ServerResponse, block: Block, now: number) => {
+    // A browser reads the 429 only with the CORS grant the GraphQL path would give.
+    const origin = request.headers.origin;
+    const granted = origin && settings.corsGrant(origin, block.siteId) ? origin : undefined;
+    settings.counted?.(block.limit);
+    request.resume();
+    const waiting = tarpit(block.until - now, (release) => response.once('close', release));
+    if (waiting) void waiting.then(() => send(request, response, block, granted));
+    else send(request, response, block, granted);
+  };
+
   return {
     async remember(error, caller) {
       const key = keyOf(error.limit, caller);
@@ -140,7 +163,7 @@ export function createEdgeRefusals(settings: EdgeRefusalSettings): EdgeRefusals 
       if (repeated) await tarpit(error.msBeforeNext);
     },
 
-    handle(request, response) {
+    handle(request, response, next) {
       if (blocks.size === 0 || request.method === 'OPTIONS') return false;
       const now = Date.now();
       const address = clientAddress(request.headers['x-forwarded-for'] as string | undefined, request.socket.remoteAddress, settings.trustProxy);
@@ -149,20 +172,43 @@ export function createEdgeRefusals(settings: EdgeRefusalSettings): EdgeRefusals 
       let block: Block | undefined;
       if (authorization !== undefined) block = active(`f:${address}`, now);
       if (!block && settings.addressLimitedPaths.some((prefix) => path.startsWith(prefix))) block = active(`a:${address}`, now);
-      if (!block && authorization && path === settings.graphqlPath) block = active(credentialKey(authorization), now);
+      const credential = !block && authorization && path === settings.graphqlPath ? credentialKey(authorization) : undefined;
+      if (credential) block = active(credential, now);
+      if (!block && credential && next && settings.callsStartAuth && request.method === 'POST') {
+        const startAuth = active(`s${credential}`, now);
+        const length = Number(request.headers['content-length']);
+        if (startAuth && length <= settings.maxBodyBytes) {
+          readBody(request, length).then(
+            (body) => {
+              if (!response.destroyed && settings.callsStartAuth!(body)) return refuse(request, response, startAuth, Date.now());
+              (request as IncomingMessage & { body?: Buffer }).body = body;
+              next();
+            },
+            () => response.destroy(),
+          );
+          return true;
+        }
+      }
       if (!block) return false;
-
-      // A browser reads the 429 only with the CORS grant the GraphQL path would give.
-      const origin = request.headers.origin;
-      const granted = origin && settings.corsGrant(origin, block.siteId) ? origin : undefined;
-      settings.counted?.(block.limit);
-      request.resume();
-      const waiting = tarpit(block.until - now, (release) => response.once('close', release));
-      if (waiting) void waiting.then(() => send(request, response, block, granted));
-      else send(request, response, block, granted);
+      refuse(request, response, block, now);
       return true;
     },
 
     held: () => held,
   };
+}
+
+/** Reads a request body of a known, bounded length. */
+function readBody(request: IncomingMessage, length: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    request.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > length) request.destroy(new Error('body longer than its Content-Length'));
+      else chunks.push(chunk);
+    });
+    request.once('end', () => resolve(Buffer.concat(chunks, received)));
+    request.once('error', reject);
+  });
 }

@@ -2,7 +2,7 @@
 // connect page) and after failed authentications, per calling token and per site on /graphql, a
 // tighter one on startAuth, and a cap on concurrent long-polls per token. Plain routes answer 429
 // with Retry-After; GraphQL answers RATE_LIMITED with extensions.retryAfterSeconds (and HTTP 429).
-import { Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import { Kind, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { LatchkeyError } from '../errors.js';
 import { currentRequestId } from '../request-context.js';
@@ -72,6 +72,31 @@ function rootFieldsOf(operation: OperationDefinitionNode | undefined, variables:
     }
   }
   return { startAuth, longPolls };
+}
+
+/**
+ * Whether a JSON GraphQL request body is an operation that calls startAuth, as onExecute would count
+ * it; false for anything it cannot read (GraphQL then decides). For the edge refusals: it parses
+ * only documents within `maxTokens`, and only bodies from a token already over its startAuth limit.
+ */
+export function callsStartAuth(body: Buffer, maxTokens: number): boolean {
+  let params: unknown;
+  try {
+    params = JSON.parse(body.toString('utf8'));
+  } catch {
+    return false;
+  }
+  if (!params || typeof params !== 'object' || Array.isArray(params)) return false;
+  const { query, operationName, variables } = params as { query?: unknown; operationName?: unknown; variables?: unknown };
+  if (typeof query !== 'string' || (operationName != null && typeof operationName !== 'string')) return false;
+  let document: DocumentNode;
+  try {
+    document = parse(query, { noLocation: true, maxTokens });
+  } catch {
+    return false;
+  }
+  const vars = variables && typeof variables === 'object' ? (variables as Record<string, unknown>) : {};
+  return rootFieldsOf(operationOf(document, operationName as string | null | undefined), vars).startAuth > 0;
 }
 
 export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext> {
