@@ -40,19 +40,29 @@ interface Answer {
   status: number;
   body: string;
   ms: number;
+  /** Whether the request opened a new connection, and when it was connected (ms after the start). */
+  newSocket?: boolean;
+  connectedMs?: number;
 }
 
 /** One POST over a keep-alive agent; never rejects (a failed request is status 0). */
 function post(agent: Agent, url: string, headers: Record<string, string>, body: string): Promise<Answer> {
   const started = performance.now();
+  let newSocket = false;
+  let connectedMs = 0;
   return new Promise((resolve) => {
     const request = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started, newSocket, connectedMs }));
       response.on('error', () => resolve({ status: 0, body: '', ms: performance.now() - started }));
     });
     request.on('error', (error) => resolve({ status: 0, body: String(error), ms: performance.now() - started }));
+    request.once('socket', (socket) => {
+      if (!socket.connecting) return;
+      newSocket = true;
+      socket.once('connect', () => (connectedMs = performance.now() - started));
+    });
     request.end(body);
   });
 }
@@ -83,10 +93,10 @@ function gcFigures(pauses: number[]) {
   };
 }
 
-type Probe = LoopFigures & { gc: ReturnType<typeof gcFigures> & { majors: number; majorMaxMs: number }; inside: { p50: number; p99: number; max: number } };
+type Probe = LoopFigures & { gc: ReturnType<typeof gcFigures> & { majors: number; majorMaxMs: number }; inside: { p50: number; p99: number; max: number }; connections: number };
 
 const describeProbe = (probe: Probe) =>
-  `reads inside the gateway p50 ${probe.inside.p50.toFixed(1)} / p99 ${probe.inside.p99.toFixed(1)} / max ${probe.inside.max.toFixed(0)} ms; event-loop delay p50 ${probe.loopP50.toFixed(1)} / p99 ${probe.loopP99.toFixed(1)} / max ${probe.loopMax.toFixed(0)} ms; GC ${probe.gc.count} pauses, ${probe.gc.totalMs.toFixed(0)} ms in all, longest ${probe.gc.maxMs.toFixed(1)} ms, ${probe.gc.over10} over 10 ms, ${probe.gc.majors} of them full (mark-compact, longest ${probe.gc.majorMaxMs.toFixed(1)} ms)`;
+  `${probe.connections} connections accepted; reads inside the gateway p50 ${probe.inside.p50.toFixed(1)} / p99 ${probe.inside.p99.toFixed(1)} / max ${probe.inside.max.toFixed(0)} ms; event-loop delay p50 ${probe.loopP50.toFixed(1)} / p99 ${probe.loopP99.toFixed(1)} / max ${probe.loopMax.toFixed(0)} ms; GC ${probe.gc.count} pauses, ${probe.gc.totalMs.toFixed(0)} ms in all, longest ${probe.gc.maxMs.toFixed(1)} ms, ${probe.gc.over10} over 10 ms, ${probe.gc.majors} of them full (mark-compact, longest ${probe.gc.majorMaxMs.toFixed(1)} ms)`;
 
 // ---------------------------------------------------------------------------------------------
 // The server processes
@@ -124,6 +134,8 @@ async function serveGateway(): Promise<void> {
     const began = performance.now();
     response.once('finish', () => inside.push(performance.now() - began));
   });
+  let connections = 0;
+  gateway.server.on('connection', () => (connections += 1));
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       pauses.push(entry.duration);
@@ -139,12 +151,13 @@ async function serveGateway(): Promise<void> {
       pauses = [];
       majors = [];
       inside = [];
+      connections = 0;
     }
     if (message.type === 'probe-stop') {
       loop.disable();
       const sorted = Float64Array.from(inside).sort();
       const at = (fraction: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]! : Number.NaN);
-      process.send!({ type: 'probe-stop', ...loopFigures(loop), gc: { ...gcFigures(pauses), majors: majors.length, majorMaxMs: Math.max(0, ...majors) }, inside: { p50: at(0.5), p99: at(0.99), max: at(1) } });
+      process.send!({ type: 'probe-stop', ...loopFigures(loop), gc: { ...gcFigures(pauses), majors: majors.length, majorMaxMs: Math.max(0, ...majors) }, inside: { p50: at(0.5), p99: at(0.99), max: at(1) }, connections });
     }
     if (message.type === 'rss') process.send!({ type: 'rss', rss: process.memoryUsage().rss });
     if (message.type === 'cpu') {
@@ -377,6 +390,9 @@ async function main(): Promise<void> {
     const until = started + SECONDS * 1000;
     const loaded: number[] = [];
     const sentAt: number[] = [];
+    const slow: Answer[] = [];
+    let loadedNew = 0;
+    const unloadedP99Early = percentile(unloaded, 0.99);
     // When each read was sent, in 100 ms slots of the second: whether the readers stay spread out.
     const slots = new Array<number>(Math.max(1, Math.round(READ_INTERVAL_MS / 100))).fill(0);
     const wrong: string[] = [];
@@ -391,8 +407,10 @@ async function main(): Promise<void> {
         sent += 1;
         slots[Math.floor(((began - started) % READ_INTERVAL_MS) / 100) % slots.length]! += 1;
         const answer = await read(token);
+        if (answer.newSocket) loadedNew += 1;
         loaded.push(answer.ms);
         sentAt.push(began - started);
+        if (answer.ms > 3 * unloadedP99Early) slow.push(answer);
         if (!correct(answer)) wrong.push(`${answer.status} ${answer.body.slice(0, 160)}`);
         const elapsed = performance.now() - started - offset;
         await sleep(READ_INTERVAL_MS - (elapsed % READ_INTERVAL_MS));
@@ -442,6 +460,8 @@ async function main(): Promise<void> {
     console.log(`reads sent per 100 ms slot of each second (readers spread): min ${Math.min(...slots)}, max ${Math.max(...slots)}`);
     const slowest = [...loaded].sort((a, b) => b - a).slice(0, 5).map((ms) => ms.toFixed(0));
     console.log(`slowest reads under load: ${slowest.join(', ')} ms; unloaded: ${[...unloaded].sort((a, b) => b - a).slice(0, 5).map((ms) => ms.toFixed(1)).join(', ')} ms`);
+    const fresh = slow.filter((answer) => answer.newSocket);
+    console.log(`slow reads (over 3× the unloaded p99): ${slow.length}, ${fresh.length} of them on a new connection (connected after p50 ${percentile(fresh.map((answer) => answer.connectedMs!), 0.5).toFixed(0)} / max ${Math.max(0, ...fresh.map((answer) => answer.connectedMs!)).toFixed(0)} ms); new connections among all reads: ${loadedNew}`);
     // Which seconds of the loaded phase the slow reads (over 3× the unloaded p99) were sent in.
     const slowBySecond = new Map<number, number>();
     loaded.forEach((ms, index) => {
