@@ -344,7 +344,7 @@ async function main(): Promise<void> {
     const read = (token: string) => post(agent, graphqlUrl, { authorization: `Bearer ${token}` }, readBody);
     const correct = (answer: Answer) => answer.status === 200 && answer.body.includes(`"bearerToken":"${bearer}"`);
 
-    const variant = ['BENCH_LOAD_NO_EDGE', 'LATCHKEY_RATE_LIMIT_TARPIT_MS', 'LATCHKEY_MAX_QUERY_BYTES'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`).join(' ');
+    const variant = ['BENCH_LOAD_ABUSE', 'BENCH_LOAD_NO_EDGE', 'LATCHKEY_RATE_LIMIT_TARPIT_MS', 'LATCHKEY_MAX_QUERY_BYTES'].filter((name) => process.env[name] !== undefined).map((name) => `${name}=${process.env[name]}`).join(' ');
     console.log(`load test: node ${process.version}${variant ? `; ${variant}` : ''}; load average before ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
     const unloadedTokens = readerTokens.splice(READERS);
     // Unloaded: one client, one read every 5 ms at most (the tokens in turn).
@@ -386,7 +386,9 @@ async function main(): Promise<void> {
     const started = performance.now();
     const abuser = fork(fileURLToPath(import.meta.url), ['--abuse'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(abuser);
-    abuser.send({ url, siteToken: abuserSite });
+    // BENCH_LOAD_ABUSE=guess,huge: only those kinds of abuser in the loaded phase (default all three).
+    const kinds = (process.env.BENCH_LOAD_ABUSE ?? 'guess,startAuth,huge').split(',');
+    abuser.send({ url, siteToken: abuserSite, counts: Object.fromEntries(Object.entries(ABUSERS).map(([kind, count]) => [kind, kinds.includes(kind) ? count : 0])) });
     const until = started + SECONDS * 1000;
     const loaded: number[] = [];
     const sentAt: number[] = [];
