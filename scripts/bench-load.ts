@@ -351,6 +351,9 @@ async function main(): Promise<void> {
     for (let warm = 0; warm < 200; warm += 1) await read(unloadedTokens[warm % UNLOADED_TOKENS]!);
     const cpuBeforeUnloaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
     gateway.child.send({ type: 'probe-start' });
+    // BENCH_LOAD_CPU_PROF_UNLOADED=1: the profile covers the unloaded reads instead (what one read costs).
+    const profileUnloaded = process.env.BENCH_LOAD_CPU_PROF && process.env.BENCH_LOAD_CPU_PROF_UNLOADED === '1';
+    if (profileUnloaded) gateway.child.send({ type: 'profile-start' });
     const { monitorEventLoopDelay } = await import('node:perf_hooks');
     let driverLoop = monitorEventLoopDelay({ resolution: 5 });
     driverLoop.enable();
@@ -365,6 +368,7 @@ async function main(): Promise<void> {
     }
 
     const unloadedProbe = await ask<Probe>(gateway.child, 'probe-stop');
+    const unloadedProfile = profileUnloaded ? (await ask<{ file: string }>(gateway.child, 'profile-stop', {}, 'profile')).file : undefined;
     driverLoop.disable();
     const unloadedDriver = loopFigures(driverLoop);
     // What one refusal costs the gateway: each abuse kind alone for BENCH_COST_SECONDS, from its own
@@ -379,7 +383,7 @@ async function main(): Promise<void> {
     const idleMicrosPerSecond = ((await ask<{ micros: number }>(gateway.child, 'cpu')).micros - idleBefore) / COST_SECONDS;
     for (const kind of ['guess', 'startAuth'] as const) costs.push(await refusalCost(gateway.child, url, costSite, kind, 10, COST_SECONDS));
     const cpuBeforeLoaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
-    if (process.env.BENCH_LOAD_CPU_PROF) gateway.child.send({ type: 'profile-start' });
+    if (process.env.BENCH_LOAD_CPU_PROF && !profileUnloaded) gateway.child.send({ type: 'profile-start' });
     gateway.child.send({ type: 'probe-start' });
     driverLoop = monitorEventLoopDelay({ resolution: 5 });
     driverLoop.enable();
@@ -433,7 +437,7 @@ async function main(): Promise<void> {
     driverLoop.disable();
     const loadedDriver = loopFigures(driverLoop);
     const cpuAfterLoaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
-    const profile = process.env.BENCH_LOAD_CPU_PROF ? (await ask<{ file: string }>(gateway.child, 'profile-stop', {}, 'profile')).file : undefined;
+    const profile = profileUnloaded ? unloadedProfile : process.env.BENCH_LOAD_CPU_PROF ? (await ask<{ file: string }>(gateway.child, 'profile-stop', {}, 'profile')).file : undefined;
     const abused = new Promise<{ outcomes: Record<string, Record<string, number>> }>((resolve) => abuser.once('message', resolve));
     abuser.send({ type: 'stop' });
     const { outcomes } = await abused;
@@ -470,7 +474,7 @@ async function main(): Promise<void> {
       if (ms > 3 * unloadedP99) slowBySecond.set(Math.floor(sentAt[index]! / 1000), (slowBySecond.get(Math.floor(sentAt[index]! / 1000)) ?? 0) + 1);
     });
     console.log(`reads over 3× the unloaded p99, by second of the loaded phase: ${[...slowBySecond].map(([second, count]) => `${second}s:${count}`).join(' ') || 'none'}`);
-    if (profile) console.log(`gateway CPU profile of the loaded phase: ${profile}`);
+    if (profile) console.log(`gateway CPU profile of the ${profileUnloaded ? 'unloaded' : 'loaded'} phase: ${profile}`);
     console.log(`gateway RSS after the run: ${(rss / 1024 / 1024).toFixed(0)} MB; load average after ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
     const lost = sent - (loaded.length - wrong.length) + unloadedWrong + polls.other.length;
     console.log(`lost or wrong well-behaved answers: ${lost}${lost ? `: ${[...wrong, ...polls.other].slice(0, 5).join(' | ')}` : ''}`);
