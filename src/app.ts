@@ -165,7 +165,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       return known ?? false;
     },
     counted: (limit) => services.metrics.rateLimitRejected(`edge:${limit}`),
-    callsStartAuth: (body) => callsStartAuth(body, config.maxQueryTokens),
+    callsStartAuth: (body) => callsStartAuth(body, { maxTokens: config.maxQueryTokens, maxQueryBytes: config.maxQueryBytes }),
   });
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,

@@ -79,7 +79,11 @@ function rootFieldsOf(operation: OperationDefinitionNode | undefined, variables:
  * it; false for anything it cannot read (GraphQL then decides). For the edge refusals: it parses
  * only documents within `maxTokens`, and only bodies from a token already over its startAuth limit.
  */
-export function callsStartAuth(body: Buffer, maxTokens: number): boolean {
+export function callsStartAuth(body: Buffer, limits: { maxTokens: number; maxQueryBytes: number }): boolean {
+  // Cheap checks first: the same token's other requests (huge documents among them) pass here too.
+  // A document calling startAuth names it (GraphQL names have no escapes), and one over the size
+  // limit is refused by GraphQL whatever it calls.
+  if (!body.includes('startAuth')) return false;
   let params: unknown;
   try {
     params = JSON.parse(body.toString('utf8'));
@@ -89,9 +93,10 @@ export function callsStartAuth(body: Buffer, maxTokens: number): boolean {
   if (!params || typeof params !== 'object' || Array.isArray(params)) return false;
   const { query, operationName, variables } = params as { query?: unknown; operationName?: unknown; variables?: unknown };
   if (typeof query !== 'string' || (operationName != null && typeof operationName !== 'string')) return false;
+  if (query.length > limits.maxQueryBytes || !query.includes('startAuth')) return false;
   let document: DocumentNode;
   try {
-    document = parse(query, { noLocation: true, maxTokens });
+    document = parse(query, { noLocation: true, maxTokens: limits.maxTokens });
   } catch {
     return false;
   }
