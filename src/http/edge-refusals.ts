@@ -11,6 +11,7 @@
 // retryAfterSeconds, Retry-After, no-store, x-request-id, and CORS only for an origin the site allows.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { requestIdFrom } from '../request-context.js';
 import { REQUEST_ID_HEADER } from './use-request-id.js';
 import { rateLimitedAnswer, type LimitName, type RateLimited } from './rate-limiters.js';
@@ -56,7 +57,7 @@ export interface EdgeRefusals {
   /**
    * Answers the request with a 429 when a remembered refusal applies to it; true when it took the
    * request. A request from a token over its startAuth limit is read first: a startAuth is refused,
-   * anything else goes on to `next` with its body kept on the request (`request.body`).
+   * anything else goes on to `next` with its body kept on the request (`request.body`, a stream).
    */
   handle(request: IncomingMessage, response: ServerResponse, next?: () => void): boolean;
   /** Refusals being held by the tarpit now. */
@@ -181,7 +182,9 @@ export function createEdgeRefusals(settings: EdgeRefusalSettings): EdgeRefusals 
           readBody(request, length).then(
             (body) => {
               if (!response.destroyed && settings.callsStartAuth!(body)) return refuse(request, response, startAuth, Date.now());
-              (request as IncomingMessage & { body?: Buffer }).body = body;
+              // The server adapter reads a `body` set on the node request instead of its stream. A
+              // stream, not the Buffer: it runs Object.keys() on the body, over every byte of a Buffer.
+              (request as IncomingMessage & { body?: Readable }).body = Readable.from([body], { objectMode: false });
               next();
             },
             () => response.destroy(),
