@@ -16,8 +16,10 @@
 // Between the two, what one refusal costs: the token guessers, then the startAuth flooders, each kind
 // alone (other addresses, another site) for BENCH_COST_SECONDS (default 5) once refused, and the
 // gateway's CPU time over the requests they sent. BENCH_LOAD_NO_EDGE=1 turns the refusals before yoga
-// off (the baseline); LATCHKEY_RATE_LIMIT_TARPIT_MS=0 the tarpit; BENCH_LOAD_CPU_PROF=<dir> writes a
-// CPU profile of the gateway over the loaded phase.
+// off (the baseline); LATCHKEY_RATE_LIMIT_TARPIT_MS=0 the tarpit; BENCH_LOAD_ABUSE=guess,startAuth picks
+// the kinds of abuser in the loaded phase; BENCH_LOAD_CPU_PROF=<dir> writes a CPU profile of the
+// gateway over the loaded phase (the unloaded one with BENCH_LOAD_CPU_PROF_UNLOADED=1). Each phase also
+// reports the gateway's event-loop delay, GC pauses and the readers' time inside it (docs/benchmark.md).
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
