@@ -102,6 +102,34 @@ describe('API facts as behaviour', () => {
     });
   });
 
+  it('reads a reset of unknown unit by its magnitude: seconds to wait, a Unix time in seconds or in milliseconds', () => {
+    const profile = apiProfileOf(
+      providerFileSchema.parse({
+        ...twilio,
+        api: {
+          ...twilio.api,
+          rateLimits: {
+            statuses: [429],
+            retryAfter: false,
+            headers: { limit: 'x-limit', remaining: 'x-remaining', reset: 'x-reset' },
+            resetUnit: 'seconds-by-magnitude',
+          },
+        },
+      }),
+    );
+    const spent = (reset: string) => header({ 'x-limit': '100', 'x-remaining': '0', 'x-reset': reset });
+    expect(profile.rateLimit(429, spent('30'), {}, now)).toEqual({ waitMs: 30_000 });
+    expect(profile.rateLimit(429, spent('0'), {}, now)).toEqual({ waitMs: 0 });
+    expect(profile.rateLimit(429, spent('999999999'), {}, now)).toEqual({ waitMs: 999_999_999_000 });
+    expect(profile.rateLimit(429, spent('1000000000'), {}, now)).toEqual({ waitMs: 0 });
+    expect(profile.rateLimit(429, spent(String(now / 1000 + 45)), {}, now)).toEqual({ waitMs: 45_000 });
+    expect(profile.rateLimit(429, spent(String(now + 12_000)), {}, now)).toEqual({ waitMs: 12_000 });
+    // A reset time already past waits nothing; a value that is not a number falls back to the default wait.
+    expect(profile.rateLimit(429, spent(String(now / 1000 - 5)), {}, now)).toEqual({ waitMs: 0 });
+    expect(profile.rateLimit(429, spent('soon'), {}, now)).toEqual({ waitMs: 60_000 });
+    expect(profile.quota(spent(String(now / 1000 + 45)))?.resetAt).toEqual(new Date(now + 45_000));
+  });
+
   it("applies GitHub's named secondary-limit heuristic: a 403 waits only when it says rate limit", () => {
     const profile = apiProfileOf(providerFileSchema.parse(github));
     expect(profile.rateLimit(403, header({}), { message: 'Resource not accessible by integration' }, now)).toBeNull();

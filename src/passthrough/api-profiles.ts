@@ -109,8 +109,22 @@ function resetAtOf(value: string | undefined, unit: RateLimitFacts['resetUnit'],
       const date = Date.parse(value);
       return Number.isNaN(date) ? undefined : new Date(date);
     }
+    case 'seconds-by-magnitude': {
+      const number = integer(value);
+      if (number === undefined) return undefined;
+      if (number < EPOCH_SECONDS_FROM) return new Date(now + number * 1000);
+      return new Date(number < EPOCH_MILLISECONDS_FROM ? number * 1000 : number);
+    }
   }
 }
+
+/**
+ * Where an undocumented reset number stops being a wait: 10^9 seconds is 31 years, and as a Unix
+ * time it was September 2001, so any real reset time is above it and any real wait below it.
+ */
+const EPOCH_SECONDS_FROM = 1e9;
+/** 10^12 Unix seconds is the year 33658; as milliseconds it was September 2001. */
+const EPOCH_MILLISECONDS_FROM = 1e12;
 
 type RateLimitFacts = ApiFacts['rateLimits'];
 

@@ -234,8 +234,14 @@ const rateLimitsSchema = z
       .partial()
       .strict()
       .default({}),
-    /** What the reset header holds. */
-    resetUnit: z.enum(['epoch-seconds', 'epoch-milliseconds', 'delta-seconds', 'duration', 'http-date']).optional(),
+    /**
+     * What the reset header holds. `seconds-by-magnitude`, for a provider that does not say: a
+     * number below 10^9 is seconds to wait, a larger one a Unix time in seconds, from 10^12 in
+     * milliseconds (no wait lasts 31 years, and 10^9 seconds after 1970 was 2001).
+     */
+    resetUnit: z
+      .enum(['epoch-seconds', 'epoch-milliseconds', 'delta-seconds', 'duration', 'http-date', 'seconds-by-magnitude'])
+      .optional(),
     /** Wait when a limit answer says nothing about how long. */
     defaultWaitSeconds: z.int().positive().default(60),
     /**
