@@ -9,10 +9,14 @@ import { defineProvider } from './provider-schema.js';
 // last changed 2024-07-23) says 429 answers carry the reason and the time in the message ("request
 // limit exceeded, try again after <date>") and the Domains, Webhooks and Events APIs answer
 // {"retry-seconds": 60}; neither is a header the gateway reads, so it waits defaultWaitSeconds (60).
-// unverified: the X-RateLimit-* headers and their reset unit (no Mailgun page names them, and that
-// repository has no X-RateLimit or Retry-After anywhere), and whether a wrong key answers 401 or
-// 403 (that repository's status table says 401 "No valid API key provided", the current responses
-// page 403; both count as refused).
+// Undocumented by Mailgun: X-RateLimit-* headers, their reset unit and a Retry-After header (searched
+// 2026-12-02: docs corpus, that documentation repository, which has no X-RateLimit or Retry-After
+// anywhere, and Mailgun's own client mailgun/mailgun.js (2026-08), which reads no rate-limit header).
+// The gateway handles each way Mailgun may answer: Retry-After when one comes, else the reset
+// number by its magnitude (seconds to wait or a Unix time) once the remaining count is 0, else
+// defaultWaitSeconds. Whether a wrong key answers 401 or 403 is undocumented the same way (that
+// repository's status table says 401 "No valid API key provided", the current responses page 403):
+// the check counts both as refused.
 export default defineProvider({
   name: 'MAILGUN',
   key: 'mailgun',
@@ -38,9 +42,9 @@ export default defineProvider({
     baseUrl: 'https://api.mailgun.net',
     rateLimits: {
       statuses: [429],
-      retryAfter: false,
+      retryAfter: true,
       headers: { limit: 'X-RateLimit-Limit', remaining: 'X-RateLimit-Remaining', reset: 'X-RateLimit-Reset' },
-      resetUnit: 'epoch-seconds',
+      resetUnit: 'seconds-by-magnitude',
     },
     errors: { messagePaths: ['message'] },
   },
