@@ -96,6 +96,8 @@ export const revocationStyles = [
   'refresh-token-in-path',
   /** POST the endpoint with the access token as Bearer and as the form field `token` (DigitalOcean). */
   'bearer-and-token-field',
+  /** POST with the access token as Bearer and as the form field `access_token` (Strava's deauthorize). */
+  'bearer-and-access-token-field',
   /** POST `{client_id, access_token}` as JSON with `Authorization: Client <client secret>` (Square). */
   'client-secret-header-json',
 ] as const;
