@@ -7,6 +7,7 @@ import { providerFileSchema, requiredDocs, type ProviderFileInput } from '../src
 import { apiProfileOf } from '../src/passthrough/api-profiles.js';
 import github from '../src/providers/github.js';
 import openai from '../src/providers/openai.js';
+import salesforce from '../src/providers/salesforce.js';
 import twilio from '../src/providers/twilio.js';
 
 function without<T extends object>(value: T, path: string[]): T {
@@ -128,6 +129,15 @@ describe('API facts as behaviour', () => {
     expect(profile.rateLimit(429, spent(String(now / 1000 - 5)), {}, now)).toEqual({ waitMs: 0 });
     expect(profile.rateLimit(429, spent('soon'), {}, now)).toEqual({ waitMs: 60_000 });
     expect(profile.quota(spent(String(now / 1000 + 45)))?.resetAt).toEqual(new Date(now + 45_000));
+  });
+
+  it("treats Salesforce's 403 REQUEST_LIMIT_EXCEEDED as a limit and any other 403 as a refusal", () => {
+    const profile = apiProfileOf(providerFileSchema.parse(salesforce));
+    expect(profile.rateLimit(403, header({}), [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }], now)).toEqual({ waitMs: 60_000 });
+    expect(profile.rateLimit(403, header({}), [{ message: 'Insufficient access', errorCode: 'INSUFFICIENT_ACCESS' }], now)).toBeNull();
+    expect(profile.rateLimit(403, header({}), 'not json', now)).toBeNull();
+    expect(profile.rateLimit(429, header({}), [], now)).toEqual({ waitMs: 60_000 });
+    expect(profile.rateLimit(400, header({}), [{ errorCode: 'REQUEST_LIMIT_EXCEEDED' }], now)).toBeNull();
   });
 
   it("applies GitHub's named secondary-limit heuristic: a 403 waits only when it says rate limit", () => {

@@ -168,6 +168,10 @@ export function apiProfileOf(file: Pick<ProviderFile, 'name' | 'api'>): ApiProfi
       if (retryAfter !== undefined) return { waitMs: retryAfter };
       const resetAt = names.reset ? resetAtOf(header(names.reset), limits.resetUnit, now) : undefined;
       if (names.remaining && header(names.remaining) === '0' && resetAt) return { waitMs: Math.max(0, resetAt.getTime() - now) };
+      if (limits.limitReasons) {
+        const reason = firstText(body, api.errors.reasonPaths);
+        if (reason !== undefined && limits.limitReasons.includes(reason)) return { waitMs: defaultWaitMs };
+      }
       if (limits.strategy === 'github-secondary') {
         // https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
         const message = firstText(body, api.errors.messagePaths) ?? '';

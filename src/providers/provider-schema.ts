@@ -251,6 +251,12 @@ const rateLimitsSchema = z
      * 403 is a limit only when the quota is spent or the message says "rate limit".
      */
     strategy: z.enum(['github-secondary']).optional(),
+    /**
+     * Error reasons (read at errors.reasonPaths) that make a listed status a limit by themselves,
+     * for a provider whose limit answer is an ordinary error status (Salesforce's 403
+     * REQUEST_LIMIT_EXCEEDED); the wait is defaultWaitSeconds.
+     */
+    limitReasons: z.array(nonEmpty).min(1).optional(),
   })
   .strict();
 
