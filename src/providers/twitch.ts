@@ -8,7 +8,7 @@ import { defineProvider } from './provider-schema.js';
 // Ratelimit-Reset (a Unix epoch time) (the API guide).
 // The revoke page names only the access token, and a token it does not take answers 400
 // {"status","message"}: sign-out revokes the access token alone (revokesAccessTokensOnly).
-// Still open: whether revoking the access token ends its refresh token. Twitch documents neither way
+// unverified: whether revoking the access token ends its refresh token. Twitch documents neither way
 // (the revoke, refresh-tokens, validate-tokens and authentication pages, as stored with their .md
 // copies), and a report on Twitch's own tracker says it does not: with a public client, an app
 // whose user access token was revoked then refreshed with its refresh token (twitchdev/issues#943,
