@@ -9,6 +9,10 @@ import { defineProvider } from './provider-schema.js';
 // reference page (getaccesstoken, its OpenAPI definition updated 2026-07-01) shows them as query
 // parameters; copies derived from ClickUp's OpenAPI disagree (one has query parameters, a later one
 // a request body), and Nango's list, which sends them in a form body, declares nothing special.
+// Searched 2026-12-02: docs and code corpora ("ClickUp OpenAPI GetAccessToken"); ClickUp publishes
+// no SDK or OpenAPI repository found here. The form body stays: the query form would put the
+// client secret and the code into a URL, which the gateway never does, and a refusal shows at the
+// first connect as the provider's error.
 export default defineProvider({
   name: 'CLICKUP',
   key: 'clickup',
