@@ -6,6 +6,8 @@ import { catalog, providerFiles, validateCatalog } from '../src/providers/catalo
 import { providerFileSchema, requiredDocs, type ProviderFileInput } from '../src/providers/provider-schema.js';
 import { apiProfileOf } from '../src/passthrough/api-profiles.js';
 import github from '../src/providers/github.js';
+import discord from '../src/providers/discord.js';
+import mailgun from '../src/providers/mailgun.js';
 import openai from '../src/providers/openai.js';
 import salesforce from '../src/providers/salesforce.js';
 import twilio from '../src/providers/twilio.js';
@@ -129,6 +131,19 @@ describe('API facts as behaviour', () => {
     expect(profile.rateLimit(429, spent(String(now / 1000 - 5)), {}, now)).toEqual({ waitMs: 0 });
     expect(profile.rateLimit(429, spent('soon'), {}, now)).toEqual({ waitMs: 60_000 });
     expect(profile.quota(spent(String(now / 1000 + 45)))?.resetAt).toEqual(new Date(now + 45_000));
+  });
+
+  it("waits until a 429's reset time when no remaining count says otherwise, reading decimal seconds (Mailgun, Discord)", () => {
+    const mailgunProfile = apiProfileOf(providerFileSchema.parse(mailgun));
+    const resetIn30 = String(now / 1000 + 30);
+    expect(mailgunProfile.rateLimit(429, header({ 'X-RateLimit-Reset': resetIn30 }), { message: 'request limit exceeded' }, now)).toEqual({ waitMs: 30_000 });
+    expect(mailgunProfile.rateLimit(429, header({ 'X-RateLimit-Reset': `${now / 1000 + 2}.5` }), {}, now)).toEqual({ waitMs: 2500 });
+    expect(mailgunProfile.rateLimit(429, header({ 'X-RateLimit-Reset': resetIn30, 'X-RateLimit-Remaining': '0' }), {}, now)).toEqual({ waitMs: 30_000 });
+    // A remaining count above zero means the reset belongs to another limit: the default wait.
+    expect(mailgunProfile.rateLimit(429, header({ 'X-RateLimit-Reset': resetIn30, 'X-RateLimit-Remaining': '12' }), {}, now)).toEqual({ waitMs: 60_000 });
+    expect(mailgunProfile.rateLimit(429, header({}), {}, now)).toEqual({ waitMs: 60_000 });
+    const discordProfile = apiProfileOf(providerFileSchema.parse(discord));
+    expect(discordProfile.rateLimit(429, header({ 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset-After': '1.25' }), {}, now)).toEqual({ waitMs: 1250 });
   });
 
   it("treats Salesforce's 403 REQUEST_LIMIT_EXCEEDED as a limit and any other 403 as a refusal", () => {

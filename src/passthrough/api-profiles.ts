@@ -40,6 +40,12 @@ function integer(value: string | undefined): number | undefined {
   return Number(value.trim());
 }
 
+/** A non-negative number of seconds, whole or decimal ("30", "1.25"), as reset headers write it. */
+function seconds(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+(\.\d+)?$/.test(value.trim())) return undefined;
+  return Number(value.trim());
+}
+
 /** Retry-After in seconds or as an HTTP date (RFC 9110). */
 export function retryAfterMs(value: string | undefined, now: number): number | undefined {
   if (value === undefined) return undefined;
@@ -90,16 +96,16 @@ function resetAtOf(value: string | undefined, unit: RateLimitFacts['resetUnit'],
   if (value === undefined || unit === undefined) return undefined;
   switch (unit) {
     case 'epoch-seconds': {
-      const seconds = integer(value);
-      return seconds === undefined ? undefined : new Date(seconds * 1000);
+      const epoch = seconds(value);
+      return epoch === undefined ? undefined : new Date(epoch * 1000);
     }
     case 'epoch-milliseconds': {
       const ms = integer(value);
       return ms === undefined ? undefined : new Date(ms);
     }
     case 'delta-seconds': {
-      const seconds = integer(value);
-      return seconds === undefined ? undefined : new Date(now + seconds * 1000);
+      const delta = seconds(value);
+      return delta === undefined ? undefined : new Date(now + delta * 1000);
     }
     case 'duration': {
       const ms = durationMs(value);
@@ -110,7 +116,7 @@ function resetAtOf(value: string | undefined, unit: RateLimitFacts['resetUnit'],
       return Number.isNaN(date) ? undefined : new Date(date);
     }
     case 'seconds-by-magnitude': {
-      const number = integer(value);
+      const number = seconds(value);
       if (number === undefined) return undefined;
       if (number < EPOCH_SECONDS_FROM) return new Date(now + number * 1000);
       return new Date(number < EPOCH_MILLISECONDS_FROM ? number * 1000 : number);
@@ -167,7 +173,13 @@ export function apiProfileOf(file: Pick<ProviderFile, 'name' | 'api'>): ApiProfi
       const retryAfter = limits.retryAfter ? retryAfterMs(header('retry-after'), now) : undefined;
       if (retryAfter !== undefined) return { waitMs: retryAfter };
       const resetAt = names.reset ? resetAtOf(header(names.reset), limits.resetUnit, now) : undefined;
-      if (names.remaining && header(names.remaining) === '0' && resetAt) return { waitMs: Math.max(0, resetAt.getTime() - now) };
+      // A 429 says by itself that the quota is spent, so its reset time is the wait unless a remaining
+      // count it carries says otherwise (GitHub's secondary limits keep a non-zero count and a reset
+      // that belongs to the primary limit).
+      const remaining = names.remaining ? header(names.remaining) : undefined;
+      if (resetAt && (remaining?.trim() === '0' || (status === 429 && remaining === undefined))) {
+        return { waitMs: Math.max(0, resetAt.getTime() - now) };
+      }
       if (limits.limitReasons) {
         const reason = firstText(body, api.errors.reasonPaths);
         if (reason !== undefined && limits.limitReasons.includes(reason)) return { waitMs: defaultWaitMs };

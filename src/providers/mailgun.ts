@@ -8,13 +8,14 @@ import { defineProvider } from './provider-schema.js';
 // Mailgun's own documentation source (github.com/mailgun/documentation, the earlier Sphinx docs,
 // last changed 2024-07-23) says 429 answers carry the reason and the time in the message ("request
 // limit exceeded, try again after <date>") and the Domains, Webhooks and Events APIs answer
-// {"retry-seconds": 60}; neither is a header the gateway reads, so it waits defaultWaitSeconds (60).
-// Undocumented by Mailgun: X-RateLimit-* headers, their reset unit and a Retry-After header (searched
-// 2026-12-02: docs corpus, that documentation repository, which has no X-RateLimit or Retry-After
-// anywhere, and Mailgun's own client mailgun/mailgun.js (2026-08), which reads no rate-limit header).
-// The gateway handles each way Mailgun may answer: Retry-After when one comes, else the reset
-// number by its magnitude (seconds to wait or a Unix time) once the remaining count is 0, else
-// defaultWaitSeconds. Whether a wrong key answers 401 or 403 is undocumented the same way (that
+// {"retry-seconds": 60}; the gateway reads neither body, and without the header below it waits
+// defaultWaitSeconds (60). A 429 carries X-RateLimit-Reset, a Unix time in seconds (possibly decimal): Mailgun's own Go SDK
+// reads it so (github.com/mailgun/mailgun-go errors.go, RateLimitedError.ResetAt, added 2025-09 in
+// #433), and the gateway waits until then. No Mailgun page names the header (searched 2026-12-02:
+// docs corpus, that documentation repository, which has no X-RateLimit or Retry-After anywhere,
+// mailgun/mailgun.js, which reads none).
+// unverified: X-RateLimit-Limit and -Remaining, read only for the quota when they come (named by no
+// Mailgun source; the SDK reads the reset alone), and whether a wrong key answers 401 or 403 (that
 // repository's status table says 401 "No valid API key provided", the current responses page 403):
 // the check counts both as refused.
 export default defineProvider({
@@ -42,9 +43,9 @@ export default defineProvider({
     baseUrl: 'https://api.mailgun.net',
     rateLimits: {
       statuses: [429],
-      retryAfter: true,
+      retryAfter: false,
       headers: { limit: 'X-RateLimit-Limit', remaining: 'X-RateLimit-Remaining', reset: 'X-RateLimit-Reset' },
-      resetUnit: 'seconds-by-magnitude',
+      resetUnit: 'epoch-seconds',
     },
     errors: { messagePaths: ['message'] },
   },
