@@ -10,10 +10,11 @@ import { defineProvider } from './provider-schema.js';
 // public code says LinkedIn has no revocation endpoint. Searched 2026-12-02: docs, pages and code
 // corpora ("LinkedIn oauth v2 revoke", "openid-configuration revocation_endpoint"), find_string
 // "linkedin.com/oauth/v2/revoke" (client code only), LinkedIn's own
-// linkedin-developers/linkedin-api-js-client lib/auth.ts (accessToken, refresh and introspectToken,
-// no revoke); no copy of LinkedIn's discovery document with a revocation_endpoint was found. If the
-// endpoint refuses, sign-out reports the revocation refused and still forgets the tokens locally;
-// the token then lives out its 60 days unless the member removes the app.
+// linkedin-developers/linkedin-api-js-client lib/auth.ts, linkedin-api-python-client's auth client
+// and java-sample-application's LinkedInOAuthService (accessToken, refresh, client credentials and
+// introspectToken, no revoke); no copy of LinkedIn's discovery document with a revocation_endpoint
+// was found. If the endpoint refuses, sign-out reports the revocation refused and still forgets the
+// tokens locally; the token then lives out its 60 days unless the member removes the app.
 // Rate limits: the rate-limits page documents daily quotas and 429 only, no header, so a 429 waits
 // defaultWaitSeconds (60) and no quota is read.
 export default defineProvider({
