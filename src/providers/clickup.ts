@@ -8,7 +8,8 @@ import { defineProvider } from './provider-schema.js';
 // The token endpoint takes client_id, client_secret and code in a request body, JSON or
 // application/x-www-form-urlencoded: ClickUp's reference page for it (developer.clickup.com/
 // reference/getaccesstoken, in a Markdown copy of its OpenAPI 3.1 definition kept in public code,
-// older than the 2026-07-01 revision) declares both body types with those three required fields.
+// apparently older than the 2026-07-01 revision, whose description has a section this copy lacks)
+// declares both body types with those three required fields.
 // unverified: whether that still holds. The 2026-07-01 revision of the same page shows the three
 // as query parameters, and copies derived from it say the same (searched 2026-12-02: docs and code
 // corpora, find_string "operationId": "GetAccessToken"). The form body stays: the query form would
