@@ -8,10 +8,10 @@ import { defineProvider } from './provider-schema.js';
 // copies of the authentication page are readable only at their opening, and Figma's OpenAPI
 // description (figma/rest-api-spec, openapi.yaml, 2026-03) gives the authorization, token and
 // refresh URLs and the scopes but neither (searched 2026-12-02: docs, pages and issues corpora,
-// figma/* repositories). Integrations that work against Figma: Nango's list has scope_separator ','
+// figma/* repositories). Integrations written against Figma: Nango's list has scope_separator ','
 // and disable_pkce since its Figma entry was added in 2023 (no reason given), Arctic's Figma
 // provider joins scopes with spaces and sends no PKCE either. Safe defaults, then: no PKCE, as
-// every working integration found omits it (a server that needed it would refuse them all, while
+// every integration found omits it (a server that needed it would refuse them all, while
 // one that rejects unknown parameters would refuse ours), and the RFC 6749 space separator, which
 // Arctic sends; the granted scope is read split on spaces or commas alike.
 export default defineProvider({
