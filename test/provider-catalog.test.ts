@@ -6,7 +6,10 @@ import { catalog, providerFiles, validateCatalog } from '../src/providers/catalo
 import { providerFileSchema, requiredDocs, type ProviderFileInput } from '../src/providers/provider-schema.js';
 import { apiProfileOf } from '../src/passthrough/api-profiles.js';
 import github from '../src/providers/github.js';
+import discord from '../src/providers/discord.js';
+import mailgun from '../src/providers/mailgun.js';
 import openai from '../src/providers/openai.js';
+import salesforce from '../src/providers/salesforce.js';
 import twilio from '../src/providers/twilio.js';
 
 function without<T extends object>(value: T, path: string[]): T {
@@ -100,6 +103,56 @@ describe('API facts as behaviour', () => {
       message: 'Incorrect API key provided',
       reason: 'invalid_api_key',
     });
+  });
+
+  it('reads a reset of unknown unit by its magnitude: seconds to wait, a Unix time in seconds or in milliseconds', () => {
+    const profile = apiProfileOf(
+      providerFileSchema.parse({
+        ...twilio,
+        api: {
+          ...twilio.api,
+          rateLimits: {
+            statuses: [429],
+            retryAfter: false,
+            headers: { limit: 'x-limit', remaining: 'x-remaining', reset: 'x-reset' },
+            resetUnit: 'seconds-by-magnitude',
+          },
+        },
+      }),
+    );
+    const spent = (reset: string) => header({ 'x-limit': '100', 'x-remaining': '0', 'x-reset': reset });
+    expect(profile.rateLimit(429, spent('30'), {}, now)).toEqual({ waitMs: 30_000 });
+    expect(profile.rateLimit(429, spent('0'), {}, now)).toEqual({ waitMs: 0 });
+    expect(profile.rateLimit(429, spent('999999999'), {}, now)).toEqual({ waitMs: 999_999_999_000 });
+    expect(profile.rateLimit(429, spent('1000000000'), {}, now)).toEqual({ waitMs: 0 });
+    expect(profile.rateLimit(429, spent(String(now / 1000 + 45)), {}, now)).toEqual({ waitMs: 45_000 });
+    expect(profile.rateLimit(429, spent(String(now + 12_000)), {}, now)).toEqual({ waitMs: 12_000 });
+    // A reset time already past waits nothing; a value that is not a number falls back to the default wait.
+    expect(profile.rateLimit(429, spent(String(now / 1000 - 5)), {}, now)).toEqual({ waitMs: 0 });
+    expect(profile.rateLimit(429, spent('soon'), {}, now)).toEqual({ waitMs: 60_000 });
+    expect(profile.quota(spent(String(now / 1000 + 45)))?.resetAt).toEqual(new Date(now + 45_000));
+  });
+
+  it("waits until a 429's reset time when no remaining count says otherwise, reading decimal seconds (Mailgun, Discord)", () => {
+    const mailgunProfile = apiProfileOf(providerFileSchema.parse(mailgun));
+    const resetIn30 = String(now / 1000 + 30);
+    expect(mailgunProfile.rateLimit(429, header({ 'X-RateLimit-Reset': resetIn30 }), { message: 'request limit exceeded' }, now)).toEqual({ waitMs: 30_000 });
+    expect(mailgunProfile.rateLimit(429, header({ 'X-RateLimit-Reset': `${now / 1000 + 2}.5` }), {}, now)).toEqual({ waitMs: 2500 });
+    expect(mailgunProfile.rateLimit(429, header({ 'X-RateLimit-Reset': resetIn30, 'X-RateLimit-Remaining': '0' }), {}, now)).toEqual({ waitMs: 30_000 });
+    // A remaining count above zero means the reset belongs to another limit: the default wait.
+    expect(mailgunProfile.rateLimit(429, header({ 'X-RateLimit-Reset': resetIn30, 'X-RateLimit-Remaining': '12' }), {}, now)).toEqual({ waitMs: 60_000 });
+    expect(mailgunProfile.rateLimit(429, header({}), {}, now)).toEqual({ waitMs: 60_000 });
+    const discordProfile = apiProfileOf(providerFileSchema.parse(discord));
+    expect(discordProfile.rateLimit(429, header({ 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset-After': '1.25' }), {}, now)).toEqual({ waitMs: 1250 });
+  });
+
+  it("treats Salesforce's 403 REQUEST_LIMIT_EXCEEDED as a limit and any other 403 as a refusal", () => {
+    const profile = apiProfileOf(providerFileSchema.parse(salesforce));
+    expect(profile.rateLimit(403, header({}), [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }], now)).toEqual({ waitMs: 60_000 });
+    expect(profile.rateLimit(403, header({}), [{ message: 'Insufficient access', errorCode: 'INSUFFICIENT_ACCESS' }], now)).toBeNull();
+    expect(profile.rateLimit(403, header({}), 'not json', now)).toBeNull();
+    expect(profile.rateLimit(429, header({}), [], now)).toEqual({ waitMs: 60_000 });
+    expect(profile.rateLimit(400, header({}), [{ errorCode: 'REQUEST_LIMIT_EXCEEDED' }], now)).toBeNull();
   });
 
   it("applies GitHub's named secondary-limit heuristic: a 403 waits only when it says rate limit", () => {

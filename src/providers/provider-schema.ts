@@ -96,6 +96,8 @@ export const revocationStyles = [
   'refresh-token-in-path',
   /** POST the endpoint with the access token as Bearer and as the form field `token` (DigitalOcean). */
   'bearer-and-token-field',
+  /** POST with the access token as Bearer and as the form field `access_token` (Strava's deauthorize). */
+  'bearer-and-access-token-field',
   /** POST `{client_id, access_token}` as JSON with `Authorization: Client <client secret>` (Square). */
   'client-secret-header-json',
 ] as const;
@@ -234,8 +236,14 @@ const rateLimitsSchema = z
       .partial()
       .strict()
       .default({}),
-    /** What the reset header holds. */
-    resetUnit: z.enum(['epoch-seconds', 'epoch-milliseconds', 'delta-seconds', 'duration', 'http-date']).optional(),
+    /**
+     * What the reset header holds. `seconds-by-magnitude`, for a provider that does not say: a
+     * number below 10^9 is seconds to wait, a larger one a Unix time in seconds, from 10^12 in
+     * milliseconds (no wait lasts 31 years, and 10^9 seconds after 1970 was 2001).
+     */
+    resetUnit: z
+      .enum(['epoch-seconds', 'epoch-milliseconds', 'delta-seconds', 'duration', 'http-date', 'seconds-by-magnitude'])
+      .optional(),
     /** Wait when a limit answer says nothing about how long. */
     defaultWaitSeconds: z.int().positive().default(60),
     /**
@@ -243,6 +251,12 @@ const rateLimitsSchema = z
      * 403 is a limit only when the quota is spent or the message says "rate limit".
      */
     strategy: z.enum(['github-secondary']).optional(),
+    /**
+     * Error reasons (read at errors.reasonPaths) that make a listed status a limit by themselves,
+     * for a provider whose limit answer is an ordinary error status (Salesforce's 403
+     * REQUEST_LIMIT_EXCEEDED); the wait is defaultWaitSeconds.
+     */
+    limitReasons: z.array(nonEmpty).min(1).optional(),
   })
   .strict();
 

@@ -67,6 +67,11 @@ export type RevocationStyle =
   | 'refresh-token-in-path'
   /** POST the endpoint with the access token as Bearer and as the form field `token` (DigitalOcean). */
   | 'bearer-and-token-field'
+  /**
+   * POST the endpoint with the access token as Bearer and as the form field `access_token`, for an
+   * endpoint documented with the field but called with the header by the provider's clients (Strava).
+   */
+  | 'bearer-and-access-token-field'
   /** POST `{client_id, access_token}` as JSON with `Authorization: Client <client secret>` (Square). */
   | 'client-secret-header-json';
 

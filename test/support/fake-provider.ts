@@ -477,10 +477,12 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
         revoked = body.access_token;
         break;
       }
-      case 'bearer-and-token-field': {
+      case 'bearer-and-token-field':
+      case 'bearer-and-access-token-field': {
         if (req.method !== 'POST') return refuse(405, 'POST required');
         const bearer = bearerOf(req);
-        if (!bearer || body.token !== bearer) return refuse(401, 'the access token as Bearer and as the token field required');
+        const field = spec.revocation === 'bearer-and-token-field' ? 'token' : 'access_token';
+        if (!bearer || body[field] !== bearer) return refuse(401, `the access token as Bearer and as the ${field} field required`);
         revoked = bearer;
         break;
       }
