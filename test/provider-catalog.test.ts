@@ -6,11 +6,15 @@ import { catalog, providerFiles, validateCatalog } from '../src/providers/catalo
 import { providerFileSchema, requiredDocs, type ProviderFileInput } from '../src/providers/provider-schema.js';
 import { apiProfileOf } from '../src/passthrough/api-profiles.js';
 import github from '../src/providers/github.js';
+import algolia from '../src/providers/algolia.js';
 import discord from '../src/providers/discord.js';
 import mailgun from '../src/providers/mailgun.js';
 import openai from '../src/providers/openai.js';
 import salesforce from '../src/providers/salesforce.js';
+import shopify from '../src/providers/shopify.js';
+import stripe from '../src/providers/stripe.js';
 import twilio from '../src/providers/twilio.js';
+import typeform from '../src/providers/typeform.js';
 
 function without<T extends object>(value: T, path: string[]): T {
   const copy = structuredClone(value) as Record<string, unknown>;
@@ -160,5 +164,28 @@ describe('API facts as behaviour', () => {
     expect(profile.rateLimit(403, header({}), { message: 'Resource not accessible by integration' }, now)).toBeNull();
     expect(profile.rateLimit(403, header({}), { message: 'You have exceeded a secondary rate limit' }, now)).toEqual({ waitMs: 60_000 });
     expect(profile.acceptedScopes?.(header({ 'x-accepted-oauth-scopes': 'repo, public_repo' }))).toEqual(['repo', 'public_repo']);
+  });
+
+  // Stripe, Typeform and Shopify do not document whether every 429 names a wait: a Retry-After is
+  // honoured when it comes, and without one the file's own wait applies.
+  it.each([
+    ['Stripe', stripe, 1000],
+    ['Typeform', typeform, 1000],
+    ['Shopify', shopify, 1000],
+  ] as const)('%s: a 429 waits its Retry-After when it has one, else the documented pace', (_name, file, defaultWaitMs) => {
+    const profile = apiProfileOf(providerFileSchema.parse(file));
+    expect(profile.rateLimit(429, header({ 'retry-after': '7' }), {}, now)).toEqual({ waitMs: 7000 });
+    expect(profile.rateLimit(429, header({ 'retry-after': new Date(now + 12_000).toUTCString() }), {}, now)).toEqual({ waitMs: 12_000 });
+    expect(profile.rateLimit(429, header({}), {}, now)).toEqual({ waitMs: defaultWaitMs });
+    expect(profile.rateLimit(400, header({ 'retry-after': '7' }), {}, now)).toBeNull();
+  });
+
+  it('Algolia: a 429 with spent x-ratelimit-* headers waits until their reset, one without them waits the default', () => {
+    const profile = apiProfileOf(providerFileSchema.parse(algolia));
+    const reset = String(Math.floor(now / 1000) + 90);
+    expect(profile.rateLimit(429, header({ 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset }), {}, now)).toEqual({ waitMs: 90_000 });
+    expect(profile.quota(header({ 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset }))).toMatchObject({ limit: 100, remaining: 0, resetAt: new Date(now + 90_000) });
+    expect(profile.rateLimit(429, header({}), {}, now)).toEqual({ waitMs: 60_000 });
+    expect(profile.quota(header({}))).toBeNull();
   });
 });

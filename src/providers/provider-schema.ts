@@ -228,7 +228,10 @@ const rateLimitsSchema = z
   .object({
     /** Statuses that may mean "slow down" (429, and 403 for GitHub). */
     statuses: z.array(z.int().min(400).max(599)).min(1),
-    /** Whether the provider sends Retry-After (seconds or an HTTP date). */
+    /**
+     * Whether a Retry-After (seconds or an HTTP date) is honoured: the provider sends it, or may
+     * (undocumented either way); a limit answer without one waits as the other facts say.
+     */
     retryAfter: z.boolean(),
     /** Quota headers, by meaning. */
     headers: z
