@@ -122,6 +122,10 @@ const quirksSchema = z
     apiBaseUrlHosts: z.array(nonEmpty),
     refreshRevocationEndsAccessTokens: z.boolean(),
     revokesAccessTokensOnly: z.boolean(),
+    revocationBodyFields: z
+      .object({ token: nonEmpty, token_type_hint: nonEmpty.optional(), client_id: nonEmpty.optional(), client_secret: nonEmpty.optional() })
+      .strict(),
+    expiryFromJwtExp: z.boolean(),
   })
   .partial()
   .strict();
@@ -327,6 +331,9 @@ export const providerFileSchema = z
     if (modes.has('API_KEY') && modes.has('BASIC')) problem('a service takes either API_KEY or BASIC, not both', ['authModes']);
     if (file.oauth?.endpoints.refresh && !file.oauth.supportsRefresh) problem('oauth.endpoints.refresh needs oauth.supportsRefresh', ['oauth', 'endpoints', 'refresh']);
     if (file.oauth?.revocation && !file.oauth.endpoints.revocation) problem('oauth.revocation needs oauth.endpoints.revocation', ['oauth', 'endpoints', 'revocation']);
+    if (file.oauth?.quirks?.revocationBodyFields && file.oauth.revocation !== 'rfc7009') {
+      problem('oauth.quirks.revocationBodyFields renames the fields of an rfc7009 revocation', ['oauth', 'quirks', 'revocationBodyFields']);
+    }
     const scopes = file.oauth?.scopes.map((scope) => scope.scope) ?? [];
     if (new Set(scopes).size !== scopes.length) problem('a scope is listed twice', ['oauth', 'scopes']);
     for (const fact of requiredDocs(file)) {

@@ -118,6 +118,24 @@ export interface TokenEndpointQuirks {
   revokesAccessTokensOnly?: boolean;
   /** Hosts an `apiBaseUrlField` value may name: exact host names, or suffixes written with a leading dot. */
   apiBaseUrlHosts?: string[];
+  /**
+   * The RFC 7009 revocation request's fields under the provider's own names; a field not named is
+   * left out (Miro's v2 revoke: `{accessToken, clientId, clientSecret}`).
+   */
+  revocationBodyFields?: RevocationBodyFields;
+  /**
+   * Without `expires_in`, the access token's lifetime is its JWT `exp` claim (monday.com). The
+   * token is decoded unverified, only for this; `assumedLifetimeSeconds` applies when it is no JWT.
+   */
+  expiryFromJwtExp?: boolean;
+}
+
+/** RFC 7009 field name → the provider's name for it; `token` must be named. */
+export interface RevocationBodyFields {
+  token: string;
+  token_type_hint?: string;
+  client_id?: string;
+  client_secret?: string;
 }
 
 /** A parameter of the client-credentials token request that the site supplies (Box's box_subject_id). */
