@@ -13,6 +13,7 @@ import { readTokenSet } from '../src/oauth/token-set.js';
 import { getProvider } from '../src/providers/index.js';
 import { providerFileSchema } from '../src/providers/provider-schema.js';
 import miro from '../src/providers/miro.js';
+import twitter from '../src/providers/twitter.js';
 
 interface Received {
   method: string | undefined;
@@ -54,25 +55,27 @@ afterEach(async () => {
   while (closers.length > 0) await closers.pop()!();
 });
 
-async function revokeMiro(status: number, answer?: unknown) {
+async function revokeAt(service: 'MIRO' | 'TWITTER', status: number, answer?: unknown) {
   const endpoint = await startRevocationEndpoint(status, answer);
   closers.push(endpoint.close);
-  const provider = getProvider('MIRO');
-  const endpoints = { authorization: `${endpoint.base}/oauth/authorize`, token: `${endpoint.base}/v1/oauth/token`, revocation: `${endpoint.base}/v2/oauth/revoke`, api: endpoint.base };
-  const app = { clientId: 'miro-client-id', clientSecret: 'miro-client-secret-value' };
+  const provider = getProvider(service);
+  const endpoints = { authorization: `${endpoint.base}/oauth/authorize`, token: `${endpoint.base}/oauth/token`, revocation: `${endpoint.base}/oauth/revoke`, api: endpoint.base };
+  const app = { clientId: 'the-client-id', clientSecret: 'the-client-secret-value' };
   const config = createClientConfiguration(provider, endpoints, app, { issuer: endpoint.base, timeoutSeconds: 5 });
-  const outcome = await revokeAtProvider(config, provider, endpoints, app, { accessToken: 'miro-access-token-1', refreshToken: 'miro-refresh-token-1' }, 5);
+  const outcome = await revokeAtProvider(config, provider, endpoints, app, { accessToken: 'the-access-token-1', refreshToken: 'the-refresh-token-1' }, 5);
   return { outcome, received: endpoint.received };
 }
+
+const revokeMiro = (status: number, answer?: unknown) => revokeAt('MIRO', status, answer);
 
 describe('a revocation body under the provider’s field names (Miro v2)', () => {
   it('sends exactly {accessToken, clientId, clientSecret} as JSON for the access token alone, and takes 204 as revoked', async () => {
     const { outcome, received } = await revokeMiro(204);
     expect(outcome).toEqual({ result: 'revoked' });
     expect(received).toHaveLength(1);
-    expect(received[0]).toMatchObject({ method: 'POST', path: '/v2/oauth/revoke', authorization: undefined });
+    expect(received[0]).toMatchObject({ method: 'POST', path: '/oauth/revoke', authorization: undefined });
     expect(received[0]!.contentType).toContain('application/json');
-    expect(JSON.parse(received[0]!.body)).toEqual({ accessToken: 'miro-access-token-1', clientId: 'miro-client-id', clientSecret: 'miro-client-secret-value' });
+    expect(JSON.parse(received[0]!.body)).toEqual({ accessToken: 'the-access-token-1', clientId: 'the-client-id', clientSecret: 'the-client-secret-value' });
   });
 
   it('reports a refusal without the tokens or the secret in its reason', async () => {
@@ -80,7 +83,7 @@ describe('a revocation body under the provider’s field names (Miro v2)', () =>
     expect(outcome.result).toBe('refused');
     const reason = 'reason' in outcome ? outcome.reason : '';
     expect(reason).toMatch(/invalid_client/);
-    for (const secret of ['miro-access-token-1', 'miro-refresh-token-1', 'miro-client-secret-value']) expect(reason).not.toContain(secret);
+    for (const secret of ['the-access-token-1', 'the-refresh-token-1', 'the-client-secret-value']) expect(reason).not.toContain(secret);
   });
 
   it('is refused in a file whose revocation is not RFC 7009', () => {
@@ -89,6 +92,32 @@ describe('a revocation body under the provider’s field names (Miro v2)', () =>
     const result = providerFileSchema.safeParse(file);
     expect(result.success).toBe(false);
     expect(result.error?.issues.map((issue) => issue.path.join('.'))).toContain('oauth.quirks.revocationBodyFields');
+  });
+});
+
+describe('client_id beside Basic client authentication (X)', () => {
+  it('revokes refresh then access token, each form naming client_id while the secret stays in Basic', async () => {
+    const { outcome, received } = await revokeAt('TWITTER', 200, {});
+    expect(outcome).toEqual({ result: 'revoked' });
+    expect(received.map((request) => new URLSearchParams(request.body).get('token_type_hint'))).toEqual(['refresh_token', 'access_token']);
+    for (const request of received) {
+      expect(request.contentType).toContain('application/x-www-form-urlencoded');
+      // RFC 6749 §2.3.1: both halves of the Basic credentials are form-urlencoded first.
+      const [user, password] = Buffer.from(request.authorization!.replace(/^Basic /, ''), 'base64').toString('utf8').split(':').map(decodeURIComponent);
+      expect([user, password]).toEqual(['the-client-id', 'the-client-secret-value']);
+      const form = new URLSearchParams(request.body);
+      expect(form.get('client_id')).toBe('the-client-id');
+      expect(form.has('client_secret')).toBe(false);
+      expect(new URL(request.path, 'http://x').search).toBe('');
+    }
+  });
+
+  it('is refused in a file that does not authenticate with Basic', () => {
+    const file = structuredClone(twitter);
+    file.oauth!.clientAuthMethod = 'client_secret_post';
+    const result = providerFileSchema.safeParse(file);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => issue.path.join('.'))).toContain('oauth.quirks.clientIdWithBasic');
   });
 });
 

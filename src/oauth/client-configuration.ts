@@ -153,6 +153,9 @@ export function createClientConfiguration(
     const form = init.body instanceof URLSearchParams ? init.body : undefined;
     const target = href === tokenEndpoint && refreshEndpoint && form?.get('grant_type') === 'refresh_token' ? refreshEndpoint : url;
     let body = init.body;
+    if (toOAuthEndpoint && form && provider.quirks.clientIdWithBasic && headers.get('authorization')?.startsWith('Basic ') && !form.has('client_id')) {
+      form.set('client_id', app.clientId);
+    }
     if (href === tokenEndpoint && form?.get('grant_type') === 'authorization_code' && provider.tokenParams) {
       for (const [name, value] of Object.entries(provider.tokenParams)) if (!form.has(name)) form.set(name, value);
     }

@@ -126,6 +126,7 @@ const quirksSchema = z
       .object({ token: nonEmpty, token_type_hint: nonEmpty.optional(), client_id: nonEmpty.optional(), client_secret: nonEmpty.optional() })
       .strict(),
     expiryFromJwtExp: z.boolean(),
+    clientIdWithBasic: z.boolean(),
   })
   .partial()
   .strict();
@@ -331,6 +332,9 @@ export const providerFileSchema = z
     if (modes.has('API_KEY') && modes.has('BASIC')) problem('a service takes either API_KEY or BASIC, not both', ['authModes']);
     if (file.oauth?.endpoints.refresh && !file.oauth.supportsRefresh) problem('oauth.endpoints.refresh needs oauth.supportsRefresh', ['oauth', 'endpoints', 'refresh']);
     if (file.oauth?.revocation && !file.oauth.endpoints.revocation) problem('oauth.revocation needs oauth.endpoints.revocation', ['oauth', 'endpoints', 'revocation']);
+    if (file.oauth?.quirks?.clientIdWithBasic && file.oauth.clientAuthMethod !== 'client_secret_basic') {
+      problem('oauth.quirks.clientIdWithBasic adds client_id beside client_secret_basic', ['oauth', 'quirks', 'clientIdWithBasic']);
+    }
     if (file.oauth?.quirks?.revocationBodyFields && file.oauth.revocation !== 'rfc7009') {
       problem('oauth.quirks.revocationBodyFields renames the fields of an rfc7009 revocation', ['oauth', 'quirks', 'revocationBodyFields']);
     }

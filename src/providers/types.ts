@@ -124,6 +124,11 @@ export interface TokenEndpointQuirks {
    */
   revocationBodyFields?: RevocationBodyFields;
   /**
+   * With Basic client authentication, token and RFC 7009 revocation requests carry `client_id` in
+   * the body too, as the provider's own client sends them (X). Only the id: the secret stays in Basic.
+   */
+  clientIdWithBasic?: boolean;
+  /**
    * Without `expires_in`, the access token's lifetime is its JWT `exp` claim (monday.com). The
    * token is decoded unverified, only for this; `assumedLifetimeSeconds` applies when it is no JWT.
    */

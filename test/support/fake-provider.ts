@@ -55,6 +55,8 @@ export interface FakeProviderSpec {
   revokesAccessTokensOnly?: boolean;
   /** RFC 7009 revocation reads its fields under these names and refuses any other field (Miro's accessToken, clientId, clientSecret). */
   revocationBodyFields?: Partial<Record<'token' | 'token_type_hint' | 'client_id' | 'client_secret', string>>;
+  /** Basic-authenticated token and revocation requests must name client_id in the body too (X's own client sends both). */
+  clientIdWithBasic?: boolean;
   /** Parameters the code exchange must carry with these values (Shopify's expiring=1). */
   requiredTokenParams?: Record<string, string>;
   /** Headers the token, refresh and revocation endpoints refuse a request without (Notion-Version). */
@@ -332,6 +334,7 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
     if (spec.clientAuthMethod === 'client_secret_basic') {
       if (!basic) return fail('invalid_client', 'Basic client authentication required', 401);
       if (body.client_secret) return fail('invalid_request', 'client_secret in the body as well as in Basic');
+      if (spec.clientIdWithBasic && body.client_id !== spec.clientId) return fail('invalid_request', 'client_id missing from the body');
       if (basic.user !== spec.clientId || !safeEqual(basic.password, spec.clientSecret ?? '')) return fail('invalid_client', 'bad client credentials', 401);
     } else if (spec.clientAuthMethod === 'client_secret_post') {
       if (basic) return fail('invalid_client', 'client credentials must be in the body, not Basic', 401);
@@ -449,6 +452,7 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
             : (basic?.user === spec.clientId && safeEqual(basic.password, spec.clientSecret ?? '')) ||
               (body.client_id === spec.clientId && safeEqual(body.client_secret ?? '', spec.clientSecret ?? ''));
         if (!authenticated) return refuse(401, 'client authentication failed');
+        if (spec.clientIdWithBasic && body.client_id !== spec.clientId) return refuse(400, 'client_id missing from the body');
         revoked = body.token;
         if (spec.revokesAccessTokensOnly && revoked && provider.findByRefreshToken(revoked)) {
           provider.rejections.push('revoke: a refresh token');
@@ -646,6 +650,7 @@ export function specFromProvider(provider: ProviderDefinition, app: { clientId: 
     jsonRevocationRequests: quirks.jsonRevocationRequests,
     revokesAccessTokensOnly: quirks.revokesAccessTokensOnly,
     revocationBodyFields: quirks.revocationBodyFields,
+    clientIdWithBasic: quirks.clientIdWithBasic,
     separateRefreshEndpoint: Boolean(provider.endpoints.refresh),
     requiredTokenParams: provider.tokenParams,
     requiredEndpointHeaders: provider.endpointHeaders,
