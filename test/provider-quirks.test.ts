@@ -78,6 +78,12 @@ describe('a revocation body under the provider’s field names (Miro v2)', () =>
     expect(JSON.parse(received[0]!.body)).toEqual({ accessToken: 'the-access-token-1', clientId: 'the-client-id', clientSecret: 'the-client-secret-value' });
   });
 
+  it('takes 404, which Miro answers for a token it does not know, as already revoked', async () => {
+    const { outcome, received } = await revokeMiro(404, { status: 404, message: 'Token not found' });
+    expect(outcome).toEqual({ result: 'revoked' });
+    expect(received).toHaveLength(1);
+  });
+
   it('reports a refusal without the tokens or the secret in its reason', async () => {
     const { outcome } = await revokeMiro(401, { error: 'invalid_client', error_description: 'bad clientSecret' });
     expect(outcome.result).toBe('refused');

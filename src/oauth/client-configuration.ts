@@ -107,9 +107,13 @@ function renamedFields(form: URLSearchParams, names: RevocationBodyFields): URLS
   return renamed;
 }
 
-/** RFC 7009 §2.2 answers 200; another 2xx (Miro's 204) is the same success, in the shape openid-client expects. */
+/**
+ * RFC 7009 §2.2 answers 200. Another 2xx (Miro's 204), or a 404 (the provider no longer knows the
+ * token, read so for every revocation style: docs/lifecycle.md), is the same success, in the shape
+ * openid-client expects.
+ */
 function asRevocationSuccess(response: Response): Response {
-  if (!response.ok || response.status === 200) return response;
+  if (response.status === 200 || !(response.ok || response.status === 404)) return response;
   void response.body?.cancel();
   return new Response(null, { status: 200, headers: response.headers });
 }
