@@ -12,8 +12,8 @@ import { defineProvider } from './provider-schema.js';
 // only); revocation is POST /oauth_ms/oauth/revoke with {token, client_id, client_secret,
 // token_type_hint}; the token answer has no expires_in (the access token is a JWT whose exp claim
 // says when it ends) and a space-separated scope. So the expiry is the access token's exp
-// (expiryFromJwtExp: decoded unverified, for that alone); a token that is no JWT falls back to one
-// hour, the expires_in the same guide shows for tokens from its migration endpoint.
+// (expiryFromJwtExp: decoded without a signature check, for that alone); an opaque token falls
+// back to one hour, the expires_in the same guide shows for tokens from its migration endpoint.
 // Still open: how a legacy app pointed at /oauth2/token through LATCHKEY_MONDAY_TOKEN_URL fares
 // with JSON bodies and a revocation at the OAuth 2.1 endpoint (legacy tokens never expire and stop
 // working from API version 2027-04, per the "OAuth 2.0 (legacy)" page; migrating is the way out).

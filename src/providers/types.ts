@@ -130,7 +130,7 @@ export interface TokenEndpointQuirks {
   clientIdWithBasic?: boolean;
   /**
    * Without `expires_in`, the access token's lifetime is its JWT `exp` claim (monday.com). The
-   * token is decoded unverified, only for this; `assumedLifetimeSeconds` applies when it is no JWT.
+   * token is decoded without a signature check, only for this; `assumedLifetimeSeconds` applies when it is no JWT.
    */
   expiryFromJwtExp?: boolean;
 }
