@@ -23,6 +23,7 @@ import { exampleTabs, GRAPHIQL_HEADERS, renderLocalGraphiQL } from './http/graph
 import { useMcp } from './mcp/use-mcp.js';
 import { isPublicOAuthPath, useMcpAuthorization } from './mcp/use-mcp-authorization.js';
 import { useNoStore } from './http/use-no-store.js';
+import { GRAPHQL_PATH, isGraphQlPath, useGraphQlPathOnly } from './http/use-graphql-path-only.js';
 import { useCsrfPrevention } from './http/use-csrf-prevention.js';
 import { corsPolicy } from './http/use-cors.js';
 import { useNoSuggestions } from './http/use-no-suggestions.js';
@@ -37,6 +38,12 @@ import { keyProblem } from './crypto/key-check.js';
 import { createDocumentCaches, type DocumentCaches } from './http/document-caches.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
+const GRAPHIQL_OPTIONS = {
+  title: 'Latchkey',
+  headers: GRAPHIQL_HEADERS,
+  defaultQuery: 'query Secrets {\n  secrets {\n    loggedInServices { service isLoggedIn expiresAt grantedScopes { scope } }\n  }\n}\n',
+  defaultTabs: exampleTabs(GRAPHIQL_HEADERS),
+};
 const MCP_SERVER_VERSION = '0.1.0';
 const INTROSPECTION_MAX_DEPTH = 30;
 const CONTRACT_CODES = new Set([
@@ -168,7 +175,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
   });
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     parserAndValidationCache: documentCaches.parserAndValidationCache,
     logging: {
@@ -184,12 +191,9 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     },
     maskedErrors: { isDev: false, maskError: keyHealth.maskError },
     cors: corsPolicy({ origins, authenticate: (header) => services.sites.authenticate(header), isPublicPath: isPublicOAuthPath }),
-    graphiql: {
-      title: 'Latchkey',
-      headers: GRAPHIQL_HEADERS,
-      defaultQuery: 'query Secrets {\n  secrets {\n    loggedInServices { service isLoggedIn expiresAt grantedScopes { scope } }\n  }\n}\n',
-      defaultTabs: exampleTabs(GRAPHIQL_HEADERS),
-    },
+    // A factory, because yoga's own GraphiQL plugin runs before any of ours and would render the
+    // page on every URL ending in /graphql (see use-graphql-path-only.ts).
+    graphiql: (request) => isGraphQlPath(request) && GRAPHIQL_OPTIONS,
     renderGraphiQL: renderLocalGraphiQL,
     context: async ({ request }) => ({
       services,
@@ -219,6 +223,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       useCsrfPrevention(),
       useBrowserTokens({ origins }),
       useBrowserPages(),
+      useGraphQlPathOnly(),
       useMaxQuerySize(config.maxQueryBytes),
       EnvelopArmorPlugin({
         maxDepth: { n: config.maxQueryDepth },
