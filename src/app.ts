@@ -27,6 +27,7 @@ import { GRAPHQL_PATH, isGraphQlPath, useGraphQlPathOnly } from './http/use-grap
 import { useCsrfPrevention } from './http/use-csrf-prevention.js';
 import { corsPolicy } from './http/use-cors.js';
 import { useNoSuggestions } from './http/use-no-suggestions.js';
+import { useNoEchoedValues } from './http/use-no-echoed-values.js';
 import { useMaxQuerySize } from './http/use-max-query-size.js';
 import { createOriginPolicy } from './sites/origin-policy.js';
 import { ADDRESS_LIMITED_PATHS, useRateLimits } from './http/use-rate-limits.js';
@@ -242,6 +243,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       useTracing(),
       useContractErrorCodes(),
       useNoSuggestions(),
+      useNoEchoedValues(),
       useUpstreamUsage(),
     ],
   });
