@@ -30,7 +30,7 @@ import { useNoSuggestions } from './http/use-no-suggestions.js';
 import { useNoEchoedValues } from './http/use-no-echoed-values.js';
 import { useMaxQuerySize } from './http/use-max-query-size.js';
 import { createOriginPolicy } from './sites/origin-policy.js';
-import { ADDRESS_LIMITED_PATHS, useRateLimits } from './http/use-rate-limits.js';
+import { ADDRESS_LIMITED_PATHS, callerLimits, useRateLimits, type RateLimitOptions } from './http/use-rate-limits.js';
 import { createEdgeRefusals, type EdgeRefusals } from './http/edge-refusals.js';
 import { useBrowserTokens } from './http/use-browser-tokens.js';
 import { createRateLimiters, type RateLimiters } from './http/rate-limiters.js';
@@ -174,6 +174,14 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     },
     counted: (limit) => services.metrics.rateLimitRejected(`edge:${limit}`),
   });
+  const rateLimitOptions: RateLimitOptions = {
+    limiters: rateLimiters,
+    trustProxy: config.trustProxy,
+    onRefused(error, caller) {
+      services.metrics.rateLimitRejected(error.limit);
+      return edge.remember(error, caller);
+    },
+  };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
@@ -205,14 +213,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     plugins: [
       useRequestId(),
       useNoStore(),
-      useRateLimits({
-        limiters: rateLimiters,
-        trustProxy: config.trustProxy,
-        onRefused(error, caller) {
-          services.metrics.rateLimitRejected(error.limit);
-          return edge.remember(error, caller);
-        },
-      }),
+      useRateLimits(rateLimitOptions),
       useMetrics({
         metrics: services.metrics,
         serveOnMainPort: config.metrics.port === undefined,
@@ -220,7 +221,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       }),
       useGatewayRoutes(services, keyHealth),
       useMcpAuthorization({ server: services.mcpAuthorization, clients: services.mcpClients, db, publicUrl: config.publicUrl }),
-      useMcp({ services, schema, publicUrl: config.publicUrl, version: MCP_SERVER_VERSION }),
+      useMcp({ services, schema, publicUrl: config.publicUrl, version: MCP_SERVER_VERSION, limits: callerLimits(rateLimitOptions) }),
       useCsrfPrevention(),
       useBrowserTokens({ origins }),
       useBrowserPages(),

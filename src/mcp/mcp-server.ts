@@ -30,6 +30,8 @@ export interface McpDeps {
   services: Services;
   schema: GraphQLSchema;
   version: string;
+  /** Takes one point of the caller's startAuth limit before an attempt starts; throws RATE_LIMITED. */
+  startAuthLimit?: ((caller: SiteCaller) => Promise<void>) | undefined;
 }
 
 /** Who is calling: the token's site, its limits, and whose connections its calls use. */
@@ -180,6 +182,7 @@ export function createMcpTools(deps: McpDeps) {
       });
       return `${connectPageUrl(deps.services.config.publicUrl)}#token=${token}`;
     }
+    await deps.startAuthLimit?.(caller);
     const started = await deps.services.flow.start(caller.siteId, { service, scopes: scopes ?? null });
     return started.authorizationUrl;
   }
