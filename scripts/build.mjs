@@ -4,7 +4,7 @@
 // bundle: a gateway loads 97 modules until ready instead of 1,453 to resolve, read and compile
 // (about half its start-up CPU; figures in docs/benchmark.md).
 import { execFileSync } from 'node:child_process';
-import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -65,6 +65,27 @@ if (esbuild) {
     banner: { js: "import { createRequire as __latchkeyCreateRequire } from 'node:module'; const require = __latchkeyCreateRequire(import.meta.url);" },
     logLevel: 'warning',
   });
+  // `latchkey serve` runs this one CommonJS script instead (src/gateway-loader.ts): Node 20 caches
+  // V8's compiled code for scripts only, not for ES modules. Dynamic imports inside it are bundled
+  // in (externals stay import()); import.meta.url becomes the script's own URL.
+  await esbuild.build({
+    entryPoints: ['dist/gateway.js'],
+    outfile: 'dist/bundle/gateway.cjs',
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external,
+    minifyWhitespace: true,
+    minifySyntax: true,
+    define: { 'import.meta.url': '__latchkeyImportMetaUrl' },
+    banner: { js: "var __latchkeyImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    logLevel: 'warning',
+  });
+  // A script run through vm.Script can call import() only with an experimental vm option, so the
+  // dynamic imports esbuild kept (externals, Node built-ins) call the loader's import function.
+  const gatewayScript = readFileSync('dist/bundle/gateway.cjs', 'utf8');
+  writeFileSync('dist/bundle/gateway.cjs', gatewayScript.replace(/(?<![\w$.])import\(/g, '__latchkeyImport('));
   // Paths in the sources are relative to their module (dist/<folder>/<file>.js): the bundle is one
   // folder deep as well, and finds the connect page's files beside it.
   cpSync('src/http/connect', 'dist/bundle/connect', { recursive: true });

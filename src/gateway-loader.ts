@@ -1,0 +1,67 @@
+// Loads src/gateway.ts for `latchkey serve`. The build bundles it a second time as one CommonJS
+// script, dist/bundle/gateway.cjs, because Node 20 can cache V8's compiled code only for scripts
+// (vm.Script `cachedData`), not for ES modules: compiling the gateway's ~4 MB of JavaScript was the
+// largest share of its start-up CPU (docs/benchmark.md). The first start writes the cache after
+// it is ready, so the functions compiled lazily while starting are in it; later starts skip that
+// compiling. V8 itself refuses a cache made by another V8 version or with other flags
+// (`cachedDataRejected`), and the file name carries a hash of the script, so a rebuilt bundle never
+// meets an old cache: both are then written anew. Without the bundle (unbundled dist/, or tsx on the
+// sources) or with LATCHKEY_CODE_CACHE=0, the ES module is imported as usual.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+
+type GatewayModule = typeof import('./gateway.js');
+
+export interface LoadedGateway {
+  gateway: GatewayModule;
+  /** Writes the code cache when this start had none that V8 accepted; a no-op otherwise. */
+  saveCodeCache(): void;
+}
+
+export async function loadGateway(env: NodeJS.ProcessEnv): Promise<LoadedGateway> {
+  const bundled = fileURLToPath(new URL('./gateway.cjs', import.meta.url));
+  if (env.LATCHKEY_CODE_CACHE === '0' || !existsSync(bundled)) return { gateway: await import('./gateway.js'), saveCodeCache: () => {} };
+  const { exports, saveCodeCache } = runCommonJsWithCodeCache(bundled);
+  return { gateway: exports as GatewayModule, saveCodeCache };
+}
+
+// Bare specifiers resolve from this file's folder, the bundle's own (dist/bundle/).
+const importFromHere = (specifier: string): Promise<unknown> => import(specifier);
+
+/** Runs a CommonJS file as Node's loader would, compiled with (and able to write) a V8 code cache beside it. */
+export function runCommonJsWithCodeCache(path: string): { exports: unknown; usedCodeCache: boolean; saveCodeCache(): void } {
+  const source = readFileSync(path, 'utf8');
+  const cachePath = `${path}.${createHash('sha256').update(source).digest('hex').slice(0, 16)}.v8cache`;
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(cachePath);
+  } catch {
+    // none yet
+  }
+  // The build points the script's import() calls (externals such as Prisma's query compiler, loaded
+  // on use) at __latchkeyImport: a script run by vm cannot import without an experimental option.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname, __latchkeyImport) {${source}\n})`, { filename: path, cachedData });
+  const stale = cachedData === undefined || script.cachedDataRejected === true;
+  const module = { exports: {} as unknown };
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(path), module, path, dirname(path), importFromHere);
+  return {
+    exports: module.exports,
+    usedCodeCache: !stale,
+    saveCodeCache() {
+      if (!stale) return;
+      // Written to a temporary file and renamed, so a gateway starting meanwhile reads all or nothing.
+      const partial = `${cachePath}.${process.pid}.tmp`;
+      try {
+        writeFileSync(partial, script.createCachedData());
+        renameSync(partial, cachePath);
+      } catch {
+        // A read-only installation starts without the cache, as before.
+        rmSync(partial, { force: true });
+      }
+    },
+  };
+}
