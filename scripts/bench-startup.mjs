@@ -75,6 +75,7 @@ async function serveOnce(bin, cwd, env) {
   const result = await run(bin, ['serve'], { ...env, PORT: String(port) }, cwd, (child, started) => {
     (async () => {
       for (;;) {
+        if (child.exitCode !== null || child.signalCode !== null) return; // died before ready: reported below
         try {
           const response = await fetch(`http://127.0.0.1:${port}/readyz`);
           if (response.status === 200) break;
@@ -93,6 +94,7 @@ async function serveOnce(bin, cwd, env) {
       child.kill('SIGKILL');
     });
   });
+  if (!Number.isFinite(readyS)) throw new Error(`${bin} serve exited before /readyz answered:\n${result.stderr.split('\n').slice(0, 8).join('\n')}`);
   return { readyS, readyRss, idleRss, cpu: result.cpu, maxRssMb: result.maxRssMb };
 }
 
