@@ -88,9 +88,11 @@ if (esbuild) {
     logLevel: 'warning',
   });
   // A script run through vm.Script can call import() only with an experimental vm option, so the
-  // dynamic imports esbuild kept (externals, Node built-ins) call the loader's import function.
-  const gatewayScript = readFileSync('dist/bundle/gateway.cjs', 'utf8');
-  writeFileSync('dist/bundle/gateway.cjs', gatewayScript.replace(/(?<![\w$.])import\(/g, '__latchkeyImport('));
+  // dynamic imports esbuild kept (externals, Node built-ins) call the loader's import function. The
+  // file is written as the function expression the loader runs (CommonJS's wrapper plus that
+  // function), so the 4 MB source is one string in memory, not the file's and a wrapped copy.
+  const gatewayScript = readFileSync('dist/bundle/gateway.cjs', 'utf8').replace(/(?<![\w$.])import\(/g, '__latchkeyImport(');
+  writeFileSync('dist/bundle/gateway.cjs', `(function (exports, require, module, __filename, __dirname, __latchkeyImport) {${gatewayScript}\n})`);
   // Paths in the sources are relative to their module (dist/<folder>/<file>.js): the bundle is one
   // folder deep as well, and finds the connect page's files beside it.
   cpSync('src/http/connect', 'dist/bundle/connect', { recursive: true });

@@ -25,15 +25,18 @@ export interface LoadedGateway {
 export async function loadGateway(env: NodeJS.ProcessEnv): Promise<LoadedGateway> {
   const bundled = fileURLToPath(new URL('./gateway.cjs', import.meta.url));
   if (env.LATCHKEY_CODE_CACHE === '0' || !existsSync(bundled)) return { gateway: await import('./gateway.js'), saveCodeCache: () => {} };
-  const { exports, saveCodeCache } = runCommonJsWithCodeCache(bundled);
+  const { exports, saveCodeCache } = runScriptWithCodeCache(bundled);
   return { gateway: exports as GatewayModule, saveCodeCache };
 }
 
 // Bare specifiers resolve from this file's folder, the bundle's own (dist/bundle/).
 const importFromHere = (specifier: string): Promise<unknown> => import(specifier);
 
-/** Runs a CommonJS file as Node's loader would, compiled with (and able to write) a V8 code cache beside it. */
-export function runCommonJsWithCodeCache(path: string): { exports: unknown; usedCodeCache: boolean; saveCodeCache(): void } {
+/**
+ * Runs a CommonJS module written as `(function (exports, require, module, __filename, __dirname, __latchkeyImport) {…})`,
+ * compiled with (and able to write) a V8 code cache beside it.
+ */
+export function runScriptWithCodeCache(path: string): { exports: unknown; usedCodeCache: boolean; saveCodeCache(): void } {
   const source = readFileSync(path, 'utf8');
   const cachePath = `${path}.${createHash('sha256').update(source).digest('hex').slice(0, 16)}.v8cache`;
   let cachedData: Buffer | undefined;
@@ -42,9 +45,10 @@ export function runCommonJsWithCodeCache(path: string): { exports: unknown; used
   } catch {
     // none yet
   }
-  // The build points the script's import() calls (externals such as Prisma's query compiler, loaded
-  // on use) at __latchkeyImport: a script run by vm cannot import without an experimental option.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname, __latchkeyImport) {${source}\n})`, { filename: path, cachedData });
+  // The build writes the file as a function expression taking CommonJS's arguments and
+  // __latchkeyImport, to which it points the script's import() calls (externals such as Prisma's
+  // query compiler, loaded on use): a script run by vm cannot import without an experimental option.
+  const script = new Script(source, { filename: path, cachedData });
   const stale = cachedData === undefined || script.cachedDataRejected === true;
   const module = { exports: {} as unknown };
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(path), module, path, dirname(path), importFromHere);

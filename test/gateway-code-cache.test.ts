@@ -28,14 +28,14 @@ function load(path: string, save = false): Outcome {
   return JSON.parse(output) as Outcome;
 }
 
-/** A script shaped like the bundle: many functions, require, __dirname and the build's import() replacement. */
+/** A script shaped like the bundle: the wrapper the build writes, many functions, require, __dirname and import(). */
 function writeScript(name: string, answer: number): string {
   const path = join(folder, name);
   const functions = Array.from({ length: 50 }, (_, index) => `function f${index}(x) { return x * ${index} + 1; }`).join('\n');
   writeFileSync(
     path,
-    `${functions}\nconst { basename } = require('node:path');\n` +
-      `module.exports = { answer: () => ${answer}, folder: basename(__dirname), sum: () => f1(1) + f49(2), load: () => __latchkeyImport('node:path') };\n`,
+    `(function (exports, require, module, __filename, __dirname, __latchkeyImport) {${functions}\nconst { basename } = require('node:path');\n` +
+      `module.exports = { answer: () => ${answer}, folder: basename(__dirname), sum: () => f1(1) + f49(2), load: () => __latchkeyImport('node:path') };\n})`,
   );
   return path;
 }
@@ -63,7 +63,7 @@ describe('the gateway bundle runs with a V8 code cache', () => {
     const [cache] = caches('gateway-b.cjs');
     // A header V8 does not recognise, as from another V8 version or other flags: refused.
     const foreign = readFileSync(join(folder, cache!));
-    for (let index = 0; index < 8; index += 1) foreign[index] ^= 0xff;
+    for (let index = 0; index < 8; index += 1) foreign[index] = foreign[index]! ^ 0xff;
     writeFileSync(join(folder, cache!), foreign);
     expect(load(path, true)).toMatchObject({ answer: 7, usedCodeCache: false });
     expect(load(path)).toMatchObject({ answer: 7, usedCodeCache: true });
