@@ -37,8 +37,10 @@ const importFromHere = (specifier: string): Promise<unknown> => import(specifier
  * compiled with (and able to write) a V8 code cache beside it.
  */
 export function runScriptWithCodeCache(path: string): { exports: unknown; usedCodeCache: boolean; saveCodeCache(): void } {
-  const source = readFileSync(path, 'utf8');
-  const cachePath = `${path}.${createHash('sha256').update(source).digest('hex').slice(0, 16)}.v8cache`;
+  // Hashed as bytes: hashing the decoded string would encode its 4 MB again (~20 ms against ~5).
+  const bytes = readFileSync(path);
+  const cachePath = `${path}.${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}.v8cache`;
+  const source = bytes.toString('utf8');
   let cachedData: Buffer | undefined;
   try {
     cachedData = readFileSync(cachePath);
