@@ -5,7 +5,9 @@
 // (about half its start-up CPU; figures in docs/benchmark.md).
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { deepStrictEqual } from 'node:assert';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
@@ -45,6 +47,14 @@ const external = [
   '@opentelemetry/resources',
 ];
 
+// The provider catalog, validated here once (the build fails on an invalid file) and written into
+// the bundle as data, so a bundled start does not validate it again (src/providers/catalog.ts).
+// Only plain JSON data may pass: the round trip must give back exactly what validation returned.
+const { catalog } = await import(pathToFileURL('dist/providers/catalog.js').href);
+const validatedCatalog = JSON.stringify(catalog);
+deepStrictEqual(JSON.parse(validatedCatalog), [...catalog]);
+const define = { LATCHKEY_VALIDATED_CATALOG: validatedCatalog };
+
 rmSync('dist/bundle', { recursive: true, force: true });
 let esbuild;
 try {
@@ -66,6 +76,7 @@ if (esbuild) {
     // names stay as written, so logged error classes and stack traces still read well.
     minifyWhitespace: true,
     minifySyntax: true,
+    define,
     // Bundled CommonJS packages call require(); in an ES module it has to be created.
     banner: { js: "import { createRequire as __latchkeyCreateRequire } from 'node:module'; const require = __latchkeyCreateRequire(import.meta.url);" },
     logLevel: 'warning',
@@ -83,7 +94,7 @@ if (esbuild) {
     external,
     minifyWhitespace: true,
     minifySyntax: true,
-    define: { 'import.meta.url': '__latchkeyImportMetaUrl' },
+    define: { ...define, 'import.meta.url': '__latchkeyImportMetaUrl' },
     banner: { js: "var __latchkeyImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     logLevel: 'warning',
   });
