@@ -4,11 +4,12 @@
 // largest share of its start-up CPU (docs/benchmark.md). The first start writes the cache after
 // it is ready, so the functions compiled lazily while starting are in it; later starts skip that
 // compiling. V8 itself refuses a cache made by another V8 version or with other flags
-// (`cachedDataRejected`), and the file name carries a hash of the script, so a rebuilt bundle never
-// meets an old cache: both are then written anew. Without the bundle (unbundled dist/, or tsx on the
+// (`cachedDataRejected`), the file name carries a hash of the script, so a rebuilt bundle never
+// meets an old cache, and the file carries a hash of its payload, which V8 does not check: each is
+// then written anew. Without the bundle (unbundled dist/, or tsx on the
 // sources) or with LATCHKEY_CODE_CACHE=0, the ES module is imported as usual.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,25 @@ export async function loadGateway(env: NodeJS.ProcessEnv): Promise<LoadedGateway
   return { gateway: exports as GatewayModule, saveCodeCache };
 }
 
+const DIGEST_BYTES = 32;
+const digestOf = (data: Uint8Array) => createHash('sha256').update(data).digest();
+
+/**
+ * The cache's payload when its SHA-256 (the file's first 32 bytes) matches, else undefined. V8
+ * checks a cache's header (version, flags, source length) but not its payload: a damaged payload
+ * is not refused, it aborts the process. So a damaged or truncated file counts as no cache.
+ */
+function readVerifiedCache(cachePath: string): Buffer | undefined {
+  let file: Buffer;
+  try {
+    file = readFileSync(cachePath);
+  } catch {
+    return undefined; // none yet
+  }
+  const data = file.subarray(DIGEST_BYTES);
+  return file.length > DIGEST_BYTES && digestOf(data).equals(file.subarray(0, DIGEST_BYTES)) ? data : undefined;
+}
+
 // Bare specifiers resolve from this file's folder, the bundle's own (dist/bundle/).
 const importFromHere = (specifier: string): Promise<unknown> => import(specifier);
 
@@ -41,12 +61,7 @@ export function runScriptWithCodeCache(path: string): { exports: unknown; usedCo
   const bytes = readFileSync(path);
   const cachePath = `${path}.${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}.v8cache`;
   const source = bytes.toString('utf8');
-  let cachedData: Buffer | undefined;
-  try {
-    cachedData = readFileSync(cachePath);
-  } catch {
-    // none yet
-  }
+  const cachedData = readVerifiedCache(cachePath);
   // The build writes the file as a function expression taking CommonJS's arguments and
   // __latchkeyImport, to which it points the script's import() calls (externals such as Prisma's
   // query compiler, loaded on use): a script run by vm cannot import without an experimental option.
@@ -62,7 +77,15 @@ export function runScriptWithCodeCache(path: string): { exports: unknown; usedCo
       // Written to a temporary file and renamed, so a gateway starting meanwhile reads all or nothing.
       const partial = `${cachePath}.${process.pid}.tmp`;
       try {
-        writeFileSync(partial, script.createCachedData());
+        const data = script.createCachedData();
+        const file = openSync(partial, 'w');
+        try {
+          writeSync(file, digestOf(data));
+          writeSync(file, data);
+          fsyncSync(file); // before the rename: a crash must not leave the name on unwritten data
+        } finally {
+          closeSync(file);
+        }
         renameSync(partial, cachePath);
       } catch {
         // A read-only installation starts without the cache, as before.

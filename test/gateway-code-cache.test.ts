@@ -1,8 +1,9 @@
 // The V8 code cache `latchkey serve` runs its CommonJS bundle with (src/gateway-loader.ts), on a
 // small real script loaded in fresh processes: written on request when missing, used by the next
-// start, replaced when V8 refuses it, and never applied to a changed script. Its effect on start-up
+// start, replaced when V8 refuses it or it is damaged, and never applied to a changed script. Its effect on start-up
 // time is measured in `npm run bench:startup`, not here.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,12 +62,24 @@ describe('the gateway bundle runs with a V8 code cache', () => {
     const path = writeScript('gateway-b.cjs', 7);
     load(path, true);
     const [cache] = caches('gateway-b.cjs');
-    // A header V8 does not recognise, as from another V8 version or other flags: refused.
+    // A V8 header it does not recognise (as from another V8 version or other flags), with the
+    // file's own digest (its first 32 bytes) made to match: V8 refuses it.
     const foreign = readFileSync(join(folder, cache!));
-    for (let index = 0; index < 8; index += 1) foreign[index] = foreign[index]! ^ 0xff;
+    for (let index = 32; index < 40; index += 1) foreign[index] = foreign[index]! ^ 0xff;
+    createHash('sha256').update(foreign.subarray(32)).digest().copy(foreign, 0);
     writeFileSync(join(folder, cache!), foreign);
     expect(load(path, true)).toMatchObject({ answer: 7, usedCodeCache: false });
     expect(load(path)).toMatchObject({ answer: 7, usedCodeCache: true });
+
+    // A damaged payload V8 would not notice (it aborts the process deserializing it): the digest
+    // does, so the start goes on without it and writes a good one; so does a truncated file.
+    const damaged = readFileSync(join(folder, cache!));
+    for (let index = 200; index < damaged.length; index += 3) damaged[index] = damaged[index]! ^ 0x55;
+    writeFileSync(join(folder, cache!), damaged);
+    expect(load(path, true)).toMatchObject({ answer: 7, usedCodeCache: false });
+    expect(load(path)).toMatchObject({ answer: 7, usedCodeCache: true });
+    writeFileSync(join(folder, cache!), readFileSync(join(folder, cache!)).subarray(0, 100));
+    expect(load(path)).toMatchObject({ answer: 7, usedCodeCache: false });
 
     // Same length, other source: V8 would not notice (it compares lengths and does not checksum
     // the payload in release builds), so the cache is named by the script's hash.
