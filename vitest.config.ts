@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
@@ -34,6 +35,9 @@ export default defineConfig({
     // file's time when re-evaluated per file. Tests keep no module-level state between files (each
     // starts its own gateways, fakes and databases and restores any environment it sets).
     isolate: false,
+    // Most of a test's time is spent waiting on other processes (gateways, fakes, PostgreSQL,
+    // Chromium), so two workers keep two cores busy where vitest's default (cores - 1) would run one.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     globalSetup: ['test/global-setup.ts'],
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     projects: [

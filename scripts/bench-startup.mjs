@@ -5,7 +5,8 @@
 //   - `latchkey serve` on SQLite (a database migrated beforehand, as on every start but the first):
 //     wall time until /readyz answers 200, RSS then and after 5 s idle, CPU and peak RSS of the run
 // BENCH_BASELINE=/path/to/other/bin/latchkey.js measures that checkout too, its rounds interleaved
-// with this one's, and prints both (e.g. a copy of main's bin/, dist/ and src/ from before a change).
+// with this one's, and prints both (e.g. a copy of main's bin/, dist/ and src/ from before a change);
+// several entries, and settings per entry, are described at parseBaselines.
 // Plain JavaScript, so measuring does not load tsx into this process.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,7 +16,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const thisBin = fileURLToPath(new URL('../bin/latchkey.js', import.meta.url));
-const variants = [{ name: 'this checkout', bin: thisBin }, ...(process.env.BENCH_BASELINE ? [{ name: 'baseline', bin: process.env.BENCH_BASELINE }] : [])];
+// BENCH_BASELINE: one or more entries separated by ';', each a bin path with optional NAME=value
+// settings before it (e.g. "LATCHKEY_CODE_CACHE=0 bin/latchkey.js; /tmp/main-copy/bin/latchkey.js").
+function parseBaselines(text) {
+  return text
+    .split(';')
+    .map((entry) => entry.trim().split(/\s+/).filter(Boolean))
+    .filter((words) => words.length > 0)
+    .map((words) => {
+      const settings = Object.fromEntries(words.slice(0, -1).map((word) => word.split(/=(.*)/s).slice(0, 2)));
+      const bin = words.at(-1);
+      return { name: `baseline${words.length > 1 ? ` ${words.slice(0, -1).join(' ')}` : ''}${bin === 'bin/latchkey.js' ? '' : ` ${bin}`}`, bin: bin === 'bin/latchkey.js' ? thisBin : bin, env: settings };
+    });
+}
+const variants = [{ name: 'this checkout', bin: thisBin, env: {} }, ...parseBaselines(process.env.BENCH_BASELINE ?? '')];
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const IDLE_MS = 5000;
 
@@ -61,6 +75,7 @@ async function serveOnce(bin, cwd, env) {
   const result = await run(bin, ['serve'], { ...env, PORT: String(port) }, cwd, (child, started) => {
     (async () => {
       for (;;) {
+        if (child.exitCode !== null || child.signalCode !== null) return; // died before ready: reported below
         try {
           const response = await fetch(`http://127.0.0.1:${port}/readyz`);
           if (response.status === 200) break;
@@ -79,6 +94,7 @@ async function serveOnce(bin, cwd, env) {
       child.kill('SIGKILL');
     });
   });
+  if (!Number.isFinite(readyS)) throw new Error(`${bin} serve exited before /readyz answered:\n${result.stderr.split('\n').slice(0, 8).join('\n')}`);
   return { readyS, readyRss, idleRss, cpu: result.cpu, maxRssMb: result.maxRssMb };
 }
 
@@ -101,7 +117,7 @@ try {
       child.on('exit', () => resolve({ wallS: (performance.now() - started) / 1000, ...parseTime(stderr) }));
     }));
     for (const [index, variant] of variants.entries()) {
-      const result = await run(variant.bin, ['--help'], env, folder);
+      const result = await run(variant.bin, ['--help'], { ...env, ...variant.env }, folder);
       if (result.code !== 0) throw new Error(`${variant.name}: latchkey --help exited ${result.code}`);
       results[index].help.push(result);
     }
@@ -111,7 +127,7 @@ try {
   if (migrated.code !== 0) throw new Error(`latchkey migrate exited ${migrated.code}: ${migrated.stderr}`);
   const loadBefore = (await import('node:os')).loadavg();
   for (let round = 0; round < rounds; round += 1) {
-    for (const [index, variant] of variants.entries()) results[index].serve.push(await serveOnce(variant.bin, folder, env));
+    for (const [index, variant] of variants.entries()) results[index].serve.push(await serveOnce(variant.bin, folder, { ...env, ...variant.env }));
   }
 
   const fmt = (value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '—');

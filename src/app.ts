@@ -23,12 +23,14 @@ import { exampleTabs, GRAPHIQL_HEADERS, renderLocalGraphiQL } from './http/graph
 import { useMcp } from './mcp/use-mcp.js';
 import { isPublicOAuthPath, useMcpAuthorization } from './mcp/use-mcp-authorization.js';
 import { useNoStore } from './http/use-no-store.js';
+import { GRAPHQL_PATH, isGraphQlPath, useGraphQlPathOnly } from './http/use-graphql-path-only.js';
 import { useCsrfPrevention } from './http/use-csrf-prevention.js';
 import { corsPolicy } from './http/use-cors.js';
 import { useNoSuggestions } from './http/use-no-suggestions.js';
+import { useNoEchoedValues } from './http/use-no-echoed-values.js';
 import { useMaxQuerySize } from './http/use-max-query-size.js';
 import { createOriginPolicy } from './sites/origin-policy.js';
-import { ADDRESS_LIMITED_PATHS, callsStartAuth, useRateLimits } from './http/use-rate-limits.js';
+import { ADDRESS_LIMITED_PATHS, callerLimits, callsStartAuth, useRateLimits, type RateLimitOptions } from './http/use-rate-limits.js';
 import { createEdgeRefusals, type EdgeRefusals } from './http/edge-refusals.js';
 import { useBrowserTokens } from './http/use-browser-tokens.js';
 import { createRateLimiters, type RateLimiters } from './http/rate-limiters.js';
@@ -37,6 +39,12 @@ import { keyProblem } from './crypto/key-check.js';
 import { createDocumentCaches, type DocumentCaches } from './http/document-caches.js';
 
 export const MAX_BODY_BYTES = 256 * 1024;
+const GRAPHIQL_OPTIONS = {
+  title: 'Latchkey',
+  headers: GRAPHIQL_HEADERS,
+  defaultQuery: 'query Secrets {\n  secrets {\n    loggedInServices { service isLoggedIn expiresAt grantedScopes { scope } }\n  }\n}\n',
+  defaultTabs: exampleTabs(GRAPHIQL_HEADERS),
+};
 const MCP_SERVER_VERSION = '0.1.0';
 const INTROSPECTION_MAX_DEPTH = 30;
 const CONTRACT_CODES = new Set([
@@ -167,9 +175,19 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     counted: (limit) => services.metrics.rateLimitRejected(`edge:${limit}`),
     callsStartAuth: (body) => callsStartAuth(body, { maxTokens: config.maxQueryTokens, maxQueryBytes: config.maxQueryBytes }),
   });
+  const rateLimitOptions: RateLimitOptions = {
+    limiters: rateLimiters,
+    trustProxy: config.trustProxy,
+    graphqlPath: GRAPHQL_PATH,
+    siteCallerOf: (authorization) => services.sites.authenticate(authorization).then((caller) => (caller?.kind === 'site' ? caller : null)),
+    onRefused(error, caller) {
+      services.metrics.rateLimitRejected(error.limit);
+      return edge.remember(error, caller);
+    },
+  };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     parserAndValidationCache: documentCaches.parserAndValidationCache,
     logging: {
@@ -185,12 +203,9 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     },
     maskedErrors: { isDev: false, maskError: keyHealth.maskError },
     cors: corsPolicy({ origins, authenticate: (header) => services.sites.authenticate(header), isPublicPath: isPublicOAuthPath }),
-    graphiql: {
-      title: 'Latchkey',
-      headers: GRAPHIQL_HEADERS,
-      defaultQuery: 'query Secrets {\n  secrets {\n    loggedInServices { service isLoggedIn expiresAt grantedScopes { scope } }\n  }\n}\n',
-      defaultTabs: exampleTabs(GRAPHIQL_HEADERS),
-    },
+    // A factory, because yoga's own GraphiQL plugin runs before any of ours and would render the
+    // page on every URL ending in /graphql (see use-graphql-path-only.ts).
+    graphiql: (request) => isGraphQlPath(request) && GRAPHIQL_OPTIONS,
     renderGraphiQL: renderLocalGraphiQL,
     context: async ({ request }) => ({
       services,
@@ -201,16 +216,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     plugins: [
       useRequestId(),
       useNoStore(),
-      useRateLimits({
-        limiters: rateLimiters,
-        trustProxy: config.trustProxy,
-        graphqlPath: '/graphql',
-        siteCallerOf: (authorization) => services.sites.authenticate(authorization).then((caller) => (caller?.kind === 'site' ? caller : null)),
-        onRefused(error, caller) {
-          services.metrics.rateLimitRejected(error.limit);
-          return edge.remember(error, caller);
-        },
-      }),
+      useRateLimits(rateLimitOptions),
       useMetrics({
         metrics: services.metrics,
         serveOnMainPort: config.metrics.port === undefined,
@@ -218,10 +224,11 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       }),
       useGatewayRoutes(services, keyHealth),
       useMcpAuthorization({ server: services.mcpAuthorization, clients: services.mcpClients, db, publicUrl: config.publicUrl }),
-      useMcp({ services, schema, publicUrl: config.publicUrl, version: MCP_SERVER_VERSION }),
+      useMcp({ services, schema, publicUrl: config.publicUrl, version: MCP_SERVER_VERSION, limits: callerLimits(rateLimitOptions) }),
       useCsrfPrevention(),
       useBrowserTokens({ origins }),
       useBrowserPages(),
+      useGraphQlPathOnly(),
       useMaxQuerySize(config.maxQueryBytes),
       EnvelopArmorPlugin({
         maxDepth: { n: config.maxQueryDepth },
@@ -240,6 +247,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       useTracing(),
       useContractErrorCodes(),
       useNoSuggestions(),
+      useNoEchoedValues(),
       useUpstreamUsage(),
     ],
   });

@@ -38,6 +38,7 @@ const SITE_COMMANDS = ['create', 'list', 'token'];
 const KEYS_COMMANDS = ['rotate', 'status'];
 
 const io = { out: (line: string) => console.log(line), err: (line: string) => console.error(line) };
+const CODE_CACHE_DELAY_MS = 1000;
 const wantsHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
 
 async function loadConfigOrExit(): Promise<Config> {
@@ -45,44 +46,13 @@ async function loadConfigOrExit(): Promise<Config> {
   return loadConfig();
 }
 
-function warnAboutDevelopmentKey(config: Config, log: (message: string) => void): void {
-  if (config.encryptionKeyGenerated) {
-    log(
-      `warning: LATCHKEY_ENCRYPTION_KEY is not set; using the development key in ${config.dataDir}/encryption.key. ` +
-        'Set LATCHKEY_ENCRYPTION_KEY (32 bytes, base64) for anything but local development.',
-    );
-  }
-}
-
-async function serve(config: Config): Promise<void> {
-  const [{ createLogger }, { startGateway }, { databaseProviderFromUrl, redactDatabaseUrl, sqliteFilePath }] = await Promise.all([
-    import('./logger.js'),
-    import('./server.js'),
-    import('./db/database.js'),
-  ]);
-  const logger = createLogger(config.logLevel);
-  warnAboutDevelopmentKey(config, (message) => logger.warn(message));
-  const database = databaseProviderFromUrl(config.databaseUrl) === 'sqlite' ? sqliteFilePath(config.databaseUrl) : redactDatabaseUrl(config.databaseUrl);
-  const { tracingEnabled, startTracing, latchkeyVersion } = await import('./telemetry/tracing.js');
-  let tracing: Awaited<ReturnType<typeof startTracing>> | undefined;
-  if (tracingEnabled(process.env)) {
-    tracing = await startTracing({ serviceName: 'latchkey', serviceVersion: latchkeyVersion() });
-    logger.info('OpenTelemetry tracing is on: spans go to the OTLP/HTTP endpoint of OTEL_EXPORTER_OTLP_ENDPOINT (default http://localhost:4318)');
-  }
-  const gateway = await startGateway(config, logger);
-  logger.info(`Latchkey is listening on ${gateway.url} (GraphQL and GraphiQL at ${gateway.url}/graphql)`, {
-    publicUrl: config.publicUrl,
-    database,
-    ...(gateway.metricsUrl ? { metricsUrl: gateway.metricsUrl } : {}),
-  });
-  const stop = async () => {
-    logger.info('shutting down');
-    await gateway.close();
-    await tracing?.shutdown().catch(() => {});
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+/** `latchkey serve`: the gateway runs until SIGINT/SIGTERM. */
+async function serve(): Promise<void> {
+  const { loadGateway } = await import('./gateway-loader.js');
+  const { gateway, saveCodeCache } = await loadGateway(process.env);
+  await gateway.serveCommand(process.env);
+  // After the first requests (a readiness probe), so the code they compiled is cached as well.
+  setTimeout(saveCodeCache, CODE_CACHE_DELAY_MS).unref();
 }
 
 async function migrate(config: Config): Promise<void> {
@@ -98,7 +68,8 @@ async function createSite(config: Config, args: string[]): Promise<number> {
   const name = positionals.join(' ');
   const { UsageError, describeDatabase } = await import('./cli/admin.js');
   if (!name) throw new UsageError(`site create needs a NAME.\nUsage: ${commandUsage['site create']}`);
-  warnAboutDevelopmentKey(config, (message) => console.error(message));
+  const keyWarning = (await import('./config.js')).developmentKeyWarning(config);
+  if (keyWarning) console.error(keyWarning);
   describeDatabase(config, io, { mustExist: false });
   const [{ migrateDatabase, openDatabase }, { createServices }, { createLogger }] = await Promise.all([
     import('./db/database.js'),
@@ -141,8 +112,7 @@ async function main(argv: string[]): Promise<number> {
   applyGatewayV8Flags(process.env);
   if (command === 'serve' || command === undefined || command === 'migrate') {
     if (wantsHelp(rest)) return console.log(commandUsage[command ?? 'serve']), 0;
-    const config = await loadConfigOrExit();
-    await (command === 'migrate' ? migrate(config) : serve(config));
+    await (command === 'migrate' ? migrate(await loadConfigOrExit()) : serve());
     return 0;
   }
   if (command === 'site') {

@@ -223,6 +223,15 @@ function developmentKey(dataDir: string): Buffer {
   return parsed.data;
 }
 
+/** The warning to print when the development key file is in use (no LATCHKEY_ENCRYPTION_KEY), else undefined. */
+export function developmentKeyWarning(config: Config): string | undefined {
+  if (!config.encryptionKeyGenerated) return undefined;
+  return (
+    `warning: LATCHKEY_ENCRYPTION_KEY is not set; using the development key in ${config.dataDir}/encryption.key. ` +
+    'Set LATCHKEY_ENCRYPTION_KEY (32 bytes, base64) for anything but local development.'
+  );
+}
+
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
   const parsed = environmentSchema.safeParse(
     Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== '')),

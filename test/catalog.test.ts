@@ -115,7 +115,11 @@ describe.concurrent('every catalog provider against the fake', () => {
     expect(secret).toMatchObject({ isLoggedIn: true, bearerToken: first.accessToken, status: 'ACTIVE' });
     expect(secret.grantedScopes.map((scope: { scope: string }) => scope.scope).sort()).toEqual([...requested].sort());
     if (provider.identity.from !== 'none') expect(secret.foreignUserId).toBe(`acct-${provider.graphQLField}`);
-    if (provider.quirks.assumedLifetimeSeconds) {
+    if (provider.quirks.expiryFromJwtExp) {
+      // The access token's own exp (the fake's JWTs last two hours), not the assumed lifetime.
+      expect(first.expiresAt).toBeGreaterThan(Date.now() + 7000 * 1000);
+      expect(Date.parse(secret.expiresAt)).toBe(first.expiresAt);
+    } else if (provider.quirks.assumedLifetimeSeconds) {
       expect(Date.parse(secret.expiresAt)).toBeGreaterThan(Date.now() + (provider.quirks.assumedLifetimeSeconds - 120) * 1000);
     }
 

@@ -205,6 +205,19 @@ describe('bad input', () => {
     expect(result.body.errors![0]!.message).toMatch(/Twilio is connected with a user name and password, not OAuth: use connectCredentials/);
   });
 
+  it.each([
+    ['an unknown input field beside the key', { service: 'openai', apiKey: OPENAI_KEY, label: 'prod' }, /"label" is not defined/],
+    ['a key of the wrong type', { service: 'openai', apiKey: [OPENAI_KEY] }, /String/],
+    ['a password of the wrong type', { service: 'twilio', username: ACCOUNT_SID, password: { token: AUTH_TOKEN } }, /String/],
+  ])('never echoes the credential in the variable error for %s', async (_case, input, message) => {
+    const result = await connect(input);
+    expect(result.body.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    // What was wrong is still said; the value the caller sent is not repeated.
+    expect(result.body.errors![0]!.message).toMatch(message);
+    expect(JSON.stringify(result.body)).not.toContain(OPENAI_KEY);
+    expect(JSON.stringify(result.body)).not.toContain(AUTH_TOKEN);
+  });
+
   it('needs a token', async () => {
     const result = await gateway.gql(CONNECT, { input: { service: 'openai', apiKey: OPENAI_KEY } }, '');
     expect(result.body.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');

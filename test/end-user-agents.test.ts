@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startFakeGitHub, type FakeGitHub } from './support/fake-github.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
-import { connectThroughSession } from './support/connect.js';
+import { connectThroughSession, connectViaCallback } from './support/connect.js';
 
 const ORIGIN = 'http://app.test:3000';
 
@@ -148,5 +148,28 @@ describe('pass-through for end users', () => {
     expect(forbidden.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const malformed = await gateway.gql(query, { e: 'bad user' }, site.token);
     expect(malformed.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('list_connections with the site token', () => {
+  // Last in the file: it connects the site itself, which the tests above expect not to be.
+  it("lists the site's own connections, which call_api can use, and none of its end users'", async () => {
+    const endUsers = await gateway.gql('{ connections(endUser: "u-42") { nodes { account } } }', undefined, site.token);
+    expect(endUsers.body.data.connections.nodes.length).toBeGreaterThan(0);
+    const agent = await agentWith(site.token);
+    expect((await call(agent, 'list_connections')).structuredContent).toEqual({ connections: [] });
+
+    const original = github.state.user;
+    try {
+      github.state.user = { ...original, id: 7900, login: 'the-site' };
+      await connectViaCallback(gateway, site.token, 'GITHUB', `${ORIGIN}/done`);
+    } finally {
+      github.state.user = original;
+    }
+    const listed = await call(agent, 'list_connections');
+    expect(listed.structuredContent).toMatchObject({ connections: [{ service: 'github', account: '7900', accountName: 'the-site', status: 'ACTIVE' }] });
+    expect((listed.structuredContent as { connections: unknown[] }).connections).toHaveLength(1);
+    const used = await call(agent, 'call_api', { service: 'github', method: 'GET', path: '/user', account: '7900' });
+    expect(used.isError, JSON.stringify(used.content)).toBeFalsy();
   });
 });

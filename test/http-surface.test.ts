@@ -53,6 +53,30 @@ describe('Cache-Control', () => {
   });
 });
 
+describe('the GraphQL path', () => {
+  // graphql-yoga also treats any URL that merely ends in "/graphql" as its endpoint; there the
+  // protections keyed on /graphql (no-store, GraphiQL's CSP and frame ban) would not apply.
+  it.each(['/graphql/', '/x/graphql', '//graphql', '/?/graphql', '/healthz/graphql'])('is exactly /graphql: %s answers 404, neither the API nor GraphiQL', async (path) => {
+    const api = await fetch(`${gateway.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${site.token}` },
+      body: SECRETS,
+    });
+    expect(api.status).toBe(404);
+    expect(await api.text()).not.toContain('isLoggedIn');
+
+    const page = await fetch(`${gateway.url}${path}`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(404);
+    expect(await page.text()).not.toMatch(/graphiql/i);
+  });
+
+  it('leaves the other routes alone when their query string ends in /graphql', async () => {
+    const health = await fetch(`${gateway.url}/healthz?from=/graphql`, { headers: { accept: 'text/html' } });
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+  });
+});
+
 describe('CSRF prevention', () => {
   const mutation = 'mutation { createSite(input: { name: "Forged" }) { siteToken } }';
 

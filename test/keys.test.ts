@@ -85,6 +85,9 @@ describe('a stored value no configured key can decrypt', () => {
     const result = await gateway.gql('{ secrets { github { isLoggedIn bearerToken } } }', undefined, site.token);
     expect(result.body.errors?.[0]?.extensions?.code).toBe('KEY_UNAVAILABLE');
     expect(result.body.errors?.[0]?.message).toMatch(/LATCHKEY_ENCRYPTION_KEY/);
+    // A field error names its field (GraphQL spec, "path"), as every other contract error does.
+    expect(result.body.errors?.[0]?.path).toEqual(['secrets', 'github', 'bearerToken']);
+    expect(result.body.data).toEqual({ secrets: { github: { isLoggedIn: true, bearerToken: null } } });
     expect(JSON.stringify(result.body)).not.toContain('INTERNAL_SERVER_ERROR');
 
     const ready = await fetch(`${gateway.url}/readyz`);

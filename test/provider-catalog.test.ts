@@ -6,8 +6,15 @@ import { catalog, providerFiles, validateCatalog } from '../src/providers/catalo
 import { providerFileSchema, requiredDocs, type ProviderFileInput } from '../src/providers/provider-schema.js';
 import { apiProfileOf } from '../src/passthrough/api-profiles.js';
 import github from '../src/providers/github.js';
+import algolia from '../src/providers/algolia.js';
+import discord from '../src/providers/discord.js';
+import mailgun from '../src/providers/mailgun.js';
 import openai from '../src/providers/openai.js';
+import salesforce from '../src/providers/salesforce.js';
+import shopify from '../src/providers/shopify.js';
+import stripe from '../src/providers/stripe.js';
 import twilio from '../src/providers/twilio.js';
+import typeform from '../src/providers/typeform.js';
 
 function without<T extends object>(value: T, path: string[]): T {
   const copy = structuredClone(value) as Record<string, unknown>;
@@ -102,10 +109,83 @@ describe('API facts as behaviour', () => {
     });
   });
 
+  it('reads a reset of unknown unit by its magnitude: seconds to wait, a Unix time in seconds or in milliseconds', () => {
+    const profile = apiProfileOf(
+      providerFileSchema.parse({
+        ...twilio,
+        api: {
+          ...twilio.api,
+          rateLimits: {
+            statuses: [429],
+            retryAfter: false,
+            headers: { limit: 'x-limit', remaining: 'x-remaining', reset: 'x-reset' },
+            resetUnit: 'seconds-by-magnitude',
+          },
+        },
+      }),
+    );
+    const spent = (reset: string) => header({ 'x-limit': '100', 'x-remaining': '0', 'x-reset': reset });
+    expect(profile.rateLimit(429, spent('30'), {}, now)).toEqual({ waitMs: 30_000 });
+    expect(profile.rateLimit(429, spent('0'), {}, now)).toEqual({ waitMs: 0 });
+    expect(profile.rateLimit(429, spent('999999999'), {}, now)).toEqual({ waitMs: 999_999_999_000 });
+    expect(profile.rateLimit(429, spent('1000000000'), {}, now)).toEqual({ waitMs: 0 });
+    expect(profile.rateLimit(429, spent(String(now / 1000 + 45)), {}, now)).toEqual({ waitMs: 45_000 });
+    expect(profile.rateLimit(429, spent(String(now + 12_000)), {}, now)).toEqual({ waitMs: 12_000 });
+    // A reset time already past waits nothing; a value that is not a number falls back to the default wait.
+    expect(profile.rateLimit(429, spent(String(now / 1000 - 5)), {}, now)).toEqual({ waitMs: 0 });
+    expect(profile.rateLimit(429, spent('soon'), {}, now)).toEqual({ waitMs: 60_000 });
+    expect(profile.quota(spent(String(now / 1000 + 45)))?.resetAt).toEqual(new Date(now + 45_000));
+  });
+
+  it("waits until a 429's reset time when no remaining count says otherwise, reading decimal seconds (Mailgun, Discord)", () => {
+    const mailgunProfile = apiProfileOf(providerFileSchema.parse(mailgun));
+    const resetIn30 = String(now / 1000 + 30);
+    expect(mailgunProfile.rateLimit(429, header({ 'X-RateLimit-Reset': resetIn30 }), { message: 'request limit exceeded' }, now)).toEqual({ waitMs: 30_000 });
+    expect(mailgunProfile.rateLimit(429, header({ 'X-RateLimit-Reset': `${now / 1000 + 2}.5` }), {}, now)).toEqual({ waitMs: 2500 });
+    expect(mailgunProfile.rateLimit(429, header({ 'X-RateLimit-Reset': resetIn30, 'X-RateLimit-Remaining': '0' }), {}, now)).toEqual({ waitMs: 30_000 });
+    // A remaining count above zero means the reset belongs to another limit: the default wait.
+    expect(mailgunProfile.rateLimit(429, header({ 'X-RateLimit-Reset': resetIn30, 'X-RateLimit-Remaining': '12' }), {}, now)).toEqual({ waitMs: 60_000 });
+    expect(mailgunProfile.rateLimit(429, header({}), {}, now)).toEqual({ waitMs: 60_000 });
+    const discordProfile = apiProfileOf(providerFileSchema.parse(discord));
+    expect(discordProfile.rateLimit(429, header({ 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset-After': '1.25' }), {}, now)).toEqual({ waitMs: 1250 });
+  });
+
+  it("treats Salesforce's 403 REQUEST_LIMIT_EXCEEDED as a limit and any other 403 as a refusal", () => {
+    const profile = apiProfileOf(providerFileSchema.parse(salesforce));
+    expect(profile.rateLimit(403, header({}), [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }], now)).toEqual({ waitMs: 60_000 });
+    expect(profile.rateLimit(403, header({}), [{ message: 'Insufficient access', errorCode: 'INSUFFICIENT_ACCESS' }], now)).toBeNull();
+    expect(profile.rateLimit(403, header({}), 'not json', now)).toBeNull();
+    expect(profile.rateLimit(429, header({}), [], now)).toEqual({ waitMs: 60_000 });
+    expect(profile.rateLimit(400, header({}), [{ errorCode: 'REQUEST_LIMIT_EXCEEDED' }], now)).toBeNull();
+  });
+
   it("applies GitHub's named secondary-limit heuristic: a 403 waits only when it says rate limit", () => {
     const profile = apiProfileOf(providerFileSchema.parse(github));
     expect(profile.rateLimit(403, header({}), { message: 'Resource not accessible by integration' }, now)).toBeNull();
     expect(profile.rateLimit(403, header({}), { message: 'You have exceeded a secondary rate limit' }, now)).toEqual({ waitMs: 60_000 });
     expect(profile.acceptedScopes?.(header({ 'x-accepted-oauth-scopes': 'repo, public_repo' }))).toEqual(['repo', 'public_repo']);
+  });
+
+  // Stripe, Typeform and Shopify do not document whether every 429 names a wait: a Retry-After is
+  // honoured when it comes, and without one the file's own wait applies.
+  it.each([
+    ['Stripe', stripe, 1000],
+    ['Typeform', typeform, 1000],
+    ['Shopify', shopify, 1000],
+  ] as const)('%s: a 429 waits its Retry-After when it has one, else the documented pace', (_name, file, defaultWaitMs) => {
+    const profile = apiProfileOf(providerFileSchema.parse(file));
+    expect(profile.rateLimit(429, header({ 'retry-after': '7' }), {}, now)).toEqual({ waitMs: 7000 });
+    expect(profile.rateLimit(429, header({ 'retry-after': new Date(now + 12_000).toUTCString() }), {}, now)).toEqual({ waitMs: 12_000 });
+    expect(profile.rateLimit(429, header({}), {}, now)).toEqual({ waitMs: defaultWaitMs });
+    expect(profile.rateLimit(400, header({ 'retry-after': '7' }), {}, now)).toBeNull();
+  });
+
+  it('Algolia: a 429 with spent x-ratelimit-* headers waits until their reset, one without them waits the default', () => {
+    const profile = apiProfileOf(providerFileSchema.parse(algolia));
+    const reset = String(Math.floor(now / 1000) + 90);
+    expect(profile.rateLimit(429, header({ 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset }), {}, now)).toEqual({ waitMs: 90_000 });
+    expect(profile.quota(header({ 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset }))).toMatchObject({ limit: 100, remaining: 0, resetAt: new Date(now + 90_000) });
+    expect(profile.rateLimit(429, header({}), {}, now)).toEqual({ waitMs: 60_000 });
+    expect(profile.quota(header({}))).toBeNull();
   });
 });

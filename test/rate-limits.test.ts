@@ -167,3 +167,46 @@ describe.runIf(testDatabaseProvider() === 'postgresql')('when PostgreSQL drops t
     }
   });
 });
+
+describe('the MCP server', () => {
+  // /mcp runs its tools outside GraphQL execution: the same token, site and startAuth limits apply.
+  let limited: TestGateway;
+  beforeAll(async () => {
+    limited = await startTestGateway({ ...APP, LATCHKEY_RATE_LIMIT_TOKEN_PER_MINUTE: '8', LATCHKEY_RATE_LIMIT_START_AUTH_PER_MINUTE: '3' });
+  });
+  afterAll(async () => {
+    await limited?.close();
+  });
+
+  const callTool = async (token: string, name: string, args: Record<string, unknown> = {}) => {
+    const response = await fetch(`${limited.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
+    });
+    return { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.json() };
+  };
+
+  it("counts each request against the token's limit: beyond it, 429 with Retry-After", async () => {
+    const site = await limited.createSite('Agent flood', [ORIGIN]);
+    const answers = [];
+    for (let index = 0; index < 12; index += 1) answers.push(await callTool(site.token, 'list_connections'));
+    expect(answers.slice(0, 8).every((answer) => answer.status === 200 && !answer.body.result.isError)).toBe(true);
+    const refused = answers.slice(8);
+    expect(refused.every((answer) => answer.status === 429)).toBe(true);
+    expect(Number(refused[0]!.retryAfter)).toBeGreaterThan(0);
+    expect(refused[0]!.body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'token' });
+    // GraphQL with the same token shares the spent limit.
+    expect((await post(limited, '{ secrets { github { isLoggedIn } } }', site.token)).status).toBe(429);
+  });
+
+  it('connect_service starts attempts within the startAuth limit, then answers a RATE_LIMITED tool error', async () => {
+    const site = await limited.createSite('Connect flood', [ORIGIN]);
+    const results = [];
+    for (let index = 0; index < 5; index += 1) results.push((await callTool(site.token, 'connect_service', { service: 'github' })).body.result);
+    expect(results.slice(0, 3).every((result) => !result.isError && result.structuredContent.url)).toBe(true);
+    expect(results[3]).toMatchObject({ isError: true, structuredContent: { error: { code: 'RATE_LIMITED' } } });
+    expect(results[3].structuredContent.error.retryAfterSeconds).toBeGreaterThan(0);
+    expect(await limited.gateway.db.authAttempt.count({ where: { siteId: site.siteId } })).toBe(3);
+  });
+});

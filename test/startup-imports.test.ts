@@ -23,7 +23,8 @@ const baseEnv = {
 const POSTGRESQL_DRIVER = /\/node_modules\/(pg|pg-pool|pg-protocol|@prisma\/adapter-pg)\//;
 const SQLITE_DRIVER = /\/node_modules\/(better-sqlite3|@prisma\/adapter-better-sqlite3)\//;
 // dist/bundle/ (esbuild, split at each dynamic import) names a lazily imported part after its module: server-<hash>.js.
-const GATEWAY = /\/node_modules\/(graphql-yoga|@pothos\/core|@prisma\/client|openid-client)\/|\/(src|dist)\/(app|server|services)\.(ts|js)$|\/dist\/bundle\/(app|server|services)-\w+\.js$/;
+// `serve` runs dist/bundle/gateway.cjs through vm (no module record), loaded by gateway-loader-<hash>.js.
+const GATEWAY = /\/node_modules\/(graphql-yoga|@pothos\/core|@prisma\/client|openid-client)\/|\/(src|dist)\/(app|server|services|gateway|gateway-loader)\.(ts|js)$|\/dist\/bundle\/(app|server|services|gateway|gateway-loader)-\w+\.js$/;
 
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 

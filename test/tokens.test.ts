@@ -157,6 +157,17 @@ describe('when a function token stops working', () => {
     expect(result.body.data ?? null).toBeNull();
   });
 
+  it('tells the holder of an expired connect session where a new one comes from', async () => {
+    const created = await gql('mutation { createConnectSession(input: { endUser: "u-expiring", ttlSeconds: 1 }) { token } }');
+    const token = created.body.data.createConnectSession.token as string;
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const result = await gateway.gql('{ connections { nodes { id } } }', undefined, token);
+    expect(result.status).toBe(401);
+    expect(result.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(result.body.errors?.[0]?.message).toMatch(/createConnectSession/);
+    expect(result.body.errors?.[0]?.message).toMatch(/^This browser token \(lkc_\) has expired/);
+  });
+
   it('answers 401 right after it is revoked through this instance, though its lookup was cached', async () => {
     const { token, accessToken } = await mint();
     expect((await gql(SECRETS, undefined, token)).status).toBe(200);

@@ -31,15 +31,24 @@ export interface ConnectionCacheOptions {
 export function createConnectionCache(store: Pick<ConnectionStore, 'listForOwner' | 'listForOwners' | 'onWrite'>, options: ConnectionCacheOptions) {
   const { ttlMs } = options;
   const now = options.now ?? Date.now;
-  const owners = new LRUCache<string, Entry>({ max: options.maxOwners ?? MAX_CACHED_OWNERS });
+  // lru-cache allocates its arrays for `max` entries up front (~1.4 MB each at 50,000), so both are
+  // made on their first write: a gateway that serves no token reads (or has caching off) never
+  // holds them, and its start does not pay for them.
+  let owners: LRUCache<string, Entry> | undefined;
+  const ownersForWrite = () => (owners ??= new LRUCache<string, Entry>({ max: options.maxOwners ?? MAX_CACHED_OWNERS }));
   // A site-wide write (a custom service removed) drops every entry written before it: entries
   // remember the site's generation they were read in.
-  const siteGenerations = new LRUCache<string, number>({ max: options.maxOwners ?? MAX_CACHED_OWNERS });
+  let siteGenerations: LRUCache<string, number> | undefined;
+  const generationOf = (siteId: string) => siteGenerations?.get(siteId) ?? 0;
+  const nextGeneration = (siteId: string) => {
+    siteGenerations ??= new LRUCache<string, number>({ max: options.maxOwners ?? MAX_CACHED_OWNERS });
+    siteGenerations.set(siteId, generationOf(siteId) + 1);
+  };
   const generations = new WeakMap<Entry, number>();
 
   store.onWrite((change) => {
-    if (change.ownerKey) owners.delete(change.ownerKey);
-    else siteGenerations.set(change.siteId, (siteGenerations.get(change.siteId) ?? 0) + 1);
+    if (change.ownerKey) owners?.delete(change.ownerKey);
+    else nextGeneration(change.siteId);
   });
 
   // No memo of its own (the LRU above is the cache); setImmediate lets every request whose body
@@ -57,7 +66,7 @@ export function createConnectionCache(store: Pick<ConnectionStore, 'listForOwner
   // few TTLs (a scan of the LRU, at most once per interval, on the read path: no timer).
   let lastPurge = now();
   function purgeExpired(at: number): void {
-    if (at - lastPurge < Math.max(ttlMs * 5, 1000)) return;
+    if (at - lastPurge < Math.max(ttlMs * 5, 1000) || !owners) return;
     lastPurge = at;
     const expired: string[] = [];
     for (const [key, entry] of owners.entries()) if (entry.expiresAt <= at) expired.push(key);
@@ -69,11 +78,12 @@ export function createConnectionCache(store: Pick<ConnectionStore, 'listForOwner
     purgeExpired(now());
     const rows = batching ? misses.load(owner) : store.listForOwner(owner);
     const entry: Entry = { rows, expiresAt: now() + ttlMs };
-    generations.set(entry, siteGenerations.get(owner.siteId) ?? 0);
-    owners.set(key, entry);
+    generations.set(entry, generationOf(owner.siteId));
+    const cache = ownersForWrite();
+    cache.set(key, entry);
     // A failed read is not remembered.
     rows.catch(() => {
-      if (owners.get(key) === entry) owners.delete(key);
+      if (cache.get(key) === entry) cache.delete(key);
     });
     return rows;
   }
@@ -85,8 +95,8 @@ export function createConnectionCache(store: Pick<ConnectionStore, 'listForOwner
    */
   async function listForOwner(owner: Owner): Promise<ConnectionRow[]> {
     if (ttlMs <= 0) return store.listForOwner(owner);
-    const entry = owners.get(ownerKey(owner));
-    if (entry && entry.expiresAt > now() && generations.get(entry) === (siteGenerations.get(owner.siteId) ?? 0)) {
+    const entry = owners?.get(ownerKey(owner));
+    if (entry && entry.expiresAt > now() && generations.get(entry) === generationOf(owner.siteId)) {
       const rows = await entry.rows;
       const at = now();
       if (!rows.some((row) => isUsable(row) && expiresWithinBuffer(row, at))) return rows;
@@ -96,12 +106,12 @@ export function createConnectionCache(store: Pick<ConnectionStore, 'listForOwner
 
   /** Drops one owner's entry, or (without `owner`) every entry of the site. */
   function invalidate(siteId: string, owner?: Owner): void {
-    if (owner) owners.delete(ownerKey(owner));
-    else siteGenerations.set(siteId, (siteGenerations.get(siteId) ?? 0) + 1);
+    if (owner) owners?.delete(ownerKey(owner));
+    else nextGeneration(siteId);
   }
 
   /** How many owners are cached (for tests and metrics). */
-  const size = () => owners.size;
+  const size = () => owners?.size ?? 0;
 
   return { listForOwner, invalidate, size };
 }

@@ -1,5 +1,6 @@
 // What the running gateway knows about its keys: a stored value it could not decrypt turns into
 // the error code KEY_UNAVAILABLE (never INTERNAL_SERVER_ERROR), and /readyz reports it for a while.
+import { GraphQLError } from 'graphql';
 import { maskError, type YogaServerOptions } from 'graphql-yoga';
 import { LatchkeyError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -40,7 +41,10 @@ export function createKeyHealth(logger: Logger) {
     maskError: ((error, message, isDev) => {
       if (isDecryptionFailure(error)) {
         report();
-        return keyUnavailable();
+        const unavailable = keyUnavailable();
+        // Keep where it happened: a field error without its path cannot be matched to the null it left.
+        if (!(error instanceof GraphQLError)) return unavailable;
+        return new GraphQLError(unavailable.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: unavailable.extensions });
       }
       return maskError(error, message, isDev);
     }) as MaskError,

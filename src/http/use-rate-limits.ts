@@ -46,6 +46,42 @@ function tooMany(error: RateLimited): Response {
   return new Response(answer.body, { status: 429, headers: answer.headers });
 }
 
+/**
+ * The same per-token, per-site and startAuth limits for callers served outside GraphQL execution
+ * (the MCP server at /mcp), whose requests the plugin's onExecute never sees.
+ */
+export interface CallerLimits {
+  /** Takes one point of the caller's token and site limits: null, or the 429 to answer. */
+  request(caller: { tokenId: string; siteId: string }, request: Request, serverContext: unknown): Promise<Response | null>;
+  /** Takes one startAuth point; throws RATE_LIMITED when none is left. */
+  startAuth(caller: { tokenId: string }): Promise<void>;
+}
+
+export function callerLimits(options: RateLimitOptions): CallerLimits {
+  const { limiters, trustProxy } = options;
+  return {
+    async request(caller, request, serverContext) {
+      try {
+        await limiters.consume('token', caller.tokenId);
+        await limiters.consume('site', caller.siteId);
+        return null;
+      } catch (error) {
+        if (!(error instanceof RateLimited)) throw error;
+        const address = clientAddressOf(request, serverContext, trustProxy);
+        await options.onRefused?.(error, { address, authorization: request.headers.get('authorization'), siteId: caller.siteId });
+        return tooMany(error);
+      }
+    },
+    async startAuth(caller) {
+      try {
+        await limiters.consume('startAuth', caller.tokenId);
+      } catch (error) {
+        throw error instanceof RateLimited ? rateLimitedError(error) : error;
+      }
+    },
+  };
+}
+
 /** The client's address: the socket's peer, or the last X-Forwarded-For hop when a trusted proxy set it. */
 export function clientAddressOf(request: Request, serverContext: unknown, trustProxy: boolean): string {
   const req = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req;

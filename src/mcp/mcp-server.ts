@@ -14,6 +14,9 @@ import { DEFAULT_FUNCTION_TOKEN_TTL_SECONDS, type SiteCaller } from '../sites/si
 import { connectPageUrl } from '../sites/connect-links.js';
 import { forbidden, LatchkeyError } from '../errors.js';
 import { MissingScopesError } from '../connections/scope-check.js';
+import { grantedScopesOf } from '../connections/connection-store.js';
+import { ownerOf } from '../connections/owners.js';
+import { isUsable } from '../connections/token-refresh.js';
 import { providerList } from '../providers/index.js';
 import { labelOf, siteSlugOf, splitServiceKeys } from '../registry/service-keys.js';
 import { publicKeyOf } from '../registry/service-registry.js';
@@ -27,6 +30,8 @@ export interface McpDeps {
   services: Services;
   schema: GraphQLSchema;
   version: string;
+  /** Takes one point of the caller's startAuth limit before an attempt starts; throws RATE_LIMITED. */
+  startAuthLimit?: ((caller: SiteCaller) => Promise<void>) | undefined;
 }
 
 /** Who is calling: the token's site, its limits, and whose connections its calls use. */
@@ -74,7 +79,7 @@ function toolError(text: string, extra: Record<string, unknown> = {}): CallToolR
 }
 
 /** An agent's context is small: beyond this many connections the list says it is truncated. */
-const LIST_CONNECTIONS_MAX_PAGES = 5;
+const LIST_CONNECTIONS_MAX = 500;
 
 const handWritten: Tool[] = [
   {
@@ -177,6 +182,7 @@ export function createMcpTools(deps: McpDeps) {
       });
       return `${connectPageUrl(deps.services.config.publicUrl)}#token=${token}`;
     }
+    await deps.startAuthLimit?.(caller);
     const started = await deps.services.flow.start(caller.siteId, { service, scopes: scopes ?? null });
     return started.authorizationUrl;
   }
@@ -227,28 +233,24 @@ export function createMcpTools(deps: McpDeps) {
     }
   }
 
-  /** Every connection of the owner, every account of each service (the connections query, newest first). */
-  async function listConnections(who: McpCaller, request: Request): Promise<CallToolResult> {
-    const document =
-      'query ($endUser: String, $after: String) { connections(endUser: $endUser, first: 100, after: $after) { nodes { service account foreignUserName status grantedScopes { scope } } pageInfo { hasNextPage endCursor } } }';
-    const connections: Array<Record<string, unknown>> = [];
-    let after: string | null = null;
-    for (let page = 0; page < LIST_CONNECTIONS_MAX_PAGES; page += 1) {
-      const result = await runGraphQL(document, { endUser: who.owner.endUser, after }, who, request);
-      const listed = result.connections as { nodes: Array<Record<string, unknown>>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
-      for (const node of listed.nodes) {
-        connections.push({
-          service: node.service,
-          account: node.account,
-          accountName: node.foreignUserName ?? null,
-          status: node.status,
-          scopes: ((node.grantedScopes as Array<{ scope: string }> | null) ?? []).map((granted) => granted.scope),
-        });
-      }
-      if (!listed.pageInfo.hasNextPage) return ok({ connections });
-      after = listed.pageInfo.endCursor;
-    }
-    return ok({ connections, truncated: true });
+  /**
+   * Every connection of the owner, every account of each service, newest first. The owner is read
+   * from the store rather than through `connections`, whose omitted endUser means every owner's for a
+   * site token: a site's agent would see its end users' accounts, which its call_api cannot use.
+   */
+  async function listConnections(who: McpCaller): Promise<CallToolResult> {
+    const { caller } = who;
+    const filter = { siteId: caller.siteId, owner: ownerOf(caller.siteId, who.owner.endUser), services: caller.services ?? undefined };
+    const rows = await deps.services.store.listPage(filter, LIST_CONNECTIONS_MAX + 1);
+    const connections = rows.slice(0, LIST_CONNECTIONS_MAX).map((row) => ({
+      service: serviceKeyText(row.service as ServiceKey),
+      account: row.accountKey,
+      accountName: row.foreignUserName ?? null,
+      status: row.status,
+      // As Connection.grantedScopes: a connection that cannot be used grants nothing.
+      scopes: isUsable(row) ? grantedScopesOf(row) : [],
+    }));
+    return ok(rows.length > LIST_CONNECTIONS_MAX ? { connections, truncated: true } : { connections });
   }
 
   async function runGraphQL(document: string, variables: Record<string, unknown>, who: McpCaller, request: Request): Promise<Record<string, unknown>> {
@@ -279,7 +281,7 @@ export function createMcpTools(deps: McpDeps) {
     try {
       switch (name) {
         case 'list_connections':
-          return await listConnections(who, request);
+          return await listConnections(who);
         case 'connect_service': {
           const input = parseArgs(connectArgs, args);
           const service = parseServiceKey(input.service);

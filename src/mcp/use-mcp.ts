@@ -15,6 +15,7 @@ import type { GraphQLContext } from '../context.js';
 import { LatchkeyError } from '../errors.js';
 import { parseBearer, type SiteCaller } from '../sites/sites.js';
 import type { McpCaller, McpTools } from './mcp-server.js';
+import type { CallerLimits } from '../http/use-rate-limits.js';
 import { isSiteId, MCP_ACCESS_TOKEN_PREFIX, MCP_SCOPES, siteIssuerOf } from './authorization-server.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 
@@ -26,6 +27,8 @@ export interface UseMcpOptions {
   schema: GraphQLSchema;
   publicUrl: string;
   version: string;
+  /** The gateway's per-token, per-site and startAuth limits (none when absent). */
+  limits?: CallerLimits;
 }
 
 function jsonResponse(body: unknown, status: number, headers: Record<string, string> = {}): Response {
@@ -76,7 +79,7 @@ export function useMcp(options: UseMcpOptions): Plugin<GraphQLContext> {
   let loaded: Promise<{ tools: McpTools; Transport: typeof WebStandardStreamableHTTPServerTransport }> | undefined;
   const load = () =>
     (loaded ??= Promise.all([import('./mcp-server.js'), import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js')]).then(([server, transport]) => ({
-      tools: server.createMcpTools({ services: options.services, schema: options.schema, version: options.version }),
+      tools: server.createMcpTools({ services: options.services, schema: options.schema, version: options.version, startAuthLimit: options.limits?.startAuth }),
       Transport: transport.WebStandardStreamableHTTPServerTransport,
     })));
   const metadataUrl = `${options.publicUrl}${RESOURCE_METADATA_PATH}${MCP_PATH}`;
@@ -132,9 +135,11 @@ export function useMcp(options: UseMcpOptions): Plugin<GraphQLContext> {
     return caller;
   }
 
-  async function handle(request: Request): Promise<Response> {
+  async function handle(request: Request, serverContext: unknown): Promise<Response> {
     const caller = await callerOf(request);
     if (caller instanceof Response) return caller;
+    const refused = await options.limits?.request('owner' in caller ? caller.caller : caller, request, serverContext);
+    if (refused) return refused;
     // A function token bound to an end user makes that end user the owner of every call.
     const base: McpCaller = 'owner' in caller ? caller : { caller, owner: { endUser: caller.endUser ?? null, account: null } };
     const who: McpCaller = { ...base, urlElicitation: request.headers.get('mcp-session-id')?.startsWith(URL_ELICITATION_SESSION) === true };
@@ -154,13 +159,13 @@ export function useMcp(options: UseMcpOptions): Plugin<GraphQLContext> {
   }
 
   return {
-    async onRequest({ request, url, endResponse }) {
+    async onRequest({ request, url, serverContext, endResponse }) {
       if (url.pathname === RESOURCE_METADATA_PATH || url.pathname === `${RESOURCE_METADATA_PATH}${MCP_PATH}`) {
         if (request.method !== 'GET') return endResponse(new Response('Method Not Allowed', { status: 405, headers: { allow: 'GET' } }));
         const site = url.searchParams.get('site');
         return endResponse(jsonResponse(protectedResourceMetadata(options.publicUrl, site && isSiteId(site) ? site : null), 200, { 'access-control-allow-origin': '*' }));
       }
-      if (url.pathname === MCP_PATH) return endResponse(await handle(request));
+      if (url.pathname === MCP_PATH) return endResponse(await handle(request, serverContext));
     },
   };
 }

@@ -2,7 +2,7 @@
 // bend the OAuth rules are brought back to RFC 6749 here, in one fetch wrapper driven by the
 // quirks their declarative files list, so the grant code above it stays standard.
 import * as client from 'openid-client';
-import type { ProviderDefinition, ProviderEndpoints } from '../providers/types.js';
+import type { ProviderDefinition, ProviderEndpoints, RevocationBodyFields } from '../providers/types.js';
 
 export interface OAuthApp {
   clientId: string;
@@ -97,6 +97,27 @@ async function normalizeTokenResponse(provider: ProviderDefinition, response: Re
   return new Response(JSON.stringify(body), { status, statusText: response.statusText, headers });
 }
 
+/** The revocation form with each field under the provider's name; fields it does not name are left out. */
+function renamedFields(form: URLSearchParams, names: RevocationBodyFields): URLSearchParams {
+  const renamed = new URLSearchParams();
+  for (const [field, name] of Object.entries(names)) {
+    const value = form.get(field);
+    if (name && value !== null) renamed.set(name, value);
+  }
+  return renamed;
+}
+
+/**
+ * RFC 7009 §2.2 answers 200. Another 2xx (Miro's 204), or a 404 (the provider no longer knows the
+ * token, read so for every revocation style: docs/lifecycle.md), is the same success, in the shape
+ * openid-client expects.
+ */
+function asRevocationSuccess(response: Response): Response {
+  if (response.status === 200 || !(response.ok || response.status === 404)) return response;
+  void response.body?.cancel();
+  return new Response(null, { status: 200 });
+}
+
 export function createClientConfiguration(
   provider: ProviderDefinition,
   endpoints: ProviderEndpoints,
@@ -136,12 +157,17 @@ export function createClientConfiguration(
     const form = init.body instanceof URLSearchParams ? init.body : undefined;
     const target = href === tokenEndpoint && refreshEndpoint && form?.get('grant_type') === 'refresh_token' ? refreshEndpoint : url;
     let body = init.body;
+    if (toOAuthEndpoint && form && provider.quirks.clientIdWithBasic && headers.get('authorization')?.startsWith('Basic ') && !form.has('client_id')) {
+      form.set('client_id', app.clientId);
+    }
     if (href === tokenEndpoint && form?.get('grant_type') === 'authorization_code' && provider.tokenParams) {
       for (const [name, value] of Object.entries(provider.tokenParams)) if (!form.has(name)) form.set(name, value);
     }
+    const fields = href === revocationEndpoint && form && provider.quirks.revocationBodyFields ? renamedFields(form, provider.quirks.revocationBodyFields) : form;
+    if (fields !== form) body = fields;
     const json = provider.quirks.jsonTokenRequests ? toOAuthEndpoint : Boolean(provider.quirks.jsonRevocationRequests) && href === revocationEndpoint;
-    if (json && form) {
-      body = JSON.stringify(Object.fromEntries(form));
+    if (json && fields) {
+      body = JSON.stringify(Object.fromEntries(fields));
       headers.set('content-type', 'application/json');
     }
     const response = await fetchImpl(target, { ...init, body, headers, redirect: 'manual' } as RequestInit);
@@ -151,6 +177,7 @@ export function createClientConfiguration(
         `${provider.friendlyServiceName} answered with a redirect (HTTP ${response.status}); redirects from OAuth endpoints are never followed. Check the configured endpoint URL.`,
       );
     }
+    if (href === revocationEndpoint) return asRevocationSuccess(response);
     return href === tokenEndpoint ? normalizeTokenResponse(provider, response, Boolean(options.jwksUri)) : response;
   };
   return config;

@@ -189,8 +189,11 @@ function revocationRequestOf(provider: ProviderDefinition, endpoints: ProviderEn
       if (!accessToken || !endpoint) return noToken;
       return { url: endpoint, method: provider.revocation === 'bearer-token' ? 'POST' : 'DELETE', headers: { ...apiHeaders, authorization: `Bearer ${accessToken}` } };
     case 'bearer-and-token-field':
+    case 'bearer-and-access-token-field': {
       if (!accessToken || !endpoint) return noToken;
-      return { url: endpoint, method: 'POST', headers: { authorization: `Bearer ${accessToken}`, ...form }, body: new URLSearchParams({ token: accessToken }) };
+      const field = provider.revocation === 'bearer-and-token-field' ? 'token' : 'access_token';
+      return { url: endpoint, method: 'POST', headers: { authorization: `Bearer ${accessToken}`, ...form }, body: new URLSearchParams({ [field]: accessToken }) };
+    }
     case 'client-secret-header-json':
       if (!accessToken || !endpoint) return noToken;
       return { url: endpoint, method: 'POST', headers: { authorization: `Client ${app.clientSecret ?? ''}`, ...json }, body: JSON.stringify({ client_id: app.clientId, access_token: accessToken }) };

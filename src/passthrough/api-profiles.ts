@@ -40,6 +40,12 @@ function integer(value: string | undefined): number | undefined {
   return Number(value.trim());
 }
 
+/** A non-negative number of seconds, whole or decimal ("30", "1.25"), as reset headers write it. */
+function seconds(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+(\.\d+)?$/.test(value.trim())) return undefined;
+  return Number(value.trim());
+}
+
 /** Retry-After in seconds or as an HTTP date (RFC 9110). */
 export function retryAfterMs(value: string | undefined, now: number): number | undefined {
   if (value === undefined) return undefined;
@@ -90,16 +96,16 @@ function resetAtOf(value: string | undefined, unit: RateLimitFacts['resetUnit'],
   if (value === undefined || unit === undefined) return undefined;
   switch (unit) {
     case 'epoch-seconds': {
-      const seconds = integer(value);
-      return seconds === undefined ? undefined : new Date(seconds * 1000);
+      const epoch = seconds(value);
+      return epoch === undefined ? undefined : new Date(epoch * 1000);
     }
     case 'epoch-milliseconds': {
       const ms = integer(value);
       return ms === undefined ? undefined : new Date(ms);
     }
     case 'delta-seconds': {
-      const seconds = integer(value);
-      return seconds === undefined ? undefined : new Date(now + seconds * 1000);
+      const delta = seconds(value);
+      return delta === undefined ? undefined : new Date(now + delta * 1000);
     }
     case 'duration': {
       const ms = durationMs(value);
@@ -109,8 +115,22 @@ function resetAtOf(value: string | undefined, unit: RateLimitFacts['resetUnit'],
       const date = Date.parse(value);
       return Number.isNaN(date) ? undefined : new Date(date);
     }
+    case 'seconds-by-magnitude': {
+      const number = seconds(value);
+      if (number === undefined) return undefined;
+      if (number < EPOCH_SECONDS_FROM) return new Date(now + number * 1000);
+      return new Date(number < EPOCH_MILLISECONDS_FROM ? number * 1000 : number);
+    }
   }
 }
+
+/**
+ * Where an undocumented reset number stops being a wait: 10^9 seconds is 31 years, and as a Unix
+ * time it was September 2001, so any real reset time is above it and any real wait below it.
+ */
+const EPOCH_SECONDS_FROM = 1e9;
+/** 10^12 Unix seconds is the year 33658; as milliseconds it was September 2001. */
+const EPOCH_MILLISECONDS_FROM = 1e12;
 
 type RateLimitFacts = ApiFacts['rateLimits'];
 
@@ -153,7 +173,17 @@ export function apiProfileOf(file: Pick<ProviderFile, 'name' | 'api'>): ApiProfi
       const retryAfter = limits.retryAfter ? retryAfterMs(header('retry-after'), now) : undefined;
       if (retryAfter !== undefined) return { waitMs: retryAfter };
       const resetAt = names.reset ? resetAtOf(header(names.reset), limits.resetUnit, now) : undefined;
-      if (names.remaining && header(names.remaining) === '0' && resetAt) return { waitMs: Math.max(0, resetAt.getTime() - now) };
+      // A 429 says by itself that the quota is spent, so its reset time is the wait unless a remaining
+      // count it carries says otherwise (GitHub's secondary limits keep a non-zero count and a reset
+      // that belongs to the primary limit).
+      const remaining = names.remaining ? header(names.remaining) : undefined;
+      if (resetAt && (remaining?.trim() === '0' || (status === 429 && remaining === undefined))) {
+        return { waitMs: Math.max(0, resetAt.getTime() - now) };
+      }
+      if (limits.limitReasons) {
+        const reason = firstText(body, api.errors.reasonPaths);
+        if (reason !== undefined && limits.limitReasons.includes(reason)) return { waitMs: defaultWaitMs };
+      }
       if (limits.strategy === 'github-secondary') {
         // https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
         const message = firstText(body, api.errors.messagePaths) ?? '';

@@ -10,11 +10,12 @@ import { defineProvider } from './provider-schema.js';
 // API key restrictions guide; Algolia's OpenAPI source, algolia/api-clients-automation
 // specs/search/paths/keys/common/schemas.yml). The Search API description has no rate-limit
 // section, so docs.rateLimits points at that guide.
-// unverified: rate-limit headers on the Search API. Algolia's OpenAPI source declares
+// Rate-limit headers on the Search API are undocumented by Algolia: its OpenAPI source declares
 // x-ratelimit-limit, -remaining and -reset (Unix seconds; specs/common/responses/rateLimit.yml)
-// only on the abtesting, analytics, insights and personalization specs, never on search; the
-// names are kept because reading an absent header costs nothing, and without them the gateway
-// waits defaultWaitSeconds.
+// only on the abtesting, analytics, insights and personalization specs, never on search, and its
+// own clients read no header and do not retry a 4xx (client-common transporter/responses.ts,
+// searched 2026-12-02). The gateway handles both: a 429 whose headers say none remain waits until
+// their reset, and one without them waits defaultWaitSeconds (60; the key limit is hourly).
 export default defineProvider({
   name: 'ALGOLIA',
   key: 'algolia',

@@ -8,10 +8,20 @@ import { defineProvider } from './provider-schema.js';
 // sends code_challenge with code_challenge_method=S256 and code_verifier at the token exchange.
 // The #user-authorization-endpoint and #token-exchange-endpoint anchors are the ones Asana's
 // javascript/node-oauth-demo cites.
-// unverified: the #token-deauthorization-endpoint anchor, the revoke body (client_id,
-// client_secret, token) and the refresh answer without refresh_token. Searched: the OAuth page
-// (only its quick reference is stored), find_string "token-deauthorization-endpoint" (no hit),
-// Asana/devrel-examples (no revoke call, no refresh call).
+// A refresh answer may leave out refresh_token and the original stays usable: Asana's own Node
+// client (Asana/node-asana v1.0.5, lib/auth/oauth_authenticator.js) keeps the old refresh token
+// when a refresh answer has none ("Update credentials, but hang on to refresh token"), and its
+// lib/auth/app.js documents the refresh answer as carrying the access token only; it sends
+// client_id and client_secret in the form for both the code exchange and the refresh.
+// The revocation link names the OAuth page, whose quick reference lists /-/oauth_revoke (no
+// anchor of its revoke section was seen in any Asana source).
+// Still open: the revoke body. The gateway sends RFC 7009's token and token_type_hint with
+// client_id and client_secret in the form, as it authenticates at the token endpoint; no Asana
+// source read here shows a revoke call (searched 2026-12-02: the stored quick reference,
+// Asana/node-asana, python-asana and ruby-asana histories, Asana/devrel-examples,
+// find_string "app.asana.com/-/oauth_revoke", which finds only third-party code, all sending
+// client_id, client_secret and token as a form). A refused revocation is reported, and the
+// tokens are forgotten locally all the same.
 export default defineProvider({
   name: 'ASANA',
   key: 'asana',
@@ -23,7 +33,7 @@ export default defineProvider({
     token: 'https://developers.asana.com/docs/oauth#token-exchange-endpoint',
     scopes: 'https://developers.asana.com/docs/oauth-scopes',
     refresh: 'https://developers.asana.com/docs/oauth#token-exchange-endpoint',
-    revocation: 'https://developers.asana.com/docs/oauth#token-deauthorization-endpoint',
+    revocation: 'https://developers.asana.com/docs/oauth',
     identity: 'https://developers.asana.com/reference/getuser',
     api: 'https://developers.asana.com/docs/overview',
     rateLimits: 'https://developers.asana.com/docs/rate-limits',

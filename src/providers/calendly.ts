@@ -6,12 +6,13 @@ import { defineProvider } from './provider-schema.js';
 // The revoke reference (post-oauth-revoke) is a form POST to auth.calendly.com/oauth/revoke with
 // client_id, client_secret and token, all required, token being an access or a refresh token:
 // RFC 7009 with the secret in the body, as declared.
-// unverified: that the token endpoint takes the secret in the form. Its reference
-// (post-oauth-refresh-token, "Get Access Token") says web clients pass client_id and client_secret
-// in a Basic header; client_secret_post is kept because the revoke endpoint requires them in the
-// body and the gateway authenticates both the same way, and because a preview copy of the token
-// reference showed client_secret and code_verifier in the form. Calendly's discovery document
-// (calendly.com/.well-known/oauth-authorization-server) would settle it; no stored copy was found.
+// The token endpoint takes the secret in the body too: Calendly's own sample app
+// (github.com/calendly/buzzwordcrm) exchanges codes through passport-oauth2, which posts
+// client_id and client_secret in the form (calendlyOauth2Strategy/index.js), and refreshes with
+// client_id and client_secret in the body (services/calendlyService.js, requestNewAccessToken).
+// The token reference (post-oauth-refresh-token) names a Basic header for web clients as well;
+// client_secret_post is kept because the revoke endpoint requires the credentials in the body and
+// the gateway authenticates both requests the same way.
 export default defineProvider({
   name: 'CALENDLY',
   key: 'calendly',

@@ -5,10 +5,16 @@ import { defineProvider } from './provider-schema.js';
 // (developer.clickup.com/docs/authentication).
 // Rate limits are per token (100 a minute on most plans); a 429 carries X-RateLimit-Limit,
 // -Remaining and -Reset, a Unix timestamp (the rate-limits page).
-// unverified: that the token endpoint reads client_id, client_secret and code from a form body. The
-// reference page (getaccesstoken, its OpenAPI definition updated 2026-07-01) shows them as query
-// parameters; copies derived from ClickUp's OpenAPI disagree (one has query parameters, a later one
-// a request body), and Nango's list, which sends them in a form body, declares nothing special.
+// The token endpoint takes client_id, client_secret and code in a request body, JSON or
+// application/x-www-form-urlencoded: ClickUp's reference page for it (developer.clickup.com/
+// reference/getaccesstoken, in a Markdown copy of its OpenAPI 3.1 definition kept in public code,
+// apparently older than the 2026-07-01 revision, whose description has a section this copy lacks)
+// declares both body types with those three required fields.
+// unverified: whether that still holds. The 2026-07-01 revision of the same page shows the three
+// as query parameters, and copies derived from it say the same (searched 2026-12-02: docs and code
+// corpora, find_string "operationId": "GetAccessToken"). The form body stays: the query form would
+// put the client secret and the code into a URL, which the gateway never does, Nango's working
+// integration sends a form, and a refusal shows at the first connect as the provider's error.
 export default defineProvider({
   name: 'CLICKUP',
   key: 'clickup',

@@ -9,9 +9,10 @@ import { defineProvider } from './provider-schema.js';
 // digitalocean, RevokeOAuthToken). The page names two kinds of client: confidential clients
 // (registered in the control panel, with a client secret: this gateway) and public clients, which
 // have no secret and use PKCE instead.
-// unverified: whether a confidential client may add PKCE too (the page describes it for public
-// clients only), and the OAuth page's section anchors (the stored copies of both pages are
-// readable only to the endpoint table, so the links name the page without an anchor).
+// Still open: whether a confidential client may add PKCE too (the page describes it for public
+// clients only; searched 2026-12-02: both OAuth pages, digitalocean/openapi). The safe default
+// is kept: no PKCE, the client secret alone, as the page describes confidential clients. The links
+// name the page without an anchor (the stored copies are readable only to the endpoint table).
 // Every answer carries RateLimit-Limit/-Remaining/-Reset (Unix time of the oldest request's
 // expiry) and a spent limit is 429 (the API introduction's Rate Limit section, from
 // digitalocean/openapi specification/description.md).

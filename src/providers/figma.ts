@@ -4,11 +4,16 @@ import { defineProvider } from './provider-schema.js';
 // www.figma.com/api/oauth/token to api.figma.com/v1/oauth/token in February 2025 (the old one was
 // sunset). Refresh tokens are spent at a separate endpoint, POST api.figma.com/v1/oauth/refresh,
 // whose answer carries a new access token and no new refresh token (the old one keeps working).
-// unverified: PKCE support and the scope separator. The stored copies of Figma's authentication
-// page are readable only at their opening; no Figma page, issue or Figma repository found states
-// either. Nango's provider list (NangoHQ/nango providers.yaml, changed in March 2025 when Figma
-// moved its token endpoint) says the opposite of this file on both: scope_separator ',' and
-// disable_pkce. Check the authentication page's authorization request before relying on either.
+// unverified: PKCE support and the scope separator. No Figma source states either: the stored
+// copies of the authentication page are readable only at their opening, and Figma's OpenAPI
+// description (figma/rest-api-spec, openapi.yaml, 2026-03) gives the authorization, token and
+// refresh URLs and the scopes but neither (searched 2026-12-02: docs, pages and issues corpora,
+// figma/* repositories). Integrations written against Figma: Nango's list has scope_separator ','
+// and disable_pkce since its Figma entry was added in 2023 (no reason given), Arctic's Figma
+// provider joins scopes with spaces and sends no PKCE either. Safe defaults, then: no PKCE, as
+// every integration found omits it (a server that needed it would refuse them all, while
+// one that rejects unknown parameters would refuse ours), and the RFC 6749 space separator, which
+// Arctic sends; the granted scope is read split on spaces or commas alike.
 export default defineProvider({
   name: 'FIGMA',
   key: 'figma',
@@ -35,7 +40,7 @@ export default defineProvider({
     appRegistrationUrl: 'https://www.figma.com/developers/apps',
     scopeSeparator: ' ',
     clientAuthMethod: 'client_secret_basic',
-    pkce: true,
+    pkce: false,
     supportsRefresh: true,
     quirks: { refreshTokenMayBeOmitted: true },
     identity: { from: 'api', path: '/v1/me', idPath: 'id', namePath: 'handle' },

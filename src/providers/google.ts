@@ -10,8 +10,11 @@ import { defineProvider } from './provider-schema.js';
 // type uses, and Google's own Python flow (googleapis/google-auth-library-python-oauthlib,
 // google_auth_oauthlib/flow.py) sends code_challenge for "web" clients and code_verifier together
 // with client_secret at the token endpoint; Google's .NET client documents code_verifier too.
-// unverified: the section anchors of the web-server page (its stored copies are readable only at
-// their opening).
+// The web-server page's anchors are the ones Google's own pages link: #exchange-authorization-code
+// (the Picker guide, developers.google.com/workspace/drive/picker/guides/desktop-mobile-picker),
+// #offline and #tokenrevoke (the OAuth best-practices page,
+// developers.google.com/identity/protocols/oauth2/resources/best-practices), and #creatingclient,
+// "Step 1: Set authorization parameters" (Google's Classroom add-on sample READMEs).
 export default defineProvider({
   name: 'GOOGLE',
   key: 'google',

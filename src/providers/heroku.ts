@@ -4,14 +4,17 @@ import { defineProvider } from './provider-schema.js';
 // Platform API wants Accept: application/vnd.heroku+json; version=3. The OAuth article names the
 // token and authorize endpoints (id.heroku.com/oauth/token, /oauth/authorize) and exchanges and
 // refreshes with client_secret in the form.
-// unverified: the eight-hour access token lifetime (the Platform API schema's example is 30 days),
-// and revocation (Heroku revokes by deleting the authorization, DELETE /oauth/authorizations/{id},
-// which the gateway does not know the id of, so none is declared).
-// Searched 2026-12-02: docs and pages corpora (the OAuth article's token-exchange section is not
-// in the stored copies), heroku/omniauth-heroku (its spec stubs expires_in 3600), heroku-client's
-// oauthToken docs (example 2592000). A copy of a Heroku-style token answer in a third-party note
-// (user_id, session_nonce, "expires_in":28799) agrees with eight hours; the file does not read a
-// lifetime anyway, it follows expires_in.
+// unverified: the eight-hour access token lifetime, on which no behaviour depends: the gateway
+// follows each answer's expires_in. Heroku's own sources disagree with each other (the Platform API
+// schema's example, in heroku-client's oauthToken docs, is 2592000 s; its OAuth Authorization
+// example 7200 s; heroku/omniauth-heroku's spec stubs 3600), and a Heroku token answer copied in a
+// third-party note ("expires_in":28799, with user_id and session_nonce) agrees with eight hours.
+// Searched 2026-12-02: docs and pages corpora (the stored copies of the OAuth article, 2014 and
+// 2024, end before its token-exchange section), the Heroku changelog.
+// unverified: revocation. Heroku revokes by deleting the authorization (DELETE
+// /oauth/authorizations/{id} on the Platform API, heroku-client's oauthAuthorization docs), and the
+// token answer documented here carries no authorization id, so none is declared: sign-out forgets
+// the tokens locally and the member removes the app at dashboard.heroku.com/account/applications.
 export default defineProvider({
   name: 'HEROKU',
   key: 'heroku',

@@ -10,9 +10,13 @@ import { defineProvider } from './provider-schema.js';
 // -Daily-Remaining since OAuth calls have no daily limit (HubSpot changelog, "Rate limit headers will
 // now appear for OAuth authenticated calls"); the burst limit they report is per app and account,
 // counted over X-HubSpot-RateLimit-Interval-Milliseconds (10 seconds).
-// unverified: the exact names -Max and -Remaining on the current usage guidelines page (its stored
-// copies are readable only to their opening; the names come from third-party clients, and the 2018
-// changelog named -Secondly/-Secondly-Remaining, since retired).
+// Still open: the names X-HubSpot-RateLimit-Max and -Remaining. No HubSpot source read here
+// names them (searched 2026-12-02: the usage guidelines page, whose stored copies are readable only
+// to their opening; the changelog entries on rate-limit headers, which say "X-HubSpot-RateLimit-*";
+// HubSpot/hubspot-api-nodejs, which reads no rate-limit header and retries a 429 after waits of
+// its own); they come from third-party clients and recorded HubSpot answers. Nothing waits on them: a
+// 429 waits defaultWaitSeconds (10 s, the burst interval), and the names only feed the usage the
+// gateway reports, which is absent if they are wrong.
 export default defineProvider({
   name: 'HUBSPOT',
   key: 'hubspot',

@@ -3,12 +3,16 @@ import { defineProvider } from './provider-schema.js';
 // Linear OAuth 2.0 (linear.app/developers/oauth-2-0-authentication): scopes are comma-separated,
 // PKCE is supported, the token request is form-encoded. Access tokens last 24 hours with a rotating
 // refresh token; every OAuth app was migrated to refresh tokens on April 1, 2026. The API is
-// GraphQL only, so identity is not looked up by GET. unverified: the revoke request's client
-// authentication (the page names the endpoint; the gateway sends RFC 7009 with the client secret).
-// Searched 2026-12-02: docs and pages corpora (the stored copies of the OAuth page, under
-// linear.app/developers and linear.app/docs/api, end before its revoke section), find_string
-// "api.linear.app/oauth/revoke": client code disagrees (a bearer header alone, or a bare token
-// form field without client credentials), so it settles nothing.
+// GraphQL only, so identity is not looked up by GET.
+// unverified: the revoke request's client authentication. The OAuth page names the endpoint
+// (docs.revocation); the gateway sends RFC 7009 (token, token_type_hint, client_id and
+// client_secret in the form), as RFC 7009 §2.1 asks of a confidential client. Undocumented by what
+// was readable (searched 2026-12-02: docs and pages corpora, whose copies of the OAuth page under
+// linear.app/developers, linear.app/docs/oauth and developers.linear.app end before its revoke
+// section; Linear's own repositories linear/linear (the SDK, GraphQL only) and
+// linear/linear-zapier (no revoke); find_string "api.linear.app/oauth/revoke": client code sends
+// a bearer header alone or a bare token field). If Linear wants the bearer form instead, sign-out
+// reports the revocation refused and still forgets the tokens locally.
 export default defineProvider({
   name: 'LINEAR',
   key: 'linear',

@@ -4,14 +4,19 @@ import { defineProvider } from './provider-schema.js';
 // to approved partners. Revocation takes client id, secret and token in the body. A refresh does
 // not restart the refresh token's 365-day lifetime, counted from the first authorization (the
 // programmatic refresh tokens page); the file declares no rotation.
-// unverified: the revoke endpoint and its body (no LinkedIn page found that documents
-// /oauth/v2/revoke, though public client code posts client_id, client_secret and token there as a
-// form; the docs.revocation link is the introspection page of the same OAuth server),
-// and rate-limit headers (the rate-limits page documents daily quotas and 429 only).
-// Searched 2026-12-02: docs and pages corpora ("LinkedIn oauth v2 revoke"), find_string
-// "linkedin.com/oauth/v2/revoke" (client code only), and LinkedIn's own
-// linkedin-developers/linkedin-api-js-client lib/auth.ts, which wraps accessToken, refresh and
-// introspectToken but no revoke.
+// unverified: the revoke endpoint and its body. No LinkedIn page found documents /oauth/v2/revoke
+// (docs.revocation is the introspection page of the same OAuth server, which takes client_id,
+// client_secret and token as a form); public client code posts those three fields there, and other
+// public code says LinkedIn has no revocation endpoint. Searched 2026-12-02: docs, pages and code
+// corpora ("LinkedIn oauth v2 revoke", "openid-configuration revocation_endpoint"), find_string
+// "linkedin.com/oauth/v2/revoke" (client code only), LinkedIn's own
+// linkedin-developers/linkedin-api-js-client lib/auth.ts, linkedin-api-python-client's auth client
+// and java-sample-application's LinkedInOAuthService (accessToken, refresh, client credentials and
+// introspectToken, no revoke); no copy of LinkedIn's discovery document with a revocation_endpoint
+// was found. If the endpoint refuses, sign-out reports the revocation refused and still forgets the
+// tokens locally; the token then lives out its 60 days unless the member removes the app.
+// Rate limits: the rate-limits page documents daily quotas and 429 only, no header, so a 429 waits
+// defaultWaitSeconds (60) and no quota is read.
 export default defineProvider({
   name: 'LINKEDIN',
   key: 'linkedin',

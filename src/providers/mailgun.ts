@@ -8,11 +8,16 @@ import { defineProvider } from './provider-schema.js';
 // Mailgun's own documentation source (github.com/mailgun/documentation, the earlier Sphinx docs,
 // last changed 2024-07-23) says 429 answers carry the reason and the time in the message ("request
 // limit exceeded, try again after <date>") and the Domains, Webhooks and Events APIs answer
-// {"retry-seconds": 60}; neither is a header the gateway reads, so it waits defaultWaitSeconds (60).
-// unverified: the X-RateLimit-* headers and their reset unit (no Mailgun page names them, and that
-// repository has no X-RateLimit or Retry-After anywhere), and whether a wrong key answers 401 or
-// 403 (that repository's status table says 401 "No valid API key provided", the current responses
-// page 403; both count as refused).
+// {"retry-seconds": 60}; the gateway reads neither body. A 429 carries X-RateLimit-Reset, a Unix
+// time in seconds (possibly decimal): Mailgun's own Go SDK reads it so (github.com/mailgun/
+// mailgun-go errors.go, RateLimitedError.ResetAt, added 2025-09 in #433), and the gateway waits
+// until then, or defaultWaitSeconds (60) without it. No Mailgun page names the header (searched
+// 2026-12-02: docs corpus, that documentation repository, which has no X-RateLimit or Retry-After
+// anywhere, mailgun/mailgun.js, which reads none).
+// unverified: X-RateLimit-Limit and -Remaining, read only for the quota when they come (named by no
+// Mailgun source; the SDK reads the reset alone), and whether a wrong key answers 401 or 403 (that
+// repository's status table says 401 "No valid API key provided", the current responses page 403):
+// the check counts both as refused.
 export default defineProvider({
   name: 'MAILGUN',
   key: 'mailgun',

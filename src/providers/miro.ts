@@ -8,8 +8,8 @@ import { defineProvider } from './provider-schema.js';
 // ("Revoke token (v2)", developers.miro.com/reference/revoke-token-v2), takes a JSON body
 // {accessToken, clientId, clientSecret} (camelCase), answers 204 and ends the refresh token too
 // (Miro's OpenAPI description, github.com/miroapp/api-clients packages/generator/spec.json).
-// No revocation strategy sends that body yet, so none is declared and signing out only forgets
-// the tokens. Every API answer carries X-RateLimit-Limit/-Remaining (credits a minute) and
+// Sign-out sends exactly that: RFC 7009's token, client_id and client_secret renamed
+// (revocationBodyFields), as JSON, for the access token alone. Every API answer carries X-RateLimit-Limit/-Remaining (credits a minute) and
 // X-RateLimit-Reset (a Unix time), and a spent limit is 429 (the v1.0 reference's rate-limiting
 // page, developers.miro.com/v1.0/reference/ratelimiting; the current page was not read that far).
 export default defineProvider({
@@ -23,6 +23,7 @@ export default defineProvider({
     token: 'https://developers.miro.com/reference/exchange-authorization-code-with-access-token',
     scopes: 'https://developers.miro.com/reference/scopes',
     refresh: 'https://developers.miro.com/reference/get-new-access-token-using-refresh-token',
+    revocation: 'https://developers.miro.com/reference/revoke-token-v2',
     identity: 'https://developers.miro.com/reference/exchange-authorization-code-with-access-token',
     api: 'https://developers.miro.com/reference/api-reference',
     rateLimits: 'https://developers.miro.com/reference/rate-limiting',
@@ -30,14 +31,25 @@ export default defineProvider({
   },
   oauth: {
     issuer: 'https://miro.com',
-    endpoints: { authorization: 'https://miro.com/oauth/authorize', token: 'https://api.miro.com/v1/oauth/token' },
+    endpoints: {
+      authorization: 'https://miro.com/oauth/authorize',
+      token: 'https://api.miro.com/v1/oauth/token',
+      revocation: 'https://api.miro.com/v2/oauth/revoke',
+    },
     appRegistrationUrl: 'https://miro.com/app/settings/user-profile/apps',
     scopeSeparator: ' ',
     clientAuthMethod: 'client_secret_post',
     pkce: false,
     supportsRefresh: true,
+    revocation: 'rfc7009',
     identity: { from: 'token-response', idField: 'user_id' },
-    quirks: { refreshTokenRotates: true, keepFields: ['team_id', 'user_id'] },
+    quirks: {
+      refreshTokenRotates: true,
+      keepFields: ['team_id', 'user_id'],
+      jsonRevocationRequests: true,
+      revokesAccessTokensOnly: true,
+      revocationBodyFields: { token: 'accessToken', client_id: 'clientId', client_secret: 'clientSecret' },
+    },
     scopes: [
       {
         scope: 'boards:read',

@@ -11,12 +11,12 @@ import { defineProvider } from './provider-schema.js';
 // discovery document lists token_endpoint_auth_methods_supported ["client_secret_post"] and S256
 // only); revocation is POST /oauth_ms/oauth/revoke with {token, client_id, client_secret,
 // token_type_hint}; the token answer has no expires_in (the access token is a JWT whose exp claim
-// says when it ends) and a space-separated scope. The gateway does not read the JWT, so it assumes
-// one hour, the expires_in the same guide shows for tokens from its migration endpoint.
-// unverified: that every access token lasts one hour (no sentence states the lifetime), and how a
-// legacy app pointed at /oauth2/token through LATCHKEY_MONDAY_TOKEN_URL fares with JSON bodies and
-// a revocation at the OAuth 2.1 endpoint (legacy tokens stop working from API version 2027-04,
-// per the "OAuth 2.0 (legacy)" page).
+// says when it ends) and a space-separated scope. So the expiry is the access token's exp
+// (expiryFromJwtExp: decoded without a signature check, for that alone); an opaque token falls
+// back to one hour, the expires_in the same guide shows for tokens from its migration endpoint.
+// Still open: how a legacy app pointed at /oauth2/token through LATCHKEY_MONDAY_TOKEN_URL fares
+// with JSON bodies and a revocation at the OAuth 2.1 endpoint (legacy tokens never expire and stop
+// working from API version 2027-04, per the "OAuth 2.0 (legacy)" page; migrating is the way out).
 export default defineProvider({
   name: 'MONDAY',
   key: 'monday',
@@ -48,7 +48,7 @@ export default defineProvider({
     supportsRefresh: true,
     revocation: 'rfc7009',
     identity: { from: 'none' },
-    quirks: { refreshTokenRotates: true, jsonTokenRequests: true, assumedLifetimeSeconds: 3600 },
+    quirks: { refreshTokenRotates: true, jsonTokenRequests: true, expiryFromJwtExp: true, assumedLifetimeSeconds: 3600 },
     scopes: [
       {
         scope: 'me:read',

@@ -8,9 +8,13 @@ import { defineProvider } from './provider-schema.js';
 // -Remaining and -Reset (a Unix time); no Retry-After is documented.
 // unverified: PKCE, revocation. Netlify documents neither: not in the blog post, the API guide,
 // the support-forum thread on the OAuth ticket flow, netlify/open-api issues #96 and #355 or the
-// netlify-oauth-example issues, and no public code calls api.netlify.com/oauth/revoke. A Netlify
+// netlify-oauth-example issues, nor in netlify/open-api's swagger.yml (2026-05; its only OAuth
+// paths are /oauth/tickets), and no public code calls api.netlify.com/oauth/revoke. A Netlify
 // engineer's forum answer names Doorkeeper's routes as the ones it uses (Doorkeeper has POST
-// /oauth/revoke and optional PKCE), but not whether Netlify turned either on.
+// /oauth/revoke and optional PKCE), but not whether Netlify turned either on. Safe defaults: no
+// PKCE, as Netlify's own example sends none (a server with optional PKCE accepts that), and no
+// revocation declared, since a guessed endpoint could only fail: sign-out forgets the token
+// locally, and the member revokes the app at app.netlify.com/user/applications.
 export default defineProvider({
   name: 'NETLIFY',
   key: 'netlify',

@@ -96,6 +96,8 @@ export const revocationStyles = [
   'refresh-token-in-path',
   /** POST the endpoint with the access token as Bearer and as the form field `token` (DigitalOcean). */
   'bearer-and-token-field',
+  /** POST with the access token as Bearer and as the form field `access_token` (Strava's deauthorize). */
+  'bearer-and-access-token-field',
   /** POST `{client_id, access_token}` as JSON with `Authorization: Client <client secret>` (Square). */
   'client-secret-header-json',
 ] as const;
@@ -120,6 +122,11 @@ const quirksSchema = z
     apiBaseUrlHosts: z.array(nonEmpty),
     refreshRevocationEndsAccessTokens: z.boolean(),
     revokesAccessTokensOnly: z.boolean(),
+    revocationBodyFields: z
+      .object({ token: nonEmpty, token_type_hint: nonEmpty.optional(), client_id: nonEmpty.optional(), client_secret: nonEmpty.optional() })
+      .strict(),
+    expiryFromJwtExp: z.boolean(),
+    clientIdWithBasic: z.boolean(),
   })
   .partial()
   .strict();
@@ -226,7 +233,10 @@ const rateLimitsSchema = z
   .object({
     /** Statuses that may mean "slow down" (429, and 403 for GitHub). */
     statuses: z.array(z.int().min(400).max(599)).min(1),
-    /** Whether the provider sends Retry-After (seconds or an HTTP date). */
+    /**
+     * Whether a Retry-After (seconds or an HTTP date) is honoured: the provider sends it, or may
+     * (undocumented either way); a limit answer without one waits as the other facts say.
+     */
     retryAfter: z.boolean(),
     /** Quota headers, by meaning. */
     headers: z
@@ -234,8 +244,14 @@ const rateLimitsSchema = z
       .partial()
       .strict()
       .default({}),
-    /** What the reset header holds. */
-    resetUnit: z.enum(['epoch-seconds', 'epoch-milliseconds', 'delta-seconds', 'duration', 'http-date']).optional(),
+    /**
+     * What the reset header holds. `seconds-by-magnitude`, for a provider that does not say: a
+     * number below 10^9 is seconds to wait, a larger one a Unix time in seconds, from 10^12 in
+     * milliseconds (no wait lasts 31 years, and 10^9 seconds after 1970 was 2001).
+     */
+    resetUnit: z
+      .enum(['epoch-seconds', 'epoch-milliseconds', 'delta-seconds', 'duration', 'http-date', 'seconds-by-magnitude'])
+      .optional(),
     /** Wait when a limit answer says nothing about how long. */
     defaultWaitSeconds: z.int().positive().default(60),
     /**
@@ -243,6 +259,12 @@ const rateLimitsSchema = z
      * 403 is a limit only when the quota is spent or the message says "rate limit".
      */
     strategy: z.enum(['github-secondary']).optional(),
+    /**
+     * Error reasons (read at errors.reasonPaths) that make a listed status a limit by themselves,
+     * for a provider whose limit answer is an ordinary error status (Salesforce's 403
+     * REQUEST_LIMIT_EXCEEDED); the wait is defaultWaitSeconds.
+     */
+    limitReasons: z.array(nonEmpty).min(1).optional(),
   })
   .strict();
 
@@ -310,6 +332,12 @@ export const providerFileSchema = z
     if (modes.has('API_KEY') && modes.has('BASIC')) problem('a service takes either API_KEY or BASIC, not both', ['authModes']);
     if (file.oauth?.endpoints.refresh && !file.oauth.supportsRefresh) problem('oauth.endpoints.refresh needs oauth.supportsRefresh', ['oauth', 'endpoints', 'refresh']);
     if (file.oauth?.revocation && !file.oauth.endpoints.revocation) problem('oauth.revocation needs oauth.endpoints.revocation', ['oauth', 'endpoints', 'revocation']);
+    if (file.oauth?.quirks?.clientIdWithBasic && file.oauth.clientAuthMethod !== 'client_secret_basic') {
+      problem('oauth.quirks.clientIdWithBasic adds client_id beside client_secret_basic', ['oauth', 'quirks', 'clientIdWithBasic']);
+    }
+    if (file.oauth?.quirks?.revocationBodyFields && file.oauth.revocation !== 'rfc7009') {
+      problem('oauth.quirks.revocationBodyFields renames the fields of an rfc7009 revocation', ['oauth', 'quirks', 'revocationBodyFields']);
+    }
     const scopes = file.oauth?.scopes.map((scope) => scope.scope) ?? [];
     if (new Set(scopes).size !== scopes.length) problem('a scope is listed twice', ['oauth', 'scopes']);
     for (const fact of requiredDocs(file)) {

@@ -10,8 +10,8 @@ import { defineProvider } from './provider-schema.js';
 // {"token": …} (the access token, or the refresh token once it has expired).
 // The gateway revokes as Intuit's own client does: JSON body, Basic authentication
 // (`jsonRevocationRequests`); the token requests stay forms.
-// unverified: whether the revoke endpoint would also take a form (only the opening of Intuit's OAuth
-// page was readable here).
+// Whether the revoke endpoint would also take a form is not needed: the gateway sends the JSON body
+// Intuit's client sends (its README's "Revoke access_token" section uses the same helper).
 // The company (realmId) arrives on the redirect, not in the token answer; API paths are
 // /v3/company/{realmId}/….
 // Per-account hosts: https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0#step-4-handle-the-authorization-response

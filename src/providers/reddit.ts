@@ -2,13 +2,14 @@ import { defineProvider } from './provider-schema.js';
 
 // Reddit OAuth2 for web apps. duration=permanent asks for a refresh token; Basic client
 // authentication; access tokens last one hour and the refresh token does not change. Reddit
-// requires a descriptive User-Agent on API calls. OAuth clients may make 60 requests a minute,
-// reported in X-Ratelimit-Used, X-Ratelimit-Remaining and X-Ratelimit-Reset (seconds to the end of
-// the period) (Reddit's API wiki, github.com/reddit-archive/reddit/wiki/API).
-// unverified: the 2023 Data API terms' current limit (100 a minute per OAuth client id, averaged
-// over ten minutes), which only Reddit's support article states; no stored copy of that article
-// was found (searched the docs and pages corpora; the API wiki copies, 2013-2015, say 60 a minute).
-// The file declares no number, only the headers, so the limit does not change its behaviour.
+// requires a descriptive User-Agent on API calls. Rate limits are reported in X-Ratelimit-Used,
+// X-Ratelimit-Remaining and X-Ratelimit-Reset (approximate seconds to the end of the period)
+// (Reddit's Data API Wiki, support.reddithelp.com, docs.rateLimits). Since 1 July 2023 the free
+// tier allows 100 queries a minute per OAuth client id, counted by client id alone, and 10 without
+// OAuth (the same article, and Reddit's announcements of 2023-05-31 in r/redditdev "API Update:
+// Enterprise Level Tier for Large Scale Applications" and r/modnews "API Update: Continued access
+// to our API for moderators"); the older API wiki said 60. The file declares no number, only the
+// headers, so the gateway waits as long as the reset header says.
 export default defineProvider({
   name: 'REDDIT',
   key: 'reddit',
@@ -23,7 +24,7 @@ export default defineProvider({
     revocation: 'https://github.com/reddit-archive/reddit/wiki/OAuth2#manually-revoking-a-token',
     identity: 'https://www.reddit.com/dev/api/#GET_api_v1_me',
     api: 'https://www.reddit.com/dev/api/',
-    rateLimits: 'https://github.com/reddit-archive/reddit/wiki/API',
+    rateLimits: 'https://support.reddithelp.com/hc/en-us/articles/16160319875092-Reddit-Data-API-Wiki',
     errors: 'https://www.reddit.com/dev/api/',
   },
   oauth: {

@@ -202,15 +202,18 @@ export default defineProvider({
     // Each org has its own API host, returned as instance_url (see oauth.quirks); this is only the fallback.
     baseUrl: 'https://login.salesforce.com',
     defaultHeaders: { accept: 'application/json' },
-    // Org-wide daily API request allocation; REQUEST_LIMIT_EXCEEDED comes back as 403. The
-    // Sforce-Limit-Info header reports "api-usage=used/limit" on every REST answer (Salesforce's
-    // "Limit Info Header" reference), one combined value that no quota header field can name.
-    // unverified: 429 (kept for safety). The limits cheat sheet ("API Request Limits and
-    // Allocations") names only the REQUEST_LIMIT_EXCEEDED exception, and its Connect REST API
-    // page answers Chatter's per-user hourly limit with 503; no Salesforce Platform page found
-    // says 429 (searched 2026-12-02: docs corpus, "Salesforce REST API 429"; the 429 pages found
-    // are Marketing Cloud's, a different API).
-    rateLimits: { statuses: [403, 429], retryAfter: false, defaultWaitSeconds: 60 },
+    // Org-wide daily API request allocation: exceeding it is answered 403 with errorCode
+    // REQUEST_LIMIT_EXCEEDED (docs.errors, and the limits cheat sheet at docs.rateLimits), which
+    // limitReasons makes a limit while any other 403 stays a refusal. The Sforce-Limit-Info header
+    // reports "api-usage=used/limit" on every REST answer (Salesforce's "Limit Info Header"
+    // reference), one combined value that no quota header field can name.
+    // A 429 is undocumented for the Platform REST API: its status-code table (docs.errors; the
+    // release 252 copy lists 414, 415, 420, 428, 431, with no 429) and the cheat sheet name only the
+    // 403, and Connect REST API answers Chatter's hourly limit with 503. Other Salesforce APIs do
+    // answer 429 (Customer 360 Data Manager's status codes: "too many requests being processed at
+    // the same time"; Marketing Cloud). Searched 2026-12-02: docs corpus, "Salesforce REST API 429",
+    // the errorcodes pages. The gateway handles both: 429 stays listed and waits as the 403 does.
+    rateLimits: { statuses: [403, 429], retryAfter: false, defaultWaitSeconds: 60, limitReasons: ['REQUEST_LIMIT_EXCEEDED'] },
     // An array: [{"message", "errorCode", "fields"}].
     errors: { messagePaths: ['0.message'], reasonPaths: ['0.errorCode'] },
     pagination: { style: 'next-url', nextUrlPath: 'nextRecordsUrl' },

@@ -10,10 +10,14 @@ import { defineProvider } from './provider-schema.js';
 // (offline access token guide). The token answer has no token_type: Shopify's own Node library
 // types it as access_token and scope plus expires_in and, for online tokens, the user
 // (Shopify/shopify-app-js, packages/apps/shopify-api/lib/auth/oauth/types.ts).
-// unverified: the REST Admin API's rate-limit headers (X-Shopify-Shop-Api-Call-Limit as used/max,
-// and Retry-After on a 429, per third-party clients; the stored copies of shopify.dev's REST
-// rate-limits page are readable only to its key figures, 2/4/20 requests a second by plan). The
-// file declares 429 with Retry-After and no quota headers (the used/max pair fits no header field).
+// A 429 carries Retry-After, and without one Shopify's own Admin API client waits one second
+// (Shopify/shopify-app-js: packages/api-clients/admin-api-client/README.md, "defaultRetryTime: How
+// long to wait for a retry when missing the Retry-After header", 1000 ms in src/constants.ts; the
+// REST and GraphQL clients read Retry-After on 429 and 503). The REST call-limit header
+// (X-Shopify-Shop-Api-Call-Limit, "used/max" per third-party clients) is named by no Shopify source
+// read here (searched 2026-12-02: shopify-app-js, the stored copies of shopify.dev's REST
+// rate-limits page, readable only to its 2/4/20 requests a second by plan); no quota header is
+// declared, since a used/max pair fits no header field and nothing waits on it.
 // The Admin API takes the token in X-Shopify-Access-Token, not Authorization.
 // Per-account hosts: https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant
 export default defineProvider({
@@ -107,7 +111,7 @@ export default defineProvider({
   },
   api: {
     baseUrl: 'https://example.myshopify.com/admin/api/2025-07',
-    rateLimits: { statuses: [429], retryAfter: true },
+    rateLimits: { statuses: [429], retryAfter: true, defaultWaitSeconds: 1 },
     errors: { messagePaths: ['errors'], reasonPaths: ['errors'] },
   },
 });

@@ -3,13 +3,14 @@ import { defineProvider } from './provider-schema.js';
 // Strava OAuth. Scopes are comma-separated and the token answer does not repeat them (the redirect
 // carries what the athlete accepted). Access tokens last six hours; a refresh may return a new
 // refresh token, which replaces the old. Deauthorization is POST /oauth/deauthorize with the access
-// token (as bearer).
-// unverified: that deauthorize accepts the token only as bearer (the authentication page lists an
-// access_token parameter; Strava's client libraries send the bearer header alone: strava-ruby-client,
-// the Haskell strive package, which posts oauth/deauthorize with an empty query on an
-// authenticated client). Searched 2026-12-02: docs and pages corpora for the Deauthorization
-// section; the stored copies of developers.strava.com/docs/authentication end before it, and
-// Strava's old strava.github.io/api/v3/oauth page's excerpt does too.
+// token, which ends every token of that athlete and application. Strava documents the token as an
+// access_token parameter (the authentication page's Deauthorization section, docs.revocation, and
+// the older strava.github.io/api/v3/oauth page as copied in javastrava's javadoc); its client
+// libraries send the bearer header alone (strava-ruby-client; the Haskell strive package posts
+// oauth/deauthorize with an empty query on an authenticated client). Which of the two the endpoint
+// reads is undocumented by Strava (searched 2026-12-02: docs and pages corpora; the stored copies of
+// developers.strava.com/docs/authentication end before that section), so the gateway sends both:
+// the token as Bearer and as the access_token form field (bearer-and-access-token-field).
 export default defineProvider({
   name: 'STRAVA',
   key: 'strava',
@@ -39,7 +40,7 @@ export default defineProvider({
     clientAuthMethod: 'client_secret_post',
     pkce: false,
     supportsRefresh: true,
-    revocation: 'bearer-token',
+    revocation: 'bearer-and-access-token-field',
     identity: { from: 'api', path: '/athlete', idPath: 'id', namePath: 'username' },
     quirks: { scopeAbsentMeansRequested: true, refreshTokenRotates: true },
     scopes: [

@@ -2,17 +2,19 @@ import { defineProvider } from './provider-schema.js';
 
 // Stripe Connect OAuth (Standard accounts only, per the OAuth reference). Stripe's "client secret"
 // is the platform's secret API key (sk_live_… / sk_test_…); the client id is the platform's ca_… id.
-// The OAuth reference (a full copy read in the code index) links its own sections as
-// #get-authorize, #get-authorize-response, #get-authorize-error-codes, #post-token-error-codes
-// and #post-deauthorize-error-codes, and Stripe's SDKs cite #get-authorize (stripe-node's types)
-// and #post-token (stripe-go); the file's -request/-response anchors follow that pattern. The
-// token call takes the secret key "as a client_secret POST parameter" (client_secret_post);
+// The OAuth reference's sections are #get-authorize (the authorize request: client_id, scope,
+// state), #post-token (the code exchange and the refresh, "Used both for turning an
+// authorization_code into an account connection, and for getting a new access token using a
+// refresh_token"; its answer carries stripe_user_id) and #post-deauthorize; Stripe's own Node
+// client links those three anchors (stripe/stripe-node, types/OAuth.d.ts up to v21). The token
+// call takes the secret key "as a client_secret POST parameter" (client_secret_post);
 // deauthorize takes it "as an Authorization header" with client_id and stripe_user_id in the form.
 // Rate limits: 429, counted per second per account (100 live, 25 sandbox; 25 per endpoint), hence a
 // one-second default wait (docs.stripe.com/rate-limits).
-// unverified: any header on a 429 answer (the stored rate-limits page shows none in what was
-// readable), and the exact #get-authorize-request, #post-token-request, #post-token-response and
-// #post-deauthorize anchors, which no link seen uses verbatim.
+// A wait header on a 429 is undocumented by Stripe (searched 2026-12-02: the rate-limits page's
+// stored copies, docs and pages corpora; Stripe's Node client, src/RequestSender.ts, reads only
+// Stripe-Should-Retry and otherwise backs off exponentially); the gateway handles both: it honours
+// a Retry-After when one comes (retryAfter: true) and otherwise waits the one second.
 export default defineProvider({
   name: 'STRIPE',
   key: 'stripe',
@@ -22,10 +24,10 @@ export default defineProvider({
   docs: {
     authorization: 'https://docs.stripe.com/connect/oauth-reference#get-authorize',
     token: 'https://docs.stripe.com/connect/oauth-reference#post-token',
-    scopes: 'https://docs.stripe.com/connect/oauth-reference#get-authorize-request',
-    refresh: 'https://docs.stripe.com/connect/oauth-reference#post-token-request',
+    scopes: 'https://docs.stripe.com/connect/oauth-reference#get-authorize',
+    refresh: 'https://docs.stripe.com/connect/oauth-reference#post-token',
     revocation: 'https://docs.stripe.com/connect/oauth-reference#post-deauthorize',
-    identity: 'https://docs.stripe.com/connect/oauth-reference#post-token-response',
+    identity: 'https://docs.stripe.com/connect/oauth-reference#post-token',
     api: 'https://docs.stripe.com/api',
     rateLimits: 'https://docs.stripe.com/rate-limits',
     errors: 'https://docs.stripe.com/api/errors',
@@ -70,7 +72,7 @@ export default defineProvider({
   },
   api: {
     baseUrl: 'https://api.stripe.com',
-    rateLimits: { statuses: [429], retryAfter: false, defaultWaitSeconds: 1 },
+    rateLimits: { statuses: [429], retryAfter: true, defaultWaitSeconds: 1 },
     errors: { messagePaths: ['error.message'], reasonPaths: ['error.code', 'error.type'] },
     pagination: { style: 'cursor', cursorParam: 'starting_after', nextCursorPath: 'data.-1.id', limitParam: 'limit' },
     // Stripe's API takes application/x-www-form-urlencoded bodies.

@@ -6,12 +6,14 @@ import { defineProvider } from './provider-schema.js';
 // request needs the app’s key. Limits: 300 requests per 10 seconds per API key and 100 per token,
 // answered with 429 and {"error": "API_TOKEN_LIMIT_EXCEEDED" | "API_KEY_LIMIT_EXCEEDED",
 // "message"} (the rate-limits guide).
-// unverified: the x-rate-limit-api-token-* headers, so the gateway may wait defaultWaitSeconds
-// instead. The rate-limits guide (last updated 2026-01-26) names no header, nor does the
-// support page support.atlassian.com/trello/docs/api-rate-limits; a Trello answer captured in
-// public code (2022) exposes x-rate-limit-api-{key,token}-{interval-ms,max,remaining}, and client
-// code reads them, but no Atlassian page read here documents them (searched 2026-12-02: docs
-// corpus, find_string "x-rate-limit-api-token-remaining").
+// Atlassian's own tracker says a 429 carries retry-after and x-rate-limit-* headers (TRELLO-1104,
+// jira.atlassian.com/browse/TRELLO-1104, fixed: those headers were unreadable from a browser for
+// lack of CORS headers), so the gateway reads Retry-After first. The exact header names are
+// undocumented by Atlassian (searched 2026-12-02: docs corpus, the rate-limits guide of 2026-01-26,
+// support.atlassian.com/trello/docs/api-rate-limits, find_string "x-rate-limit-api-token-remaining");
+// a Trello answer captured in public code (2022) has x-rate-limit-api-{key,token}-{interval-ms,max,
+// remaining}, which the file reads for the quota. None carries a reset time, so without Retry-After
+// the gateway waits defaultWaitSeconds (10, the guide's window).
 export default defineProvider({
   name: 'TRELLO',
   key: 'trello',
@@ -35,7 +37,7 @@ export default defineProvider({
     baseUrl: 'https://api.trello.com/1',
     rateLimits: {
       statuses: [429],
-      retryAfter: false,
+      retryAfter: true,
       headers: { limit: 'x-rate-limit-api-token-max', remaining: 'x-rate-limit-api-token-remaining' },
       defaultWaitSeconds: 10,
     },

@@ -8,12 +8,16 @@ import { defineProvider } from './provider-schema.js';
 // Ratelimit-Reset (a Unix epoch time) (the API guide).
 // The revoke page names only the access token, and a token it does not take answers 400
 // {"status","message"}: sign-out revokes the access token alone (revokesAccessTokensOnly).
-// unverified: that revoking the access token also ends its refresh token, and that the endpoint
-// ignores the client_secret the gateway's RFC 7009 request adds. The revoke page's table lists
-// client_id and token only, both x-www-form-urlencoded, and answers 200, 400 {"status",
-// "message": "Invalid token"} or 404 "client does not exist"; the refresh-tokens, validate-tokens
-// and authentication pages (as stored, including their .md copies) say nothing of a revoked access
-// token's refresh token (searched 2026-12-02, docs corpus).
+// unverified: whether revoking the access token ends its refresh token. Twitch documents neither way
+// (the revoke, refresh-tokens, validate-tokens and authentication pages, as stored with their .md
+// copies), and a report on Twitch's own tracker says it does not: with a public client, an app
+// whose user access token was revoked then refreshed with its refresh token (twitchdev/issues#943,
+// 2024-04, open). So after sign-out the gateway has forgotten a refresh token that Twitch may still
+// honour until the user disconnects the app; no generic behaviour can end it, since the revoke page
+// takes access tokens only, and a token it does not take is answered 400 {"status", "message":
+// "Invalid token"}.
+// Also undocumented: that the endpoint ignores the client_secret the gateway's RFC 7009 request
+// adds to the client_id and token the page lists (searched 2026-12-02: docs and issues corpora).
 export default defineProvider({
   name: 'TWITCH',
   key: 'twitch',

@@ -5,11 +5,15 @@ import { defineProvider } from './provider-schema.js';
 // and each refresh issues a new one. Revocation is RFC 7009. Every answer carries
 // x-rate-limit-limit/-remaining/-reset (Unix time); a spent limit is 429 (X's rate-limit page).
 // The revoke request is RFC 7009: X's own TypeScript SDK (xdevplatform/twitter-api-typescript-sdk,
-// src/OAuth2User.ts, revokeAccessToken) POSTs a form with token, token_type_hint and client_id to
-// /2/oauth2/revoke, with Basic client authentication for a confidential client.
-// unverified: whether X needs client_id in that form when Basic authentication already names the
-// client (the gateway sends it in the header only), and whether revoking the refresh token also
-// ends the access token.
+// src/OAuth2User.ts, revokeAccessToken) POSTs token, token_type_hint and client_id to
+// /2/oauth2/revoke, with Basic client authentication for a confidential client; its code exchange
+// and refresh name client_id beside Basic too. Whether X needs that client_id when Basic already
+// names the client is undocumented (searched 2026-12-02: docs.x.com's stored OAuth 2.0 pages, the
+// SDK, the issues corpus); the gateway sends it as X's client does (clientIdWithBasic), so it
+// works whether or not X requires it. (The SDK passes these parameters in the URL's query; the gateway keeps them
+// in the form body, as RFC 6749 and 7009 ask, so no token ever sits in a URL.)
+// Whether revoking the refresh token also ends the access token is undocumented too; the gateway
+// revokes both, the refresh token first, so neither stays usable either way.
 export default defineProvider({
   name: 'TWITTER',
   key: 'twitter',
@@ -41,7 +45,7 @@ export default defineProvider({
     supportsRefresh: true,
     revocation: 'rfc7009',
     identity: { from: 'api', path: '/2/users/me', idPath: 'data.id', namePath: 'data.username' },
-    quirks: { refreshTokenRotates: true },
+    quirks: { refreshTokenRotates: true, clientIdWithBasic: true },
     scopes: [
       {
         scope: 'offline.access',

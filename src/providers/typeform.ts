@@ -7,9 +7,11 @@ import { defineProvider } from './provider-schema.js';
 // (get-started#rate-limits). Typeform's own client, github.com/Typeform/js-api-client
 // (src/utils.ts), cites that section as "two requests per second, per Typeform account" and
 // paces itself with a 500 ms wait instead of reading any header, so no quota header is declared.
-// unverified: whether a 429 carries Retry-After. Searched: docs and pages corpora for the
-// get-started page (not stored) and "Typeform rate limit 429"; only third-party summaries came back,
-// and they disagree (one says honour Retry-After, another a leaky bucket without headers).
+// Whether a 429 carries Retry-After is undocumented by Typeform (searched 2026-12-02: docs and
+// pages corpora for the get-started page, which is not stored, and "Typeform rate limit 429", which
+// finds only third-party summaries that disagree; Typeform/js-api-client handles no 429 and reads
+// no header); the gateway handles both: it honours a Retry-After when one comes (retryAfter: true)
+// and otherwise waits one second, the documented two-a-second pace.
 export default defineProvider({
   name: 'TYPEFORM',
   key: 'typeform',
@@ -101,7 +103,7 @@ export default defineProvider({
   },
   api: {
     baseUrl: 'https://api.typeform.com',
-    rateLimits: { statuses: [429], retryAfter: false, defaultWaitSeconds: 1 },
+    rateLimits: { statuses: [429], retryAfter: true, defaultWaitSeconds: 1 },
     errors: { messagePaths: ['description'], reasonPaths: ['code'] },
   },
 });

@@ -67,6 +67,11 @@ export type RevocationStyle =
   | 'refresh-token-in-path'
   /** POST the endpoint with the access token as Bearer and as the form field `token` (DigitalOcean). */
   | 'bearer-and-token-field'
+  /**
+   * POST the endpoint with the access token as Bearer and as the form field `access_token`, for an
+   * endpoint documented with the field but called with the header by the provider's clients (Strava).
+   */
+  | 'bearer-and-access-token-field'
   /** POST `{client_id, access_token}` as JSON with `Authorization: Client <client secret>` (Square). */
   | 'client-secret-header-json';
 
@@ -113,6 +118,29 @@ export interface TokenEndpointQuirks {
   revokesAccessTokensOnly?: boolean;
   /** Hosts an `apiBaseUrlField` value may name: exact host names, or suffixes written with a leading dot. */
   apiBaseUrlHosts?: string[];
+  /**
+   * The RFC 7009 revocation request's fields under the provider's own names; a field not named is
+   * left out (Miro's v2 revoke: `{accessToken, clientId, clientSecret}`).
+   */
+  revocationBodyFields?: RevocationBodyFields;
+  /**
+   * With Basic client authentication, token and RFC 7009 revocation requests carry `client_id` in
+   * the body too, as the provider's own client sends them (X). Only the id: the secret stays in Basic.
+   */
+  clientIdWithBasic?: boolean;
+  /**
+   * Without `expires_in`, the access token's lifetime is its JWT `exp` claim (monday.com). The
+   * token is decoded without a signature check, only for this; `assumedLifetimeSeconds` applies when it is no JWT.
+   */
+  expiryFromJwtExp?: boolean;
+}
+
+/** RFC 7009 field name → the provider's name for it; `token` must be named. */
+export interface RevocationBodyFields {
+  token: string;
+  token_type_hint?: string;
+  client_id?: string;
+  client_secret?: string;
 }
 
 /** A parameter of the client-credentials token request that the site supplies (Box's box_subject_id). */

@@ -6,10 +6,14 @@ import { defineProvider } from './provider-schema.js';
 // document (vercel.com/.well-known/openid-configuration): the endpoints, S256 PKCE,
 // client_secret_basic for tokens and revocation, and the userinfo endpoint.
 // The tokens page gives one-hour access tokens and 30-day refresh tokens exchanged for new ones.
-// unverified: the rate-limit reset unit (taken as Unix seconds). Searched 2026-12-02: docs and
-// pages corpora (vercel.com/api and vercel.com/docs/limits as stored name no unit), vercel/sdk's
-// generated models (a 429 body carries limit {total, remaining, reset} and retryAfter {value,
-// str}, undescribed); only third-party write-ups show an epoch-seconds example.
+// Rate limits: Vercel's own clients wait for the Retry-After of a 429 ("the Retry-After header
+// from the api tells us when the next rate limit token is available": vercel/vercel
+// packages/cli/src/util/client.ts and packages/client/src/check-deployment-status.ts, 2026-08),
+// so the gateway reads it first. The X-RateLimit-Reset unit is undocumented by Vercel (searched
+// 2026-12-02: docs and pages corpora, vercel.com/docs/rest-api and /docs/limits as stored, vercel/sdk's
+// generated models, whose 429 body has limit {total, remaining, reset} undescribed, and the
+// vercel/vercel monorepo, which never reads that header); only third-party write-ups show a Unix
+// time. The gateway handles both: the reset number is read by its magnitude (seconds-by-magnitude).
 export default defineProvider({
   name: 'VERCEL',
   key: 'vercel',
@@ -77,9 +81,9 @@ export default defineProvider({
     baseUrl: 'https://api.vercel.com',
     rateLimits: {
       statuses: [429],
-      retryAfter: false,
+      retryAfter: true,
       headers: { limit: 'X-RateLimit-Limit', remaining: 'X-RateLimit-Remaining', reset: 'X-RateLimit-Reset' },
-      resetUnit: 'epoch-seconds',
+      resetUnit: 'seconds-by-magnitude',
     },
     errors: { messagePaths: ['error.message'], reasonPaths: ['error.code'] },
   },

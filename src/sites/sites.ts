@@ -229,9 +229,11 @@ export function createSites(db: Database, audit: AuditTrail, adminToken: string 
     if (!found) throw unauthenticated('The bearer token is not valid (unknown or revoked).');
     if (found.expiresAt !== null && found.expiresAt <= Date.now()) {
       throw unauthenticated(
-        found.caller.tokenKind === 'FUNCTION'
-          ? 'The function token has expired: mint a new one with createFunctionToken.'
-          : 'The bearer token has expired.',
+        token.startsWith(CONNECT_FUNCTION_TOKEN_PREFIX)
+          ? 'This browser token (lkc_) has expired: the site issues a new one (createConnectSession, a connect link, or createFunctionToken with canConnect).'
+          : found.caller.tokenKind === 'FUNCTION'
+            ? 'The function token has expired: mint a new one with createFunctionToken.'
+            : 'The bearer token has expired.',
       );
     }
     touch(found.caller.tokenId);

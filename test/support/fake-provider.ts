@@ -34,6 +34,8 @@ export interface FakeProviderSpec {
   codeLifetimeSeconds?: number;
   /** `expires_in` of access tokens; undefined: the answer has none and tokens never expire. */
   expiresInSeconds?: number | undefined;
+  /** Access tokens are JWTs whose `exp` is this far ahead, and the answer has no expires_in (monday.com). */
+  jwtAccessTokenSeconds?: number | undefined;
   /** Whether the provider issues refresh tokens at all. */
   issuesRefreshToken: boolean;
   /** Each refresh answer carries a new refresh token and the old one stops working. */
@@ -51,6 +53,10 @@ export interface FakeProviderSpec {
   jsonRevocationRequests?: boolean;
   /** RFC 7009 revocation takes access tokens only: a refresh token gets 400 {status, message} (Twitch). */
   revokesAccessTokensOnly?: boolean;
+  /** RFC 7009 revocation reads its fields under these names and refuses any other field (Miro's accessToken, clientId, clientSecret). */
+  revocationBodyFields?: Partial<Record<'token' | 'token_type_hint' | 'client_id' | 'client_secret', string>>;
+  /** Basic-authenticated token and revocation requests must name client_id in the body too (X's own client sends both). */
+  clientIdWithBasic?: boolean;
   /** Parameters the code exchange must carry with these values (Shopify's expiring=1). */
   requiredTokenParams?: Record<string, string>;
   /** Headers the token, refresh and revocation endpoints refuse a request without (Notion-Version). */
@@ -173,6 +179,12 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** A JWT-shaped token whose signature nobody checks: only the gateway's reading of `exp` matters. */
+function unsignedJwt(claims: Record<string, unknown>): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}.${randomBytes(16).toString('base64url')}`;
 }
 
 function parseBody(req: IncomingMessage, text: string): Record<string, string> {
@@ -322,6 +334,7 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
     if (spec.clientAuthMethod === 'client_secret_basic') {
       if (!basic) return fail('invalid_client', 'Basic client authentication required', 401);
       if (body.client_secret) return fail('invalid_request', 'client_secret in the body as well as in Basic');
+      if (spec.clientIdWithBasic && body.client_id !== spec.clientId) return fail('invalid_request', 'client_id missing from the body');
       if (basic.user !== spec.clientId || !safeEqual(basic.password, spec.clientSecret ?? '')) return fail('invalid_client', 'bad client credentials', 401);
     } else if (spec.clientAuthMethod === 'client_secret_post') {
       if (basic) return fail('invalid_client', 'client credentials must be in the body, not Basic', 401);
@@ -366,7 +379,8 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
     previous: FakeProviderToken | undefined,
   ): void {
     const { spec } = provider;
-    const accessToken = token('at');
+    const jwtExp = spec.jwtAccessTokenSeconds === undefined ? undefined : Math.floor(Date.now() / 1000) + spec.jwtAccessTokenSeconds;
+    const accessToken = jwtExp === undefined ? token('at') : unsignedJwt({ sub: token('at'), exp: jwtExp });
     let refreshToken: string | undefined;
     let sendRefresh = false;
     if (spec.issuesRefreshToken) {
@@ -379,7 +393,7 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
         sendRefresh = !spec.refreshTokenOmitted;
       }
     }
-    const expiresAt = spec.expiresInSeconds === undefined ? undefined : Date.now() + spec.expiresInSeconds * 1000;
+    const expiresAt = jwtExp !== undefined ? jwtExp * 1000 : spec.expiresInSeconds === undefined ? undefined : Date.now() + spec.expiresInSeconds * 1000;
     provider.issuedTokens.push({
       accessToken,
       ...(refreshToken ? { refreshToken } : {}),
@@ -401,7 +415,12 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
   async function revoke(provider: FakeProviderHandle, req: IncomingMessage, url: URL, rest: string, res: ServerResponse): Promise<void> {
     const { spec } = provider;
     const text = await readBody(req);
-    const body = parseBody(req, text);
+    const received = parseBody(req, text);
+    const names = spec.revocation === 'rfc7009' ? spec.revocationBodyFields : undefined;
+    const unnamed = names ? Object.keys(received).filter((key) => !Object.values(names).includes(key)) : [];
+    const body: Record<string, string> = names
+      ? Object.fromEntries(Object.entries(names).flatMap(([field, name]) => (name && received[name] !== undefined ? [[field, received[name]!]] : [])))
+      : received;
     const refuse = (status: number, reason: string) => {
       provider.rejections.push(`revoke: ${reason}`);
       provider.revocationLog.at(-1)!.answer = status;
@@ -425,6 +444,7 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
         if (req.method !== 'POST') return refuse(405, 'POST required');
         const jsonBody = Boolean(spec.jsonTokenRequests || spec.jsonRevocationRequests);
         if (jsonBody !== (req.headers['content-type'] ?? '').includes('json')) return refuse(400, jsonBody ? 'the body must be JSON' : 'the body must be form-encoded');
+        if (unnamed.length > 0) return refuse(400, `fields this provider does not name: ${unnamed.join(', ')}`);
         const basic = decodeBasic(req.headers.authorization);
         const authenticated =
           spec.clientAuthMethod === 'none'
@@ -432,6 +452,7 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
             : (basic?.user === spec.clientId && safeEqual(basic.password, spec.clientSecret ?? '')) ||
               (body.client_id === spec.clientId && safeEqual(body.client_secret ?? '', spec.clientSecret ?? ''));
         if (!authenticated) return refuse(401, 'client authentication failed');
+        if (spec.clientIdWithBasic && body.client_id !== spec.clientId) return refuse(400, 'client_id missing from the body');
         revoked = body.token;
         if (spec.revokesAccessTokensOnly && revoked && provider.findByRefreshToken(revoked)) {
           provider.rejections.push('revoke: a refresh token');
@@ -477,10 +498,12 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
         revoked = body.access_token;
         break;
       }
-      case 'bearer-and-token-field': {
+      case 'bearer-and-token-field':
+      case 'bearer-and-access-token-field': {
         if (req.method !== 'POST') return refuse(405, 'POST required');
         const bearer = bearerOf(req);
-        if (!bearer || body.token !== bearer) return refuse(401, 'the access token as Bearer and as the token field required');
+        const field = spec.revocation === 'bearer-and-token-field' ? 'token' : 'access_token';
+        if (!bearer || body[field] !== bearer) return refuse(401, `the access token as Bearer and as the ${field} field required`);
         revoked = bearer;
         break;
       }
@@ -614,6 +637,8 @@ export function specFromProvider(provider: ProviderDefinition, app: { clientId: 
     issuer: new URL(base).origin,
     scopeSeparator: provider.scopeSeparator,
     expiresInSeconds: expiresIn,
+    // Two hours, not the assumed one, so a test tells the token's own exp from the assumption.
+    jwtAccessTokenSeconds: quirks.expiryFromJwtExp ? 7200 : undefined,
     issuesRefreshToken: provider.supportsRefresh,
     refreshTokenRotates: Boolean(quirks.refreshTokenRotates && !quirks.refreshTokenMayBeOmitted),
     refreshTokenOmitted: Boolean(quirks.refreshTokenMayBeOmitted),
@@ -624,6 +649,8 @@ export function specFromProvider(provider: ProviderDefinition, app: { clientId: 
     jsonTokenRequests: quirks.jsonTokenRequests,
     jsonRevocationRequests: quirks.jsonRevocationRequests,
     revokesAccessTokensOnly: quirks.revokesAccessTokensOnly,
+    revocationBodyFields: quirks.revocationBodyFields,
+    clientIdWithBasic: quirks.clientIdWithBasic,
     separateRefreshEndpoint: Boolean(provider.endpoints.refresh),
     requiredTokenParams: provider.tokenParams,
     requiredEndpointHeaders: provider.endpointHeaders,
