@@ -68,6 +68,13 @@ async function revokeAt(service: 'MIRO' | 'TWITTER', status: number, answer?: un
 
 const revokeMiro = (status: number, answer?: unknown) => revokeAt('MIRO', status, answer);
 
+/** The provider-file schema refuses the file, naming the given path among its issues. */
+function expectRefusedAt(file: unknown, path: string) {
+  const result = providerFileSchema.safeParse(file);
+  expect(result.success).toBe(false);
+  expect(result.error?.issues.map((issue) => issue.path.join('.'))).toContain(path);
+}
+
 describe('a revocation body under the provider’s field names (Miro v2)', () => {
   it('sends exactly {accessToken, clientId, clientSecret} as JSON for the access token alone, and takes 204 as revoked', async () => {
     const { outcome, received } = await revokeMiro(204);
@@ -95,9 +102,7 @@ describe('a revocation body under the provider’s field names (Miro v2)', () =>
   it('is refused in a file whose revocation is not RFC 7009', () => {
     const file = structuredClone(miro);
     file.oauth!.revocation = 'bearer-token';
-    const result = providerFileSchema.safeParse(file);
-    expect(result.success).toBe(false);
-    expect(result.error?.issues.map((issue) => issue.path.join('.'))).toContain('oauth.quirks.revocationBodyFields');
+    expectRefusedAt(file, 'oauth.quirks.revocationBodyFields');
   });
 });
 
@@ -121,9 +126,7 @@ describe('client_id beside Basic client authentication (X)', () => {
   it('is refused in a file that does not authenticate with Basic', () => {
     const file = structuredClone(twitter);
     file.oauth!.clientAuthMethod = 'client_secret_post';
-    const result = providerFileSchema.safeParse(file);
-    expect(result.success).toBe(false);
-    expect(result.error?.issues.map((issue) => issue.path.join('.'))).toContain('oauth.quirks.clientIdWithBasic');
+    expectRefusedAt(file, 'oauth.quirks.clientIdWithBasic');
   });
 });
 
