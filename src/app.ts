@@ -34,6 +34,7 @@ import { ADDRESS_LIMITED_PATHS, callerLimits, callsStartAuth, useRateLimits, typ
 import { createEdgeRefusals, type EdgeRefusals } from './http/edge-refusals.js';
 import { useBrowserTokens } from './http/use-browser-tokens.js';
 import { createRateLimiters, type RateLimiters } from './http/rate-limiters.js';
+import { MAX_WAIT_SECONDS } from './connections/authorization-flow.js';
 import { createKeyHealth, type KeyHealth } from './crypto/key-health.js';
 import { keyProblem } from './crypto/key-check.js';
 import { createDocumentCaches, type DocumentCaches } from './http/document-caches.js';
@@ -155,7 +156,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
   const services = createServices(config, db, logger);
   const origins = createOriginPolicy({ db, publicUrl: config.publicUrl, cacheMs: config.tokenCacheMs });
   const keyHealth = createKeyHealth(logger);
-  const rateLimiters = createRateLimiters(config.rateLimits, { databaseUrl: config.databaseUrl, logger });
+  const rateLimiters = createRateLimiters(config.rateLimits, { databaseUrl: config.databaseUrl, logger, longestLongPollSeconds: MAX_WAIT_SECONDS });
   const documentCaches = createDocumentCaches({ maxMb: config.documentCacheMb });
   const edge = createEdgeRefusals({
     tarpitMs: config.rateLimits.tarpitMs,

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { MAX_WAIT_SECONDS } from '../src/connections/authorization-flow.js';
 import { testDatabaseProvider } from './support/database.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
@@ -106,7 +107,10 @@ describe('long-polls', () => {
     await new Promise((resolve) => setTimeout(resolve, 700));
     const extra = await post(proxied, poll, site.token, from);
     expect(extra.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    // A slot frees when a running poll ends, within the longest wait: not after the limit's crash bound (90 s).
     expect(extra.body.errors[0].extensions.retryAfterSeconds).toBeGreaterThan(0);
+    expect(extra.body.errors[0].extensions.retryAfterSeconds).toBeLessThanOrEqual(MAX_WAIT_SECONDS);
+    if (extra.retryAfter !== null) expect(Number(extra.retryAfter)).toBeLessThanOrEqual(MAX_WAIT_SECONDS);
     // Refused at once, not queued behind the others, which are all still waiting.
     expect(pollsSettled).toBe(false);
     const answers = await polls;

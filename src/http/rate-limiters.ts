@@ -86,7 +86,17 @@ async function createRateLimitTable(pool: pg.Pool): Promise<void> {
   }
 }
 
-export function createRateLimiters(settings: RateLimitSettings, options: { databaseUrl: string; logger?: Pick<Logger, 'warn'> }): RateLimiters {
+export interface RateLimitersOptions {
+  databaseUrl: string;
+  logger?: Pick<Logger, 'warn'>;
+  /**
+   * The longest a long-poll waits. A refused long-poll is told to retry after at most this long,
+   * since a running poll ends (and frees its slot) by then, not when the limit's crash bound expires.
+   */
+  longestLongPollSeconds?: number;
+}
+
+export function createRateLimiters(settings: RateLimitSettings, options: RateLimitersOptions): RateLimiters {
   const points: Record<LimitName, number> = {
     token: settings.tokenPerMinute,
     site: settings.sitePerMinute,
@@ -122,8 +132,15 @@ export function createRateLimiters(settings: RateLimitSettings, options: { datab
   // Requests that await it get the failure; this only keeps an early failure from being unhandled.
   allReady.catch(() => undefined);
 
-  const msBeforeNext = (result: unknown) => Math.max(0, result instanceof RateLimiterRes ? result.msBeforeNext : 1000);
-  const retryAfter = (result: unknown) => Math.max(1, Math.ceil(msBeforeNext(result) / 1000));
+  const longestLongPollMs = (options.longestLongPollSeconds ?? MAX_LONG_POLL_SECONDS) * 1000;
+  const msBeforeNext = (limit: LimitName, result: unknown) => {
+    const ms = Math.max(0, result instanceof RateLimiterRes ? result.msBeforeNext : 1000);
+    return limit === 'longPolls' ? Math.min(ms, longestLongPollMs) : ms;
+  };
+  const refusal = (limit: LimitName, result: unknown) => {
+    const ms = msBeforeNext(limit, result);
+    return new RateLimited(limit, Math.max(1, Math.ceil(ms / 1000)), ms);
+  };
 
   return {
     async consume(limit, key) {
@@ -133,7 +150,7 @@ export function createRateLimiters(settings: RateLimitSettings, options: { datab
       try {
         await limiter.consume(key);
       } catch (error) {
-        if (error instanceof RateLimiterRes) throw new RateLimited(limit, retryAfter(error), msBeforeNext(error));
+        if (error instanceof RateLimiterRes) throw refusal(limit, error);
         throw error;
       }
     },
@@ -148,7 +165,7 @@ export function createRateLimiters(settings: RateLimitSettings, options: { datab
       const limiter = limiters.get(limit);
       if (!limiter) return null;
       const state = await limiter.get(key);
-      return state && state.remainingPoints <= 0 ? new RateLimited(limit, retryAfter(state), msBeforeNext(state)) : null;
+      return state && state.remainingPoints <= 0 ? refusal(limit, state) : null;
     },
     async close() {
       await allReady.catch(() => undefined);
