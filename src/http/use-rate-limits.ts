@@ -57,20 +57,27 @@ export interface CallerLimits {
   startAuth(caller: { tokenId: string }): Promise<void>;
 }
 
+/** Takes one point of the caller's token and site limits: the refusal when none is left, else null. */
+async function takeRequestPoints(limiters: RateLimiters, caller: { tokenId: string; siteId: string }): Promise<RateLimited | null> {
+  try {
+    await limiters.consume('token', caller.tokenId);
+    await limiters.consume('site', caller.siteId);
+    return null;
+  } catch (error) {
+    if (error instanceof RateLimited) return error;
+    throw error;
+  }
+}
+
 export function callerLimits(options: RateLimitOptions): CallerLimits {
   const { limiters, trustProxy } = options;
   return {
     async request(caller, request, serverContext) {
-      try {
-        await limiters.consume('token', caller.tokenId);
-        await limiters.consume('site', caller.siteId);
-        return null;
-      } catch (error) {
-        if (!(error instanceof RateLimited)) throw error;
-        const address = clientAddressOf(request, serverContext, trustProxy);
-        await options.onRefused?.(error, { address, authorization: request.headers.get('authorization'), siteId: caller.siteId });
-        return tooMany(error);
-      }
+      const error = await takeRequestPoints(limiters, caller);
+      if (!error) return null;
+      const address = clientAddressOf(request, serverContext, trustProxy);
+      await options.onRefused?.(error, { address, authorization: request.headers.get('authorization'), siteId: caller.siteId });
+      return tooMany(error);
     },
     async startAuth(caller) {
       try {
@@ -145,6 +152,8 @@ export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext>
   const addressPaths = options.addressLimitedPaths ?? ADDRESS_LIMITED_PATHS;
   const refused = (error: RateLimited, caller: RefusedCaller) => options.onRefused?.(error, caller);
   const addresses = new WeakMap<Request, string>();
+  /** Whom a refusal of a site's request applies to: its address and credential. */
+  const siteCaller = (request: Request, siteId: string): RefusedCaller => ({ address: addresses.get(request) ?? 'unknown', authorization: request.headers.get('authorization'), siteId });
   // Requests whose token and site points were taken in onExecute; every other /graphql request with
   // a site's credential (a document refused before execution: too large, too deep, a parse error…)
   // takes them in onResponse, so that a token sending only refused documents meets its limit too.
@@ -158,14 +167,8 @@ export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext>
     if (!authorization || new URL(request.url).pathname !== graphqlPath) return null;
     const caller = await options.siteCallerOf(authorization).catch(() => null);
     if (!caller) return null;
-    try {
-      await limiters.consume('token', caller.tokenId);
-      await limiters.consume('site', caller.siteId);
-      return null;
-    } catch (error) {
-      if (error instanceof RateLimited) return { error, siteId: caller.siteId };
-      throw error;
-    }
+    const error = await takeRequestPoints(limiters, caller);
+    return error ? { error, siteId: caller.siteId } : null;
   };
 
   return {
@@ -201,7 +204,7 @@ export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext>
         for (let index = 0; index < held; index += 1) await limiters.release('longPolls', caller.tokenId).catch(() => undefined);
         if (error instanceof RateLimited) {
           const request = args.contextValue.request;
-          await refused(error, { address: addresses.get(request) ?? 'unknown', authorization: request.headers.get('authorization'), siteId: caller.siteId });
+          await refused(error, siteCaller(request, caller.siteId));
           return setResultAndStopExecution({ errors: [rateLimitedError(error)] });
         }
         throw error;
@@ -216,7 +219,7 @@ export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext>
     async onResponse({ request, response, setResponse }) {
       const unexecuted = await countUnexecuted(request, response.status);
       if (unexecuted) {
-        await refused(unexecuted.error, { address: addresses.get(request) ?? 'unknown', authorization: request.headers.get('authorization'), siteId: unexecuted.siteId });
+        await refused(unexecuted.error, siteCaller(request, unexecuted.siteId));
         // The refusal replaces an answer the earlier plugins already finished: keep its request id and CORS.
         const replacement = tooMany(unexecuted.error);
         for (const [name, value] of response.headers) {
