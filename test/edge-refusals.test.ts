@@ -126,15 +126,16 @@ describe('a token over its limit', () => {
 
 describe('documents refused before execution', () => {
   // Each is refused without running (body too large, document too large, too deep, a parse error,
-  // too many aliases); each still counts against its token's limit, so a token that sends only these
-  // meets its limit like any other and is then refused before GraphQL.
-  const refusedDocuments = [
-    JSON.stringify({ query: READ, padding: 'x'.repeat(300_000) }),
-    JSON.stringify({ query: `${READ} # ${'x'.repeat(40 * 1024)}` }),
+  // too many aliases); each still counts against its token's limit, one request per started 16 KB of
+  // its body, so a token that sends only these meets its limit (sooner the larger they are) and is
+  // then refused before GraphQL.
+  const small = [
     JSON.stringify({ query: `{ ${'secrets { '.repeat(20)}isLoggedIn${' }'.repeat(20)} }` }),
     JSON.stringify({ query: '{ secrets {' }),
     JSON.stringify({ query: `{ ${Array.from({ length: 40 }, (_, index) => `a${index}: services { service }`).join(' ')} }` }),
   ];
+  const tooLargeDocument = JSON.stringify({ query: `${READ} # ${'x'.repeat(40 * 1024)}` });
+  const tooLargeBody = JSON.stringify({ query: READ, padding: 'x'.repeat(300_000) });
 
   async function send(token: string, from: Record<string, string>, body: string): Promise<Answer> {
     const started = performance.now();
@@ -142,20 +143,17 @@ describe('documents refused before execution', () => {
     return { status: response.status, headers: response.headers, body: await response.json(), ms: performance.now() - started };
   }
 
-  it('count against the token\'s limit: beyond it the token is refused with RATE_LIMITED, then before GraphQL', async () => {
+  it('count against the token\'s limit by their size: beyond it the token is refused with RATE_LIMITED, then before GraphQL', async () => {
     const site = await quick.createSite('Edge refused documents', [ORIGIN]);
     const other = await quick.createSite('Edge refused other', [ORIGIN]);
     const from = { 'x-forwarded-for': '198.51.100.70', origin: ORIGIN };
-    const statuses: number[] = [];
-    for (const body of refusedDocuments) {
+    // Three small ones take one of the token's five requests each…
+    for (const body of small) {
       const answer = await send(site.token, from, body);
-      statuses.push(answer.status);
       expect(answer.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     }
-    expect(statuses).toContain(413);
-
-    const edgeBefore = await rejections(quick, 'edge:token');
-    const overLimit = await send(site.token, from, JSON.stringify({ query: '{ secrets {' }));
+    // …and a 40 KB document three: one more small one would have been served, this one is refused.
+    const overLimit = await send(site.token, from, tooLargeDocument);
     expect(overLimit.status).toBe(429);
     expect(overLimit.body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'token' });
     expect(overLimit.body.errors[0].extensions.retryAfterSeconds).toBeGreaterThan(0);
@@ -165,7 +163,8 @@ describe('documents refused before execution', () => {
     expect(overLimit.body.errors[0].extensions.requestId).toBe(overLimit.headers.get('x-request-id'));
 
     // The token's next requests, refused documents and reads alike, are answered before GraphQL.
-    const huge = await send(site.token, from, refusedDocuments[0]!);
+    const edgeBefore = await rejections(quick, 'edge:token');
+    const huge = await send(site.token, from, tooLargeBody);
     const read = await post(quick, site.token, from);
     for (const answer of [huge, read]) expect(contractOf(answer)).toEqual(contractOf(overLimit));
     expect(await rejections(quick, 'edge:token')).toBe(edgeBefore + 2);
@@ -174,6 +173,15 @@ describe('documents refused before execution', () => {
     const served = await post(quick, other.token, from);
     expect(served.status).toBe(200);
     expect(served.body.data.secrets.github.isLoggedIn).toBe(false);
+  });
+
+  it('a body over the size limit costs a request per 16 KB: one 300 KB body spends a five-request limit', async () => {
+    const site = await quick.createSite('Edge refused body', [ORIGIN]);
+    const from = { 'x-forwarded-for': '198.51.100.71', origin: ORIGIN };
+    const answer = await send(site.token, from, tooLargeBody);
+    expect(answer.status).toBe(429);
+    expect(answer.body.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'token' });
+    expect((await post(quick, site.token, from)).status).toBe(429);
   });
 });
 

@@ -60,6 +60,8 @@ export interface EdgeRefusals {
    * anything else goes on to `next` with its body kept on the request (`request.body`, a stream).
    */
   handle(request: IncomingMessage, response: ServerResponse, next?: () => void): boolean;
+  /** Answers the request with the 429 of `limit` at once, without the tarpit (the fair share's refusal). */
+  refuseNow(request: IncomingMessage, response: ServerResponse, limit: LimitName, msBeforeNext: number): void;
   /** Refusals being held by the tarpit now. */
   held(): number;
 }
@@ -83,7 +85,7 @@ export function clientAddress(forwardedFor: string | null | undefined, remoteAdd
 }
 
 // Credentials are remembered by digest: the map never holds a token.
-const credentialKey = (authorization: string) => `c:${createHash('sha256').update(authorization).digest('base64url')}`;
+export const credentialKey = (authorization: string) => `c:${createHash('sha256').update(authorization).digest('base64url')}`;
 
 export function createEdgeRefusals(settings: EdgeRefusalSettings): EdgeRefusals {
   const blocks = new Map<string, Block>();
@@ -141,14 +143,18 @@ export function createEdgeRefusals(settings: EdgeRefusalSettings): EdgeRefusals 
     response.writeHead(429, headers).end(body);
   };
 
-  /** Answers with the block's 429, after the tarpit delay when there is room in it. */
-  const refuse = (request: IncomingMessage, response: ServerResponse, block: Block, now: number) => {
+  /** Answers with the block's 429, after the tarpit delay when there is room in it (and `delayed`). */
+  const refuse = (request: IncomingMessage, response: ServerResponse, block: Block, now: number, delayed = true) => {
     // A browser reads the 429 only with the CORS grant the GraphQL path would give.
     const origin = request.headers.origin;
     const granted = origin && settings.corsGrant(origin, block.siteId) ? origin : undefined;
     settings.counted?.(block.limit);
-    request.resume();
-    const waiting = tarpit(block.until - now, (release) => response.once('close', release));
+    // A body within the limit is drained to keep the connection; a larger one is not read at all:
+    // the connection is closed once the 429 is written (node would otherwise read it all to discard it).
+    const length = Number(request.headers['content-length'] ?? 0);
+    if (length <= settings.maxBodyBytes) request.resume();
+    else response.once('finish', () => request.socket.destroy());
+    const waiting = delayed ? tarpit(block.until - now, (release) => response.once('close', release)) : undefined;
     if (waiting) void waiting.then(() => send(request, response, block, granted));
     else send(request, response, block, granted);
   };
@@ -195,6 +201,11 @@ export function createEdgeRefusals(settings: EdgeRefusalSettings): EdgeRefusals 
       if (!block) return false;
       refuse(request, response, block, now);
       return true;
+    },
+
+    refuseNow(request, response, limit, msBeforeNext) {
+      const now = Date.now();
+      refuse(request, response, { until: now + msBeforeNext, limit }, now, false);
     },
 
     held: () => held,

@@ -21,7 +21,8 @@ export interface RateLimitSettings {
   longPollsPerToken: number;
 }
 
-export type LimitName = 'token' | 'site' | 'startAuth' | 'failedAuth' | 'address' | 'longPolls';
+/** The limiters' limits, and `concurrent`: too many of one caller's requests waiting their turn (src/http/fair-share.ts). */
+export type LimitName = 'token' | 'site' | 'startAuth' | 'failedAuth' | 'address' | 'longPolls' | 'concurrent';
 
 const WHAT: Record<LimitName, string> = {
   token: 'requests with this token',
@@ -30,6 +31,7 @@ const WHAT: Record<LimitName, string> = {
   failedAuth: 'failed authentications from this address',
   address: 'requests from this address',
   longPolls: 'concurrent authAttempt long-polls (waitSeconds) with this token',
+  concurrent: 'requests with this token waiting for the ones in progress',
 };
 
 export function rateLimitedMessage(limit: LimitName, retryAfterSeconds: number): string {
@@ -60,8 +62,8 @@ export class RateLimited extends Error {
 }
 
 export interface RateLimiters {
-  /** Takes one point; throws RateLimited when none is left. A disabled limit never throws. */
-  consume(limit: LimitName, key: string): Promise<void>;
+  /** Takes `points` (one by default); throws RateLimited when too few are left. A disabled limit never throws. */
+  consume(limit: LimitName, key: string, points?: number): Promise<void>;
   /** Gives a point back (a long-poll that ended). */
   release(limit: LimitName, key: string): Promise<void>;
   /** A RateLimited when `key` has no point left (without taking one), else null. */
@@ -97,7 +99,7 @@ export interface RateLimitersOptions {
 }
 
 export function createRateLimiters(settings: RateLimitSettings, options: RateLimitersOptions): RateLimiters {
-  const points: Record<LimitName, number> = {
+  const points: Record<Exclude<LimitName, 'concurrent'>, number> = {
     token: settings.tokenPerMinute,
     site: settings.sitePerMinute,
     startAuth: settings.startAuthPerMinute,
@@ -112,7 +114,7 @@ export function createRateLimiters(settings: RateLimitSettings, options: RateLim
   pool?.on('error', (error) => options.logger?.warn('rate-limit database connection lost', { code: (error as { code?: string }).code ?? 'unknown' }));
   const limiters = new Map<LimitName, RateLimiterAbstract>();
   const build = (tableCreated: boolean) => {
-    for (const [name, count] of Object.entries(points) as Array<[LimitName, number]>) {
+    for (const [name, count] of Object.entries(points) as Array<[Exclude<LimitName, 'concurrent'>, number]>) {
       if (count <= 0) continue;
       // A long-poll's point comes back when it ends; the duration only bounds what a crash leaves held.
       const duration = name === 'longPolls' ? MAX_LONG_POLL_SECONDS : 60;
@@ -143,12 +145,12 @@ export function createRateLimiters(settings: RateLimitSettings, options: RateLim
   };
 
   return {
-    async consume(limit, key) {
+    async consume(limit, key, count = 1) {
       await allReady;
       const limiter = limiters.get(limit);
       if (!limiter) return;
       try {
-        await limiter.consume(key);
+        await limiter.consume(key, count);
       } catch (error) {
         if (error instanceof RateLimiterRes) throw refusal(limit, error);
         throw error;

@@ -57,11 +57,23 @@ export interface CallerLimits {
   startAuth(caller: { tokenId: string }): Promise<void>;
 }
 
-/** Takes one point of the caller's token and site limits: the refusal when none is left, else null. */
-async function takeRequestPoints(limiters: RateLimiters, caller: { tokenId: string; siteId: string }): Promise<RateLimited | null> {
+/**
+ * What a document refused before execution costs its token and site: one request per started
+ * REFUSED_BYTES_PER_POINT of its body. Reading, decoding and parsing a body costs the gateway in
+ * proportion to its size, and a refused one is never a well-behaved client's steady traffic, so a
+ * token sending 200 KB documents meets its limit after a few hundred of them, not 3,000.
+ */
+export const REFUSED_BYTES_PER_POINT = 16 * 1024;
+
+export function refusedDocumentPoints(contentLength: number): number {
+  return Number.isFinite(contentLength) && contentLength > 0 ? Math.max(1, Math.ceil(contentLength / REFUSED_BYTES_PER_POINT)) : 1;
+}
+
+/** Takes `points` of the caller's token and site limits: the refusal when too few are left, else null. */
+async function takeRequestPoints(limiters: RateLimiters, caller: { tokenId: string; siteId: string }, points = 1): Promise<RateLimited | null> {
   try {
-    await limiters.consume('token', caller.tokenId);
-    await limiters.consume('site', caller.siteId);
+    await limiters.consume('token', caller.tokenId, points);
+    await limiters.consume('site', caller.siteId, points);
     return null;
   } catch (error) {
     if (error instanceof RateLimited) return error;
@@ -167,7 +179,7 @@ export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext>
     if (!authorization || new URL(request.url).pathname !== graphqlPath) return null;
     const caller = await options.siteCallerOf(authorization).catch(() => null);
     if (!caller) return null;
-    const error = await takeRequestPoints(limiters, caller);
+    const error = await takeRequestPoints(limiters, caller, refusedDocumentPoints(Number(request.headers.get('content-length'))));
     return error ? { error, siteId: caller.siteId } : null;
   };
 
