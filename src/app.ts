@@ -32,6 +32,7 @@ import { useMaxQuerySize } from './http/use-max-query-size.js';
 import { createOriginPolicy } from './sites/origin-policy.js';
 import { ADDRESS_LIMITED_PATHS, callerLimits, callsStartAuth, useRateLimits, type RateLimitOptions } from './http/use-rate-limits.js';
 import { createEdgeRefusals, type EdgeRefusals } from './http/edge-refusals.js';
+import { createFairShare, type FairShare } from './http/fair-share.js';
 import { useBrowserTokens } from './http/use-browser-tokens.js';
 import { createRateLimiters, type RateLimiters } from './http/rate-limiters.js';
 import { MAX_WAIT_SECONDS } from './connections/authorization-flow.js';
@@ -150,6 +151,8 @@ export interface Latchkey {
   documentCaches: DocumentCaches;
   /** Refusals the node HTTP handler answers before yoga (src/http/edge-refusals.ts). */
   edge: EdgeRefusals;
+  /** Each caller's turns on the gateway's thread, taken in the node HTTP handler (src/http/fair-share.ts). */
+  fairShare: FairShare;
 }
 
 export function createLatchkey(config: Config, db: Database, logger: Logger = createLogger(config.logLevel)): Latchkey {
@@ -175,6 +178,16 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     },
     counted: (limit) => services.metrics.rateLimitRejected(`edge:${limit}`),
     callsStartAuth: (body) => callsStartAuth(body, { maxTokens: config.maxQueryTokens, maxQueryBytes: config.maxQueryBytes }),
+  });
+  const fairShare = createFairShare({
+    concurrency: config.rateLimits.concurrentPerToken,
+    backloggedConcurrency: config.rateLimits.concurrentBacklogged,
+    turnMs: config.rateLimits.concurrentTurnMs,
+    maxWaiting: config.rateLimits.concurrentMaxWaiting,
+    // As long as the failed authentication counts against its address.
+    suspectMs: 60_000,
+    trustProxy: config.trustProxy,
+    refuse: (request, response) => edge.refuseNow(request, response, 'concurrent', 1000),
   });
   const rateLimitOptions: RateLimitOptions = {
     limiters: rateLimiters,
@@ -252,5 +265,5 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       useUpstreamUsage(),
     ],
   });
-  return { yoga, services, logger, rateLimiters, documentCaches, edge };
+  return { yoga, services, logger, rateLimiters, documentCaches, edge, fairShare };
 }

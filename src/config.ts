@@ -73,6 +73,10 @@ const environmentSchema = z.object({
   LATCHKEY_RATE_LIMIT_ADDRESS_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(300),
   LATCHKEY_RATE_LIMIT_TARPIT_MS: z.coerce.number().int().min(0).max(30_000).default(1000),
   LATCHKEY_RATE_LIMIT_TARPIT_MAX_HELD: z.coerce.number().int().min(0).max(100_000).default(1000),
+  LATCHKEY_RATE_LIMIT_CONCURRENT_PER_TOKEN: z.coerce.number().int().min(0).max(10_000).default(2),
+  LATCHKEY_RATE_LIMIT_CONCURRENT_BACKLOGGED: z.coerce.number().int().min(0).max(10_000).default(1),
+  LATCHKEY_RATE_LIMIT_CONCURRENT_TURN_MS: z.coerce.number().int().min(1).max(60_000).default(25),
+  LATCHKEY_RATE_LIMIT_CONCURRENT_MAX_WAITING: z.coerce.number().int().min(0).max(100_000).default(500),
   LATCHKEY_MAX_LONG_POLLS_PER_TOKEN: z.coerce.number().int().min(0).max(100_000).default(20),
   LATCHKEY_MAX_UPSTREAM_CALLS_PER_REQUEST: z.coerce.number().int().min(0).max(10_000).default(25),
   LATCHKEY_MCP_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
@@ -188,6 +192,14 @@ export interface Config {
     tarpitMs: number;
     /** …with at most this many held at a time. */
     tarpitMaxHeld: number;
+    /** One caller's requests in progress at once (0 = no limit); the rest wait their turn (src/http/fair-share.ts)… */
+    concurrentPerToken: number;
+    /** …requests that waited their turn, in progress at once over all callers (0 = no bound)… */
+    concurrentBacklogged: number;
+    /** …a request gives its turn back after this long while others wait… */
+    concurrentTurnMs: number;
+    /** …and beyond this many waiting, more are refused. */
+    concurrentMaxWaiting: number;
   };
   /** The environment, for per-service variables (LATCHKEY_GITHUB_CLIENT_ID, …) read by the provider catalog. */
   env: Readonly<Record<string, string | undefined>>;
@@ -329,6 +341,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       longPollsPerToken: values.LATCHKEY_MAX_LONG_POLLS_PER_TOKEN,
       tarpitMs: values.LATCHKEY_RATE_LIMIT_TARPIT_MS,
       tarpitMaxHeld: values.LATCHKEY_RATE_LIMIT_TARPIT_MAX_HELD,
+      concurrentPerToken: values.LATCHKEY_RATE_LIMIT_CONCURRENT_PER_TOKEN,
+      concurrentBacklogged: values.LATCHKEY_RATE_LIMIT_CONCURRENT_BACKLOGGED,
+      concurrentTurnMs: values.LATCHKEY_RATE_LIMIT_CONCURRENT_TURN_MS,
+      concurrentMaxWaiting: values.LATCHKEY_RATE_LIMIT_CONCURRENT_MAX_WAITING,
     },
     env,
   };

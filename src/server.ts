@@ -67,8 +67,10 @@ export async function startGateway(config: Config, logger: Logger = createLogger
       request.resume();
       return;
     }
-    // A client the limiters already refused gets the same 429 without a pass through yoga.
-    if (!latchkey.edge.handle(request, response, () => serve(request, response))) serve(request, response);
+    // A client the limiters already refused gets the same 429 without a pass through yoga; any other
+    // request waits for its caller's turn (src/http/fair-share.ts).
+    const admit = () => latchkey.fairShare.admit(request, response, () => serve(request, response));
+    if (!latchkey.edge.handle(request, response, admit)) admit();
   });
   const serve = (request: IncomingMessage, response: ServerResponse) => {
     const tracer = activeTracer();
