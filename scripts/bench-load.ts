@@ -34,6 +34,7 @@ const SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
 const UNLOADED_SECONDS = Number(process.env.BENCH_UNLOADED_SECONDS ?? 10);
 const READ_INTERVAL_MS = Number(process.env.BENCH_READ_INTERVAL_MS ?? 1000);
 const COST_SECONDS = Number(process.env.BENCH_COST_SECONDS ?? 5);
+const WARM_SECONDS = Number(process.env.BENCH_WARM_SECONDS ?? 3);
 const READERS = 100;
 const LONG_POLLERS = 20;
 const ABUSERS = { guess: 30, startAuth: 25, huge: 25 };
@@ -45,6 +46,10 @@ interface Answer {
   /** Whether the request opened a new connection, and when it was connected (ms after the start). */
   newSocket?: boolean;
   connectedMs?: number;
+  /** For the readers: ms from sending to the gateway's HTTP server handing the request over (its clock stamp). */
+  beforeHandlerMs?: number;
+  /** On a new connection, ms from sending to the gateway accepting the connection. */
+  acceptedMs?: number;
 }
 
 /** One POST over a keep-alive agent; never rejects (a failed request is status 0). */
@@ -56,7 +61,11 @@ function post(agent: Agent, url: string, headers: Record<string, string>, body: 
     const request = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started, newSocket, connectedMs }));
+      const received = Number(response.headers['x-bench-received']);
+      const beforeHandlerMs = Number.isFinite(received) ? received - (performance.timeOrigin + started) : undefined;
+      const accepted = Number(response.headers['x-bench-accepted']);
+      const acceptedMs = newSocket && Number.isFinite(accepted) ? accepted - (performance.timeOrigin + started) : undefined;
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started, newSocket, connectedMs, beforeHandlerMs, acceptedMs }));
       response.on('error', () => resolve({ status: 0, body: '', ms: performance.now() - started }));
     });
     request.on('error', (error) => resolve({ status: 0, body: String(error), ms: performance.now() - started }));
@@ -134,10 +143,20 @@ async function serveGateway(): Promise<void> {
   gateway.server.prependListener('request', (request, response) => {
     if (!request.headers.authorization?.startsWith('Bearer lkf_')) return;
     const began = performance.now();
+    // The absolute moment the request was handed over, so that the client can tell its wait before
+    // the handler (accept, the socket's turn, parsing) from the time inside.
+    response.setHeader('x-bench-received', String(performance.timeOrigin + began));
+    // A connection's first request also says when the connection was accepted.
+    const socket = request.socket as { benchAccepted?: number };
+    if (socket.benchAccepted !== undefined) response.setHeader('x-bench-accepted', String(socket.benchAccepted));
+    socket.benchAccepted = undefined;
     response.once('finish', () => inside.push(performance.now() - began));
   });
   let connections = 0;
-  gateway.server.on('connection', () => (connections += 1));
+  gateway.server.on('connection', (socket) => {
+    connections += 1;
+    (socket as { benchAccepted?: number }).benchAccepted = performance.timeOrigin + performance.now();
+  });
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       pauses.push(entry.duration);
@@ -384,18 +403,33 @@ async function main(): Promise<void> {
     await sleep(COST_SECONDS * 1000);
     const idleMicrosPerSecond = ((await ask<{ micros: number }>(gateway.child, 'cpu')).micros - idleBefore) / COST_SECONDS;
     for (const kind of ['guess', 'startAuth'] as const) costs.push(await refusalCost(gateway.child, url, costSite, kind, 10, COST_SECONDS));
-    const cpuBeforeLoaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
-    if (process.env.BENCH_LOAD_CPU_PROF && !profileUnloaded) gateway.child.send({ type: 'profile-start' });
-    gateway.child.send({ type: 'probe-start' });
-    driverLoop = monitorEventLoopDelay({ resolution: 5 });
-    driverLoop.enable();
-    const started = performance.now();
+    // The abusers' process starts now and waits for its orders. The well-behaved clients run for
+    // BENCH_WARM_SECONDS first, unmeasured: each reader's first read with its new token on a new
+    // connection, each poller's first document. The unloaded figure is a warm client's, so the loaded
+    // one is too; the warm-up's own figures are printed beside it. Then the abuse begins, all of it
+    // at once, and the measured phase with it.
     const abuser = fork(fileURLToPath(import.meta.url), ['--abuse'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(abuser);
     // BENCH_LOAD_ABUSE=guess,huge: only those kinds of abuser in the loaded phase (default all three).
     const kinds = (process.env.BENCH_LOAD_ABUSE ?? 'guess,startAuth,huge').split(',');
-    abuser.send({ url, siteToken: abuserSite, counts: Object.fromEntries(Object.entries(ABUSERS).map(([kind, count]) => [kind, kinds.includes(kind) ? count : 0])) });
-    const until = started + SECONDS * 1000;
+    const started = performance.now();
+    let until = Number.POSITIVE_INFINITY;
+    let measuring = false;
+    let measureStart = Number.POSITIVE_INFINITY;
+    let cpuBeforeLoaded = 0;
+    const warmReads: number[] = [];
+    const conductor = (async () => {
+      await sleep(WARM_SECONDS * 1000);
+      cpuBeforeLoaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
+      if (process.env.BENCH_LOAD_CPU_PROF && !profileUnloaded) gateway.child.send({ type: 'profile-start' });
+      gateway.child.send({ type: 'probe-start' });
+      driverLoop = monitorEventLoopDelay({ resolution: 5 });
+      driverLoop.enable();
+      abuser.send({ url, siteToken: abuserSite, counts: Object.fromEntries(Object.entries(ABUSERS).map(([kind, count]) => [kind, kinds.includes(kind) ? count : 0])) });
+      measureStart = performance.now();
+      until = measureStart + SECONDS * 1000;
+      measuring = true;
+    })();
     const loaded: number[] = [];
     const sentAt: number[] = [];
     const slow: Answer[] = [];
@@ -412,12 +446,21 @@ async function main(): Promise<void> {
       await sleep(offset);
       while (performance.now() < until) {
         const began = performance.now();
+        const measured = measuring;
+        if (!measured) {
+          const answer = await read(token);
+          warmReads.push(answer.ms);
+          if (!correct(answer)) wrong.push(`warm-up: ${answer.status} ${answer.body.slice(0, 160)}`);
+          const elapsed = performance.now() - started - offset;
+          await sleep(READ_INTERVAL_MS - (elapsed % READ_INTERVAL_MS));
+          continue;
+        }
         sent += 1;
         slots[Math.floor(((began - started) % READ_INTERVAL_MS) / 100) % slots.length]! += 1;
         const answer = await read(token);
         if (answer.newSocket) loadedNew += 1;
         loaded.push(answer.ms);
-        sentAt.push(began - started);
+        sentAt.push(began - measureStart);
         if (answer.ms > 3 * unloadedP99Early) slow.push(answer);
         if (!correct(answer)) wrong.push(`${answer.status} ${answer.body.slice(0, 160)}`);
         const elapsed = performance.now() - started - offset;
@@ -434,7 +477,7 @@ async function main(): Promise<void> {
         else polls.other.push(`${answer.status} ${answer.body.slice(0, 160)}`);
       }
     });
-    await Promise.all([...readers, ...pollersDone]);
+    await Promise.all([conductor, ...readers, ...pollersDone]);
     const loadedProbe = await ask<Probe>(gateway.child, 'probe-stop');
     driverLoop.disable();
     const loadedDriver = loopFigures(driverLoop);
@@ -449,6 +492,7 @@ async function main(): Promise<void> {
     const loadedP99 = percentile(loaded, 0.99);
     console.log(`\nwell-behaved secrets reads, 1 client alone for ${UNLOADED_SECONDS} s: ${unloaded.length} requests, p50 ${percentile(unloaded, 0.5).toFixed(2)} ms, p99 ${unloadedP99.toFixed(2)} ms, wrong ${unloadedWrong}`);
     console.log(`well-behaved secrets reads, ${READERS} readers among ${READERS + LONG_POLLERS + ABUSERS.guess + ABUSERS.startAuth + ABUSERS.huge} clients for ${SECONDS} s: ${sent} sent, ${loaded.length} answered, ${loaded.length - wrong.length} correct; p50 ${percentile(loaded, 0.5).toFixed(2)} ms, p99 ${loadedP99.toFixed(2)} ms`);
+    console.log(`  before it, unmeasured: ${WARM_SECONDS} s of the well-behaved clients alone (each reader's first reads, new connections): ${warmReads.length} reads, p50 ${percentile(warmReads, 0.5).toFixed(2)} ms, p99 ${percentile(warmReads, 0.99).toFixed(2)} ms, max ${Math.max(0, ...warmReads).toFixed(0)} ms`);
     console.log(`  p99 under load / unloaded p99: ${(loadedP99 / unloadedP99).toFixed(2)}× (target ≤ 3×): ${loadedP99 <= 3 * unloadedP99 ? 'met' : 'MISSED'}`);
     console.log(`long-polls (waitSeconds: 5): ${polls.sent} sent, ${polls.pending} answered PENDING, others ${polls.other.length}; p50 ${percentile(polls.ms, 0.5).toFixed(0)} ms, max ${Math.max(...polls.ms).toFixed(0)} ms`);
     for (const [kind, counts] of Object.entries(outcomes)) {
@@ -469,7 +513,9 @@ async function main(): Promise<void> {
     const slowest = [...loaded].sort((a, b) => b - a).slice(0, 5).map((ms) => ms.toFixed(0));
     console.log(`slowest reads under load: ${slowest.join(', ')} ms; unloaded: ${[...unloaded].sort((a, b) => b - a).slice(0, 5).map((ms) => ms.toFixed(1)).join(', ')} ms`);
     const fresh = slow.filter((answer) => answer.newSocket);
-    console.log(`slow reads (over 3× the unloaded p99): ${slow.length}, ${fresh.length} of them on a new connection (connected after p50 ${percentile(fresh.map((answer) => answer.connectedMs!), 0.5).toFixed(0)} / max ${Math.max(0, ...fresh.map((answer) => answer.connectedMs!)).toFixed(0)} ms); new connections among all reads: ${loadedNew}`);
+    const before = slow.map((answer) => answer.beforeHandlerMs ?? Number.NaN).filter(Number.isFinite);
+    console.log(`slow reads' wait before the gateway's handler: p50 ${percentile(before, 0.5).toFixed(0)} / max ${Math.max(0, ...before).toFixed(0)} ms; after it (inside and back): p50 ${percentile(slow.map((answer) => answer.ms - (answer.beforeHandlerMs ?? 0)), 0.5).toFixed(0)} ms`);
+    console.log(`slow reads (over 3× the unloaded p99): ${slow.length}, ${fresh.length} of them on a new connection (connected after p50 ${percentile(fresh.map((answer) => answer.connectedMs!), 0.5).toFixed(0)} / max ${Math.max(0, ...fresh.map((answer) => answer.connectedMs!)).toFixed(0)} ms, accepted by the gateway after p50 ${percentile(fresh.map((answer) => answer.acceptedMs ?? Number.NaN).filter(Number.isFinite), 0.5).toFixed(0)} ms); new connections among all reads: ${loadedNew}`);
     // Which seconds of the loaded phase the slow reads (over 3× the unloaded p99) were sent in.
     const slowBySecond = new Map<number, number>();
     loaded.forEach((ms, index) => {
