@@ -33,6 +33,7 @@ import { createOriginPolicy } from './sites/origin-policy.js';
 import { ADDRESS_LIMITED_PATHS, callerLimits, callsStartAuth, useRateLimits, type RateLimitOptions } from './http/use-rate-limits.js';
 import { createEdgeRefusals, type EdgeRefusals } from './http/edge-refusals.js';
 import { createFairShare, type FairShare } from './http/fair-share.js';
+import type { IncomingMessage } from 'node:http';
 import { useBrowserTokens } from './http/use-browser-tokens.js';
 import { createRateLimiters, type RateLimiters } from './http/rate-limiters.js';
 import { MAX_WAIT_SECONDS } from './connections/authorization-flow.js';
@@ -197,6 +198,10 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     onRefused(error, caller) {
       services.metrics.rateLimitRejected(error.limit);
       return edge.remember(error, caller);
+    },
+    // A long-poll waits without this thread: its caller's next request need not wait for it.
+    onLongPollAdmitted: (nodeRequest) => {
+      if (nodeRequest) fairShare.release(nodeRequest as IncomingMessage);
     },
   };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({

@@ -2,7 +2,7 @@
 // parallel has its requests wait their turn, one with a single request never waits behind it, and
 // callers with a backlog take turns among themselves. First the gate alone, then through real HTTP.
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFairShare, type FairShareSettings } from '../src/http/fair-share.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
@@ -209,16 +209,31 @@ describe('the fair share, through HTTP', () => {
     return { status: response.status, headers: response.headers, body: (await response.json()) as { data?: any; errors?: Array<{ message: string; extensions: Record<string, unknown> }> } };
   }
 
+  /** A request whose body arrives slowly: it holds its caller's turn until `finish()` sends the rest. */
+  function slowBody(token: string, query: string) {
+    const body = JSON.stringify({ query });
+    const half = Math.floor(body.length / 2);
+    const request = httpRequest(gateway.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), authorization: `Bearer ${token}` } });
+    const answered = new Promise<{ status: number; body: any }>((resolve, reject) => {
+      request.on('response', (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+      });
+      request.on('error', reject);
+    });
+    request.write(body.slice(0, half));
+    return { answered, finish: () => request.end(body.slice(half)) };
+  }
+
   it('queues a token\'s requests behind its one in progress, refuses beyond the queue with RATE_LIMITED, and serves other tokens meanwhile', async () => {
     const site = await gateway.createSite('Fair share');
     const other = await gateway.createSite('Fair share other');
     const READ = '{ secrets { github { isLoggedIn } } }';
     expect((await graphql(site.token, READ)).status).toBe(200);
-    const attemptId = (await graphql(site.token, 'mutation { startAuth(input: { service: GITHUB }) { attemptId } }')).body.data.startAuth.attemptId;
 
-    // The long-poll holds the token's one turn (turnMs is a minute here) for its 2 s.
-    let pollDone = false;
-    const poll = graphql(site.token, `{ authAttempt(id: "${attemptId}", waitSeconds: 2) { status } }`).then((answer) => ((pollDone = true), answer));
+    // A request whose body is still arriving holds the token's one turn (turnMs is a minute here).
+    const holder = slowBody(site.token, READ);
     await sleep(200);
     let readDone = false;
     const queued = graphql(site.token, READ).then((answer) => ((readDone = true), answer));
@@ -232,13 +247,25 @@ describe('the fair share, through HTTP', () => {
     // Another site's token is served while this one's wait.
     const served = await graphql(other.token, READ);
     expect(served.status).toBe(200);
-    expect(pollDone).toBe(false);
     expect(readDone).toBe(false);
 
-    // Once the long-poll answers, the queued read runs.
-    expect((await poll).body.data.authAttempt.status).toBe('PENDING');
+    // Once the holder is answered, the queued read runs.
+    holder.finish();
+    expect((await holder.answered).status).toBe(200);
     const read = await queued;
     expect(read.status).toBe(200);
     expect(read.body.data.secrets.github.isLoggedIn).toBe(false);
+  });
+
+  it('a long-poll gives its turn back once it waits: the token\'s next request is served meanwhile', async () => {
+    const site = await gateway.createSite('Fair share long-poll');
+    const attemptId = (await graphql(site.token, 'mutation { startAuth(input: { service: GITHUB }) { attemptId } }')).body.data.startAuth.attemptId;
+    let pollDone = false;
+    const poll = graphql(site.token, `{ authAttempt(id: "${attemptId}", waitSeconds: 2) { status } }`).then((answer) => ((pollDone = true), answer));
+    await sleep(200);
+    const read = await graphql(site.token, '{ secrets { github { isLoggedIn } } }');
+    expect(read.status).toBe(200);
+    expect(pollDone).toBe(false);
+    expect((await poll).body.data.authAttempt.status).toBe('PENDING');
   });
 });

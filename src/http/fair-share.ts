@@ -13,7 +13,7 @@
 // A request gives its turn back when its answer is sent, or `turnMs` after it began while others
 // wait and the event loop keeps time: by then it waits on something other than this thread (a
 // provider, a long-poll, a PostgreSQL database), and holding its turn would only delay its caller's
-// next request. Beyond `maxWaiting` waiting requests per caller, more are refused with 429
+// next request. A long-poll gives it back as soon as it is admitted to wait (`release`). Beyond `maxWaiting` waiting requests per caller, more are refused with 429
 // RATE_LIMITED (limit `concurrent`).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clientAddress, credentialKey } from './edge-refusals.js';
@@ -42,6 +42,8 @@ export interface FairShareSettings {
 export interface FairShare {
   /** Runs `go` now, or when its caller's turn comes; refuses it when too many of the caller's wait. */
   admit(request: IncomingMessage, response: ServerResponse, go: () => void): void;
+  /** The request now waits on something other than this thread (a long-poll): its turn ends now. */
+  release(request: IncomingMessage): void;
 }
 
 interface Turn {
@@ -68,6 +70,7 @@ function remember<V>(map: Map<string, V>, key: string, value: V): void {
 
 export function createFairShare(settings: FairShareSettings): FairShare {
   const callers = new Map<string, Caller>();
+  const turns = new WeakMap<IncomingMessage, Turn>();
   // Credentials answered anything but 401 (known to be valid), and addresses with a recent 401 (until when).
   const known = new Map<string, true>();
   const suspects = new Map<string, number>();
@@ -144,7 +147,7 @@ export function createFairShare(settings: FairShareSettings): FairShare {
     startBacklogged();
   };
 
-  const start = (key: string, caller: Caller, response: ServerResponse, go: () => void, backlogged: boolean) => {
+  const start = (key: string, caller: Caller, request: IncomingMessage, response: ServerResponse, go: () => void, backlogged: boolean) => {
     if (backlogged) backloggedRunning += 1;
     const turn: Turn = {
       began: performance.now(),
@@ -156,6 +159,7 @@ export function createFairShare(settings: FairShareSettings): FairShare {
       },
     };
     caller.running.add(turn);
+    turns.set(request, turn);
     // A backlogged turn is one of the few shared by every caller with a backlog: it always has a deadline.
     if (backlogged || caller.queue.length > 0) armTurns(caller);
     response.once('close', turn.end);
@@ -173,10 +177,10 @@ export function createFairShare(settings: FairShareSettings): FairShare {
         caller = { running: new Set(), queue: [] };
         callers.set(key, caller);
       }
-      if (caller.running.size < settings.concurrency && caller.queue.length === 0) return start(key, caller, response, go, false);
+      if (caller.running.size < settings.concurrency && caller.queue.length === 0) return start(key, caller, request, response, go, false);
       if (caller.queue.length >= settings.maxWaiting) return settings.refuse(request, response);
       const owner = caller;
-      const waiter = (backlogged: boolean) => start(key, owner, response, go, backlogged);
+      const waiter = (backlogged: boolean) => start(key, owner, request, response, go, backlogged);
       caller.queue.push(waiter);
       armTurns(caller);
       // A client that hangs up while it waits leaves the queue.
@@ -186,6 +190,10 @@ export function createFairShare(settings: FairShareSettings): FairShare {
         owner.queue.splice(index, 1);
         if (owner.queue.length === 0 && owner.running.size === 0) callers.delete(key);
       });
+    },
+
+    release(request) {
+      turns.get(request)?.end();
     },
   };
 }

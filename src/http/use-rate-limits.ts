@@ -29,6 +29,8 @@ export interface RateLimitOptions {
    * them); the refusal is sent once what it returns resolves (the tarpit for a repeated refusal).
    */
   onRefused?: (error: RateLimited, caller: RefusedCaller) => Promise<void> | void;
+  /** A long-poll within the cap begins to wait; `nodeRequest` is the node HTTP request, when there is one. */
+  onLongPollAdmitted?: (nodeRequest: unknown) => void;
 }
 
 export const ADDRESS_LIMITED_PATHS = ['/oauth/', '/connect'];
@@ -222,6 +224,7 @@ export function useRateLimits(options: RateLimitOptions): Plugin<GraphQLContext>
         throw error;
       }
       if (held === 0) return;
+      options.onLongPollAdmitted?.((args.contextValue as { req?: unknown }).req);
       return {
         onExecuteDone() {
           for (let index = 0; index < held; index += 1) void limiters.release('longPolls', caller.tokenId).catch(() => undefined);
