@@ -443,6 +443,13 @@ async function main(): Promise<void> {
     // waits for its next slot rather than sending at once, so that one stall does not bunch them up.
     const readers = readerTokens.map(async (token, index) => {
       const offset = (READ_INTERVAL_MS * index) / READERS;
+      // Until the start of this reader's next slot. A timer can fire early by as long as the loop's
+      // cached clock was stale when it was set (a busy moment): it sleeps again rather than read
+      // twice in one slot.
+      const nextSlot = async () => {
+        const slot = started + offset + (Math.floor((performance.now() - started - offset) / READ_INTERVAL_MS) + 1) * READ_INTERVAL_MS;
+        while (performance.now() < slot) await sleep(slot - performance.now());
+      };
       await sleep(offset);
       while (performance.now() < until) {
         const began = performance.now();
@@ -451,8 +458,7 @@ async function main(): Promise<void> {
           const answer = await read(token);
           warmReads.push(answer.ms);
           if (!correct(answer)) wrong.push(`warm-up: ${answer.status} ${answer.body.slice(0, 160)}`);
-          const elapsed = performance.now() - started - offset;
-          await sleep(READ_INTERVAL_MS - (elapsed % READ_INTERVAL_MS));
+          await nextSlot();
           continue;
         }
         sent += 1;
@@ -463,8 +469,7 @@ async function main(): Promise<void> {
         sentAt.push(began - measureStart);
         if (answer.ms > 3 * unloadedP99Early) slow.push(answer);
         if (!correct(answer)) wrong.push(`${answer.status} ${answer.body.slice(0, 160)}`);
-        const elapsed = performance.now() - started - offset;
-        await sleep(READ_INTERVAL_MS - (elapsed % READ_INTERVAL_MS));
+        await nextSlot();
       }
     });
     const polls = { sent: 0, pending: 0, other: [] as string[], ms: [] as number[] };
