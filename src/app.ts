@@ -1,5 +1,6 @@
 // One gateway instance: the GraphQL API on /graphql and the plain HTTP routes beside it, as a
 // graphql-yoga server (a fetch handler that tests call in-process and node:http serves).
+import type { IncomingMessage } from 'node:http';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
@@ -33,7 +34,6 @@ import { createOriginPolicy } from './sites/origin-policy.js';
 import { ADDRESS_LIMITED_PATHS, callerLimits, callsStartAuth, useRateLimits, type RateLimitOptions } from './http/use-rate-limits.js';
 import { createEdgeRefusals, type EdgeRefusals } from './http/edge-refusals.js';
 import { createFairShare, type FairShare } from './http/fair-share.js';
-import type { IncomingMessage } from 'node:http';
 import { useBrowserTokens } from './http/use-browser-tokens.js';
 import { createRateLimiters, type RateLimiters } from './http/rate-limiters.js';
 import { MAX_WAIT_SECONDS } from './connections/authorization-flow.js';

@@ -13,8 +13,9 @@
 // A request gives its turn back when its answer is sent, or `turnMs` after it began while others
 // wait and the event loop keeps time: by then it waits on something other than this thread (a
 // provider, a long-poll, a PostgreSQL database), and holding its turn would only delay its caller's
-// next request. A long-poll gives it back as soon as it is admitted to wait (`release`). Beyond `maxWaiting` waiting requests per caller, more are refused with 429
-// RATE_LIMITED (limit `concurrent`).
+// next request. A long-poll gives it back as soon as it is admitted to wait (`release`). Beyond
+// `maxWaiting` waiting requests per caller, more are refused with 429 RATE_LIMITED (limit
+// `concurrent`).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clientAddress, credentialKey } from './edge-refusals.js';
 
