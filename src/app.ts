@@ -167,7 +167,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     maxHeld: config.rateLimits.tarpitMaxHeld,
     trustProxy: config.trustProxy,
     addressLimitedPaths: ADDRESS_LIMITED_PATHS,
-    graphqlPath: '/graphql',
+    graphqlPath: GRAPHQL_PATH,
     maxBodyBytes: MAX_BODY_BYTES,
     // A refusal carries nothing a foreign page could use, but it is readable only where the GraphQL
     // path would grant CORS; what this process does not hold yet is looked up for the next refusal

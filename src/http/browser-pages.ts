@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { Plugin } from 'graphql-yoga';
 import { GRAPHIQL_ASSET_PREFIX, GRAPHIQL_CSP, graphiqlAsset } from './graphiql.js';
+import { isGraphQlPath } from './use-graphql-path-only.js';
 
 export const CONNECT_PAGE_CSP = [
   "default-src 'none'",
@@ -71,7 +72,7 @@ export function useBrowserPages(): Plugin {
     },
     onResponse({ request, response }) {
       // yoga's GraphiQL page (GET /graphql from a browser) gets the same protections.
-      if (request.method === 'GET' && response.headers.get('content-type')?.startsWith('text/html') && new URL(request.url).pathname === '/graphql') {
+      if (request.method === 'GET' && response.headers.get('content-type')?.startsWith('text/html') && isGraphQlPath(request)) {
         response.headers.set('content-security-policy', GRAPHIQL_CSP);
         response.headers.set('referrer-policy', 'no-referrer');
         response.headers.set('x-content-type-options', 'nosniff');

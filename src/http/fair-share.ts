@@ -83,8 +83,8 @@ export function createFairShare(settings: FairShareSettings): FairShare {
     const credential = credentialKey(authorization);
     const address = clientAddress(request.headers['x-forwarded-for'] as string | undefined, request.socket.remoteAddress, settings.trustProxy);
     const until = suspects.get(address);
-    if (until !== undefined && until <= Date.now()) suspects.delete(address);
     const suspect = until !== undefined && until > Date.now();
+    if (until !== undefined && !suspect) suspects.delete(address);
     return { key: !suspect && known.has(credential) ? credential : `a:${address}`, credential, address };
   };
 

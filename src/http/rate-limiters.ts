@@ -23,6 +23,8 @@ export interface RateLimitSettings {
 
 /** The limiters' limits, and `concurrent`: too many of one caller's requests waiting their turn (src/http/fair-share.ts). */
 export type LimitName = 'token' | 'site' | 'startAuth' | 'failedAuth' | 'address' | 'longPolls' | 'concurrent';
+/** The limits a limiter keeps. */
+type LimiterName = Exclude<LimitName, 'concurrent'>;
 
 const WHAT: Record<LimitName, string> = {
   token: 'requests with this token',
@@ -99,7 +101,7 @@ export interface RateLimitersOptions {
 }
 
 export function createRateLimiters(settings: RateLimitSettings, options: RateLimitersOptions): RateLimiters {
-  const points: Record<Exclude<LimitName, 'concurrent'>, number> = {
+  const points: Record<LimiterName, number> = {
     token: settings.tokenPerMinute,
     site: settings.sitePerMinute,
     startAuth: settings.startAuthPerMinute,
@@ -114,7 +116,7 @@ export function createRateLimiters(settings: RateLimitSettings, options: RateLim
   pool?.on('error', (error) => options.logger?.warn('rate-limit database connection lost', { code: (error as { code?: string }).code ?? 'unknown' }));
   const limiters = new Map<LimitName, RateLimiterAbstract>();
   const build = (tableCreated: boolean) => {
-    for (const [name, count] of Object.entries(points) as Array<[Exclude<LimitName, 'concurrent'>, number]>) {
+    for (const [name, count] of Object.entries(points) as Array<[LimiterName, number]>) {
       if (count <= 0) continue;
       // A long-poll's point comes back when it ends; the duration only bounds what a crash leaves held.
       const duration = name === 'longPolls' ? MAX_LONG_POLL_SECONDS : 60;
