@@ -176,9 +176,7 @@ async function serveGateway(): Promise<void> {
     }
     if (message.type === 'probe-stop') {
       loop.disable();
-      const sorted = Float64Array.from(inside).sort();
-      const at = (fraction: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]! : Number.NaN);
-      process.send!({ type: 'probe-stop', ...loopFigures(loop), gc: { ...gcFigures(pauses), majors: majors.length, majorMaxMs: Math.max(0, ...majors) }, inside: { p50: at(0.5), p99: at(0.99), max: at(1) }, connections });
+      process.send!({ type: 'probe-stop', ...loopFigures(loop), gc: { ...gcFigures(pauses), majors: majors.length, majorMaxMs: Math.max(0, ...majors) }, inside: { p50: percentile(inside, 0.5), p99: percentile(inside, 0.99), max: percentile(inside, 1) }, connections });
     }
     if (message.type === 'rss') process.send!({ type: 'rss', rss: process.memoryUsage().rss });
     if (message.type === 'cpu') {
