@@ -7,8 +7,9 @@
 // client looping without pause slows itself down. A token over its startAuth limit is refused here
 // too, but only once its body shows a startAuth (the limit depends on the operation): its requests
 // are read and their document parsed, and anything else goes on to yoga with the body kept on the
-// request. The held answers are bounded, and beyond the bound the refusal is sent at once. The 429 is the one the GraphQL path sends: RATE_LIMITED,
-// retryAfterSeconds, Retry-After, no-store, x-request-id, and CORS only for an origin the site allows.
+// request. The held answers are bounded, and beyond the bound the refusal is sent at once. The 429
+// is the one the GraphQL path sends: RATE_LIMITED, retryAfterSeconds, Retry-After, no-store,
+// x-request-id, and CORS only for an origin the site allows.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
