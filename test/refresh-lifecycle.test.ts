@@ -268,6 +268,22 @@ describe('the refresh lease', () => {
     expect(secret).toMatchObject({ isLoggedIn: true, status: 'ACTIVE', bearerToken: 'ghu_stored_by_the_other_instance' });
     expect(github.state.refreshRequests).toBe(refreshesBefore);
   });
+
+  // A waiter that polled just before the holder recorded its failure must not lease the changed
+  // row: the holder reads its row back after writing it, and would answer REFRESHING.
+  it('is not taken on a row changed since the taker read it, so a holder that recorded a failure reads back ACTIVE', async () => {
+    const site = await connectedSite('GITHUB');
+    const store = gateway.gateway.services.store;
+    const seenByWaiter = await site.row();
+    expect(await store.acquireRefreshLease(seenByWaiter, 'the-holder', 10_000)).toBe(true);
+    const recorded = await store.markRefreshFailed(await site.row(), 'ACTIVE', 'timeout: the provider did not answer', { nextRefreshAt: inSeconds(30) });
+    expect(recorded).toMatchObject({ status: 'ACTIVE', version: seenByWaiter.version + 1 });
+
+    expect(await store.acquireRefreshLease(seenByWaiter, 'the-waiter', 10_000)).toBe(false);
+    expect(await site.row()).toMatchObject({ status: 'ACTIVE', refreshLockOwner: null, version: seenByWaiter.version + 1 });
+    // On the version as it is now, the lease is free to take.
+    expect(await store.acquireRefreshLease(recorded!, 'the-waiter', 10_000)).toBe(true);
+  });
 });
 
 describe('the sweeper', () => {
@@ -316,7 +332,8 @@ describe('a swept refresh', () => {
       expect(after).toMatchObject({ status: 'ACTIVE', refreshLockedUntil: null, refreshLockOwner: null });
       expect(github.state.findByAccessToken(services.store.accessTokenOf(after)!)?.grant).toBe('refresh_token');
       // Other tests' connections in this database may be due too: only this one's calls count.
-      const callsFor = (spy: { mock: { calls: unknown[][] } }) => spy.mock.calls.filter((call) => call[0] === before.id);
+      const callsFor = (spy: { mock: { calls: unknown[][] } }) =>
+        spy.mock.calls.filter((call) => call[0] === before.id || (call[0] as { id?: string } | undefined)?.id === before.id);
       expect(callsFor(acquire)).toHaveLength(0);
       expect(callsFor(findById)).toHaveLength(0);
       expect(callsFor(release)).toHaveLength(0);

@@ -266,15 +266,20 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
   }
 
   /**
-   * Takes the connection's refresh lease for `leaseMs` unless another holder's lease is still
-   * running, and shows REFRESHING meanwhile. A single conditional update, so exactly one caller
-   * wins on SQLite and PostgreSQL alike; an expired lease (its holder died) can be taken over.
+   * Takes the refresh lease of the connection as the caller read it (same version) for `leaseMs`
+   * unless another holder's lease is still running, and shows REFRESHING meanwhile. A single
+   * conditional update, so exactly one caller wins on SQLite and PostgreSQL alike; an expired lease
+   * (its holder died) can be taken over. A row another holder changed since (a recorded failure,
+   * new tokens) is not leased: its new state is the caller's answer, and a lease taken on it would
+   * show REFRESHING to whoever reads it back in that moment.
    */
-  async function acquireRefreshLease(id: string, owner: string, leaseMs: number): Promise<boolean> {
+  async function acquireRefreshLease(row: Pick<ConnectionRow, 'id' | 'version'>, owner: string, leaseMs: number): Promise<boolean> {
+    const { id } = row;
     const now = new Date();
     const { count } = await db.connection.updateMany({
       where: {
         id,
+        version: row.version,
         status: { in: ['ACTIVE', 'REFRESHING'] },
         OR: [{ refreshLockedUntil: null }, { refreshLockedUntil: { lte: now } }],
       },
@@ -360,10 +365,10 @@ export function createConnectionStore(db: Database, keyring: Keyring, provider: 
     });
   }
 
-  /** Forgets the tokens; the row stays as REVOKED so its history and health remain visible. */
   /**
-   * Forgets the tokens of the version the caller read; false when the row changed meanwhile (a
-   * reconnect that landed during the revocation is kept).
+   * Forgets the tokens of the version the caller read; the row stays as REVOKED so its history and
+   * health remain visible. False when the row changed meanwhile (a reconnect that landed during the
+   * revocation is kept).
    */
   async function forget(row: ConnectionRow): Promise<boolean> {
     const { count } = await db.connection.updateMany({

@@ -176,8 +176,9 @@ export function createTokenRefresher(deps: {
     for (;;) {
       const current = await findOrThrow(row);
       if (current.version !== row.version || !isUsable(current)) return { row: current, leased: false };
-      if (await deps.store.acquireRefreshLease(row.id, instanceId, leaseMs)) {
-        // Re-read under the lease: another instance may have stored new tokens since the read above.
+      if (await deps.store.acquireRefreshLease(row, instanceId, leaseMs)) {
+        // Re-read under the lease (a sign-out or reconnect does not wait for leases, and a lease this
+        // instance already held, a sweep's claim, may be on a newer version).
         const leased = await findOrThrow(row);
         if (leased.version === row.version) return { row: leased, leased: true };
         await deps.store.releaseRefreshLease(row.id, instanceId);
