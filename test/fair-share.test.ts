@@ -57,9 +57,11 @@ function known(admit: (name: string, ex: FakeExchange) => void, token: string, a
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A turn passes on at the event loop's check phase: after this, it has. */
+const handoff = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('the fair share, alone', () => {
-  it('runs a caller\'s requests beyond its concurrency one after another, in arrival order, while another caller\'s go at once', () => {
+  it('runs a caller\'s requests beyond its concurrency one after another, in arrival order, while another caller\'s go at once', async () => {
     const { started, admit } = gate();
     known(admit, 'a');
     known(admit, 'b');
@@ -69,12 +71,14 @@ describe('the fair share, alone', () => {
     admit('b1', exchange('Bearer b'));
     expect(started).toEqual(['a1', 'b1']);
     a[0]!.answer();
+    await handoff();
     expect(started).toEqual(['a1', 'b1', 'a2']);
     a[1]!.answer();
+    await handoff();
     expect(started).toEqual(['a1', 'b1', 'a2', 'a3']);
   });
 
-  it('lets callers with a backlog take the backlogged turns in rotation, at most backloggedConcurrency at once', () => {
+  it('lets callers with a backlog take the backlogged turns in rotation, at most backloggedConcurrency at once', async () => {
     const { started, admit } = gate({ backloggedConcurrency: 1 });
     for (const token of ['a', 'b', 'c']) known(admit, token);
     started.length = 0;
@@ -86,18 +90,21 @@ describe('the fair share, alone', () => {
     // a2 and b2 wait; when a1 ends, a2 takes the one backlogged turn, and b2 waits for it even though b1 ended.
     a[0]!.answer();
     b[0]!.answer();
+    await handoff();
     expect(started).toEqual(['a1', 'b1', 'a2']);
     // A caller with nothing in progress never waits behind the backlog.
     admit('c1', exchange('Bearer c'));
     expect(started).toEqual(['a1', 'b1', 'a2', 'c1']);
     // a2 ends: b2 is next in the rotation, before a3.
     a[1]!.answer();
+    await handoff();
     expect(started).toEqual(['a1', 'b1', 'a2', 'c1', 'b2']);
     b[1]!.answer();
+    await handoff();
     expect(started).toEqual(['a1', 'b1', 'a2', 'c1', 'b2', 'a3']);
   });
 
-  it('counts credentials it has not seen answered, and every credential from an address after a 401, as that address', () => {
+  it('counts credentials it has not seen answered, and every credential from an address after a 401, as that address', async () => {
     const { started, admit } = gate();
     // Two guesses from one address share its turn.
     const guess1 = exchange('Bearer lks_guess1', '198.51.100.9');
@@ -105,6 +112,7 @@ describe('the fair share, alone', () => {
     admit('guess2', exchange('Bearer lks_guess2', '198.51.100.9'));
     expect(started).toEqual(['guess1']);
     guess1.answer(401);
+    await handoff();
     expect(started).toEqual(['guess1', 'guess2']);
     // A valid token from that address now shares the suspect address's turn too…
     admit('valid-from-there', exchange('Bearer lks_valid', '198.51.100.9'));
@@ -153,12 +161,13 @@ describe('the fair share, alone', () => {
     admit('b2', exchange('Bearer b'));
     a1.answer();
     b1.answer();
+    await handoff();
     expect(started).toEqual(['a1', 'b1', 'a2-long-poll']);
     await sleep(150);
     expect(started).toEqual(['a1', 'b1', 'a2-long-poll', 'b2']);
   });
 
-  it('refuses a request beyond maxWaiting, and a client that hangs up while it waits leaves the queue', () => {
+  it('refuses a request beyond maxWaiting, and a client that hangs up while it waits leaves the queue', async () => {
     const { started, refused, admit } = gate({ maxWaiting: 2 });
     known(admit, 'a');
     started.length = 0;
@@ -173,8 +182,52 @@ describe('the fair share, alone', () => {
     expect(refused).toEqual([beyond.request]);
     gone.hangUp();
     running.answer();
+    await handoff();
     expect(started).toEqual(['running', 'waiting']);
     expect(started).not.toContain('gone');
+  });
+
+  // A waiting request's body has usually arrived: admitted inside the callbacks of the one that
+  // ended, a backlog of quick requests would run back to back without the event loop polling once.
+  it('hands a turn on only once the event loop has polled, so a backlog of quick requests never runs back to back', async () => {
+    const { share, admit } = gate();
+    known(admit, 'a');
+    const order: string[] = [];
+    const first = exchange('Bearer a');
+    share.admit(first.request, first.response, () => order.push('a1'));
+    // Each waiting request is answered as soon as it starts, as a refusal or a cached answer is.
+    [2, 3].forEach((number) => {
+      const ex = exchange('Bearer a');
+      share.admit(ex.request, ex.response, () => {
+        order.push(`a${number}`);
+        ex.answer();
+      });
+    });
+    first.answer();
+    expect(order).toEqual(['a1']);
+    // One turn per pass of the event loop: between them it polls (other clients' requests).
+    await handoff();
+    expect(order).toEqual(['a1', 'a2']);
+    await handoff();
+    expect(order).toEqual(['a1', 'a2', 'a3']);
+  });
+
+  // The gateway often answers within the pass that read a request (a refusal, a 401 from SQLite, a
+  // cached token): thirty connections' requests read in one poll would each find their caller idle.
+  it("starts one request of a caller per pass of the event loop, even when the caller's last one has ended", async () => {
+    const { share, started, admit } = gate({ concurrency: 2 });
+    const guesses = [1, 2, 3].map(() => exchange('Bearer lks_random', '198.51.100.7'));
+    guesses.forEach((ex, index) => share.admit(ex.request, ex.response, () => {
+      started.push(`guess${index + 1}`);
+      ex.answer(401);
+    }));
+    // Another caller's request in the same pass goes at once.
+    admit('other', exchange('Bearer lks_other', '203.0.113.8'));
+    expect(started).toEqual(['guess1', 'other']);
+    await handoff();
+    expect(started).toEqual(['guess1', 'other', 'guess2']);
+    await handoff();
+    expect(started).toEqual(['guess1', 'other', 'guess2', 'guess3']);
   });
 
   it('lets requests without a credential and every request with concurrency 0 through at once', () => {

@@ -127,15 +127,40 @@ export function createFairShare(settings: FairShareSettings): FairShare {
   const rotation: string[] = [];
   const inRotation = new Set<string>();
 
-  const startBacklogged = () => {
+  // Turns pass on at the event loop's check phase, one pass per loop, never inside the callbacks of
+  // the request that ended: a waiting request's body has often arrived already, and admitting it
+  // there would run the whole backlog back to back without the loop polling once, so a request from
+  // anyone else that arrived meanwhile would wait for all of it (sixty guessed tokens: 60–110 ms).
+  let handoff: NodeJS.Immediate | undefined;
+  const passTurns = () => {
+    handoff = undefined;
     const bound = settings.backloggedConcurrency;
-    while ((bound <= 0 || backloggedRunning < bound) && rotation.length > 0) {
+    // Only the callers in the rotation when this pass began: one back in it already (its request
+    // ended at once) goes at the next pass.
+    for (let pending = rotation.length; pending > 0 && (bound <= 0 || backloggedRunning < bound); pending -= 1) {
       const key = rotation.shift()!;
       inRotation.delete(key);
       const caller = callers.get(key);
       if (!caller || caller.queue.length === 0 || caller.running.size >= settings.concurrency) continue;
       caller.queue.shift()!(true);
     }
+  };
+  const startBacklogged = () => {
+    if (rotation.length > 0) handoff ??= setImmediate(passTurns);
+  };
+
+  // Callers that began a request in this pass of the event loop, forgotten at its check phase. A
+  // caller's second request in one pass waits its turn even when its first has ended: the gateway
+  // often answers within the pass (a refusal, SQLite, a cache), so thirty connections' requests read
+  // in one poll would otherwise each find their caller idle and all run before the loop polls again.
+  const startedThisPass = new Set<string>();
+  let passEnd: NodeJS.Immediate | undefined;
+  const noteStart = (key: string) => {
+    startedThisPass.add(key);
+    passEnd ??= setImmediate(() => {
+      passEnd = undefined;
+      startedThisPass.clear();
+    });
   };
 
   const next = (key: string, caller: Caller) => {
@@ -160,6 +185,7 @@ export function createFairShare(settings: FairShareSettings): FairShare {
       },
     };
     caller.running.add(turn);
+    noteStart(key);
     turns.set(request, turn);
     // A backlogged turn is one of the few shared by every caller with a backlog: it always has a deadline.
     if (backlogged || caller.queue.length > 0) armTurns(caller);
@@ -178,12 +204,15 @@ export function createFairShare(settings: FairShareSettings): FairShare {
         caller = { running: new Set(), queue: [] };
         callers.set(key, caller);
       }
-      if (caller.running.size < settings.concurrency && caller.queue.length === 0) return start(key, caller, request, response, go, false);
+      if (caller.running.size < settings.concurrency && caller.queue.length === 0 && !startedThisPass.has(key)) {
+        return start(key, caller, request, response, go, false);
+      }
       if (caller.queue.length >= settings.maxWaiting) return settings.refuse(request, response);
       const owner = caller;
       const waiter = (backlogged: boolean) => start(key, owner, request, response, go, backlogged);
       caller.queue.push(waiter);
-      armTurns(caller);
+      // Into the rotation at once when the caller has room (it only began a request in this pass).
+      next(key, caller);
       // A client that hangs up while it waits leaves the queue.
       response.once('close', () => {
         const index = owner.queue.indexOf(waiter);
