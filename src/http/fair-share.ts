@@ -10,6 +10,10 @@
 // and for every credential from an address whose authentication failed within `suspectMs`, it is the
 // client address: thirty random tokens guessed at once are one caller, not thirty.
 //
+// Requests the gateway answers within the pass of the event loop that read them (a 401 from SQLite,
+// a refusal, a cached token) never find their caller busy, so the gate also counts passes: a caller
+// starts one request per pass, and turns pass on at the check phase, one per pass.
+//
 // A request gives its turn back when its answer is sent, or `turnMs` after it began while others
 // wait and the event loop keeps time: by then it waits on something other than this thread (a
 // provider, a long-poll, a PostgreSQL database), and holding its turn would only delay its caller's
