@@ -18,7 +18,8 @@
 // gateway's CPU time over the requests they sent. BENCH_LOAD_NO_EDGE=1 turns the refusals before yoga
 // off (the baseline); LATCHKEY_RATE_LIMIT_TARPIT_MS=0 the tarpit; BENCH_LOAD_ABUSE=guess,startAuth picks
 // the kinds of abuser in the loaded phase; BENCH_LOAD_CPU_PROF=<dir> writes a CPU profile of the
-// gateway over the loaded phase (the unloaded one with BENCH_LOAD_CPU_PROF_UNLOADED=1). Each phase also
+// gateway over the loaded phase (the unloaded one with BENCH_LOAD_CPU_PROF_UNLOADED=1);
+// BENCH_LOAD_TIMELINE=1 what the gateway did in the abuse's first 2 s, per 100 ms. Each phase also
 // reports the gateway's event-loop delay, GC pauses and the readers' time inside it (docs/benchmark.md).
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -157,14 +158,48 @@ async function serveGateway(): Promise<void> {
     connections += 1;
     (socket as { benchAccepted?: number }).benchAccepted = performance.timeOrigin + performance.now();
   });
+  // BENCH_LOAD_TIMELINE=1: the first 2 s of the loaded phase, where the abuse arrives: each GC pause,
+  // each stall of the event loop over 4 ms (a 1 ms timer's lateness) and each answered request, by
+  // kind, with the moment (ms into the phase) it was handed over.
+  const timelineOn = process.env.BENCH_LOAD_TIMELINE === '1';
+  let timelineStart = 0;
+  const timeline = { gc: [] as Array<[number, number]>, stalls: [] as Array<[number, number]>, requests: [] as Array<[number, string]> };
+  const inTimeline = () => timelineStart > 0 && performance.now() - timelineStart < 2000;
+  if (timelineOn) {
+    gateway.server.prependListener('request', (request, response) => {
+      if (!inTimeline()) return;
+      const at = performance.now() - timelineStart;
+      response.once('finish', () => {
+        const status = response.statusCode;
+        const kind = request.headers.authorization?.startsWith('Bearer lkf_') ? 'read'
+          : status === 401 ? 'failed-auth'
+          : status === 429 ? 'refused'
+          : Number(request.headers['content-length']) > 100_000 ? 'large-document'
+          : 'site-token';
+        timeline.requests.push([at, kind]);
+      });
+    });
+  }
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
+      if (inTimeline()) timeline.gc.push([entry.startTime - timelineStart, entry.duration]);
       pauses.push(entry.duration);
       // NODE_PERFORMANCE_GC_MAJOR (mark-compact) is 4; minor (scavenge) 1, incremental marking 8.
       if ((entry as { detail?: { kind?: number } }).detail?.kind === 4) majors.push(entry.duration);
     }
   }).observe({ entryTypes: ['gc'] });
   process.on('message', async (message: { type: string }) => {
+    if (message.type === 'timeline-start' && timelineOn) {
+      timelineStart = performance.now();
+      let last = timelineStart;
+      const stalls = setInterval(() => {
+        const now = performance.now();
+        if (now - last > 4) timeline.stalls.push([last - timelineStart, now - last]);
+        last = now;
+        if (!inTimeline()) clearInterval(stalls);
+      }, 1);
+    }
+    if (message.type === 'timeline') process.send!({ type: 'timeline', ...timeline });
     if (message.type === 'probe-start') {
       loop.disable();
       loop = monitorEventLoopDelay({ resolution: 5 });
@@ -308,6 +343,25 @@ async function refusalCost(gateway: ChildProcess, url: string, siteToken: string
   return { kind, total, counts, microsPerRequest: (after - before) / Math.max(1, total) };
 }
 
+interface Timeline {
+  gc: Array<[number, number]>;
+  stalls: Array<[number, number]>;
+  requests: Array<[number, string]>;
+}
+
+/** BENCH_LOAD_TIMELINE=1: per 100 ms of the abuse's first 2 s, the slow reads sent then and what the gateway was doing. */
+function printTimeline(timeline: Timeline, reads: Array<[sentMs: number, slow: boolean]>): void {
+  console.log('first 2 s of the loaded phase, per 100 ms: slow reads sent; gateway GC pauses, event-loop stalls over 4 ms (ms each), requests answered by kind');
+  for (let from = 0; from < 2000; from += 100) {
+    const within = ([at]: [number, ...unknown[]]) => at >= from && at < from + 100;
+    const kinds = new Map<string, number>();
+    for (const [, kind] of timeline.requests.filter(within)) kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    const slowReads = reads.filter(([sent, slow]) => slow && sent >= from && sent < from + 100).length;
+    const list = (entries: Array<[number, number]>) => entries.filter(within).map(([, ms]) => ms.toFixed(0)).join(' ') || '-';
+    console.log(`  ${String(from).padStart(4)} ms: slow ${slowReads}; gc ${list(timeline.gc)}; stalls ${list(timeline.stalls)}; ${[...kinds].map(([kind, count]) => `${kind} ${count}`).join(', ')}`);
+  }
+}
+
 function percentile(values: number[], fraction: number): number {
   const sorted = Float64Array.from(values).sort();
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]! : Number.NaN;
@@ -417,10 +471,13 @@ async function main(): Promise<void> {
     let cpuBeforeLoaded = 0;
     const warmReads: number[] = [];
     const conductor = (async () => {
+      // The profiler starts with the warm-up: starting it stalls the gateway for ~0.2 s, which would
+      // otherwise fall in the abuse's first second, the one the profile is wanted for.
+      if (process.env.BENCH_LOAD_CPU_PROF && !profileUnloaded) gateway.child.send({ type: 'profile-start' });
       await sleep(WARM_SECONDS * 1000);
       cpuBeforeLoaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
-      if (process.env.BENCH_LOAD_CPU_PROF && !profileUnloaded) gateway.child.send({ type: 'profile-start' });
       gateway.child.send({ type: 'probe-start' });
+      gateway.child.send({ type: 'timeline-start' });
       driverLoop = monitorEventLoopDelay({ resolution: 5 });
       driverLoop.enable();
       abuser.send({ url, siteToken: abuserSite, counts: Object.fromEntries(Object.entries(ABUSERS).map(([kind, count]) => [kind, kinds.includes(kind) ? count : 0])) });
@@ -482,6 +539,7 @@ async function main(): Promise<void> {
     });
     await Promise.all([conductor, ...readers, ...pollersDone]);
     const loadedProbe = await ask<Probe>(gateway.child, 'probe-stop');
+    const timeline = process.env.BENCH_LOAD_TIMELINE === '1' ? await ask<Timeline>(gateway.child, 'timeline') : undefined;
     driverLoop.disable();
     const loadedDriver = loopFigures(driverLoop);
     const cpuAfterLoaded = (await ask<{ micros: number }>(gateway.child, 'cpu')).micros;
@@ -525,6 +583,7 @@ async function main(): Promise<void> {
       if (ms > 3 * unloadedP99) slowBySecond.set(Math.floor(sentAt[index]! / 1000), (slowBySecond.get(Math.floor(sentAt[index]! / 1000)) ?? 0) + 1);
     });
     console.log(`reads over 3× the unloaded p99, by second of the loaded phase: ${[...slowBySecond].map(([second, count]) => `${second}s:${count}`).join(' ') || 'none'}`);
+    if (timeline) printTimeline(timeline, loaded.map((ms, index) => [sentAt[index]!, ms > 3 * unloadedP99]));
     if (profile) console.log(`gateway CPU profile of the ${profileUnloaded ? 'unloaded' : 'loaded'} phase: ${profile}`);
     console.log(`gateway RSS after the run: ${(rss / 1024 / 1024).toFixed(0)} MB; load average after ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
     const lost = sent - (loaded.length - wrong.length) + unloadedWrong + polls.other.length;
