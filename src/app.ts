@@ -21,7 +21,7 @@ import { useRequestId } from './http/use-request-id.js';
 import { useMetrics } from './metrics/use-metrics.js';
 import { useTracing } from './telemetry/use-tracing.js';
 import { exampleTabs, GRAPHIQL_HEADERS, renderLocalGraphiQL } from './http/graphiql.js';
-import { useMcp } from './mcp/use-mcp.js';
+import { MCP_PATH, useMcp } from './mcp/use-mcp.js';
 import { isPublicOAuthPath, useMcpAuthorization } from './mcp/use-mcp-authorization.js';
 import { useNoStore } from './http/use-no-store.js';
 import { GRAPHQL_PATH, isGraphQlPath, useGraphQlPathOnly } from './http/use-graphql-path-only.js';
@@ -188,6 +188,10 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
     // As long as the failed authentication counts against its address.
     suspectMs: 60_000,
     trustProxy: config.trustProxy,
+    authenticates: (request) => {
+      const path = request.url?.split('?', 1)[0];
+      return path === GRAPHQL_PATH || path === MCP_PATH;
+    },
     refuse: (request, response) => edge.refuseNow(request, response, 'concurrent', 1000),
   });
   const rateLimitOptions: RateLimitOptions = {

@@ -16,10 +16,10 @@ interface FakeExchange {
   hangUp(): void;
 }
 
-function exchange(authorization: string | undefined, address = '192.0.2.1'): FakeExchange {
+function exchange(authorization: string | undefined, address = '192.0.2.1', url = '/graphql'): FakeExchange {
   const response = new EventEmitter() as ServerResponse & EventEmitter;
   (response as { statusCode: number }).statusCode = 200;
-  const request = { headers: authorization ? { authorization } : {}, socket: { remoteAddress: address } } as unknown as IncomingMessage;
+  const request = { url, headers: authorization ? { authorization } : {}, socket: { remoteAddress: address } } as unknown as IncomingMessage;
   return {
     request,
     response,
@@ -41,6 +41,7 @@ function gate(overrides: Partial<FairShareSettings> = {}) {
     maxWaiting: 100,
     suspectMs: 60_000,
     trustProxy: false,
+    authenticates: (request) => request.url === '/graphql',
     refuse: (request) => refused.push(request),
     ...overrides,
   });
@@ -228,6 +229,28 @@ describe('the fair share, alone', () => {
     expect(started).toEqual(['guess1', 'other', 'guess2']);
     await handoff();
     expect(started).toEqual(['guess1', 'other', 'guess2', 'guess3']);
+  });
+
+  it('learns that a credential is valid only from a route that authenticates it, not from a health check', async () => {
+    const { started, admit } = gate();
+    // Answered 200 by /healthz, which reads no token: still its address's, sharing one turn.
+    const probe = exchange('Bearer lks_guess', '198.51.100.20', '/healthz');
+    admit('probe', probe);
+    probe.answer(200);
+    const first = exchange('Bearer lks_guess', '198.51.100.20');
+    admit('first', first);
+    admit('from-same-address', exchange('Bearer lks_other', '198.51.100.20'));
+    await handoff();
+    expect(started).toEqual(['probe', 'first']);
+    first.answer(200);
+    await handoff();
+    expect(started).toEqual(['probe', 'first', 'from-same-address']);
+    // Answered 200 by /graphql: now its own caller, no longer sharing the address's turn.
+    const busy = exchange('Bearer lks_other', '198.51.100.20');
+    admit('busy', busy);
+    await handoff();
+    admit('known', exchange('Bearer lks_guess', '198.51.100.20'));
+    expect(started.at(-1)).toBe('known');
   });
 
   it('lets requests without a credential and every request with concurrency 0 through at once', () => {

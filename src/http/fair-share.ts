@@ -6,9 +6,10 @@
 // long-poll) never waits. It is the concurrent-requests limiter of Stripe's rate limiting, which queues
 // here instead of refusing, so that a burst of well-meant parallel requests still succeeds.
 //
-// The caller is the credential (by digest) once it has been answered anything but 401; before that,
-// and for every credential from an address whose authentication failed within `suspectMs`, it is the
-// client address: thirty random tokens guessed at once are one caller, not thirty.
+// The caller is the credential (by digest) once a route that authenticates it has answered anything
+// but 401 or 429; before that, and for every credential from an address whose authentication failed
+// within `suspectMs`, it is the client address: thirty random tokens guessed at once are one caller,
+// not thirty.
 //
 // Requests the gateway answers within the pass of the event loop that read them (a 401 from SQLite,
 // a refusal, a cached token) never find their caller busy, so the gate also counts passes: a caller
@@ -40,6 +41,11 @@ export interface FairShareSettings {
   suspectMs: number;
   /** Honour X-Forwarded-For (LATCHKEY_TRUST_PROXY). */
   trustProxy: boolean;
+  /**
+   * Whether the request's route authenticates its credential: only such an answer says the
+   * credential is valid (a health check answers 200 whatever token it carries).
+   */
+  authenticates(request: IncomingMessage): boolean;
   /** Refuses a request beyond `maxWaiting` (the 429, sent by the caller of the gate). */
   refuse(request: IncomingMessage, response: ServerResponse): void;
 }
@@ -93,11 +99,11 @@ export function createFairShare(settings: FairShareSettings): FairShare {
   };
 
   /** Learns from the answer whether the credential is valid. */
-  const learn = (response: ServerResponse, credential: string, address: string) => {
+  const learn = (request: IncomingMessage, response: ServerResponse, credential: string, address: string) => {
     if (response.statusCode === 401) {
       known.delete(credential);
       remember(suspects, address, Date.now() + settings.suspectMs);
-    } else if (response.statusCode !== 429 && !known.has(credential)) {
+    } else if (response.statusCode !== 429 && !known.has(credential) && settings.authenticates(request)) {
       remember(known, credential, true);
     }
   };
@@ -202,7 +208,7 @@ export function createFairShare(settings: FairShareSettings): FairShare {
       const found = settings.concurrency > 0 ? callerOf(request) : undefined;
       if (!found) return go();
       const { key, credential, address } = found;
-      response.once('finish', () => learn(response, credential, address));
+      response.once('finish', () => learn(request, response, credential, address));
       let caller = callers.get(key);
       if (!caller) {
         caller = { running: new Set(), queue: [] };
