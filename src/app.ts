@@ -29,6 +29,7 @@ import { useCsrfPrevention } from './http/use-csrf-prevention.js';
 import { corsPolicy } from './http/use-cors.js';
 import { useNoSuggestions } from './http/use-no-suggestions.js';
 import { useNoEchoedValues } from './http/use-no-echoed-values.js';
+import { useStandardVariableErrors } from './http/use-standard-variable-errors.js';
 import { useMaxQuerySize } from './http/use-max-query-size.js';
 import { createOriginPolicy } from './sites/origin-policy.js';
 import { ADDRESS_LIMITED_PATHS, callerLimits, callsStartAuth, useRateLimits, type RateLimitOptions } from './http/use-rate-limits.js';
@@ -267,6 +268,7 @@ export function createLatchkey(config: Config, db: Database, logger: Logger = cr
       // Compiles each validated document once into a plain function: the hot `secrets` query then
       // costs little more than a bare graphql-yoga answer.
       useGraphQlJit({}, { cache: documentCaches.jitCache }),
+      useStandardVariableErrors(),
       useTracing(),
       useContractErrorCodes(),
       useNoSuggestions(),

@@ -153,6 +153,18 @@ describe('error messages', () => {
     const field = await gateway.gql('{ secrets { githu { isLoggedIn } } }', undefined, site.token);
     expect(field.body.errors?.[0]?.message).not.toMatch(/Did you mean|github/);
   });
+
+  // graphql-jit's own coercion named the field as if it were the variable ("$service").
+  it('name the variable a refused input field is in, and the path inside it', async () => {
+    const query = 'mutation ($input: StartAuthInput!) { startAuth(input: $input) { attemptId } }';
+    const result = await gateway.gql(query, { input: { service: 'NOPE', scopes: ['repo'] } }, site.token);
+    expect(result.body.errors).toHaveLength(1);
+    expect(result.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(result.body.errors?.[0]?.message).toBe('Variable "$input" got invalid value "…" at "input.service"; Value "…" does not exist in "Service" enum.');
+
+    const list = await gateway.gql(query, { input: { service: 'GITHUB', scopes: [1] } }, site.token);
+    expect(list.body.errors?.[0]?.message).toMatch(/^Variable "\$input" got invalid value 1 at "input\.scopes\[0\]"; String cannot represent a non string value: 1$/);
+  });
 });
 
 describe('browser tokens (lkc_)', () => {
