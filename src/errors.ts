@@ -41,11 +41,12 @@ export const badUserInput = (message: string, field?: string) =>
 export const notFound = (message: string) => new LatchkeyError('NOT_FOUND', message);
 export const authStateInvalid = (message: string) => new LatchkeyError('AUTH_STATE_INVALID', message);
 
-export function providerError(service: string, providerErrorCode: string, description?: string): LatchkeyError {
+/** `service` is the key errors carry in `extensions.service`; `friendlyName` is what the message calls it. */
+export function providerError(service: string, friendlyName: string, providerErrorCode: string, description?: string): LatchkeyError {
   const detail = description ? `: ${description}` : '';
   return new LatchkeyError(
     'PROVIDER_ERROR',
-    `${service} refused the request (${providerErrorCode}${detail}).`,
+    `${friendlyName} refused the request (${providerErrorCode}${detail}).`,
     { providerError: providerErrorCode, service },
   );
 }

@@ -289,7 +289,9 @@ describe('app-handled callbacks with finishAuth', () => {
     const replayedCode = await gql('mutation ($input: FinishAuthInput!) { finishAuth(input: $input) { isLoggedIn } }', {
       input: { state: secondLanding.searchParams.get('state'), code },
     });
-    expect(replayedCode.body.errors?.[0]?.extensions).toMatchObject({ code: 'PROVIDER_ERROR', providerError: 'bad_verification_code' });
+    // extensions.service is the service's key, as on every other error; the message names GitHub.
+    expect(replayedCode.body.errors?.[0]?.extensions).toMatchObject({ code: 'PROVIDER_ERROR', providerError: 'bad_verification_code', service: 'GITHUB' });
+    expect(replayedCode.body.errors?.[0]?.message).toMatch(/^GitHub refused the request \(bad_verification_code/);
     expect((await gql(SECRETS)).body.data.secrets.github.isLoggedIn).toBe(true);
   });
 });

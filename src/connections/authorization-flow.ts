@@ -231,7 +231,7 @@ export function createAuthorizationFlow(deps: {
       await db.authAttempt.update({ where: { id }, data: { status: 'FAILED', error: error.error, completedAt: new Date() } });
       throw error.kind === 'transient'
         ? upstreamError(input.service, `${provider.friendlyServiceName} did not accept the pushed authorization request (${error.error}); try again in a moment.`, error.status)
-        : providerError(provider.friendlyServiceName, error.error);
+        : providerError(input.service, provider.friendlyServiceName, error.error);
     }
     await deps.audit({ type: 'auth.started', siteId, service: input.service, attemptId: id, detail: { scopes, endUser: endUserOf(owner) } });
     if (input.redirectUri) return { authorizationUrl: authorizationUrl.href, attemptId: id, expiresAt };
@@ -331,10 +331,10 @@ export function createAuthorizationFlow(deps: {
     if (parameters.error) {
       const code = parameters.error.slice(0, 100);
       const description = parameters.errorDescription?.slice(0, 300);
-      return fail(attempt, providerError(name, code, description), code);
+      return fail(attempt, providerError(service, name, code, description), code);
     }
     if (!parameters.code) {
-      return fail(attempt, providerError(name, 'invalid_request', 'the callback carried no authorization code'), 'invalid_request');
+      return fail(attempt, providerError(service, name, 'invalid_request', 'the callback carried no authorization code'), 'invalid_request');
     }
     if (!providerClient) {
       const what = keyFactsOf(service).clientGone(name);
@@ -381,7 +381,7 @@ export function createAuthorizationFlow(deps: {
           ? upstreamError(service, `${provider.friendlyServiceName} could not complete the authorization (${error.error}); start again in a moment.`, error.status)
           : error.kind === 'invalid-response'
             ? authStateInvalid(`The authorization response failed a check (${error.error}): start a new attempt with startAuth.`)
-            : providerError(provider.friendlyServiceName, error.error);
+            : providerError(service, provider.friendlyServiceName, error.error);
       return fail(attempt, mapped, error.error);
     }
 

@@ -135,7 +135,7 @@ function describeFailure(provider: ProviderDefinition, error: OAuthFailure, retr
     const when = retryAt ? `Latchkey asks again after ${retryAt.toISOString()}; try again then` : 'try again shortly';
     return upstreamError(provider.service, `${provider.friendlyServiceName} did not issue a token for now (${error.error}); ${when}.`, error.status);
   }
-  return providerError(provider.friendlyServiceName, error.error, 'check the OAuth app: it must allow the client credentials grant');
+  return providerError(provider.service, provider.friendlyServiceName, error.error, 'check the OAuth app: it must allow the client credentials grant');
 }
 
 /** connectClientCredentials: asks for an app token and stores it as the site's connection to the service. */

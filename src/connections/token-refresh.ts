@@ -235,7 +235,7 @@ export function createTokenRefresher(deps: {
         recorded,
       );
     }
-    const refused = providerError(service, failure.error, 'while refreshing the token');
+    const refused = providerError(service, provider.friendlyServiceName, failure.error, 'while refreshing the token');
     throw new RefreshFailedError('PROVIDER_ERROR', refused.message, { ...refused.extensions, retryAt: nextRefreshAt.toISOString() }, recorded);
   }
 
