@@ -199,23 +199,21 @@ export function createAuthorizationFlow(deps: {
     const codeVerifier = provider.pkce ? client.randomPKCECodeVerifier() : undefined;
     const nonce = scopes.includes('openid') && validatesIdTokens(providerClient.config) ? client.randomNonce() : undefined;
     const expiresAt = new Date(Date.now() + config.authAttemptTtlSeconds * 1000);
-    await db.authAttempt.create({
-      data: {
-        id,
-        stateHash: hashOpaqueToken(state),
-        siteId,
-        service: input.service,
-        ownerType: owner.ownerType,
-        ownerId: owner.ownerId,
-        codeVerifier: codeVerifier ? encryptSecret(keyring, codeVerifier, secretContext('AuthAttempt', 'codeVerifier', id)) : null,
-        nonce: nonce ? encryptSecret(keyring, nonce, secretContext('AuthAttempt', 'nonce', id)) : null,
-        scopes,
-        redirectUri,
-        appHandled: Boolean(input.redirectUri),
-        returnTo,
-        expiresAt,
-      },
-    });
+    const attempt = {
+      id,
+      stateHash: hashOpaqueToken(state),
+      siteId,
+      service: input.service,
+      ownerType: owner.ownerType,
+      ownerId: owner.ownerId,
+      codeVerifier: codeVerifier ? encryptSecret(keyring, codeVerifier, secretContext('AuthAttempt', 'codeVerifier', id)) : null,
+      nonce: nonce ? encryptSecret(keyring, nonce, secretContext('AuthAttempt', 'nonce', id)) : null,
+      scopes,
+      redirectUri,
+      appHandled: Boolean(input.redirectUri),
+      returnTo,
+      expiresAt,
+    };
     let authorizationUrl: URL;
     try {
       authorizationUrl = await authorizationUrlFor(providerClient.config, provider, {
@@ -226,24 +224,27 @@ export function createAuthorizationFlow(deps: {
         nonce,
       });
     } catch (error) {
-      // A pushed authorization request (RFC 9126) the server refused: the attempt can never be used.
+      // A pushed authorization request (RFC 9126) the server refused: the attempt is kept as FAILED.
       if (!(error instanceof OAuthFailure)) throw error;
-      await db.authAttempt.update({ where: { id }, data: { status: 'FAILED', error: error.error, completedAt: new Date() } });
+      await db.authAttempt.create({ data: { ...attempt, status: 'FAILED', error: error.error, completedAt: new Date() } });
       throw error.kind === 'transient'
         ? upstreamError(input.service, `${provider.friendlyServiceName} did not accept the pushed authorization request (${error.error}); try again in a moment.`, error.status)
         : providerError(input.service, provider.friendlyServiceName, error.error);
     }
-    await deps.audit({ type: 'auth.started', siteId, service: input.service, attemptId: id, detail: { scopes, endUser: endUserOf(owner) } });
-    if (input.redirectUri) return { authorizationUrl: authorizationUrl.href, attemptId: id, expiresAt };
-    // The gateway's callback completes only in the browser that opens this launch URL (browser binding).
-    const launchKey = randomBytes(32).toString('base64url');
-    await db.authAttempt.update({
-      where: { id },
-      data: {
-        launchKeyHash: hashOpaqueToken(launchKey),
-        providerUrl: encryptSecret(keyring, authorizationUrl.href, secretContext('AuthAttempt', 'providerUrl', id)),
-      },
+    // The gateway's callback completes only in the browser that opens the launch URL (browser
+    // binding); the attempt is written once, with it.
+    const launchKey = input.redirectUri ? undefined : randomBytes(32).toString('base64url');
+    await db.authAttempt.create({
+      data: launchKey
+        ? {
+            ...attempt,
+            launchKeyHash: hashOpaqueToken(launchKey),
+            providerUrl: encryptSecret(keyring, authorizationUrl.href, secretContext('AuthAttempt', 'providerUrl', id)),
+          }
+        : attempt,
     });
+    await deps.audit({ type: 'auth.started', siteId, service: input.service, attemptId: id, detail: { scopes, endUser: endUserOf(owner) } });
+    if (!launchKey) return { authorizationUrl: authorizationUrl.href, attemptId: id, expiresAt };
     const launchUrl = new URL(`${config.publicUrl}/oauth/start/${encodeURIComponent(id)}`);
     launchUrl.searchParams.set('k', launchKey);
     return { authorizationUrl: launchUrl.href, attemptId: id, expiresAt };
