@@ -137,13 +137,18 @@ export function createFairShare(settings: FairShareSettings): FairShare {
   const rotation: string[] = [];
   const inRotation = new Set<string>();
 
-  // Turns pass on at the event loop's check phase, one pass per loop, never inside the callbacks of
-  // the request that ended: a waiting request's body has often arrived already, and admitting it
-  // there would run the whole backlog back to back without the loop polling once, so a request from
-  // anyone else that arrived meanwhile would wait for all of it (sixty guessed tokens: 60–110 ms).
-  let handoff: NodeJS.Immediate | undefined;
-  const passTurns = () => {
-    handoff = undefined;
+  // A pass of the event loop ends at its check phase, and the gate acts there. Turns pass on there,
+  // one pass per loop, never inside the callbacks of the request that ended: a waiting request's body
+  // has often arrived already, and admitting it there would run the whole backlog back to back
+  // without the loop polling once, so a request from anyone else that arrived meanwhile would wait
+  // for all of it (sixty guessed tokens: 60–110 ms). And the callers that began a request in the pass
+  // are forgotten there: until then a caller's next request waits its turn even when its last one
+  // has ended, since the gateway often answers within the pass (a refusal, SQLite, a cache) and
+  // thirty connections' requests read in one poll would otherwise each find their caller idle.
+  const startedThisPass = new Set<string>();
+  let passEnd: NodeJS.Immediate | undefined;
+  const endPass = () => {
+    passEnd = undefined;
     const bound = settings.backloggedConcurrency;
     // Only the callers in the rotation when this pass began: one back in it already (its request
     // ended at once) goes at the next pass.
@@ -154,23 +159,17 @@ export function createFairShare(settings: FairShareSettings): FairShare {
       if (!caller || caller.queue.length === 0 || caller.running.size >= settings.concurrency) continue;
       caller.queue.shift()!(true);
     }
+    startedThisPass.clear();
+  };
+  const endPassSoon = () => {
+    passEnd ??= setImmediate(endPass);
   };
   const startBacklogged = () => {
-    if (rotation.length > 0) handoff ??= setImmediate(passTurns);
+    if (rotation.length > 0) endPassSoon();
   };
-
-  // Callers that began a request in this pass of the event loop, forgotten at its check phase. A
-  // caller's second request in one pass waits its turn even when its first has ended: the gateway
-  // often answers within the pass (a refusal, SQLite, a cache), so thirty connections' requests read
-  // in one poll would otherwise each find their caller idle and all run before the loop polls again.
-  const startedThisPass = new Set<string>();
-  let passEnd: NodeJS.Immediate | undefined;
   const noteStart = (key: string) => {
     startedThisPass.add(key);
-    passEnd ??= setImmediate(() => {
-      passEnd = undefined;
-      startedThisPass.clear();
-    });
+    endPassSoon();
   };
 
   const next = (key: string, caller: Caller) => {
