@@ -7,6 +7,8 @@
 import { getOperationAST, getVariableValues, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
+type ExecuteHooks = Exclude<Awaited<ReturnType<NonNullable<Plugin['onExecute']>>>, void>;
+
 const VARIABLE_ERROR = /^Variable "\$/;
 
 function isVariableRefusal(result: unknown): result is ExecutionResult {
@@ -16,17 +18,15 @@ function isVariableRefusal(result: unknown): result is ExecutionResult {
 }
 
 export function useStandardVariableErrors(): Plugin {
-  return {
-    onExecute() {
-      return {
-        onExecuteDone({ args, result, setResult }) {
-          if (!isVariableRefusal(result)) return;
-          const operation = getOperationAST(args.document, args.operationName);
-          if (!operation) return;
-          const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>, { maxErrors: 50 });
-          if (coerced.errors?.length) setResult({ errors: coerced.errors });
-        },
-      };
+  // One hooks object for every execution: the hot path allocates nothing for this plugin.
+  const hooks: ExecuteHooks = {
+    onExecuteDone({ args, result, setResult }) {
+      if (!isVariableRefusal(result)) return;
+      const operation = getOperationAST(args.document, args.operationName);
+      if (!operation) return;
+      const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>, { maxErrors: 50 });
+      if (coerced.errors?.length) setResult({ errors: coerced.errors });
     },
   };
+  return { onExecute: () => hooks };
 }
